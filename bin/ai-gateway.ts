@@ -1,0 +1,165 @@
+/**
+ * The `ai-gateway` CLI:
+ *   ai-gateway dev                      run the local gateway (what `npm start` runs)
+ *   ai-gateway keys create --name N [--team T] [--models g1,g2] [--rpm N] [--tpm N]
+ *                          [--tokens-per-day N] [--budget-usd N --budget-period day|month]
+ *                          [--expires-at ISO] [--logging full|metadata|redacted]
+ *   ai-gateway keys list | show ID | revoke ID | rotate ID [--grace-seconds N] | usage ID
+ *   ai-gateway keys update ID [same options as create]
+ * Options: --url (default $GATEWAY_URL or http://127.0.0.1:8787), --json for scripts.
+ */
+import { parseArgs } from 'node:util';
+import { AdminApiError, AdminClient, resolveAdminToken } from './cli/admin-client';
+import { printKey, printKeyList, printUsage } from './cli/format';
+
+const USAGE = `Usage:
+  ai-gateway dev
+  ai-gateway keys create --name NAME [--team T] [--models "gpt-4o,claude-*"] [--rpm N] [--tpm N]
+                         [--tokens-per-day N] [--budget-usd N] [--budget-period day|month]
+                         [--expires-at ISO] [--logging full|metadata|redacted] [--metadata k=v,...]
+  ai-gateway keys list
+  ai-gateway keys show ID
+  ai-gateway keys update ID [options of create]
+  ai-gateway keys revoke ID
+  ai-gateway keys rotate ID [--grace-seconds N]
+  ai-gateway keys usage ID
+Options:
+  --url URL      gateway base URL (default $GATEWAY_URL or http://127.0.0.1:8787)
+  --token T      admin token (default $GATEWAY_ADMIN_TOKEN or <data dir>/admin-token)
+  --json         print JSON (for scripts)
+`;
+
+const options = {
+  url: { type: 'string' },
+  token: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  name: { type: 'string' },
+  team: { type: 'string' },
+  models: { type: 'string' },
+  rpm: { type: 'string' },
+  tpm: { type: 'string' },
+  'tokens-per-day': { type: 'string' },
+  'budget-usd': { type: 'string' },
+  'budget-period': { type: 'string' },
+  'expires-at': { type: 'string' },
+  logging: { type: 'string' },
+  metadata: { type: 'string' },
+  'grace-seconds': { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];
+
+function num(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new UsageError(`--${flag} must be a number`);
+  return n;
+}
+
+class UsageError extends Error {}
+
+/** Turn flags into the admin API's create/patch body; only flags given are included. */
+export function keyBodyFromFlags(v: Values): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  if (v.name !== undefined) body.name = v.name;
+  if (v.team !== undefined) body.team = v.team;
+  if (v.models !== undefined) body.models = v.models.split(',').map((s) => s.trim()).filter(Boolean);
+  const limits: Record<string, unknown> = {};
+  if (v.rpm !== undefined) limits.rpm = num(v.rpm, 'rpm');
+  if (v.tpm !== undefined) limits.tpm = num(v.tpm, 'tpm');
+  if (v['tokens-per-day'] !== undefined) limits.tokensPerDay = num(v['tokens-per-day'], 'tokens-per-day');
+  if (v['budget-usd'] !== undefined) limits.budgetUsd = { amount: num(v['budget-usd'], 'budget-usd'), period: v['budget-period'] ?? 'month' };
+  if (Object.keys(limits).length) body.limits = limits;
+  if (v['expires-at'] !== undefined) body.expiresAt = v['expires-at'];
+  if (v.logging !== undefined) body.logging = v.logging;
+  if (v.metadata !== undefined) body.metadata = Object.fromEntries(v.metadata.split(',').map((kv) => kv.split('=').map((s) => s.trim())));
+  return body;
+}
+
+async function keysCommand(sub: string | undefined, id: string | undefined, v: Values): Promise<void> {
+  const env = process.env;
+  const client = new AdminClient({ url: v.url ?? env.GATEWAY_URL ?? 'http://127.0.0.1:8787', token: v.token ?? resolveAdminToken(env) });
+  const out = (data: unknown, human: () => void) => (v.json ? console.log(JSON.stringify(data, null, 2)) : human());
+  const needId = () => {
+    if (!id) throw new UsageError(`keys ${sub} needs a key id`);
+    return encodeURIComponent(id);
+  };
+  switch (sub) {
+    case 'create': {
+      if (!v.name) throw new UsageError('keys create needs --name');
+      const created = await client.call('POST', '/admin/keys', keyBodyFromFlags(v));
+      return out(created, () => printKey(created, true));
+    }
+    case 'list': {
+      const list = await client.call<{ data: Record<string, unknown>[] }>('GET', '/admin/keys');
+      return out(list.data, () => printKeyList(list.data));
+    }
+    case 'show': {
+      const r = await client.call('GET', `/admin/keys/${needId()}`);
+      return out(r, () => printKey(r, false));
+    }
+    case 'update': {
+      const r = await client.call('PATCH', `/admin/keys/${needId()}`, keyBodyFromFlags(v));
+      return out(r, () => printKey(r, false));
+    }
+    case 'revoke': {
+      const r = await client.call('POST', `/admin/keys/${needId()}/revoke`);
+      return out(r, () => console.log(`Revoked ${r.id} (${r.name}). It stops working within the key cache TTL (default 5 s).`));
+    }
+    case 'rotate': {
+      const grace = num(v['grace-seconds'], 'grace-seconds');
+      const r = await client.call('POST', `/admin/keys/${needId()}/rotate`, grace ? { gracePeriodSeconds: grace } : {});
+      return out(r, () => printKey(r, true));
+    }
+    case 'usage': {
+      const r = await client.call('GET', `/admin/keys/${needId()}/usage`);
+      return out(r, () => printUsage(r));
+    }
+    default:
+      throw new UsageError(`unknown keys command '${sub ?? ''}'`);
+  }
+}
+
+async function dev(): Promise<void> {
+  const { runDevServer } = await import('./cli/dev');
+  await runDevServer();
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    console.error(`${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const [cmd, sub, id] = parsed.positionals;
+  if (parsed.values.help || !cmd) {
+    console.log(USAGE);
+    return cmd ? 0 : 2;
+  }
+  try {
+    if (cmd === 'dev') await dev();
+    else if (cmd === 'keys') await keysCommand(sub, id, parsed.values);
+    else throw new UsageError(`unknown command '${cmd}'`);
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`${err.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (err instanceof AdminApiError) {
+      console.error(`error: ${err.message}${err.status === 401 ? ' (set GATEWAY_ADMIN_TOKEN or --token)' : ''}`);
+      return 1;
+    }
+    console.error(`error: ${(err as Error).message}`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => {
+    if (code !== 0 || process.argv[2] !== 'dev') process.exitCode = code;
+  });
+}

@@ -1,0 +1,54 @@
+/** Human-readable output for the CLI (`--json` prints the API's JSON instead). */
+type Rec = Record<string, unknown>;
+
+function limitsText(l: unknown): string {
+  if (!l || typeof l !== 'object') return 'none';
+  const x = l as Rec;
+  const parts: string[] = [];
+  if (x.rpm) parts.push(`${x.rpm} req/min`);
+  if (x.tpm) parts.push(`${x.tpm} tok/min`);
+  if (x.tokensPerDay) parts.push(`${x.tokensPerDay} tok/day`);
+  const b = x.budgetUsd as Rec | undefined;
+  if (b) parts.push(`$${b.amount}/${b.period}`);
+  return parts.length ? parts.join(', ') : 'none';
+}
+
+function status(r: Rec): string {
+  if (r.revokedAt) return 'revoked';
+  if (r.expiresAt && Date.parse(String(r.expiresAt)) <= Date.now()) return 'expired';
+  return 'active';
+}
+
+export function printKey(r: Rec, showSecret: boolean): void {
+  if (showSecret && r.key) {
+    console.log(`Key ${r.id} (${r.name}) — copy it now, it is not shown again:\n\n  ${r.key}\n`);
+    if (r.previousKeyValidUntil) console.log(`The previous key keeps working until ${r.previousKeyValidUntil}.`);
+  }
+  const rows: [string, unknown][] = [
+    ['id', r.id],
+    ['name', r.name],
+    ['team', r.team ?? '-'],
+    ['status', status(r)],
+    ['key', `sk-gw-…${r.hint}`],
+    ['models', (r.models as string[] | undefined)?.join(', ') || 'all'],
+    ['limits', limitsText(r.limits)],
+    ['logging', r.logging],
+    ['created', r.createdAt],
+    ['expires', r.expiresAt ?? 'never'],
+  ];
+  if (r.revokedAt) rows.push(['revoked', r.revokedAt]);
+  for (const [k, v] of rows) console.log(`  ${k.padEnd(8)} ${v}`);
+}
+
+export function printKeyList(list: Rec[]): void {
+  if (!list.length) return console.log('No keys yet. Create one with: ai-gateway keys create --name my-app');
+  const rows = list.map((r) => [String(r.id), String(r.name), String(r.team ?? '-'), status(r), `…${r.hint}`, limitsText(r.limits)]);
+  const head = ['ID', 'NAME', 'TEAM', 'STATUS', 'KEY', 'LIMITS'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  for (const r of [head, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  '));
+}
+
+export function printUsage(r: Rec): void {
+  console.log(`Usage of ${r.id}:`);
+  console.log(JSON.stringify(r.usage, null, 2));
+}

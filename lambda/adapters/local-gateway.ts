@@ -1,0 +1,149 @@
+/**
+ * The local gateway (ARCHITECTURE §7): the same core on Node's http server, with dynalite as an
+ * embedded DynamoDB-compatible store persisted under the data dir, and JSONL logs beside it.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import type { Server } from 'node:http';
+import { type GatewayConfig, defaultConfig, validateConfig } from '../core/config';
+import { type Gateway, type GatewayDeps, createGateway } from '../core/app';
+import { bearerTokenAuthorizer, createAdminApp } from '../core/admin';
+import type { LogSink } from '../core/log-record';
+import type { Limiter, Logger } from '../core/ports';
+import { createDynamoClient } from '../stores/dynamo-client';
+import { DynamoKeyStore } from '../stores/dynamo-key-store';
+import { ensureTables } from '../stores/ensure-tables';
+import { EnvSecretSource } from './env-secrets';
+import { FileLogSink } from './file-log-sink';
+import { createNodeServer } from './node-server';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+
+export interface LocalGatewayOptions {
+  /** @default 8787; 0 picks a free port */
+  readonly port?: number;
+  /** @default '127.0.0.1' */
+  readonly host?: string;
+  /** @default '.gateway' */
+  readonly dataDir?: string;
+  /** In-memory store instead of files under dataDir (tests). @default false */
+  readonly inMemory?: boolean;
+  /** Admin bearer token; generated (and saved to <dataDir>/admin-token) when absent. */
+  readonly adminToken?: string;
+  readonly config?: GatewayConfig;
+  readonly env?: Record<string, string | undefined>;
+  /** Override any core dependency (tests inject fetch, clocks, sinks). */
+  readonly overrides?: Partial<GatewayDeps>;
+  /** Build a limiter from the store client (the counters module provides one). */
+  readonly limiter?: (client: DynamoDBClient, countersTable: string) => Limiter;
+  readonly logger?: Logger;
+}
+
+export interface LocalGateway {
+  readonly url: string;
+  readonly port: number;
+  readonly adminToken: string;
+  readonly dataDir: string;
+  readonly gateway: Gateway;
+  readonly dynamo: DynamoDBClient;
+  readonly tables: { keys: string; counters: string };
+  close(): Promise<void>;
+}
+
+/** Load config from GATEWAY_CONFIG, else ./gateway.config.json, else the default (mock + env-keyed providers). */
+export function loadConfig(env: Record<string, string | undefined>, cwd = process.cwd()): { config: GatewayConfig; source: string } {
+  const path = env.GATEWAY_CONFIG ? resolve(cwd, env.GATEWAY_CONFIG) : join(cwd, 'gateway.config.json');
+  if (!existsSync(path)) {
+    if (env.GATEWAY_CONFIG) throw new Error(`GATEWAY_CONFIG points at ${path}, which does not exist`);
+    return { config: defaultConfig(env), source: 'built-in default (mock provider' + (env.OPENAI_API_KEY ? ', openai' : '') + (env.ANTHROPIC_API_KEY ? ', anthropic' : '') + ')' };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new Error(`${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  return { config: validateConfig(parsed), source: path };
+}
+
+interface DynaliteServer {
+  listen(port: number, host: string, cb: (err?: Error) => void): void;
+  close(cb: (err?: Error) => void): void;
+  address(): AddressInfo;
+}
+
+async function startDynalite(dbPath: string | undefined): Promise<{ endpoint: string; close(): Promise<void> }> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const dynalite = require('dynalite') as (opts: Record<string, unknown>) => DynaliteServer;
+  const server = dynalite({ ...(dbPath ? { path: dbPath } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((res, rej) => server.listen(0, '127.0.0.1', (err) => (err ? rej(err) : res())));
+  const { port } = server.address();
+  return { endpoint: `http://127.0.0.1:${port}`, close: () => new Promise((res) => server.close(() => res())) };
+}
+
+function adminTokenFor(options: LocalGatewayOptions, dataDir: string, env: Record<string, string | undefined>): string {
+  const given = options.adminToken ?? env.GATEWAY_ADMIN_TOKEN;
+  if (given) return given;
+  const file = join(dataDir, 'admin-token');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const token = 'gw-admin-' + randomBytes(24).toString('base64url');
+  writeFileSync(file, token + '\n', { mode: 0o600 });
+  return token;
+}
+
+export async function startLocalGateway(options: LocalGatewayOptions = {}): Promise<LocalGateway> {
+  const env = options.env ?? process.env;
+  const dataDir = resolve(options.dataDir ?? env.GATEWAY_DATA_DIR ?? '.gateway');
+  mkdirSync(join(dataDir, 'logs'), { recursive: true, mode: 0o700 });
+  const config = options.config ?? loadConfig(env).config;
+  const db = await startDynalite(options.inMemory ? undefined : join(dataDir, 'db'));
+  const dynamo = createDynamoClient({ endpoint: db.endpoint, region: 'us-east-1' });
+  const tables = { keys: 'gateway-keys', counters: 'gateway-counters' };
+  await ensureTables(dynamo, tables);
+  const keyStore = new DynamoKeyStore(dynamo, tables.keys);
+  const logSink: LogSink = options.overrides?.logSink ?? new FileLogSink(join(dataDir, 'logs'), (err) => options.logger?.error('log write failed', { error: String(err) }));
+  const gateway = createGateway({
+    config,
+    keyStore,
+    secrets: new EnvSecretSource(env),
+    logSink,
+    logger: options.logger,
+    limiter: options.limiter?.(dynamo, tables.counters),
+    ...options.overrides,
+  });
+  const adminToken = adminTokenFor(options, dataDir, env);
+  const admin = createAdminApp({ keyStore, verifier: gateway.verifier, authorize: bearerTokenAuthorizer(adminToken), logger: options.logger });
+  const server: Server = createNodeServer(
+    (req, client) => (new URL(req.url).pathname.startsWith('/admin/') ? admin.fetch(req) : gateway.fetch(req, client)),
+    (err) => options.logger?.error('request failed', { error: String(err) }),
+  );
+  // Streams can be long; Node's default request timeout (5 min) would cut them.
+  server.requestTimeout = 0;
+  server.keepAliveTimeout = 65_000;
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? Number(env.PORT ?? 8787);
+  await new Promise<void>((res, rej) => {
+    server.once('error', rej);
+    server.listen(port, host, () => res());
+  });
+  const actualPort = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${host}:${actualPort}`,
+    port: actualPort,
+    adminToken,
+    dataDir,
+    gateway,
+    dynamo,
+    tables,
+    async close() {
+      await new Promise<void>((res) => {
+        server.close(() => res());
+        server.closeAllConnections();
+      });
+      await gateway.flush();
+      dynamo.destroy();
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,222 @@
+/**
+ * The admin API (ARCHITECTURE §6): issue, list, show, patch, revoke and rotate virtual keys.
+ * Transport decides who may call it (IAM on AWS, a bearer token locally); see `authorize`.
+ */
+import { timingSafeEqual, createHash } from 'node:crypto';
+import { GatewayError, errors, renderError, toGatewayError } from './errors';
+import { readJsonObject } from './body';
+import { type KeyLimits, type KeyRecord, type KeyStore, type KeyVerifier, type LoggingPolicy, generateKey, hashKey, keyHint, newKeyId } from './keys';
+import type { Logger } from './ports';
+import { silentLogger } from './ports';
+
+export interface UsageReport {
+  readonly [limit: string]: unknown;
+}
+
+/** Reads current consumption against a key's limits (the counters store implements it). */
+export interface UsageReader {
+  usage(key: KeyRecord): Promise<UsageReport>;
+}
+
+export interface AdminDeps {
+  readonly keyStore: KeyStore;
+  /** The gateway's verifier in the same process, so changes take effect on the next request. */
+  readonly verifier?: KeyVerifier;
+  readonly usage?: UsageReader;
+  /** Decides whether the caller is an admin. Locally: bearer token; on AWS API Gateway has already checked IAM. */
+  readonly authorize: (req: Request) => boolean;
+  readonly now?: () => number;
+  readonly logger?: Logger;
+}
+
+const LOGGING: readonly LoggingPolicy[] = ['full', 'metadata', 'redacted'];
+const MAX_GRACE_SECONDS = 7 * 24 * 3600;
+
+/** Constant-time bearer token check for the local admin API. */
+export function bearerTokenAuthorizer(token: string): (req: Request) => boolean {
+  const want = createHash('sha256').update(token).digest();
+  return (req) => {
+    const m = /^Bearer\s+(.+)$/i.exec(req.headers.get('authorization') ?? '');
+    if (!m) return false;
+    return timingSafeEqual(createHash('sha256').update(m[1].trim()).digest(), want);
+  };
+}
+
+function bad(message: string, param: string) {
+  return errors.badRequest(message, param);
+}
+
+function validateLimits(v: unknown): KeyLimits | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'object' || Array.isArray(v)) throw bad("'limits' must be an object.", 'limits');
+  const l = v as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(l)) if (!['rpm', 'tpm', 'tokensPerDay', 'budgetUsd'].includes(k)) throw bad(`'limits.${k}' is not a known limit (rpm, tpm, tokensPerDay, budgetUsd).`, `limits.${k}`);
+  for (const k of ['rpm', 'tpm', 'tokensPerDay']) {
+    if (l[k] === undefined || l[k] === null) continue;
+    if (!Number.isInteger(l[k]) || (l[k] as number) <= 0) throw bad(`'limits.${k}' must be a positive integer.`, `limits.${k}`);
+    out[k] = l[k];
+  }
+  if (l.budgetUsd !== undefined && l.budgetUsd !== null) {
+    const b = l.budgetUsd as Record<string, unknown>;
+    if (typeof b !== 'object' || typeof b.amount !== 'number' || !(b.amount > 0) || (b.period !== 'day' && b.period !== 'month'))
+      throw bad("'limits.budgetUsd' must be { amount: number > 0, period: 'day' | 'month' }.", 'limits.budgetUsd');
+    out.budgetUsd = { amount: b.amount, period: b.period };
+  }
+  return out as KeyLimits;
+}
+
+function validateModels(v: unknown): string[] | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v) || !v.every((g) => typeof g === 'string' && g.length > 0 && g.length <= 200)) throw bad("'models' must be a list of model name globs.", 'models');
+  return v;
+}
+
+function validateExpiry(v: unknown, now: number): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  const t = typeof v === 'string' ? Date.parse(v) : NaN;
+  if (Number.isNaN(t)) throw bad("'expiresAt' must be an ISO-8601 date-time.", 'expiresAt');
+  if (t <= now) throw bad("'expiresAt' must be in the future.", 'expiresAt');
+  return new Date(t).toISOString();
+}
+
+function validateMetadata(v: unknown): Record<string, string> | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'object' || Array.isArray(v) || !Object.values(v as object).every((x) => typeof x === 'string')) throw bad("'metadata' must map strings to strings.", 'metadata');
+  return v as Record<string, string>;
+}
+
+function validateLogging(v: unknown): LoggingPolicy | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!LOGGING.includes(v as LoggingPolicy)) throw bad(`'logging' must be one of ${LOGGING.join(', ')}.`, 'logging');
+  return v as LoggingPolicy;
+}
+
+function validateName(v: unknown, required: boolean): string | undefined {
+  if (v === undefined && !required) return undefined;
+  if (typeof v !== 'string' || !v.trim() || v.length > 200) throw bad("'name' is required: a string of at most 200 characters.", 'name');
+  return v.trim();
+}
+
+function validateTeam(v: unknown): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string' || !v.trim() || v.length > 200) throw bad("'team' must be a string of at most 200 characters.", 'team');
+  return v.trim();
+}
+
+const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+
+const notFoundKey = (id: string) => new GatewayError({ status: 404, type: 'not_found_error', code: 'key_not_found', message: `No key with id '${id}'.` });
+
+export function createAdminApp(deps: AdminDeps): { fetch(req: Request): Promise<Response> } {
+  const now = deps.now ?? Date.now;
+  const logger = deps.logger ?? silentLogger;
+  const iso = () => new Date(now()).toISOString();
+
+  async function mustGet(id: string): Promise<KeyRecord> {
+    const r = await deps.keyStore.get(id);
+    if (!r) throw notFoundKey(id);
+    return r;
+  }
+
+  async function create(req: Request): Promise<Response> {
+    const b = await readJsonObject(req, 64 * 1024);
+    const t = now();
+    const key = generateKey();
+    const record: KeyRecord = {
+      id: newKeyId(),
+      name: validateName(b.name, true)!,
+      team: validateTeam(b.team),
+      createdAt: new Date(t).toISOString(),
+      expiresAt: validateExpiry(b.expiresAt, t),
+      models: validateModels(b.models),
+      limits: validateLimits(b.limits),
+      logging: validateLogging(b.logging) ?? 'metadata',
+      metadata: validateMetadata(b.metadata),
+      hint: keyHint(key),
+    };
+    await deps.keyStore.create(record, hashKey(key));
+    return json(201, { ...record, key });
+  }
+
+  async function patch(req: Request, id: string): Promise<Response> {
+    const b = await readJsonObject(req, 64 * 1024);
+    const allowed = ['name', 'team', 'models', 'limits', 'expiresAt', 'logging', 'metadata'];
+    for (const k of Object.keys(b)) if (!allowed.includes(k)) throw bad(`'${k}' cannot be changed (changeable: ${allowed.join(', ')}).`, k);
+    const changes: Record<string, unknown> = { updatedAt: iso() };
+    // null removes a field (for example "expiresAt": null); absent leaves it unchanged.
+    if ('name' in b) changes.name = validateName(b.name, true);
+    if ('team' in b) changes.team = validateTeam(b.team) ?? null;
+    if ('models' in b) changes.models = validateModels(b.models) ?? null;
+    if ('limits' in b) changes.limits = validateLimits(b.limits) ?? null;
+    if ('expiresAt' in b) changes.expiresAt = validateExpiry(b.expiresAt, now()) ?? null;
+    if ('logging' in b) changes.logging = validateLogging(b.logging) ?? 'metadata';
+    if ('metadata' in b) changes.metadata = validateMetadata(b.metadata) ?? null;
+    const updated = await deps.keyStore.update(id, changes as Partial<KeyRecord>);
+    if (!updated) throw notFoundKey(id);
+    deps.verifier?.invalidate(id);
+    return json(200, updated);
+  }
+
+  async function revoke(id: string): Promise<Response> {
+    const existing = await mustGet(id);
+    const updated = existing.revokedAt ? existing : await deps.keyStore.update(id, { revokedAt: iso(), updatedAt: iso() });
+    if (!updated) throw notFoundKey(id);
+    deps.verifier?.invalidate(id);
+    return json(200, updated);
+  }
+
+  async function rotate(req: Request, id: string): Promise<Response> {
+    const text = req.headers.get('content-length') === '0' ? {} : await readJsonObject(req, 64 * 1024).catch((e) => {
+      if (e instanceof GatewayError && /empty/.test(e.message)) return {};
+      throw e;
+    });
+    const grace = (text as Record<string, unknown>).gracePeriodSeconds ?? 0;
+    if (typeof grace !== 'number' || !Number.isInteger(grace) || grace < 0 || grace > MAX_GRACE_SECONDS)
+      throw bad(`'gracePeriodSeconds' must be an integer between 0 and ${MAX_GRACE_SECONDS}.`, 'gracePeriodSeconds');
+    const existing = await mustGet(id);
+    if (existing.revokedAt) throw new GatewayError({ status: 409, type: 'invalid_request_error', code: 'key_revoked', message: 'A revoked key cannot be rotated; create a new key.' });
+    const key = generateKey();
+    const validUntil = grace > 0 ? new Date(now() + grace * 1000).toISOString() : undefined;
+    const updated = await deps.keyStore.rotate(id, hashKey(key), undefined, validUntil, keyHint(key));
+    if (!updated) throw notFoundKey(id);
+    deps.verifier?.invalidate(id);
+    return json(200, { ...updated, key, ...(validUntil ? { previousKeyValidUntil: validUntil } : {}) });
+  }
+
+  async function route(req: Request): Promise<Response> {
+    const path = new URL(req.url).pathname.replace(/\/+$/, '');
+    const m = /^\/admin\/keys(?:\/([^/]+)(?:\/(revoke|rotate|usage))?)?$/.exec(path);
+    if (!m) throw errors.notFound(req.method, path);
+    const [, id, action] = m;
+    const method = req.method;
+    if (!id) {
+      if (method === 'POST') return create(req);
+      if (method === 'GET') return json(200, { object: 'list', data: await deps.keyStore.list() });
+    } else if (!action) {
+      if (method === 'GET') return json(200, await mustGet(id));
+      if (method === 'PATCH') return patch(req, id);
+    } else if (method === 'POST' && action === 'revoke') return revoke(id);
+    else if (method === 'POST' && action === 'rotate') return rotate(req, id);
+    else if (method === 'GET' && action === 'usage') {
+      const record = await mustGet(id);
+      const usage = deps.usage ? await deps.usage.usage(record) : {};
+      return json(200, { id, limits: record.limits ?? {}, usage });
+    }
+    throw errors.methodNotAllowed(method, path);
+  }
+
+  return {
+    async fetch(req: Request): Promise<Response> {
+      try {
+        if (!deps.authorize(req)) {
+          throw new GatewayError({ status: 401, type: 'authentication_error', code: 'invalid_admin_credential', message: 'Missing or wrong admin credential.' });
+        }
+        return await route(req);
+      } catch (err) {
+        if (!(err instanceof GatewayError)) logger.error('admin request failed', { error: err instanceof Error ? err.stack : String(err) });
+        return renderError(toGatewayError(err), 'openai');
+      }
+    },
+  };
+}

@@ -1,0 +1,217 @@
+/**
+ * The gateway's routing config (ARCHITECTURE §4, a contract). One type shared by the
+ * construct props and the local `gateway.config.json`, validated at start-up.
+ */
+export const PROVIDER_TYPES = ['openai', 'azure-openai', 'anthropic', 'bedrock', 'gemini', 'openai-compatible', 'mock'] as const;
+export type ProviderType = (typeof PROVIDER_TYPES)[number];
+
+/** Where a provider's credential comes from: an environment variable, or a Secrets Manager secret (name or ARN). */
+export type SecretRef = { readonly env: string } | { readonly secret: string };
+
+export interface ProviderConfig {
+  readonly type: ProviderType;
+  /** Credential sent upstream. Never taken from the client request. */
+  readonly apiKey?: SecretRef;
+  /** Upstream base URL. Only ever read from config, never from a request. */
+  readonly baseUrl?: string;
+  /** Named preset of the openai-compatible family (groq, mistral, ...), giving a default baseUrl. */
+  readonly preset?: string;
+  /** AWS region (bedrock). */
+  readonly region?: string;
+  /** API version query parameter (azure-openai). */
+  readonly apiVersion?: string;
+  /** Public model name → deployment name (azure-openai). */
+  readonly deployments?: Readonly<Record<string, string>>;
+  /** Extra static headers sent upstream (for example an organisation id). */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export interface RouteTarget {
+  readonly provider: string;
+  readonly model: string;
+  /** Relative weight under the `loadbalance` strategy. @default 1 */
+  readonly weight?: number;
+  /** Per-target timeouts, overriding the route's. */
+  readonly timeouts?: TimeoutConfig;
+}
+
+export interface RetryConfig {
+  /** Attempts per target, including the first. @default 1 */
+  readonly attempts?: number;
+  /** Base backoff in ms (exponential, full jitter). @default 200 */
+  readonly backoffMs?: number;
+  /** Cap on any single wait, including a honoured Retry-After. @default 5000 */
+  readonly maxBackoffMs?: number;
+  /** Upstream statuses that move on (retry / next target). @default [408, 409, 429, 500, 502, 503, 504, 529] */
+  readonly onStatus?: readonly number[];
+}
+
+export interface TimeoutConfig {
+  /** Time to the upstream's first byte (headers for JSON; first content event for streams). */
+  readonly firstByteMs?: number;
+  /** Total time for a non-streaming call. */
+  readonly totalMs?: number;
+  /** Longest silence allowed inside a stream. */
+  readonly idleMs?: number;
+}
+
+export interface ModelRoute {
+  /** @default 'fallback' */
+  readonly strategy?: 'fallback' | 'loadbalance';
+  readonly targets: readonly RouteTarget[];
+  readonly retry?: RetryConfig;
+  readonly timeouts?: TimeoutConfig;
+}
+
+export interface ModelPrice {
+  /** USD per million input tokens. */
+  readonly input: number;
+  /** USD per million output tokens. */
+  readonly output: number;
+}
+
+export interface GatewayConfig {
+  readonly providers: Readonly<Record<string, ProviderConfig>>;
+  readonly models?: Readonly<Record<string, ModelRoute>>;
+  /** Price overrides keyed by `provider-model` name (e.g. `gpt-4o`) or `provider/model`. */
+  readonly pricing?: Readonly<Record<string, ModelPrice>>;
+  readonly settings?: GatewaySettings;
+}
+
+export interface GatewaySettings {
+  /** How long a verified key is trusted before it is read again: bounds how long a revoked key keeps working. @default 5000 */
+  readonly keyCacheTtlMs?: number;
+  /** Largest request body accepted. @default 10485760 (10 MB) */
+  readonly maxBodyBytes?: number;
+  /** Default timeouts for every route. */
+  readonly timeouts?: TimeoutConfig;
+  /** Default retry policy for every route. */
+  readonly retry?: RetryConfig;
+  /** What request-rate limits do when the counter store fails. Budgets and auth always fail closed. @default 'closed' */
+  readonly rateLimitFailMode?: 'open' | 'closed';
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid gateway config:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isPositiveNumber = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v > 0;
+
+function checkSecretRef(v: unknown, at: string, problems: string[]) {
+  if (v === undefined) return;
+  if (!isObject(v)) return void problems.push(`${at} must be { "env": NAME } or { "secret": NAME_OR_ARN }`);
+  const keys = Object.keys(v);
+  if (keys.length !== 1 || !['env', 'secret'].includes(keys[0]) || typeof v[keys[0]] !== 'string' || !(v[keys[0]] as string))
+    problems.push(`${at} must be { "env": NAME } or { "secret": NAME_OR_ARN }`);
+}
+
+function checkTimeouts(v: unknown, at: string, problems: string[]) {
+  if (v === undefined) return;
+  if (!isObject(v)) return void problems.push(`${at} must be an object`);
+  for (const k of Object.keys(v)) {
+    if (!['firstByteMs', 'totalMs', 'idleMs'].includes(k)) problems.push(`${at}.${k} is not a known timeout (firstByteMs, totalMs, idleMs)`);
+    else if (!isPositiveNumber(v[k])) problems.push(`${at}.${k} must be a positive number of milliseconds`);
+  }
+}
+
+function checkRetry(v: unknown, at: string, problems: string[]) {
+  if (v === undefined) return;
+  if (!isObject(v)) return void problems.push(`${at} must be an object`);
+  if (v.attempts !== undefined && !(Number.isInteger(v.attempts) && (v.attempts as number) >= 1)) problems.push(`${at}.attempts must be an integer >= 1`);
+  for (const k of ['backoffMs', 'maxBackoffMs']) if (v[k] !== undefined && !(typeof v[k] === 'number' && (v[k] as number) >= 0)) problems.push(`${at}.${k} must be a number >= 0`);
+  if (v.onStatus !== undefined && !(Array.isArray(v.onStatus) && v.onStatus.every((s) => Number.isInteger(s) && s >= 100 && s <= 599)))
+    problems.push(`${at}.onStatus must be a list of HTTP status codes`);
+}
+
+/** Validate untrusted config (JSON file or construct props). Collects every problem, throws once. */
+export function validateConfig(input: unknown): GatewayConfig {
+  const problems: string[] = [];
+  if (!isObject(input)) throw new ConfigError(['config must be a JSON object with "providers" (and optionally "models")']);
+  const known = ['providers', 'models', 'pricing', 'settings', '$schema'];
+  for (const k of Object.keys(input)) if (!known.includes(k)) problems.push(`${k} is not a known top-level field (${known.slice(0, 4).join(', ')})`);
+
+  const providers = input.providers;
+  if (!isObject(providers) || Object.keys(providers).length === 0) {
+    problems.push('providers must be an object with at least one provider');
+  } else {
+    for (const [name, p] of Object.entries(providers)) {
+      const at = `providers.${name}`;
+      if (name.includes('/')) problems.push(`${at}: a provider name may not contain '/'`);
+      if (!isObject(p)) { problems.push(`${at} must be an object`); continue; }
+      if (!PROVIDER_TYPES.includes(p.type as ProviderType)) problems.push(`${at}.type must be one of ${PROVIDER_TYPES.join(', ')} (got ${JSON.stringify(p.type)})`);
+      checkSecretRef(p.apiKey, `${at}.apiKey`, problems);
+      if (p.baseUrl !== undefined) {
+        let url: URL | undefined;
+        try { url = new URL(String(p.baseUrl)); } catch { /* reported below */ }
+        if (typeof p.baseUrl !== 'string' || !url || !/^https?:$/.test(url.protocol)) problems.push(`${at}.baseUrl must be an http(s) URL`);
+      }
+      for (const k of ['preset', 'region', 'apiVersion'] as const) if (p[k] !== undefined && typeof p[k] !== 'string') problems.push(`${at}.${k} must be a string`);
+      for (const k of ['deployments', 'headers'] as const) {
+        if (p[k] === undefined) continue;
+        if (!isObject(p[k]) || !Object.values(p[k] as object).every((x) => typeof x === 'string')) problems.push(`${at}.${k} must map strings to strings`);
+      }
+      if (p.type === 'openai-compatible' && p.baseUrl === undefined && p.preset === undefined) problems.push(`${at} (openai-compatible) needs a baseUrl or a preset`);
+    }
+  }
+
+  const models = input.models;
+  if (models !== undefined) {
+    if (!isObject(models)) problems.push('models must be an object of model routes');
+    else for (const [name, r] of Object.entries(models)) {
+      const at = `models.${name}`;
+      if (!isObject(r)) { problems.push(`${at} must be an object with "targets"`); continue; }
+      if (r.strategy !== undefined && r.strategy !== 'fallback' && r.strategy !== 'loadbalance') problems.push(`${at}.strategy must be "fallback" or "loadbalance"`);
+      if (!Array.isArray(r.targets) || r.targets.length === 0) { problems.push(`${at}.targets must be a non-empty list`); continue; }
+      r.targets.forEach((t: unknown, i: number) => {
+        const tat = `${at}.targets[${i}]`;
+        if (!isObject(t)) return void problems.push(`${tat} must be { "provider", "model" }`);
+        if (typeof t.provider !== 'string' || !t.provider) problems.push(`${tat}.provider must be a provider name`);
+        else if (isObject(providers) && !(t.provider in providers)) problems.push(`${tat}.provider '${t.provider}' is not defined in providers`);
+        if (typeof t.model !== 'string' || !t.model) problems.push(`${tat}.model must be a non-empty string`);
+        if (t.weight !== undefined && !(typeof t.weight === 'number' && t.weight >= 0)) problems.push(`${tat}.weight must be a number >= 0`);
+        checkTimeouts(t.timeouts, `${tat}.timeouts`, problems);
+      });
+      checkRetry(r.retry, `${at}.retry`, problems);
+      checkTimeouts(r.timeouts, `${at}.timeouts`, problems);
+    }
+  }
+
+  if (input.pricing !== undefined) {
+    if (!isObject(input.pricing)) problems.push('pricing must be an object of { input, output } prices');
+    else for (const [name, p] of Object.entries(input.pricing)) {
+      if (!isObject(p) || typeof p.input !== 'number' || typeof p.output !== 'number' || p.input < 0 || p.output < 0)
+        problems.push(`pricing.${name} must be { "input": USD_PER_MTOK, "output": USD_PER_MTOK }`);
+    }
+  }
+
+  const s = input.settings;
+  if (s !== undefined) {
+    if (!isObject(s)) problems.push('settings must be an object');
+    else {
+      if (s.keyCacheTtlMs !== undefined && !(typeof s.keyCacheTtlMs === 'number' && s.keyCacheTtlMs >= 0 && s.keyCacheTtlMs <= 60_000))
+        problems.push('settings.keyCacheTtlMs must be between 0 and 60000');
+      if (s.maxBodyBytes !== undefined && !isPositiveNumber(s.maxBodyBytes)) problems.push('settings.maxBodyBytes must be a positive number');
+      if (s.rateLimitFailMode !== undefined && s.rateLimitFailMode !== 'open' && s.rateLimitFailMode !== 'closed') problems.push('settings.rateLimitFailMode must be "open" or "closed"');
+      checkTimeouts(s.timeouts, 'settings.timeouts', problems);
+      checkRetry(s.retry, 'settings.retry', problems);
+    }
+  }
+
+  if (problems.length) throw new ConfigError(problems);
+  return input as unknown as GatewayConfig;
+}
+
+/** The config used when no file exists: the mock provider always, real providers when their keys are in the environment. */
+export function defaultConfig(env: Record<string, string | undefined>): GatewayConfig {
+  const providers: Record<string, ProviderConfig> = { mock: { type: 'mock' } };
+  const models: Record<string, ModelRoute> = {
+    'mock-model': { targets: [{ provider: 'mock', model: 'mock-model' }] },
+  };
+  if (env.OPENAI_API_KEY) providers.openai = { type: 'openai', apiKey: { env: 'OPENAI_API_KEY' } };
+  if (env.ANTHROPIC_API_KEY) providers.anthropic = { type: 'anthropic', apiKey: { env: 'ANTHROPIC_API_KEY' } };
+  return { providers, models };
+}

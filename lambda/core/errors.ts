@@ -1,0 +1,152 @@
+/**
+ * One error type for everything the gateway answers with a non-2xx status.
+ * Handlers throw it; `renderError` turns it into the client's wire format in one place.
+ */
+export type ErrorType =
+  | 'invalid_request_error'
+  | 'authentication_error'
+  | 'permission_error'
+  | 'not_found_error'
+  | 'request_too_large'
+  | 'rate_limit_error'
+  | 'api_error'
+  | 'upstream_error'
+  | 'timeout_error'
+  | 'overloaded_error';
+
+export interface GatewayErrorInit {
+  status: number;
+  type: ErrorType;
+  code: string;
+  message: string;
+  param?: string | null;
+  /** Seconds the client should wait before retrying (rendered as `Retry-After`). */
+  retryAfterSeconds?: number;
+  headers?: Record<string, string>;
+}
+
+export class GatewayError extends Error {
+  readonly status: number;
+  readonly type: ErrorType;
+  readonly code: string;
+  readonly param: string | null;
+  readonly retryAfterSeconds?: number;
+  readonly headers: Record<string, string>;
+
+  constructor(init: GatewayErrorInit) {
+    super(init.message);
+    this.name = 'GatewayError';
+    this.status = init.status;
+    this.type = init.type;
+    this.code = init.code;
+    this.param = init.param ?? null;
+    this.retryAfterSeconds = init.retryAfterSeconds;
+    this.headers = init.headers ?? {};
+  }
+}
+
+export const errors = {
+  badRequest: (message: string, param: string | null = null, code = 'invalid_request') =>
+    new GatewayError({ status: 400, type: 'invalid_request_error', code, message, param }),
+  missingKey: () =>
+    new GatewayError({
+      status: 401,
+      type: 'authentication_error',
+      code: 'missing_api_key',
+      message: 'No API key provided. Pass your virtual key as "Authorization: Bearer sk-gw-...".',
+    }),
+  invalidKey: () =>
+    new GatewayError({
+      status: 401,
+      type: 'authentication_error',
+      code: 'invalid_api_key',
+      message: 'Incorrect API key provided. Ask your gateway administrator for a valid virtual key.',
+    }),
+  revokedKey: () =>
+    new GatewayError({ status: 403, type: 'permission_error', code: 'key_revoked', message: 'This API key has been revoked.' }),
+  expiredKey: () =>
+    new GatewayError({ status: 403, type: 'permission_error', code: 'key_expired', message: 'This API key has expired.' }),
+  modelNotAllowed: (model: string) =>
+    new GatewayError({
+      status: 403,
+      type: 'permission_error',
+      code: 'model_not_allowed',
+      message: `This API key is not allowed to use model '${model}'.`,
+      param: 'model',
+    }),
+  unknownModel: (model: string) =>
+    new GatewayError({
+      status: 404,
+      type: 'invalid_request_error',
+      code: 'model_not_found',
+      message: `The model '${model}' does not exist or is not configured on this gateway.`,
+      param: 'model',
+    }),
+  notFound: (method: string, path: string) =>
+    new GatewayError({
+      status: 404,
+      type: 'not_found_error',
+      code: 'route_not_found',
+      message: `No route for ${method} ${path}.`,
+    }),
+  methodNotAllowed: (method: string, path: string) =>
+    new GatewayError({
+      status: 405,
+      type: 'invalid_request_error',
+      code: 'method_not_allowed',
+      message: `Method ${method} is not allowed on ${path}.`,
+    }),
+  tooLarge: (limitBytes: number) =>
+    new GatewayError({
+      status: 413,
+      type: 'request_too_large',
+      code: 'request_too_large',
+      message: `Request body exceeds the ${Math.round(limitBytes / 1024 / 1024)} MB limit.`,
+    }),
+  internal: (message = 'The gateway hit an unexpected error while handling the request.') =>
+    new GatewayError({ status: 500, type: 'api_error', code: 'internal_error', message }),
+  unavailable: (message: string, retryAfterSeconds = 1, code = 'service_unavailable') =>
+    new GatewayError({ status: 503, type: 'api_error', code, message, retryAfterSeconds }),
+};
+
+/** Normalise anything thrown into a GatewayError; unknown errors become a generic 500 that leaks nothing. */
+export function toGatewayError(err: unknown): GatewayError {
+  if (err instanceof GatewayError) return err;
+  return errors.internal();
+}
+
+export type ErrorFormat = 'openai' | 'anthropic';
+
+/** Anthropic's error `type` for a status, per its documented error list. */
+function anthropicType(err: GatewayError): string {
+  switch (err.status) {
+    case 400: return 'invalid_request_error';
+    case 401: return 'authentication_error';
+    case 403: return 'permission_error';
+    case 404: return 'not_found_error';
+    case 413: return 'request_too_large';
+    case 429: return 'rate_limit_error';
+    case 529: return 'overloaded_error';
+    default: return err.status === 503 ? 'overloaded_error' : 'api_error';
+  }
+}
+
+export function errorBody(err: GatewayError, format: ErrorFormat): unknown {
+  if (format === 'anthropic') {
+    return { type: 'error', error: { type: anthropicType(err), message: err.message } };
+  }
+  return { error: { message: err.message, type: err.type, code: err.code, param: err.param } };
+}
+
+export function errorHeaders(err: GatewayError): Record<string, string> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...err.headers };
+  if (err.retryAfterSeconds !== undefined) headers['retry-after'] = String(Math.max(0, Math.ceil(err.retryAfterSeconds)));
+  return headers;
+}
+
+export function renderError(err: GatewayError, format: ErrorFormat, extraHeaders: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(errorBody(err, format)), {
+    status: err.status,
+    headers: { ...errorHeaders(err), ...extraHeaders },
+  });
+}

@@ -1,0 +1,166 @@
+/**
+ * Virtual keys: generation, hashing, the key record, and verification with a short cache.
+ * Only the SHA-256 hash of a key is ever stored; the plaintext exists once, in the create/rotate answer.
+ */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { errors } from './errors';
+
+export const KEY_PREFIX = 'sk-gw-';
+
+export type LoggingPolicy = 'full' | 'metadata' | 'redacted';
+
+export interface BudgetLimit {
+  readonly amount: number;
+  readonly period: 'day' | 'month';
+}
+
+export interface KeyLimits {
+  readonly rpm?: number;
+  readonly tpm?: number;
+  readonly tokensPerDay?: number;
+  readonly budgetUsd?: BudgetLimit;
+}
+
+export interface KeyRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly team?: string;
+  readonly createdAt: string;
+  readonly updatedAt?: string;
+  readonly expiresAt?: string;
+  readonly revokedAt?: string;
+  readonly rotatedAt?: string;
+  /** Allowed model globs; absent or empty means every configured model. */
+  readonly models?: readonly string[];
+  readonly limits?: KeyLimits;
+  readonly logging: LoggingPolicy;
+  readonly metadata?: Readonly<Record<string, string>>;
+  /** The key's last four characters, so people can tell keys apart. Not a secret. */
+  readonly hint: string;
+}
+
+/** What the store returns for a hash lookup. */
+export interface HashLookup {
+  readonly record: KeyRecord;
+  /** Set on a hash that was rotated out: it works until then (grace period), and not after. */
+  readonly validUntil?: string;
+}
+
+/** The key store port. DynamoDB implements it (also against dynalite locally). */
+export interface KeyStore {
+  create(record: KeyRecord, keyHash: string): Promise<void>;
+  /** The key a hash belongs to, if the hash is the key's current one or a rotated-out one still in grace. */
+  lookup(keyHash: string): Promise<HashLookup | undefined>;
+  get(id: string): Promise<KeyRecord | undefined>;
+  list(): Promise<KeyRecord[]>;
+  update(id: string, patch: Partial<KeyRecord>): Promise<KeyRecord | undefined>;
+  /** Point the key at a new hash; the old hash stays valid until `oldValidUntil` (or is invalid at once). */
+  rotate(id: string, newHash: string, oldHash: string | undefined, oldValidUntil: string | undefined, hint: string): Promise<KeyRecord | undefined>;
+}
+
+export function generateKey(): string {
+  return KEY_PREFIX + randomBytes(32).toString('base64url');
+}
+
+export function hashKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+export function newKeyId(): string {
+  return 'key_' + randomUUID().replace(/-/g, '').slice(0, 20);
+}
+
+export function keyHint(key: string): string {
+  return key.slice(-4);
+}
+
+/** Pick the presented key from any of the accepted headers; all paths get the same checks. */
+export function extractPresentedKey(headers: Headers): string | undefined {
+  const auth = headers.get('authorization');
+  if (auth) {
+    const m = /^Bearer\s+(.+)$/i.exec(auth.trim());
+    if (m) return m[1].trim();
+  }
+  for (const h of ['x-api-key', 'api-key', 'x-goog-api-key']) {
+    const v = headers.get(h);
+    if (v && v.trim()) return v.trim();
+  }
+  return undefined;
+}
+
+const globCache = new Map<string, RegExp>();
+/** `*` matches any run of characters (including '/'); `?` one character. Case-sensitive. */
+export function globToRegExp(glob: string): RegExp {
+  let re = globCache.get(glob);
+  if (!re) {
+    re = new RegExp('^' + glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');
+    globCache.set(glob, re);
+  }
+  return re;
+}
+
+export function modelAllowed(record: KeyRecord, model: string): boolean {
+  if (!record.models || record.models.length === 0) return true;
+  return record.models.some((g) => globToRegExp(g).test(model));
+}
+
+interface CacheEntry {
+  record: KeyRecord;
+  validUntil?: number;
+  fetchedAt: number;
+}
+
+export interface KeyVerifierOptions {
+  /** How long a verified key is trusted without reading the store. Bounds revocation delay. */
+  readonly cacheTtlMs: number;
+  readonly now: () => number;
+  /** Largest number of cached keys (oldest evicted first). @default 10000 */
+  readonly maxEntries?: number;
+}
+
+/**
+ * Verifies presented keys. Positive results are cached for `cacheTtlMs`; negative results never
+ * are, so a freshly created key works at once. Expiry and grace windows are checked on every use
+ * from the cached record, so they take effect to the millisecond.
+ */
+export class KeyVerifier {
+  private readonly cache = new Map<string, CacheEntry>();
+
+  constructor(private readonly store: KeyStore, private readonly options: KeyVerifierOptions) {}
+
+  async verify(presented: string | undefined): Promise<KeyRecord> {
+    if (!presented) throw errors.missingKey();
+    // Cheap shape check first: wrong prefix or absurd length never reaches the store.
+    if (!presented.startsWith(KEY_PREFIX) || presented.length > 200) throw errors.invalidKey();
+    const hash = hashKey(presented);
+    const now = this.options.now();
+    let entry = this.cache.get(hash);
+    if (!entry || now - entry.fetchedAt >= this.options.cacheTtlMs) {
+      entry = await this.load(hash, now);
+      if (!entry) {
+        this.cache.delete(hash);
+        throw errors.invalidKey();
+      }
+    }
+    if (entry.validUntil !== undefined && now >= entry.validUntil) throw errors.invalidKey();
+    const r = entry.record;
+    if (r.revokedAt) throw errors.revokedKey();
+    if (r.expiresAt && now >= Date.parse(r.expiresAt)) throw errors.expiredKey();
+    return r;
+  }
+
+  /** Forget a key in this process at once (after revoke/rotate/patch through this process's admin API). */
+  invalidate(keyId: string): void {
+    for (const [hash, e] of this.cache) if (e.record.id === keyId) this.cache.delete(hash);
+  }
+
+  private async load(hash: string, now: number): Promise<CacheEntry | undefined> {
+    const lookup = await this.store.lookup(hash);
+    if (!lookup) return undefined;
+    const entry: CacheEntry = { record: lookup.record, fetchedAt: now, validUntil: lookup.validUntil ? Date.parse(lookup.validUntil) : undefined };
+    const max = this.options.maxEntries ?? 10_000;
+    if (this.cache.size >= max) this.cache.delete(this.cache.keys().next().value as string);
+    this.cache.set(hash, entry);
+    return entry;
+  }
+}

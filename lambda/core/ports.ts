@@ -1,0 +1,55 @@
+/** Narrow ports for state and side effects. The core gets implementations injected; tests pick real ones. */
+import type { SecretRef } from './config';
+import type { KeyRecord } from './keys';
+
+/** Resolves provider credentials. Local: environment; AWS: Secrets Manager with a cache. */
+export interface SecretSource {
+  get(ref: SecretRef): Promise<string>;
+  /** Drop a cached value (after the provider rejected it), so the next get reads it fresh. */
+  refresh?(ref: SecretRef): void;
+}
+
+export interface Logger {
+  debug(message: string, data?: Record<string, unknown>): void;
+  info(message: string, data?: Record<string, unknown>): void;
+  warn(message: string, data?: Record<string, unknown>): void;
+  error(message: string, data?: Record<string, unknown>): void;
+}
+
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** What a request is expected to consume, for reservation. */
+export interface UsageEstimate {
+  readonly tokens: number;
+  readonly costUsd: number;
+}
+
+/** What a request really consumed, for settlement. */
+export interface ActualUsage {
+  readonly tokens: number;
+  readonly costUsd: number;
+}
+
+/** A held reservation. `headers` are the rate-limit headers to send on the response. */
+export interface Reservation {
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/**
+ * Limits and budgets (ARCHITECTURE §8). reserve() throws a GatewayError (429/503) when the request
+ * may not go ahead; every successful reserve is followed by exactly one settle() or release().
+ */
+export interface Limiter {
+  reserve(key: KeyRecord, estimate: UsageEstimate, requestId: string): Promise<Reservation>;
+  settle(reservation: Reservation, actual: ActualUsage): Promise<void>;
+  release(reservation: Reservation): Promise<void>;
+}
+
+/** The limiter used when no counter store is configured: admits everything, sends no headers. */
+export const unlimited: Limiter = {
+  async reserve() {
+    return { headers: {} };
+  },
+  async settle() {},
+  async release() {},
+};

@@ -1,0 +1,80 @@
+/** Per-request state the pipeline accumulates, turned into exactly one log record when the response ends. */
+import type { KeyRecord } from './keys';
+import type { AttemptLog, RequestLogRecord } from './log-record';
+import type { GatewayError } from './errors';
+
+export interface ClientInfo {
+  readonly clientIp?: string;
+}
+
+export class RequestContext {
+  key?: KeyRecord;
+  requestedModel?: string;
+  provider?: string;
+  model?: string;
+  status = 200;
+  errorCode?: string;
+  stream = false;
+  readonly attempts: AttemptLog[] = [];
+  firstTokenAt?: number;
+  promptTokens?: number;
+  completionTokens?: number;
+  costUsd?: number | null;
+  cache: string | null = null;
+  guard: unknown[] = [];
+  requestBody?: unknown;
+  responseBody?: unknown;
+  private finished = false;
+
+  constructor(
+    readonly id: string,
+    readonly startedAt: number,
+    readonly endpoint: string,
+    readonly userAgent: string | null,
+    readonly clientIp: string | null,
+  ) {}
+
+  fail(err: GatewayError): void {
+    this.status = err.status;
+    this.errorCode = err.code;
+  }
+
+  /** True the first time only: guarantees one record per request whatever path ends it. */
+  markFinished(): boolean {
+    if (this.finished) return false;
+    this.finished = true;
+    return true;
+  }
+
+  toRecord(now: number, bodies: { request: string | null; response: string | null }): RequestLogRecord {
+    const prompt = this.promptTokens ?? null;
+    const completion = this.completionTokens ?? null;
+    return {
+      request_id: this.id,
+      ts: new Date(this.startedAt).toISOString(),
+      key_id: this.key?.id ?? null,
+      key_name: this.key?.name ?? null,
+      team: this.key?.team ?? null,
+      endpoint: this.endpoint,
+      requested_model: this.requestedModel ?? null,
+      provider: this.provider ?? null,
+      model: this.model ?? null,
+      status: this.status,
+      error_code: this.errorCode ?? null,
+      stream: this.stream,
+      attempts: JSON.stringify(this.attempts),
+      latency_ms: now - this.startedAt,
+      ttft_ms: this.firstTokenAt !== undefined ? this.firstTokenAt - this.startedAt : null,
+      prompt_tokens: prompt,
+      completion_tokens: completion,
+      total_tokens: prompt !== null || completion !== null ? (prompt ?? 0) + (completion ?? 0) : null,
+      cost_usd: this.costUsd ?? null,
+      cache: this.cache,
+      guard: this.guard.length ? JSON.stringify(this.guard) : null,
+      client_ip: this.clientIp,
+      user_agent: this.userAgent,
+      request_body: bodies.request,
+      response_body: bodies.response,
+    };
+  }
+}

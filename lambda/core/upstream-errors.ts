@@ -1,0 +1,40 @@
+/** How a provider failure (after every target was tried) is answered to the client. */
+import { GatewayError } from './errors';
+import type { UpstreamError } from '../providers/types';
+
+/** Upstream statuses that mean the client's request itself is wrong: passed on with the provider's message. */
+const CLIENT_FAULT = new Set([400, 404, 409, 413, 415, 422]);
+
+export function upstreamToGatewayError(err: UpstreamError): GatewayError {
+  const status = err.status ?? 0;
+  if (err.upstreamCode === 'client_cancelled') {
+    return new GatewayError({ status: 499, type: 'api_error', code: 'client_cancelled', message: 'The client closed the request.' });
+  }
+  if (err.kind === 'timeout') {
+    return new GatewayError({ status: 504, type: 'timeout_error', code: 'upstream_timeout', message: err.message });
+  }
+  if (err.kind === 'http' && status === 429) {
+    return new GatewayError({
+      status: 429,
+      type: 'rate_limit_error',
+      code: 'upstream_rate_limited',
+      message: `${err.message} (every target was rate limited)`,
+      retryAfterSeconds: Math.max(1, Math.ceil((err.retryAfterMs ?? 1000) / 1000)),
+    });
+  }
+  if (err.kind === 'http' && (status === 401 || status === 403)) {
+    return new GatewayError({
+      status: 502,
+      type: 'upstream_error',
+      code: 'provider_auth_failed',
+      message: `${err.message}. This is the gateway's provider credential, not your virtual key; tell the gateway operator.`,
+    });
+  }
+  if (err.kind === 'http' && CLIENT_FAULT.has(status)) {
+    return new GatewayError({ status, type: 'invalid_request_error', code: err.upstreamCode ?? 'upstream_bad_request', message: err.message });
+  }
+  if (err.kind === 'http' && (status === 503 || status === 529)) {
+    return new GatewayError({ status: 503, type: 'overloaded_error', code: 'upstream_unavailable', message: err.message, retryAfterSeconds: Math.max(1, Math.ceil((err.retryAfterMs ?? 1000) / 1000)) });
+  }
+  return new GatewayError({ status: 502, type: 'upstream_error', code: err.kind === 'http' ? 'upstream_error' : `upstream_${err.kind}`, message: err.message });
+}

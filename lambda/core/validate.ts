@@ -1,0 +1,59 @@
+/** Validating client request bodies: enough to give a clear 400 naming the bad field before any upstream call. */
+import { errors } from './errors';
+import type { ChatRequest, EmbeddingsRequest } from '../providers/types';
+
+const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function']);
+
+function optionalNumber(body: Record<string, unknown>, field: string, min: number, max = Number.MAX_SAFE_INTEGER) {
+  const v = body[field];
+  if (v === undefined || v === null) return;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) throw errors.badRequest(`'${field}' must be a number between ${min} and ${max}.`, field);
+}
+
+export function validateModelField(body: Record<string, unknown>): string {
+  if (typeof body.model !== 'string' || !body.model.trim()) throw errors.badRequest("'model' is required and must be a string.", 'model');
+  return body.model;
+}
+
+export function validateChatRequest(body: Record<string, unknown>): ChatRequest {
+  validateModelField(body);
+  if (!Array.isArray(body.messages) || body.messages.length === 0) throw errors.badRequest("'messages' must be a non-empty array.", 'messages');
+  body.messages.forEach((m: unknown, i: number) => {
+    if (typeof m !== 'object' || m === null || Array.isArray(m)) throw errors.badRequest(`'messages[${i}]' must be an object.`, `messages[${i}]`);
+    const msg = m as Record<string, unknown>;
+    if (typeof msg.role !== 'string' || !ROLES.has(msg.role)) throw errors.badRequest(`'messages[${i}].role' must be one of ${[...ROLES].join(', ')}.`, `messages[${i}].role`);
+    const c = msg.content;
+    if (c !== undefined && c !== null && typeof c !== 'string' && !Array.isArray(c)) throw errors.badRequest(`'messages[${i}].content' must be a string or an array of content parts.`, `messages[${i}].content`);
+    if (Array.isArray(c)) c.forEach((part: unknown, j: number) => {
+      if (typeof part !== 'object' || part === null || typeof (part as { type?: unknown }).type !== 'string')
+        throw errors.badRequest(`'messages[${i}].content[${j}]' must be an object with a 'type'.`, `messages[${i}].content[${j}]`);
+    });
+  });
+  if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean') throw errors.badRequest("'stream' must be a boolean.", 'stream');
+  optionalNumber(body, 'max_tokens', 1);
+  optionalNumber(body, 'max_completion_tokens', 1);
+  optionalNumber(body, 'temperature', 0, 2);
+  optionalNumber(body, 'top_p', 0, 1);
+  optionalNumber(body, 'n', 1, 128);
+  if (body.tools !== undefined && body.tools !== null) {
+    if (!Array.isArray(body.tools)) throw errors.badRequest("'tools' must be an array.", 'tools');
+    body.tools.forEach((t: unknown, i: number) => {
+      const fn = (t as { function?: { name?: unknown } })?.function;
+      if (typeof t !== 'object' || t === null || typeof fn?.name !== 'string') throw errors.badRequest(`'tools[${i}]' must be { type: 'function', function: { name, parameters } }.`, `tools[${i}]`);
+    });
+  }
+  if (body.stream_options !== undefined && body.stream_options !== null && (typeof body.stream_options !== 'object' || Array.isArray(body.stream_options)))
+    throw errors.badRequest("'stream_options' must be an object.", 'stream_options');
+  return body as unknown as ChatRequest;
+}
+
+export function validateEmbeddingsRequest(body: Record<string, unknown>): EmbeddingsRequest {
+  validateModelField(body);
+  const input = body.input;
+  const ok =
+    typeof input === 'string' ||
+    (Array.isArray(input) && input.length > 0 && input.every((x) => typeof x === 'string' || typeof x === 'number' || (Array.isArray(x) && x.every((n) => typeof n === 'number'))));
+  if (!ok) throw errors.badRequest("'input' must be a string or a non-empty array of strings or token arrays.", 'input');
+  optionalNumber(body, 'dimensions', 1, 65536);
+  return body as unknown as EmbeddingsRequest;
+}

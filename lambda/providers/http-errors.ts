@@ -1,0 +1,52 @@
+/** Turning a provider's failed HTTP answer into an UpstreamError, shared by every HTTP provider. */
+import { UpstreamError } from './types';
+
+/** Parse `retry-after-ms` / `Retry-After` (seconds or HTTP date) into ms. */
+export function parseRetryAfter(headers: Headers, now = Date.now()): number | undefined {
+  const ms = headers.get('retry-after-ms');
+  if (ms && Number.isFinite(Number(ms))) return Math.max(0, Number(ms));
+  const ra = headers.get('retry-after');
+  if (!ra) return undefined;
+  if (/^\d+(\.\d+)?$/.test(ra.trim())) return Number(ra) * 1000;
+  const date = Date.parse(ra);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** Remove a credential from text that came from upstream (some providers echo part of the key). */
+export function scrubSecret(text: string, secret?: string): string {
+  let out = text.replace(/\b(sk|key|AIza|gsk|xai)[-_A-Za-z0-9]{12,}/g, '[redacted]');
+  if (secret && secret.length >= 6) out = out.split(secret).join('[redacted]');
+  return out;
+}
+
+/**
+ * Build the error for a non-2xx upstream answer. The provider's message is kept (it helps the
+ * caller fix a bad request) except on 401/403, where it is about the gateway's own credential.
+ */
+export async function upstreamHttpError(res: Response, providerName: string, apiKey?: string): Promise<UpstreamError> {
+  let message = `${providerName} answered HTTP ${res.status}`;
+  let code: string | undefined;
+  const text = await res.text().catch(() => '');
+  try {
+    const body = JSON.parse(text);
+    const err = body?.error ?? body;
+    const m = typeof err?.message === 'string' ? err.message : typeof body?.message === 'string' ? body.message : undefined;
+    if (m) message = `${providerName}: ${m}`;
+    code = typeof err?.code === 'string' ? err.code : typeof err?.type === 'string' ? err.type : typeof err?.status === 'string' ? err.status : undefined;
+  } catch {
+    /* not JSON: keep the generic message */
+  }
+  if (res.status === 401 || res.status === 403) message = `${providerName} rejected the gateway's provider credential (HTTP ${res.status})`;
+  return new UpstreamError('http', scrubSecret(message, apiKey).slice(0, 2000), res.status, code, parseRetryAfter(res.headers));
+}
+
+/** Map a fetch rejection to an UpstreamError (timeouts and aborts are told apart by the caller's signal). */
+export function fetchFailure(err: unknown, signal: AbortSignal, providerName: string): UpstreamError {
+  if (signal.aborted) {
+    const reason = signal.reason;
+    if (reason instanceof UpstreamError) return reason;
+    return new UpstreamError('timeout', `${providerName} call was aborted`, undefined, 'aborted');
+  }
+  const cause = (err as { cause?: { code?: string } })?.cause?.code;
+  return new UpstreamError('network', `${providerName} could not be reached${cause ? ` (${cause})` : ''}`, undefined, cause);
+}

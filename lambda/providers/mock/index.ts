@@ -1,0 +1,114 @@
+/**
+ * The mock provider answers locally and deterministically, so the gateway runs with zero
+ * credentials. The same request always gets the same answer. Model names ending in
+ * `-fail-<status>` (e.g. `mock-fail-429`) fail with that status, to try fallback routes locally.
+ */
+import { createHash } from 'node:crypto';
+import { estimatePromptTokens, estimateTextTokens } from '../../core/tokens';
+import {
+  type ChatCompletion,
+  type ChatCompletionChunk,
+  type ChatRequest,
+  type ChatResult,
+  type EmbeddingsRequest,
+  type EmbeddingsResponse,
+  type ProviderAdapter,
+  type ProviderCall,
+  UpstreamError,
+} from '../types';
+
+function lastUserText(body: ChatRequest): string {
+  for (let i = body.messages.length - 1; i >= 0; i--) {
+    const m = body.messages[i];
+    if (m.role !== 'user') continue;
+    if (typeof m.content === 'string') return m.content;
+    if (Array.isArray(m.content)) return m.content.map((p) => (p.type === 'text' ? (p as { text: string }).text : `[${p.type}]`)).join(' ');
+  }
+  return '';
+}
+
+function idFor(body: unknown): string {
+  return 'chatcmpl-mock-' + createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 16);
+}
+
+function failIfAsked(call: ProviderCall) {
+  const m = /-fail-(\d{3})$/.exec(call.model);
+  if (m) throw new UpstreamError('http', `mock provider failing as asked (HTTP ${m[1]})`, Number(m[1]), 'mock_failure');
+}
+
+function answerFor(body: ChatRequest): { content: string | null; toolCall?: { name: string; arguments: string } } {
+  const wantsTool = body.tools?.length && body.tool_choice !== 'none';
+  const lastIsToolResult = body.messages[body.messages.length - 1]?.role === 'tool';
+  if (wantsTool && !lastIsToolResult) {
+    const forced = typeof body.tool_choice === 'object' ? body.tool_choice.function.name : undefined;
+    const name = forced ?? body.tools![0].function.name;
+    return { content: null, toolCall: { name, arguments: JSON.stringify({ input: lastUserText(body).slice(0, 100) }) } };
+  }
+  const text = lastUserText(body);
+  return { content: `This is a mock response to: ${text.length > 200 ? text.slice(0, 200) + '…' : text}` };
+}
+
+function capped(content: string, body: ChatRequest): { text: string; truncated: boolean } {
+  const cap = body.max_completion_tokens ?? body.max_tokens;
+  if (!cap || estimateTextTokens(content) <= cap) return { text: content, truncated: false };
+  return { text: content.slice(0, cap * 4), truncated: true };
+}
+
+export const mockProvider: ProviderAdapter = {
+  async chat(body: ChatRequest, call: ProviderCall): Promise<ChatResult> {
+    failIfAsked(call);
+    const id = idFor({ m: body.messages, model: call.model });
+    const created = 1_700_000_000;
+    const answer = answerFor(body);
+    const { text, truncated } = answer.content === null ? { text: null, truncated: false } : capped(answer.content, body);
+    const prompt_tokens = estimatePromptTokens(body);
+    const completion_tokens = text !== null ? estimateTextTokens(text) : estimateTextTokens(answer.toolCall!.arguments) + 5;
+    const usage = { prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens };
+    const finish = answer.toolCall ? 'tool_calls' : truncated ? 'length' : 'stop';
+    const toolCalls = answer.toolCall ? [{ id: `call_${id.slice(-12)}`, type: 'function' as const, function: answer.toolCall }] : undefined;
+
+    if (!body.stream) {
+      const response: ChatCompletion = {
+        id,
+        object: 'chat.completion',
+        created,
+        model: call.model,
+        choices: [{ index: 0, message: { role: 'assistant', content: text, ...(toolCalls ? { tool_calls: toolCalls } : {}), refusal: null }, finish_reason: finish, logprobs: null }],
+        usage,
+      };
+      return { stream: false, response };
+    }
+
+    const base = { id, object: 'chat.completion.chunk' as const, created, model: call.model };
+    async function* chunks(): AsyncGenerator<ChatCompletionChunk> {
+      yield { ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] };
+      if (toolCalls) {
+        yield { ...base, choices: [{ index: 0, delta: { tool_calls: [{ index: 0, ...toolCalls[0] }] }, finish_reason: null }] };
+      } else {
+        for (const word of (text ?? '').match(/\S+\s*/g) ?? []) {
+          if (call.signal.aborted) throw new UpstreamError('timeout', 'mock stream aborted', undefined, 'aborted');
+          yield { ...base, choices: [{ index: 0, delta: { content: word }, finish_reason: null }] };
+        }
+      }
+      yield { ...base, choices: [{ index: 0, delta: {}, finish_reason: finish }] };
+      yield { ...base, choices: [], usage };
+    }
+    return { stream: true, chunks: chunks() };
+  },
+
+  async embeddings(body: EmbeddingsRequest, call: ProviderCall): Promise<EmbeddingsResponse> {
+    failIfAsked(call);
+    const inputs = Array.isArray(body.input) ? body.input : [body.input];
+    const dims = body.dimensions ?? 8;
+    let tokens = 0;
+    const data = inputs.map((input, index) => {
+      const text = typeof input === 'string' ? input : JSON.stringify(input);
+      tokens += Math.max(1, estimateTextTokens(text));
+      const digest = createHash('sha256').update(text).digest();
+      const raw = Array.from({ length: dims }, (_, i) => digest[i % digest.length] / 255 - 0.5);
+      const norm = Math.hypot(...raw) || 1;
+      return { object: 'embedding' as const, index, embedding: raw.map((x) => Number((x / norm).toFixed(6))) };
+    });
+    return { object: 'list', data, model: call.model, usage: { prompt_tokens: tokens, total_tokens: tokens } };
+  },
+};

@@ -1,0 +1,134 @@
+/**
+ * The shared base for every provider that speaks OpenAI's wire format (OpenAI, Azure OpenAI,
+ * and the openai-compatible family). A provider only says where to send a request and how to
+ * authenticate; request and response bodies are already canonical.
+ */
+import { readSseEvents } from '../../core/sse';
+import { fetchFailure, upstreamHttpError } from '../http-errors';
+import {
+  type ChatCompletion,
+  type ChatCompletionChunk,
+  type ChatRequest,
+  type ChatResult,
+  type EmbeddingsRequest,
+  type EmbeddingsResponse,
+  type ProviderAdapter,
+  type ProviderCall,
+  UpstreamError,
+} from '../types';
+
+export interface OpenAiStyleEndpoint {
+  /** Full URL for an operation, derived only from config. */
+  url(call: ProviderCall, operation: 'chat/completions' | 'embeddings'): string;
+  /** Auth and static headers. */
+  headers(call: ProviderCall): Record<string, string>;
+  /** Model field to send upstream (Azure puts the deployment in the URL instead). */
+  bodyModel?(call: ProviderCall): string | undefined;
+  /** Whether the upstream understands `stream_options.include_usage` (most do). @default true */
+  supportsStreamUsage?: boolean;
+}
+
+/** Fields a client could use to steer the upstream; they are never forwarded. */
+const STEERING_FIELDS = ['api_base', 'base_url', 'api_key', 'api_version', 'baseURL', 'apiKey', 'custom_llm_provider'];
+
+function upstreamBody<T extends { model: string }>(body: T, call: ProviderCall, endpoint: OpenAiStyleEndpoint): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...body };
+  for (const f of STEERING_FIELDS) delete out[f];
+  const model = endpoint.bodyModel ? endpoint.bodyModel(call) : call.model;
+  if (model === undefined) delete out.model;
+  else out.model = model;
+  return out;
+}
+
+async function post(call: ProviderCall, endpoint: OpenAiStyleEndpoint, op: 'chat/completions' | 'embeddings', body: unknown): Promise<Response> {
+  let res: Response;
+  try {
+    res = await call.fetch(endpoint.url(call, op), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...endpoint.headers(call) },
+      body: JSON.stringify(body),
+      signal: call.signal,
+      redirect: 'manual',
+    });
+  } catch (err) {
+    throw fetchFailure(err, call.signal, call.provider.name);
+  }
+  if (res.status >= 300 && res.status < 400) {
+    res.body?.cancel().catch(() => undefined);
+    throw new UpstreamError('http', `${call.provider.name} answered with a redirect, which the gateway does not follow`, 502, 'redirect');
+  }
+  if (!res.ok) throw await upstreamHttpError(res, call.provider.name, call.apiKey);
+  return res;
+}
+
+async function readJson<T>(res: Response, call: ProviderCall): Promise<T> {
+  let text: string;
+  try {
+    text = await res.text();
+  } catch (err) {
+    throw fetchFailure(err, call.signal, call.provider.name);
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new UpstreamError('malformed', `${call.provider.name} returned a body that is not valid JSON`, 502, 'malformed_response');
+  }
+}
+
+/** Canonical chunks from an OpenAI-format SSE stream. An in-band error or a missing [DONE] throws. */
+export async function* openAiChunks(body: ReadableStream<Uint8Array>, call: ProviderCall): AsyncGenerator<ChatCompletionChunk> {
+  let done = false;
+  try {
+    for await (const ev of readSseEvents(body)) {
+      if (ev.data === '[DONE]') { done = true; break; }
+      let parsed: ChatCompletionChunk & { error?: { message?: string; type?: string; code?: string } };
+      try {
+        parsed = JSON.parse(ev.data);
+      } catch {
+        throw new UpstreamError('malformed', `${call.provider.name} sent a stream event that is not valid JSON`, 502, 'malformed_response');
+      }
+      if (parsed.error || ev.event === 'error') {
+        const e = parsed.error ?? {};
+        throw new UpstreamError('in_band', `${call.provider.name}: ${e.message ?? 'error event in stream'}`, 502, e.type ?? e.code);
+      }
+      yield parsed;
+    }
+  } catch (err) {
+    if (err instanceof UpstreamError) throw err;
+    throw fetchFailure(err, call.signal, call.provider.name);
+  }
+  if (!done) throw new UpstreamError('cut', `${call.provider.name} ended the stream without [DONE]`, 502, 'stream_cut');
+}
+
+export function createOpenAiStyleAdapter(endpoint: OpenAiStyleEndpoint): ProviderAdapter {
+  return {
+    async chat(body: ChatRequest, call: ProviderCall): Promise<ChatResult> {
+      const payload = upstreamBody(body, call, endpoint);
+      if (body.stream) {
+        // Always ask for usage so limits settle on real tokens; the core hides the extra chunk
+        // from clients that did not ask for it.
+        if (endpoint.supportsStreamUsage !== false) payload.stream_options = { ...(body.stream_options ?? {}), include_usage: true };
+        const res = await post(call, endpoint, 'chat/completions', payload);
+        if (!res.body) throw new UpstreamError('malformed', `${call.provider.name} returned an empty stream`, 502, 'malformed_response');
+        return { stream: true, chunks: openAiChunks(res.body, call) };
+      }
+      const res = await post(call, endpoint, 'chat/completions', payload);
+      const json = await readJson<ChatCompletion>(res, call);
+      if (!json || typeof json !== 'object' || !Array.isArray(json.choices))
+        throw new UpstreamError('malformed', `${call.provider.name} returned JSON that is not a chat completion`, 502, 'malformed_response');
+      return { stream: false, response: json };
+    },
+    async embeddings(body: EmbeddingsRequest, call: ProviderCall): Promise<EmbeddingsResponse> {
+      const res = await post(call, endpoint, 'embeddings', upstreamBody(body, call, endpoint));
+      const json = await readJson<EmbeddingsResponse>(res, call);
+      if (!json || !Array.isArray(json.data))
+        throw new UpstreamError('malformed', `${call.provider.name} returned JSON that is not an embeddings list`, 502, 'malformed_response');
+      return json;
+    },
+  };
+}
+
+/** Join a base URL and a path without doubling or dropping slashes. */
+export function joinUrl(base: string, path: string): string {
+  return `${base.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
+}

@@ -1,0 +1,14 @@
+/** Provider type → adapter. Later providers (anthropic, bedrock, azure-openai, gemini) register here. */
+import type { ProviderType } from '../core/config';
+import { mockProvider } from './mock';
+import { openAiProvider } from './openai';
+import { openAiCompatibleProvider } from './openai-compatible';
+import type { ProviderAdapter } from './types';
+
+export type ProviderRegistry = Partial<Record<ProviderType, ProviderAdapter>>;
+
+export const builtinProviders: ProviderRegistry = {
+  openai: openAiProvider,
+  'openai-compatible': openAiCompatibleProvider,
+  mock: mockProvider,
+};

@@ -1,0 +1,14 @@
+/**
+ * Table layouts shared by the runtime and the CDK constructs, so both agree on key names.
+ *
+ * Keys table (partition key `pk`, string):
+ *   `key#<id>`    the key record (never the key or its hash)
+ *   `hash#<sha>`  hash → key id, with `validUntil` on a hash rotated out under a grace period
+ * Counters table (partition key `pk`, string; TTL attribute `expiresAt`, epoch seconds).
+ */
+export const KEYS_TABLE = { partitionKey: 'pk' } as const;
+export const COUNTERS_TABLE = { partitionKey: 'pk', ttlAttribute: 'expiresAt' } as const;
+
+/** Environment variables the Lambda functions read their table names from. */
+export const ENV_KEYS_TABLE = 'GATEWAY_KEYS_TABLE';
+export const ENV_COUNTERS_TABLE = 'GATEWAY_COUNTERS_TABLE';
