@@ -13,7 +13,7 @@ export interface ReceivedRequest {
   readonly body: any;
 }
 
-export type UpstreamHandler = (req: ReceivedRequest, res: ServerResponse) => void | Promise<void>;
+export type UpstreamHandler = (req: ReceivedRequest, res: ServerResponse) => unknown;
 
 export interface FakeUpstream {
   readonly url: string;
@@ -23,7 +23,7 @@ export interface FakeUpstream {
   close(): Promise<void>;
 }
 
-export async function startFakeUpstream(handler: UpstreamHandler = (_r, res) => res.writeHead(404).end()): Promise<FakeUpstream> {
+export async function startFakeUpstream(handler: UpstreamHandler = (_r, res) => void res.writeHead(404).end()): Promise<FakeUpstream> {
   let current = handler;
   const received: ReceivedRequest[] = [];
   const server: Server = createServer((req, res) => {

@@ -1,0 +1,177 @@
+/**
+ * The pipeline steps every endpoint shares: authenticate, authorize the model, reserve and settle
+ * limits, call a provider through the router, and write exactly one log record at the end.
+ * Endpoint handlers (handlers/) compose these; none of them repeats error shaping or try/catch.
+ */
+import type { GatewayConfig } from './config';
+import { DEFAULT_MAX_BODY_BYTES } from './body';
+import { GatewayError, errors } from './errors';
+import { KeyVerifier, type KeyRecord, type KeyStore, extractPresentedKey, modelAllowed } from './keys';
+import type { LogSink } from './log-record';
+import { ModelCatalog, type ResolvedTarget } from './models';
+import { type Limiter, type Logger, type Reservation, type SecretSource, silentLogger, unlimited } from './ports';
+import { PriceTable } from './pricing';
+import type { RequestContext } from './request-context';
+import { Router, type RouterDeps, realSleep } from './router';
+import { upstreamToGatewayError } from './upstream-errors';
+import { builtinProviders, type ProviderRegistry } from '../providers/registry';
+import { type ProviderAdapter, type ProviderCall, UpstreamError } from '../providers/types';
+import { bodiesForPolicy } from './logging-policy';
+
+export interface GatewayDeps {
+  readonly config: GatewayConfig;
+  readonly keyStore: KeyStore;
+  readonly secrets: SecretSource;
+  readonly logSink: LogSink;
+  readonly limiter?: Limiter;
+  readonly providers?: ProviderRegistry;
+  /** fetch used for upstream calls. @default globalThis.fetch */
+  readonly fetch?: typeof fetch;
+  readonly now?: () => number;
+  readonly random?: () => number;
+  readonly sleep?: RouterDeps['sleep'];
+  readonly logger?: Logger;
+  readonly newRequestId?: () => string;
+}
+
+export type Pipeline = ReturnType<typeof createPipeline>;
+
+export function createPipeline(deps: GatewayDeps) {
+  const now = deps.now ?? Date.now;
+  const logger = deps.logger ?? silentLogger;
+  const limiter = deps.limiter ?? unlimited;
+  const providers: ProviderRegistry = { ...builtinProviders, ...deps.providers };
+  const upstreamFetch = deps.fetch ?? globalThis.fetch;
+  const settings = deps.config.settings ?? {};
+  const catalog = new ModelCatalog(deps.config);
+  const prices = new PriceTable(deps.config.pricing);
+  const verifier = new KeyVerifier(deps.keyStore, { cacheTtlMs: settings.keyCacheTtlMs ?? 5_000, now });
+  const router = new Router({ now, random: deps.random ?? Math.random, sleep: deps.sleep ?? realSleep });
+  const pending = new Set<Promise<unknown>>();
+
+  /** One log record per request, after the last byte; never throws into the request path. */
+  function finish(ctx: RequestContext): void {
+    if (!ctx.markFinished()) return;
+    try {
+      const bodies = bodiesForPolicy(ctx.key?.logging ?? 'metadata', ctx.requestBody, ctx.responseBody);
+      const record = ctx.toRecord(now(), bodies);
+      const p = Promise.resolve(deps.logSink.write(record)).catch((err) => logger.error('log sink failed', { error: String(err), requestId: ctx.id }));
+      pending.add(p);
+      p.finally(() => pending.delete(p));
+    } catch (err) {
+      logger.error('building the log record failed', { error: String(err), requestId: ctx.id });
+    }
+  }
+
+  async function authenticate(req: Request, ctx: RequestContext): Promise<KeyRecord> {
+    let key: KeyRecord;
+    try {
+      key = await verifier.verify(extractPresentedKey(req.headers));
+    } catch (err) {
+      if (err instanceof GatewayError) throw err;
+      // The key store is unreachable: fail closed, never let an unverified request through.
+      logger.error('key store unavailable', { error: String(err) });
+      throw errors.unavailable('The gateway cannot verify API keys right now. Retry shortly.', 1, 'key_store_unavailable');
+    }
+    ctx.key = key;
+    return key;
+  }
+
+  function authorizeModel(key: KeyRecord, model: string): void {
+    if (!modelAllowed(key, model)) throw errors.modelNotAllowed(model);
+  }
+
+  /** Adapter and call context for one attempt; the credential comes from config only. */
+  async function providerCall(target: ResolvedTarget, signal: AbortSignal): Promise<{ adapter: ProviderAdapter; call: ProviderCall }> {
+    const adapter = providers[target.provider.config.type];
+    if (!adapter) throw new UpstreamError('http', `provider type '${target.provider.config.type}' is not available in this build`, 501, 'provider_unavailable');
+    let apiKey: string | undefined;
+    const ref = target.provider.config.apiKey;
+    if (ref) {
+      try {
+        apiKey = await deps.secrets.get(ref);
+      } catch {
+        // Treated like an unreachable provider, so a fallback target can still serve.
+        throw new UpstreamError('network', `credential for provider '${target.provider.name}' is unavailable`, 502, 'provider_credentials_unavailable');
+      }
+    }
+    return { adapter, call: { provider: target.provider, model: target.model, apiKey, signal, fetch: upstreamFetch } };
+  }
+
+  function gatewayHeaders(ctx: RequestContext, reservation?: Reservation): Record<string, string> {
+    return {
+      'x-request-id': ctx.id,
+      ...(ctx.provider ? { 'x-gateway-provider': ctx.provider, 'x-gateway-model': ctx.model ?? '' } : {}),
+      'x-gateway-cache': ctx.cache ?? 'miss',
+      ...reservation?.headers,
+    };
+  }
+
+  /** Settle with real usage when any was recorded, else release. Never throws. */
+  async function settleOrRelease(reservation: Reservation, ctx: RequestContext, ok: boolean): Promise<void> {
+    try {
+      if (ok || ctx.promptTokens !== undefined) {
+        await limiter.settle(reservation, { tokens: (ctx.promptTokens ?? 0) + (ctx.completionTokens ?? 0), costUsd: ctx.costUsd ?? 0 });
+      } else {
+        await limiter.release(reservation);
+      }
+    } catch (err) {
+      logger.error('settling a reservation failed', { error: String(err), requestId: ctx.id });
+    }
+  }
+
+  function recordUsage(ctx: RequestContext, target: ResolvedTarget, prompt: number, completion: number): void {
+    ctx.promptTokens = prompt;
+    ctx.completionTokens = completion;
+    ctx.costUsd = prices.cost(target.provider.name, target.model, { prompt_tokens: prompt, completion_tokens: completion });
+  }
+
+  /**
+   * Run the route under a held reservation. On failure the reservation is released and the
+   * provider's failure becomes the client's error (carrying the rate-limit headers).
+   */
+  async function callRoute<T>(
+    ctx: RequestContext,
+    reservation: Reservation,
+    routeName: string,
+    signal: AbortSignal,
+    attempt: (target: ResolvedTarget, signal: AbortSignal) => Promise<T>,
+  ): Promise<{ value: T; target: ResolvedTarget }> {
+    const route = catalog.route(routeName);
+    try {
+      const out = await router.execute(route, signal, ctx.attempts, ctx.stream, ({ target, signal: s }) => attempt(target, s));
+      ctx.provider = out.target.provider.name;
+      ctx.model = out.target.model;
+      ctx.firstTokenAt = now();
+      return out;
+    } catch (err) {
+      await settleOrRelease(reservation, ctx, false);
+      if (err instanceof UpstreamError) throw Object.assign(upstreamToGatewayError(err), { reservationHeaders: reservation.headers });
+      throw err;
+    }
+  }
+
+  return {
+    deps,
+    now,
+    logger,
+    limiter,
+    catalog,
+    prices,
+    verifier,
+    router,
+    maxBodyBytes: settings.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    finish,
+    authenticate,
+    authorizeModel,
+    providerCall,
+    gatewayHeaders,
+    settleOrRelease,
+    recordUsage,
+    callRoute,
+    async flush(): Promise<void> {
+      await Promise.allSettled([...pending]);
+      await deps.logSink.flush?.();
+    },
+  };
+}
