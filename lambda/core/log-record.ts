@@ -46,6 +46,7 @@ export interface RequestLogRecord {
   user_agent: string | null;
   request_body: string | null;
   response_body: string | null;
+  body_ref: string | null;
 }
 
 export const LOG_RECORD_FIELDS: readonly LogFieldSpec[] = [
@@ -74,7 +75,20 @@ export const LOG_RECORD_FIELDS: readonly LogFieldSpec[] = [
   { name: 'user_agent', type: 'string', description: 'Client user agent' },
   { name: 'request_body', type: 'string', description: 'Request body per the key logging policy (null for metadata)' },
   { name: 'response_body', type: 'string', description: 'Response body per the key logging policy (null for metadata)' },
+  {
+    name: 'body_ref',
+    type: 'string',
+    description: 'Object (s3://… or file://…) holding the full request_body and response_body as JSON when they made the record too large to deliver inline; the inline bodies are then previews',
+  },
 ];
+
+/**
+ * Where bodies too large for one delivery record go (AWS: S3, local: files). `put` returns the
+ * pointer stored in the record's body_ref.
+ */
+export interface BodyStore {
+  put(record: Pick<RequestLogRecord, 'request_id' | 'ts'>, bodies: { request_body: string | null; response_body: string | null }): Promise<string>;
+}
 
 /** Where records go. Implementations: local JSONL files, Firehose. `write` must never throw into the request path. */
 export interface LogSink {

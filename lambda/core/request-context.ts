@@ -75,6 +75,7 @@ export class RequestContext {
       user_agent: this.userAgent,
       request_body: bodies.request,
       response_body: bodies.response,
+      body_ref: null,
     };
   }
 }
