@@ -1,18 +1,41 @@
-/** What of a request's bodies goes into its log record, per the key's logging policy. */
+/**
+ * What of a request's bodies goes into its log record, per the key's logging policy:
+ * - 'metadata': no bodies at all;
+ * - 'redacted': bodies with personal data and secrets-looking strings replaced (redaction.ts);
+ * - 'full': bodies as sent and received.
+ * Whatever the policy, gateway virtual keys and values under credential-named fields are never
+ * recorded, and embedding vectors are summarised (numbers nobody reads, megabytes per request).
+ */
 import type { LoggingPolicy } from './keys';
+import { redactText, redactValue, stripVirtualKeys } from './redaction';
+import { truncateChars } from './oversized-bodies';
 
-/** Bodies are capped so one record stays well under delivery size limits. */
-export const MAX_LOGGED_BODY_CHARS = 256 * 1024;
+/**
+ * A ceiling against pathological bodies. Requests are already capped (10 MB); sinks move bodies too
+ * large for one delivery record to a body store, so this only bounds the memory one record takes.
+ */
+export const MAX_LOGGED_BODY_CHARS = 16 * 1024 * 1024;
 
-function serialise(body: unknown): string | null {
+/** Replace embedding vectors by their size: `"[embedding: 1536 values]"`. */
+export function summariseEmbeddings(body: unknown): unknown {
+  if (!body || typeof body !== 'object' || !Array.isArray((body as { data?: unknown }).data)) return body;
+  const data = (body as { data: unknown[] }).data.map((item) => {
+    if (!item || typeof item !== 'object' || !('embedding' in item)) return item;
+    const e = (item as { embedding: unknown }).embedding;
+    const size = Array.isArray(e) ? `${e.length} values` : typeof e === 'string' ? `${e.length} base64 chars` : 'omitted';
+    return { ...item, embedding: `[embedding: ${size}]` };
+  });
+  return { ...body, data };
+}
+
+function serialise(body: unknown, redact: (text: string) => string): string | null {
   if (body === undefined || body === null) return null;
-  const s = typeof body === 'string' ? body : JSON.stringify(body);
-  return s.length > MAX_LOGGED_BODY_CHARS ? s.slice(0, MAX_LOGGED_BODY_CHARS) + '…[truncated]' : s;
+  const s = typeof body === 'string' ? redact(body) : JSON.stringify(redactValue(body, redact));
+  return truncateChars(s, MAX_LOGGED_BODY_CHARS);
 }
 
 export function bodiesForPolicy(policy: LoggingPolicy, request: unknown, response: unknown): { request: string | null; response: string | null } {
-  if (policy === 'metadata') return { request: null, response: null };
-  // 'redacted' is handled by the redaction module once it exists; until then it logs nothing rather than too much.
-  if (policy === 'redacted') return { request: null, response: null };
-  return { request: serialise(request), response: serialise(response) };
+  if (policy !== 'full' && policy !== 'redacted') return { request: null, response: null };
+  const redact = policy === 'redacted' ? redactText : stripVirtualKeys;
+  return { request: serialise(request, redact), response: serialise(summariseEmbeddings(response), redact) };
 }
