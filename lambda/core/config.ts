@@ -35,6 +35,35 @@ export interface RouteTarget {
   readonly timeouts?: TimeoutConfig;
 }
 
+/**
+ * A group of targets tried as one: e.g. a load-balanced pair of deployments as the first
+ * fallback target, `{ "strategy": "loadbalance", "targets": [...] }`. Groups nest.
+ */
+export interface TargetGroup {
+  /** @default 'fallback' */
+  readonly strategy?: RoutingStrategy;
+  readonly targets: readonly RouteTargetEntry[];
+  /** Relative weight when this group is itself load-balanced. @default 1 */
+  readonly weight?: number;
+}
+
+/** A route's target: one provider model, or a group (told apart by its `targets` list). */
+export type RouteTargetEntry = RouteTarget | TargetGroup;
+
+export type RoutingStrategy = 'fallback' | 'loadbalance';
+
+export function isTargetGroup(entry: RouteTargetEntry): entry is TargetGroup {
+  return Array.isArray((entry as TargetGroup).targets);
+}
+
+/** Skipping a target that keeps failing (per process). */
+export interface CooldownConfig {
+  /** Consecutive failures (429, 5xx, timeouts, connection errors) that start a cooldown; 0 disables cooldowns. @default 3 */
+  readonly failures?: number;
+  /** How long a cooling target is skipped before it is tried again. @default 30000 */
+  readonly cooldownMs?: number;
+}
+
 export interface RetryConfig {
   /** Attempts per target, including the first. @default 1 */
   readonly attempts?: number;
@@ -47,20 +76,26 @@ export interface RetryConfig {
 }
 
 export interface TimeoutConfig {
-  /** Time to the upstream's first byte (headers for JSON; first content event for streams). */
+  /**
+   * Time to the upstream's first byte: for streams, to its first content event (default 120000);
+   * for JSON calls, to the response headers (unset by default, since a non-streaming upstream only
+   * answers once it has generated everything; `totalMs` bounds those).
+   */
   readonly firstByteMs?: number;
-  /** Total time for a non-streaming call. */
+  /** Total time for a non-streaming call, per attempt. @default 600000 */
   readonly totalMs?: number;
-  /** Longest silence allowed inside a stream. */
+  /** Longest silence allowed inside a stream after its first content event; keep it below API Gateway's 5-minute idle cut. @default 180000 */
   readonly idleMs?: number;
 }
 
 export interface ModelRoute {
   /** @default 'fallback' */
-  readonly strategy?: 'fallback' | 'loadbalance';
-  readonly targets: readonly RouteTarget[];
+  readonly strategy?: RoutingStrategy;
+  readonly targets: readonly RouteTargetEntry[];
   readonly retry?: RetryConfig;
   readonly timeouts?: TimeoutConfig;
+  /** Overrides `settings.cooldown` for this route's targets. */
+  readonly cooldown?: CooldownConfig;
 }
 
 export interface ModelPrice {
@@ -87,6 +122,14 @@ export interface GatewaySettings {
   readonly timeouts?: TimeoutConfig;
   /** Default retry policy for every route. */
   readonly retry?: RetryConfig;
+  /** Default cooldown policy for every route. */
+  readonly cooldown?: CooldownConfig;
+  /**
+   * Longest a stream may run (from the request's start) before the gateway ends it with an
+   * in-band error event, so it ends cleanly before API Gateway's 15-minute integration cap.
+   * @default 870000 (14.5 minutes)
+   */
+  readonly streamMaxDurationMs?: number;
   /** What request-rate limits do when the counter store fails. Budgets and auth always fail closed. @default 'closed' */
   readonly rateLimitFailMode?: 'open' | 'closed';
 }
@@ -127,6 +170,37 @@ function checkRetry(v: unknown, at: string, problems: string[]) {
     problems.push(`${at}.onStatus must be a list of HTTP status codes`);
 }
 
+function checkCooldown(v: unknown, at: string, problems: string[]) {
+  if (v === undefined) return;
+  if (!isObject(v)) return void problems.push(`${at} must be an object`);
+  for (const k of Object.keys(v)) if (!['failures', 'cooldownMs'].includes(k)) problems.push(`${at}.${k} is not a known cooldown setting (failures, cooldownMs)`);
+  if (v.failures !== undefined && !(Number.isInteger(v.failures) && (v.failures as number) >= 0)) problems.push(`${at}.failures must be an integer >= 0 (0 disables cooldowns)`);
+  if (v.cooldownMs !== undefined && !isPositiveNumber(v.cooldownMs)) problems.push(`${at}.cooldownMs must be a positive number of milliseconds`);
+}
+
+const MAX_GROUP_DEPTH = 4;
+
+/** A route's (or group's) targets: provider targets and nested groups, each problem named by its path. */
+function checkTargets(targets: unknown, at: string, providers: unknown, problems: string[], depth = 0) {
+  if (!Array.isArray(targets) || targets.length === 0) return void problems.push(`${at} must be a non-empty list`);
+  targets.forEach((t: unknown, i: number) => {
+    const tat = `${at}[${i}]`;
+    if (!isObject(t)) return void problems.push(`${tat} must be { "provider", "model" } or a group { "strategy", "targets" }`);
+    if (t.weight !== undefined && !(typeof t.weight === 'number' && Number.isFinite(t.weight) && t.weight >= 0)) problems.push(`${tat}.weight must be a number >= 0`);
+    if (t.targets !== undefined) {
+      if (t.provider !== undefined || t.model !== undefined) problems.push(`${tat} is a group (it has "targets") and may not also set provider/model`);
+      if (t.strategy !== undefined && t.strategy !== 'fallback' && t.strategy !== 'loadbalance') problems.push(`${tat}.strategy must be "fallback" or "loadbalance"`);
+      if (depth + 1 >= MAX_GROUP_DEPTH) return void problems.push(`${tat}: groups may nest at most ${MAX_GROUP_DEPTH - 1} levels deep`);
+      return checkTargets(t.targets, `${tat}.targets`, providers, problems, depth + 1);
+    }
+    if (t.strategy !== undefined) problems.push(`${tat}.strategy is only allowed on a group (an entry with "targets")`);
+    if (typeof t.provider !== 'string' || !t.provider) problems.push(`${tat}.provider must be a provider name`);
+    else if (isObject(providers) && !(t.provider in providers)) problems.push(`${tat}.provider '${t.provider}' is not defined in providers`);
+    if (typeof t.model !== 'string' || !t.model) problems.push(`${tat}.model must be a non-empty string`);
+    checkTimeouts(t.timeouts, `${tat}.timeouts`, problems);
+  });
+}
+
 /** Validate untrusted config (JSON file or construct props). Collects every problem, throws once. */
 export function validateConfig(input: unknown): GatewayConfig {
   const problems: string[] = [];
@@ -165,18 +239,10 @@ export function validateConfig(input: unknown): GatewayConfig {
       const at = `models.${name}`;
       if (!isObject(r)) { problems.push(`${at} must be an object with "targets"`); continue; }
       if (r.strategy !== undefined && r.strategy !== 'fallback' && r.strategy !== 'loadbalance') problems.push(`${at}.strategy must be "fallback" or "loadbalance"`);
-      if (!Array.isArray(r.targets) || r.targets.length === 0) { problems.push(`${at}.targets must be a non-empty list`); continue; }
-      r.targets.forEach((t: unknown, i: number) => {
-        const tat = `${at}.targets[${i}]`;
-        if (!isObject(t)) return void problems.push(`${tat} must be { "provider", "model" }`);
-        if (typeof t.provider !== 'string' || !t.provider) problems.push(`${tat}.provider must be a provider name`);
-        else if (isObject(providers) && !(t.provider in providers)) problems.push(`${tat}.provider '${t.provider}' is not defined in providers`);
-        if (typeof t.model !== 'string' || !t.model) problems.push(`${tat}.model must be a non-empty string`);
-        if (t.weight !== undefined && !(typeof t.weight === 'number' && t.weight >= 0)) problems.push(`${tat}.weight must be a number >= 0`);
-        checkTimeouts(t.timeouts, `${tat}.timeouts`, problems);
-      });
+      checkTargets(r.targets, `${at}.targets`, providers, problems);
       checkRetry(r.retry, `${at}.retry`, problems);
       checkTimeouts(r.timeouts, `${at}.timeouts`, problems);
+      checkCooldown(r.cooldown, `${at}.cooldown`, problems);
     }
   }
 
@@ -198,6 +264,8 @@ export function validateConfig(input: unknown): GatewayConfig {
       if (s.rateLimitFailMode !== undefined && s.rateLimitFailMode !== 'open' && s.rateLimitFailMode !== 'closed') problems.push('settings.rateLimitFailMode must be "open" or "closed"');
       checkTimeouts(s.timeouts, 'settings.timeouts', problems);
       checkRetry(s.retry, 'settings.retry', problems);
+      checkCooldown(s.cooldown, 'settings.cooldown', problems);
+      if (s.streamMaxDurationMs !== undefined && !isPositiveNumber(s.streamMaxDurationMs)) problems.push('settings.streamMaxDurationMs must be a positive number of milliseconds');
     }
   }
 

@@ -12,6 +12,7 @@ import { ModelCatalog, type ResolvedTarget } from './models';
 import { type Limiter, type Logger, type Reservation, type SecretSource, silentLogger, unlimited } from './ports';
 import { PriceTable } from './pricing';
 import type { RequestContext } from './request-context';
+import { CooldownTracker } from './cooldown';
 import { Router, type RouterDeps, realSleep } from './router';
 import { upstreamToGatewayError } from './upstream-errors';
 import { builtinProviders, type ProviderRegistry } from '../providers/registry';
@@ -46,7 +47,20 @@ export function createPipeline(deps: GatewayDeps) {
   const catalog = new ModelCatalog(deps.config);
   const prices = new PriceTable(deps.config.pricing);
   const verifier = new KeyVerifier(deps.keyStore, { cacheTtlMs: settings.keyCacheTtlMs ?? 5_000, now });
-  const router = new Router({ now, random: deps.random ?? Math.random, sleep: deps.sleep ?? realSleep });
+  const router = new Router({
+    now,
+    random: deps.random ?? Math.random,
+    sleep: deps.sleep ?? realSleep,
+    cooldowns: new CooldownTracker(now),
+    refreshCredential: (target) => {
+      const ref = target.provider.config.apiKey;
+      if (!ref) return false;
+      deps.secrets.refresh?.(ref);
+      return true;
+    },
+  });
+  /** Per-attempt signal → the router's "headers arrived" hook (stops a JSON call's first-byte timer). */
+  const firstByteHooks = new WeakMap<AbortSignal, () => void>();
   const pending = new Set<Promise<unknown>>();
 
   /** One log record per request, after the last byte; never throws into the request path. */
@@ -95,7 +109,9 @@ export function createPipeline(deps: GatewayDeps) {
         throw new UpstreamError('network', `credential for provider '${target.provider.name}' is unavailable`, 502, 'provider_credentials_unavailable');
       }
     }
-    return { adapter, call: { provider: target.provider, model: target.model, apiKey, signal, fetch: upstreamFetch } };
+    const onFirstByte = firstByteHooks.get(signal);
+    const timedFetch: typeof fetch = onFirstByte ? (input, init) => upstreamFetch(input, init).then((res) => (onFirstByte(), res)) : upstreamFetch;
+    return { adapter, call: { provider: target.provider, model: target.model, apiKey, signal, fetch: timedFetch } };
   }
 
   function gatewayHeaders(ctx: RequestContext, reservation?: Reservation): Record<string, string> {
@@ -139,7 +155,11 @@ export function createPipeline(deps: GatewayDeps) {
   ): Promise<{ value: T; target: ResolvedTarget }> {
     const route = catalog.route(routeName);
     try {
-      const out = await router.execute(route, signal, ctx.attempts, ctx.stream, ({ target, signal: s }) => attempt(target, s));
+      const out = await router.execute(route, signal, ctx.attempts, ctx.stream, ({ target, signal: s, firstByte }) => {
+        firstByteHooks.set(s, firstByte);
+        return attempt(target, s);
+      });
+      ctx.abortUpstream = out.abort;
       ctx.provider = out.target.provider.name;
       ctx.model = out.target.model;
       ctx.firstTokenAt = now();

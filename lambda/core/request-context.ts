@@ -16,6 +16,8 @@ export class RequestContext {
   errorCode?: string;
   stream = false;
   readonly attempts: AttemptLog[] = [];
+  /** Aborts the upstream call that is serving this request (set by the router once it commits). */
+  abortUpstream?: (reason?: unknown) => void;
   firstTokenAt?: number;
   promptTokens?: number;
   completionTokens?: number;

@@ -1,45 +1,65 @@
 /**
- * Executes a route: orders its targets (fallback order or weighted random), retries a target
- * with backoff, and moves on when the provider's answer says to (429, 5xx, timeouts, resets).
- * A client error (400) is answered at once. Only the provider's answer triggers a fallback;
- * the gateway's own limits are checked before the router runs.
+ * Executes a route: orders its targets (fallback order, weighted random, or groups of both),
+ * skips targets in cooldown, retries a target with backoff, and moves on when the provider's
+ * answer says to (429, 5xx, timeouts, resets, malformed or cut answers). A client error (400) is
+ * answered at once. Only the provider's answer triggers a fallback: the gateway's own limits are
+ * checked before the router runs.
  */
 import type { RetryConfig, TimeoutConfig } from './config';
-import type { ResolvedRoute, ResolvedTarget } from './models';
-import { UpstreamError } from '../providers/types';
+import type { CooldownTracker } from './cooldown';
 import type { AttemptLog } from './log-record';
+import { type ResolvedGroup, type ResolvedRoute, type ResolvedTarget, isGroup } from './models';
+import { UpstreamError } from '../providers/types';
 
 export const DEFAULT_RETRY_ON_STATUS = [408, 409, 429, 500, 502, 503, 504, 529];
 export const DEFAULT_FIRST_BYTE_TIMEOUT_MS = 120_000;
 export const DEFAULT_TOTAL_TIMEOUT_MS = 600_000;
+export const DEFAULT_BACKOFF_MS = 200;
+export const DEFAULT_MAX_BACKOFF_MS = 5_000;
 
 export interface RouterDeps {
   readonly now: () => number;
   readonly random: () => number;
   readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Per-process target health; without it nothing is ever skipped. */
+  readonly cooldowns?: CooldownTracker;
+  /**
+   * Drop the target's cached provider credential after the provider rejected it (401/403).
+   * Returns whether a retry can use a fresh credential (false: the target has none).
+   */
+  readonly refreshCredential?: (target: ResolvedTarget) => boolean | Promise<boolean>;
 }
 
 export interface AttemptContext {
   readonly target: ResolvedTarget;
   readonly signal: AbortSignal;
   readonly timeouts: TimeoutConfig;
+  /** The upstream's response headers arrived: stops a JSON call's first-byte timer. */
+  readonly firstByte: () => void;
 }
 
 export interface RouteOutcome<T> {
   readonly value: T;
   readonly target: ResolvedTarget;
+  /** Aborts the committed upstream call (a stream's idle limit, its maximum duration, a client gone). */
+  readonly abort: (reason?: unknown) => void;
 }
+
+const clientCancelled = () => new UpstreamError('timeout', 'client went away', 499, 'client_cancelled');
+
+/** An upstream 401/403: the gateway's provider credential was rejected. */
+export const isAuthFailure = (err: UpstreamError) => err.kind === 'http' && (err.status === 401 || err.status === 403);
 
 /** Whether this failure should move on (retry or next target) rather than be answered as is. */
 export function isRetryable(err: UpstreamError, retry: RetryConfig): boolean {
-  if (err.kind !== 'http') return true; // timeouts, resets, malformed answers, cut streams
+  if (err.kind !== 'http') return true; // timeouts, resets, malformed answers, in-band errors, cut streams
   return (retry.onStatus ?? DEFAULT_RETRY_ON_STATUS).includes(err.status ?? 0) || (err.status ?? 0) >= 500;
 }
 
-/** Weighted random order without replacement (targets with weight 0 come last, as a last resort). */
-export function loadBalanceOrder(targets: readonly ResolvedTarget[], random: () => number): ResolvedTarget[] {
-  const pool = targets.filter((t) => t.weight > 0);
-  const out: ResolvedTarget[] = [];
+/** Weighted random order without replacement (weight 0 comes last, as a last resort). */
+export function loadBalanceOrder<T extends { readonly weight: number }>(items: readonly T[], random: () => number): T[] {
+  const pool = items.filter((t) => t.weight > 0);
+  const out: T[] = [];
   while (pool.length) {
     const total = pool.reduce((s, t) => s + t.weight, 0);
     let r = random() * total;
@@ -50,14 +70,24 @@ export function loadBalanceOrder(targets: readonly ResolvedTarget[], random: () 
     }
     out.push(pool.splice(i, 1)[0]);
   }
-  return out.concat(targets.filter((t) => t.weight <= 0));
+  return out.concat(items.filter((t) => t.weight <= 0));
+}
+
+/** The order this request tries the route's targets in: groups are expanded where they stand. */
+export function orderTargets(group: ResolvedGroup, random: () => number): ResolvedTarget[] {
+  const members = group.strategy === 'loadbalance' ? loadBalanceOrder(group.members, random) : group.members;
+  return members.flatMap((m) => (isGroup(m) ? orderTargets(m, random) : [m]));
 }
 
 export function backoffMs(attempt: number, retry: RetryConfig, random: () => number, retryAfterMs?: number): number {
-  const cap = retry.maxBackoffMs ?? 5_000;
+  const cap = retry.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS;
   if (retryAfterMs !== undefined) return Math.min(retryAfterMs, cap);
-  const base = retry.backoffMs ?? 200;
+  const base = retry.backoffMs ?? DEFAULT_BACKOFF_MS;
   return Math.min(cap, random() * base * 2 ** attempt); // full jitter
+}
+
+function attemptLog(target: ResolvedTarget, status: number | null, latency: number, error?: string): AttemptLog {
+  return { provider: target.provider.name, model: target.model, status, latency_ms: latency, ...(error ? { error: error.slice(0, 500) } : {}) };
 }
 
 export class Router {
@@ -71,50 +101,111 @@ export class Router {
     route: ResolvedRoute,
     clientSignal: AbortSignal,
     attempts: AttemptLog[],
-    /** Streams are timed to their first content event; JSON calls to the whole answer. */
+    /** Streams are timed to their first content event; JSON calls to their headers and whole answer. */
     stream: boolean,
     attempt: (ctx: AttemptContext) => Promise<T>,
   ): Promise<RouteOutcome<T>> {
-    const order = route.strategy === 'loadbalance' ? loadBalanceOrder(route.targets, this.deps.random) : [...route.targets];
     const tries = Math.max(1, route.retry.attempts ?? 1);
+    const maxWait = route.retry.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS;
+    const cooldowns = this.deps.cooldowns;
     let last: UpstreamError | undefined;
-    for (const target of order) {
-      for (let i = 0; i < tries; i++) {
-        if (clientSignal.aborted) throw new UpstreamError('timeout', 'client went away', 499, 'client_cancelled');
-        const controller = new AbortController();
-        const onClientAbort = () => controller.abort(new UpstreamError('timeout', 'client went away', 499, 'client_cancelled'));
-        clientSignal.addEventListener('abort', onClientAbort, { once: true });
-        const timeouts = target.timeouts;
-        const limitMs = stream ? (timeouts.firstByteMs ?? DEFAULT_FIRST_BYTE_TIMEOUT_MS) : (timeouts.totalMs ?? DEFAULT_TOTAL_TIMEOUT_MS);
-        const timer = setTimeout(
-          () => controller.abort(new UpstreamError('timeout', `${target.provider.name} did not answer within ${limitMs} ms`, 504, 'upstream_timeout')),
-          limitMs,
-        );
+    for (const target of this.withoutCoolingTargets(orderTargets(route.plan, this.deps.random), attempts)) {
+      let credentialRefreshed = false;
+      for (let i = 0; i < tries; ) {
+        if (clientSignal.aborted) throw clientCancelled();
         const started = this.deps.now();
         try {
-          const value = await attempt({ target, signal: controller.signal, timeouts });
-          attempts.push({ provider: target.provider.name, model: target.model, status: 200, latency_ms: this.deps.now() - started });
-          return { value, target };
+          const { value, abort } = await this.attemptOnce(target, stream, clientSignal, attempt);
+          attempts.push(attemptLog(target, 200, this.deps.now() - started));
+          cooldowns?.recordSuccess(target.id);
+          return { value, target, abort };
         } catch (err) {
           if (!(err instanceof UpstreamError)) throw err;
-          last = err;
-          attempts.push({
-            provider: target.provider.name,
-            model: target.model,
-            status: err.status ?? null,
-            latency_ms: this.deps.now() - started,
-            error: `${err.kind}: ${err.message}`.slice(0, 500),
-          });
+          attempts.push(attemptLog(target, err.status ?? null, this.deps.now() - started, `${err.kind}: ${err.message}`));
           if (err.upstreamCode === 'client_cancelled' || clientSignal.aborted) throw err;
+          last = err;
+          if (isAuthFailure(err)) {
+            // A rotated provider key: read the secret again and retry once; then move on.
+            if (!credentialRefreshed && (await this.deps.refreshCredential?.(target))) {
+              credentialRefreshed = true;
+              continue;
+            }
+            cooldowns?.recordFailure(target.id, route.cooldown);
+            break;
+          }
           if (!isRetryable(err, route.retry)) throw err;
-          if (i < tries - 1) await this.deps.sleep(backoffMs(i, route.retry, this.deps.random, err.retryAfterMs), clientSignal);
-        } finally {
-          clearTimeout(timer);
-          clientSignal.removeEventListener('abort', onClientAbort);
+          cooldowns?.recordFailure(target.id, route.cooldown);
+          i++;
+          if (i >= tries || cooldowns?.coolingUntil(target.id) !== undefined) break;
+          // The provider asked for longer than we are willing to wait: another target may serve now.
+          if (err.retryAfterMs !== undefined && err.retryAfterMs > maxWait) break;
+          await this.deps.sleep(backoffMs(i - 1, route.retry, this.deps.random, err.retryAfterMs), clientSignal);
         }
       }
     }
     throw last ?? new UpstreamError('http', 'no target could serve the request', 502, 'no_targets');
+  }
+
+  /**
+   * Drop targets in cooldown (noting each skip in the attempts log). When every target is
+   * cooling, try them all anyway, soonest-recovering first: a request is never failed without a
+   * single upstream call.
+   */
+  private withoutCoolingTargets(order: ResolvedTarget[], attempts: AttemptLog[]): ResolvedTarget[] {
+    const cooldowns = this.deps.cooldowns;
+    if (!cooldowns) return order;
+    const until = new Map(order.map((t) => [t, cooldowns.coolingUntil(t.id)]));
+    const ready = order.filter((t) => until.get(t) === undefined);
+    if (!ready.length) return [...order].sort((a, b) => until.get(a)! - until.get(b)!);
+    const now = this.deps.now();
+    for (const t of order) {
+      const u = until.get(t);
+      if (u !== undefined) attempts.push(attemptLog(t, null, 0, `skipped: cooling down for another ${u - now} ms`));
+    }
+    return ready;
+  }
+
+  /**
+   * One call to one target under its timeouts. The attempt races its own abort signal, so a
+   * provider that ignores the signal still cannot hold the client past the timeout.
+   */
+  private async attemptOnce<T>(
+    target: ResolvedTarget,
+    stream: boolean,
+    clientSignal: AbortSignal,
+    attempt: (ctx: AttemptContext) => Promise<T>,
+  ): Promise<{ value: T; abort: (reason?: unknown) => void }> {
+    const controller = new AbortController();
+    const onClientAbort = () => controller.abort(clientCancelled());
+    clientSignal.addEventListener('abort', onClientAbort, { once: true });
+    const { timeouts } = target;
+    const name = target.provider.name;
+    const arm = (ms: number | undefined, what: string) =>
+      ms === undefined ? undefined : setTimeout(() => controller.abort(new UpstreamError('timeout', `${name} ${what} within ${ms} ms`, 504, 'upstream_timeout')), ms);
+    // Streams: until the first content event. JSON: until the headers (only when configured), and the whole answer.
+    let firstByteTimer = arm(stream ? (timeouts.firstByteMs ?? DEFAULT_FIRST_BYTE_TIMEOUT_MS) : timeouts.firstByteMs, stream ? 'sent no content' : 'sent no response headers');
+    const totalTimer = arm(stream ? undefined : (timeouts.totalMs ?? DEFAULT_TOTAL_TIMEOUT_MS), 'did not answer');
+    const firstByte = () => {
+      if (stream) return;
+      clearTimeout(firstByteTimer);
+      firstByteTimer = undefined;
+    };
+    const aborted = new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }));
+    aborted.catch(() => undefined);
+    const call = attempt({ target, signal: controller.signal, timeouts, firstByte });
+    call.catch(() => undefined); // it may settle after the race was lost
+    try {
+      const value = await Promise.race([call, aborted]);
+      // The listener stays: a client leaving mid-stream still aborts the committed call.
+      return { value, abort: (reason?: unknown) => controller.abort(reason) };
+    } catch (err) {
+      controller.abort(err); // never leave a failed attempt's socket open
+      clientSignal.removeEventListener('abort', onClientAbort);
+      throw err;
+    } finally {
+      clearTimeout(firstByteTimer);
+      clearTimeout(totalTimer);
+    }
   }
 }
 

@@ -4,7 +4,7 @@
  * a stream that fails after its first byte ends with an in-band error event and no end marker,
  * and a client that disconnects stops the upstream call.
  */
-import { type GatewayError, toGatewayError } from './errors';
+import { GatewayError, toGatewayError } from './errors';
 import type { ResolvedTarget } from './models';
 import type { Pipeline } from './pipeline';
 import type { Reservation } from './ports';
@@ -51,6 +51,29 @@ export interface StreamToClientOptions {
   readonly promptEstimate: number;
 }
 
+/** Silence allowed inside a stream: below API Gateway's 5-minute idle cut, so the client gets our error event, not a dropped connection. */
+export const DEFAULT_STREAM_IDLE_MS = 180_000;
+/** Longest stream, from the request's start: ends cleanly before API Gateway's 15-minute integration cap. */
+export const DEFAULT_STREAM_MAX_DURATION_MS = 870_000;
+
+/** Ends a committed stream that hit one of the gateway's own stream limits. */
+class StreamLimitReached extends Error {
+  constructor(readonly gatewayError: GatewayError) {
+    super(gatewayError.message);
+  }
+}
+
+type Next = IteratorResult<ChatCompletionChunk>;
+
+/** The upstream's next chunk, or a StreamLimitReached when it stays silent past `ms`. */
+function nextWithin(rest: AsyncIterator<ChatCompletionChunk>, ms: number, limit: () => GatewayError): Promise<Next> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const silence = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new StreamLimitReached(limit())), Math.max(0, ms));
+  });
+  return Promise.race([rest.next(), silence]).finally(() => clearTimeout(timer));
+}
+
 export function streamToClient(o: StreamToClientOptions): Response {
   const { pipeline, ctx, reservation, target, peeked, encoder } = o;
   const queue: ChatCompletionChunk[] = [...peeked.buffered];
@@ -58,8 +81,15 @@ export function streamToClient(o: StreamToClientOptions): Response {
   let deliveredChars = 0;
   let usageSeen: { prompt_tokens: number; completion_tokens: number } | undefined;
   const collected: string[] = [];
+  const idleMs = target.timeouts.idleMs ?? DEFAULT_STREAM_IDLE_MS;
+  const maxDurationMs = pipeline.deps.config.settings?.streamMaxDurationMs ?? DEFAULT_STREAM_MAX_DURATION_MS;
+  const deadline = ctx.startedAt + maxDurationMs;
+  let ended = false;
 
+  /** Settle and log exactly once, whichever way the stream ends (done, error, limit, cancel). */
   const endWith = async (status: number, errorCode?: string) => {
+    if (ended) return;
+    ended = true;
     ctx.status = status;
     if (errorCode) ctx.errorCode = errorCode;
     if (usageSeen) pipeline.recordUsage(ctx, target, usageSeen.prompt_tokens, usageSeen.completion_tokens);
@@ -69,10 +99,22 @@ export function streamToClient(o: StreamToClientOptions): Response {
     pipeline.finish(ctx);
   };
 
+  /** Stop the upstream call. Its iterator may be parked on a read, so abort the fetch rather than wait on return(). */
+  const stopUpstream = (reason: unknown) => {
+    ctx.abortUpstream?.(reason);
+    peeked.rest.return?.(undefined)?.catch(() => undefined);
+  };
+
   const nextChunk = async (): Promise<ChatCompletionChunk | undefined> => {
     if (queue.length) return queue.shift();
     if (upstreamDone) return undefined;
-    const r = await peeked.rest.next();
+    const remaining = deadline - pipeline.now();
+    const byDeadline = remaining <= idleMs;
+    const r = await nextWithin(peeked.rest, byDeadline ? remaining : idleMs, () =>
+      byDeadline
+        ? new GatewayError({ status: 504, type: 'timeout_error', code: 'stream_max_duration', message: `The stream reached the gateway's maximum duration of ${maxDurationMs} ms and was ended; the answer is incomplete.` })
+        : new GatewayError({ status: 504, type: 'timeout_error', code: 'upstream_idle_timeout', message: `${target.provider.name} sent nothing for ${idleMs} ms; the stream was ended and the answer is incomplete.` }),
+    );
     if (r.done) {
       upstreamDone = true;
       return undefined;
@@ -85,6 +127,7 @@ export function streamToClient(o: StreamToClientOptions): Response {
       try {
         for (;;) {
           const chunk = await nextChunk();
+          if (ended) return;
           if (!chunk) {
             for (const b of encoder.done()) controller.enqueue(b);
             controller.close();
@@ -105,12 +148,20 @@ export function streamToClient(o: StreamToClientOptions): Response {
           return;
         }
       } catch (err) {
-        const gw = err instanceof UpstreamError ? upstreamToGatewayError(err) : toGatewayError(err);
-        if (err instanceof UpstreamError) {
-          ctx.attempts.push({ provider: target.provider.name, model: target.model, status: err.status ?? null, latency_ms: pipeline.now() - ctx.startedAt, error: `${err.kind}: ${err.message}`.slice(0, 500) });
+        if (ended) return; // the client left while we waited; cancel() has finished the request
+        let gw: GatewayError;
+        if (err instanceof StreamLimitReached) {
+          gw = err.gatewayError;
+          stopUpstream(new UpstreamError('timeout', gw.message, 504, gw.code));
+        } else if (err instanceof UpstreamError) {
+          gw = upstreamToGatewayError(err);
         } else {
+          gw = toGatewayError(err);
           pipeline.logger.error('stream failed', { error: String(err), requestId: ctx.id });
         }
+        const status = err instanceof UpstreamError ? (err.status ?? null) : null;
+        ctx.attempts.push({ provider: target.provider.name, model: target.model, status, latency_ms: pipeline.now() - ctx.startedAt, error: `after first byte: ${gw.code}: ${gw.message}`.slice(0, 500) });
+        // An error event and no end marker: a cut stream must never look complete.
         for (const b of encoder.error(gw)) controller.enqueue(b);
         controller.close();
         await endWith(gw.status, gw.code);
@@ -118,7 +169,7 @@ export function streamToClient(o: StreamToClientOptions): Response {
     },
     async cancel() {
       // The client went away: stop the upstream call and record what was delivered.
-      await peeked.rest.return?.(undefined)?.catch(() => undefined);
+      stopUpstream(new UpstreamError('timeout', 'client went away', 499, 'client_cancelled'));
       await endWith(499, 'client_cancelled');
     },
   });
