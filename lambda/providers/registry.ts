@@ -1,5 +1,6 @@
 /** Provider type → adapter. Later providers (anthropic, bedrock, azure-openai, gemini) register here. */
 import type { ProviderType } from '../core/config';
+import { anthropicProvider } from './anthropic';
 import { mockProvider } from './mock';
 import { openAiProvider } from './openai';
 import { openAiCompatibleProvider } from './openai-compatible';
@@ -11,4 +12,5 @@ export const builtinProviders: ProviderRegistry = {
   openai: openAiProvider,
   'openai-compatible': openAiCompatibleProvider,
   mock: mockProvider,
+  anthropic: anthropicProvider,
 };

@@ -4,7 +4,8 @@
  * authenticate; request and response bodies are already canonical.
  */
 import { readSseEvents } from '../../core/sse';
-import { fetchFailure, upstreamHttpError } from '../http-errors';
+import { fetchFailure } from '../http-errors';
+import { postUpstream, readUpstreamJson } from '../http-call';
 import {
   type ChatCompletion,
   type ChatCompletionChunk,
@@ -40,40 +41,11 @@ function upstreamBody<T extends { model: string }>(body: T, call: ProviderCall, 
   return out;
 }
 
-async function post(call: ProviderCall, endpoint: OpenAiStyleEndpoint, op: 'chat/completions' | 'embeddings', body: unknown): Promise<Response> {
-  let res: Response;
-  try {
-    res = await call.fetch(endpoint.url(call, op), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...endpoint.headers(call) },
-      body: JSON.stringify(body),
-      signal: call.signal,
-      redirect: 'manual',
-    });
-  } catch (err) {
-    throw fetchFailure(err, call.signal, call.provider.name);
-  }
-  if (res.status >= 300 && res.status < 400) {
-    res.body?.cancel().catch(() => undefined);
-    throw new UpstreamError('http', `${call.provider.name} answered with a redirect, which the gateway does not follow`, 502, 'redirect');
-  }
-  if (!res.ok) throw await upstreamHttpError(res, call.provider.name, call.apiKey);
-  return res;
+function post(call: ProviderCall, endpoint: OpenAiStyleEndpoint, op: 'chat/completions' | 'embeddings', body: unknown): Promise<Response> {
+  return postUpstream(call, endpoint.url(call, op), endpoint.headers(call), body);
 }
 
-async function readJson<T>(res: Response, call: ProviderCall): Promise<T> {
-  let text: string;
-  try {
-    text = await res.text();
-  } catch (err) {
-    throw fetchFailure(err, call.signal, call.provider.name);
-  }
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    throw new UpstreamError('malformed', `${call.provider.name} returned a body that is not valid JSON`, 502, 'malformed_response');
-  }
-}
+const readJson = readUpstreamJson;
 
 /** Canonical chunks from an OpenAI-format SSE stream. An in-band error or a missing [DONE] throws. */
 export async function* openAiChunks(body: ReadableStream<Uint8Array>, call: ProviderCall): AsyncGenerator<ChatCompletionChunk> {

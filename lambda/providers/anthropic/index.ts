@@ -1,0 +1,46 @@
+/**
+ * Anthropic (Messages API). Canonical requests are translated; a /v1/messages request carries its
+ * original body (ANTHROPIC_NATIVE_REQUEST) and is sent as is, with only model and stream set by
+ * the gateway.
+ */
+import { postUpstream, readUpstreamJson, streamBody } from '../http-call';
+import { joinUrl } from '../openai/openai-style';
+import { type ChatRequest, type ChatResult, type ProviderAdapter, type ProviderCall, UpstreamError } from '../types';
+import { toAnthropicRequest } from './request';
+import { fromAnthropicResponse } from './response';
+import { anthropicChunks } from './stream';
+import { ANTHROPIC_API_VERSION, ANTHROPIC_NATIVE_REQUEST, type AnthropicRequest, type AnthropicResponse } from './wire';
+
+export const ANTHROPIC_DEFAULT_BASE_URL = 'https://api.anthropic.com';
+
+export function anthropicUrl(call: ProviderCall): string {
+  return joinUrl(call.provider.config.baseUrl ?? ANTHROPIC_DEFAULT_BASE_URL, 'v1/messages');
+}
+
+export function anthropicHeaders(call: ProviderCall): Record<string, string> {
+  return {
+    'anthropic-version': ANTHROPIC_API_VERSION,
+    ...(call.apiKey ? { 'x-api-key': call.apiKey } : {}),
+    ...call.provider.config.headers,
+  };
+}
+
+function upstreamRequest(body: ChatRequest, call: ProviderCall): AnthropicRequest {
+  const native = (body as { [ANTHROPIC_NATIVE_REQUEST]?: AnthropicRequest })[ANTHROPIC_NATIVE_REQUEST];
+  if (!native) return toAnthropicRequest(body, call.model);
+  const out: AnthropicRequest = { ...native, model: call.model };
+  if (body.stream) out.stream = true;
+  else delete out.stream;
+  return out;
+}
+
+export const anthropicProvider: ProviderAdapter = {
+  async chat(body: ChatRequest, call: ProviderCall): Promise<ChatResult> {
+    const res = await postUpstream(call, anthropicUrl(call), anthropicHeaders(call), upstreamRequest(body, call));
+    if (body.stream) return { stream: true, chunks: anthropicChunks(streamBody(res, call), call) };
+    const json = await readUpstreamJson<AnthropicResponse>(res, call);
+    if (!json || json.type !== 'message' || !Array.isArray(json.content))
+      throw new UpstreamError('malformed', `${call.provider.name} returned JSON that is not a message`, 502, 'malformed_response');
+    return { stream: false, response: fromAnthropicResponse(json) };
+  },
+};

@@ -1,0 +1,102 @@
+/** Canonical (OpenAI) chat request → Anthropic Messages request. */
+import type { ChatMessage, ChatRequest, ContentPart, ToolCall } from '../types';
+import { clientFault, imageRef, parseToolArguments, partsOf, stopSequences, textOf } from '../translate-common';
+import type { AnthropicBlock, AnthropicMessage, AnthropicRequest, AnthropicToolChoice } from './wire';
+
+/** Anthropic requires max_tokens; used when the client sets none. */
+export const ANTHROPIC_DEFAULT_MAX_TOKENS = 4096;
+
+function contentBlock(part: ContentPart): AnthropicBlock | undefined {
+  if (part.type === 'text') {
+    const text = (part as { text?: unknown }).text;
+    // Anthropic rejects empty text blocks; an empty part carries nothing anyway.
+    return typeof text === 'string' && text ? { type: 'text', text } : undefined;
+  }
+  if (part.type === 'image_url') {
+    const ref = imageRef(part);
+    // Anthropic fetches URL images itself, so the gateway never has to.
+    return ref.kind === 'base64'
+      ? { type: 'image', source: { type: 'base64', media_type: ref.mediaType, data: ref.data } }
+      : { type: 'image', source: { type: 'url', url: ref.url } };
+  }
+  throw clientFault(`content part type '${part.type}' is not supported for Anthropic models`, 'unsupported_content');
+}
+
+function blocksOf(content: ChatMessage['content']): AnthropicBlock[] {
+  return partsOf(content).map(contentBlock).filter((b): b is AnthropicBlock => b !== undefined);
+}
+
+function assistantBlocks(m: ChatMessage): AnthropicBlock[] {
+  const blocks = blocksOf(m.content);
+  for (const tc of (m.tool_calls ?? []) as ToolCall[]) {
+    blocks.push({ type: 'tool_use', id: tc.id, name: tc.function.name, input: parseToolArguments(tc.function.arguments, tc.function.name) });
+  }
+  return blocks;
+}
+
+function toolChoice(body: ChatRequest): AnthropicToolChoice | undefined {
+  const c = body.tool_choice;
+  const noParallel = body.parallel_tool_calls === false ? { disable_parallel_tool_use: true } : {};
+  if (c === undefined || c === null) return body.parallel_tool_calls === false && body.tools?.length ? { type: 'auto', ...noParallel } : undefined;
+  if (c === 'auto') return { type: 'auto', ...noParallel };
+  if (c === 'required') return { type: 'any', ...noParallel };
+  if (c === 'none') return { type: 'none' };
+  return { type: 'tool', name: c.function.name, ...noParallel };
+}
+
+export function toAnthropicRequest(body: ChatRequest, model: string): AnthropicRequest {
+  const system: string[] = [];
+  const messages: AnthropicMessage[] = [];
+  // Anthropic wants alternating turns: consecutive same-role messages (e.g. several tool results) merge.
+  const push = (role: 'user' | 'assistant', blocks: AnthropicBlock[]) => {
+    if (!blocks.length) return;
+    const last = messages[messages.length - 1];
+    if (last?.role === role) (last.content as AnthropicBlock[]).push(...blocks);
+    else messages.push({ role, content: blocks });
+  };
+  for (const m of body.messages) {
+    switch (m.role) {
+      case 'system':
+      case 'developer':
+        system.push(textOf(m.content));
+        break;
+      case 'user':
+        push('user', blocksOf(m.content));
+        break;
+      case 'assistant':
+        push('assistant', assistantBlocks(m));
+        break;
+      case 'tool': {
+        const parts = blocksOf(m.content);
+        const content = parts.every((b) => b.type === 'text') ? textOf(m.content) : parts;
+        push('user', [{ type: 'tool_result', tool_use_id: String(m.tool_call_id ?? ''), content }]);
+        break;
+      }
+      default:
+        throw clientFault(`message role '${m.role}' is not supported for Anthropic models`);
+    }
+  }
+  const out: AnthropicRequest = {
+    model,
+    max_tokens: body.max_completion_tokens ?? body.max_tokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS,
+    messages,
+  };
+  if (system.length) out.system = system.join('\n\n');
+  // OpenAI allows temperature up to 2, Anthropic up to 1.
+  if (typeof body.temperature === 'number') out.temperature = Math.min(body.temperature, 1);
+  if (typeof body.top_p === 'number') out.top_p = body.top_p;
+  const stop = stopSequences(body.stop);
+  if (stop) out.stop_sequences = stop;
+  if (typeof body.user === 'string') out.metadata = { user_id: body.user };
+  if (body.tools?.length) {
+    out.tools = body.tools.map((t) => ({
+      name: t.function.name,
+      ...(t.function.description ? { description: t.function.description } : {}),
+      input_schema: t.function.parameters ?? { type: 'object', properties: {} },
+    }));
+  }
+  const choice = toolChoice(body);
+  if (choice && out.tools) out.tool_choice = choice;
+  if (body.stream) out.stream = true;
+  return out;
+}

@@ -1,0 +1,31 @@
+/** Anthropic Messages response → canonical chat completion. */
+import type { ChatCompletion, ToolCall } from '../types';
+import { usageOf } from '../translate-common';
+import { ANTHROPIC_NATIVE_RESPONSE, type AnthropicResponse, finishReasonFromAnthropic, promptTokensOf } from './wire';
+
+export function fromAnthropicResponse(res: AnthropicResponse, created = Math.floor(Date.now() / 1000)): ChatCompletion {
+  const text: string[] = [];
+  const toolCalls: ToolCall[] = [];
+  for (const b of res.content ?? []) {
+    if (b.type === 'text') text.push(b.text);
+    else if (b.type === 'tool_use') toolCalls.push({ id: b.id, type: 'function', function: { name: b.name, arguments: JSON.stringify(b.input ?? {}) } });
+    // thinking blocks have no OpenAI counterpart; /v1/messages clients get them through the native response.
+  }
+  const completion: ChatCompletion = {
+    id: res.id,
+    object: 'chat.completion',
+    created,
+    model: res.model,
+    choices: [
+      {
+        index: 0,
+        message: { role: 'assistant', content: text.length ? text.join('') : null, ...(toolCalls.length ? { tool_calls: toolCalls } : {}), refusal: null },
+        finish_reason: finishReasonFromAnthropic(res.stop_reason),
+        logprobs: null,
+      },
+    ],
+    usage: usageOf(promptTokensOf(res.usage), res.usage?.output_tokens ?? 0),
+  };
+  Object.defineProperty(completion, ANTHROPIC_NATIVE_RESPONSE, { value: res, enumerable: false });
+  return completion;
+}

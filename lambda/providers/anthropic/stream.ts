@@ -1,0 +1,80 @@
+/**
+ * Anthropic Messages SSE → canonical chunks, translated as events arrive. Each chunk also carries
+ * the native events that produced it (ANTHROPIC_NATIVE_EVENTS) so /v1/messages can replay them.
+ * An `error` event or a stream without `message_stop` throws, so a cut stream never looks complete.
+ */
+import { readSseEvents } from '../../core/sse';
+import { fetchFailure } from '../http-errors';
+import { type ChatCompletionChunk, type ProviderCall, UpstreamError } from '../types';
+import { chunkBuilder, parseEventJson, usageOf } from '../translate-common';
+import { ANTHROPIC_NATIVE_EVENTS, type AnthropicStreamEvent, type AnthropicUsage, finishReasonFromAnthropic, promptTokensOf } from './wire';
+
+/** Pure translation state machine: one Anthropic event in, zero or more canonical chunks out. */
+export function anthropicStreamTranslator(fallbackModel: string) {
+  let build = chunkBuilder('msg_pending', fallbackModel);
+  let usage: Partial<AnthropicUsage> = {};
+  /** Anthropic content block index → OpenAI tool_calls index. */
+  const toolIndex = new Map<number, number>();
+  return (ev: AnthropicStreamEvent): ChatCompletionChunk[] => {
+    switch (ev.type) {
+      case 'message_start':
+        build = chunkBuilder(ev.message.id, ev.message.model ?? fallbackModel);
+        usage = { ...ev.message.usage };
+        return [build.delta({ role: 'assistant', content: '' })];
+      case 'content_block_start': {
+        const b = ev.content_block;
+        if (b.type === 'text' && b.text) return [build.delta({ content: b.text })];
+        if (b.type !== 'tool_use') return [];
+        const index = toolIndex.size;
+        toolIndex.set(ev.index, index);
+        return [build.delta({ tool_calls: [{ index, id: b.id, type: 'function', function: { name: b.name, arguments: '' } }] })];
+      }
+      case 'content_block_delta': {
+        const d = ev.delta;
+        if (d.type === 'text_delta' && d.text) return [build.delta({ content: d.text })];
+        if (d.type === 'input_json_delta' && d.partial_json && toolIndex.has(ev.index))
+          return [build.delta({ tool_calls: [{ index: toolIndex.get(ev.index)!, function: { arguments: d.partial_json } }] })];
+        return []; // thinking / signature deltas have no OpenAI counterpart
+      }
+      case 'message_delta': {
+        usage = { ...usage, ...Object.fromEntries(Object.entries(ev.usage ?? {}).filter(([, v]) => v !== null && v !== undefined)) };
+        const finish = finishReasonFromAnthropic(ev.delta?.stop_reason) ?? 'stop';
+        return [build.delta({}, finish), build.usage(usageOf(promptTokensOf(usage), usage.output_tokens ?? 0))];
+      }
+      default:
+        return [];
+    }
+  };
+}
+
+export async function* anthropicChunks(body: ReadableStream<Uint8Array>, call: ProviderCall): AsyncGenerator<ChatCompletionChunk> {
+  const translate = anthropicStreamTranslator(call.model);
+  const name = call.provider.name;
+  let native: AnthropicStreamEvent[] = [];
+  let stopped = false;
+  try {
+    for await (const sse of readSseEvents(body)) {
+      const ev = parseEventJson<AnthropicStreamEvent>(sse.data, name);
+      if (ev.type === 'error' || sse.event === 'error') {
+        const e = (ev as { error?: { type?: string; message?: string } }).error ?? {};
+        // An overloaded_error mid-stream is Anthropic's 529: retryable on another target before the first byte.
+        const status = e.type === 'overloaded_error' ? 529 : e.type === 'rate_limit_error' ? 429 : 502;
+        throw new UpstreamError('in_band', `${name}: ${e.message ?? 'error event in stream'}`, status, e.type);
+      }
+      if (ev.type === 'message_stop') {
+        stopped = true;
+        break;
+      }
+      if (ev.type !== 'ping') native.push(ev);
+      const chunks = translate(ev);
+      if (!chunks.length) continue;
+      Object.defineProperty(chunks[0], ANTHROPIC_NATIVE_EVENTS, { value: native, enumerable: false });
+      native = [];
+      yield* chunks;
+    }
+  } catch (err) {
+    if (err instanceof UpstreamError) throw err;
+    throw fetchFailure(err, call.signal, name);
+  }
+  if (!stopped) throw new UpstreamError('cut', `${name} ended the stream without message_stop`, 502, 'stream_cut');
+}

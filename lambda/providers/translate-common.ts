@@ -1,0 +1,97 @@
+/**
+ * Small pieces every translating provider (anthropic, bedrock, gemini) needs: reading canonical
+ * content parts, image data URLs, tool-call arguments, and building canonical chunks.
+ */
+import {
+  type ChatCompletionChunk,
+  type ChatMessage,
+  type ContentPart,
+  type FinishReason,
+  type ToolCall,
+  type Usage,
+  UpstreamError,
+} from './types';
+
+/** A request the provider cannot express: the client's fault, answered as 400 without fallback-worthy retries. */
+export function clientFault(message: string, code = 'invalid_request'): UpstreamError {
+  return new UpstreamError('http', message, 400, code);
+}
+
+/** The text of a message's content (string, or the text parts of an array). */
+export function textOf(content: ChatMessage['content']): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content
+    .filter((p): p is { type: 'text'; text: string } => p.type === 'text' && typeof (p as { text?: unknown }).text === 'string')
+    .map((p) => p.text)
+    .join('');
+}
+
+/** Content as a list of parts (a string becomes one text part). */
+export function partsOf(content: ChatMessage['content']): ContentPart[] {
+  if (typeof content === 'string') return content ? [{ type: 'text', text: content }] : [];
+  return Array.isArray(content) ? content : [];
+}
+
+export type ImageRef = { kind: 'base64'; mediaType: string; data: string } | { kind: 'url'; url: string };
+
+/**
+ * An image_url part's reference. Only base64 data URLs and http(s) URLs are accepted; what a
+ * provider does with a URL is its own choice (the gateway itself never fetches client URLs).
+ */
+export function imageRef(part: ContentPart): ImageRef {
+  const url = (part as { image_url?: { url?: unknown } }).image_url?.url;
+  if (typeof url !== 'string') throw clientFault("an image_url part needs 'image_url.url'");
+  const m = /^data:([\w.+-]+\/[\w.+-]+)(?:;[^,;]*)*;base64,(.*)$/s.exec(url);
+  if (m) return { kind: 'base64', mediaType: m[1].toLowerCase(), data: m[2] };
+  if (/^https?:\/\//i.test(url)) return { kind: 'url', url };
+  throw clientFault('image URLs must be base64 data URLs (data:image/png;base64,...) or http(s) URLs');
+}
+
+/** Tool-call arguments from the client (a JSON string) as an object. */
+export function parseToolArguments(args: string | undefined, name: string): Record<string, unknown> {
+  if (!args || !args.trim()) return {};
+  try {
+    const v = JSON.parse(args);
+    if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch {
+    /* reported below */
+  }
+  throw clientFault(`the arguments of tool call '${name}' must be a JSON object`, 'invalid_tool_arguments');
+}
+
+/** The function name of each earlier tool call, by id (providers that key tool results by name need it). */
+export function toolNamesById(messages: ChatMessage[]): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const m of messages) for (const tc of (m.tool_calls ?? []) as ToolCall[]) names.set(tc.id, tc.function?.name);
+  return names;
+}
+
+export function stopSequences(stop: string | string[] | null | undefined): string[] | undefined {
+  if (stop === undefined || stop === null) return undefined;
+  return Array.isArray(stop) ? stop : [stop];
+}
+
+export function usageOf(prompt: number, completion: number): Usage {
+  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+}
+
+type Delta = ChatCompletionChunk['choices'][number]['delta'];
+
+/** Builds canonical chunks that share one id, model and timestamp. */
+export function chunkBuilder(id: string, model: string, created = Math.floor(Date.now() / 1000)) {
+  const base = { id, object: 'chat.completion.chunk' as const, created, model };
+  return {
+    delta: (delta: Delta, finish: FinishReason = null): ChatCompletionChunk => ({ ...base, choices: [{ index: 0, delta, finish_reason: finish }] }),
+    usage: (usage: Usage): ChatCompletionChunk => ({ ...base, choices: [], usage }),
+  };
+}
+
+/** JSON from an upstream stream event, or a 'malformed' failure naming the provider. */
+export function parseEventJson<T>(data: string, providerName: string): T {
+  try {
+    return JSON.parse(data) as T;
+  } catch {
+    throw new UpstreamError('malformed', `${providerName} sent a stream event that is not valid JSON`, 502, 'malformed_response');
+  }
+}
