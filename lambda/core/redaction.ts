@@ -72,8 +72,8 @@ function redactPhones(text: string): string {
   });
 }
 
-/** Redact one piece of text. */
-export function redactText(text: string): string {
+/** Only secrets-looking strings: for text that is not a body (upstream error messages). */
+export function redactSecrets(text: string): string {
   let out = text;
   for (const re of SECRET_PATTERNS) {
     out = out.replace(re, (m, name?: string, sep?: string) =>
@@ -81,6 +81,12 @@ export function redactText(text: string): string {
       typeof name === 'string' && typeof sep === 'string' && m.startsWith(name) ? `${name}${sep}${redactedMarker('secret')}` : redactedMarker('secret'),
     );
   }
+  return out;
+}
+
+/** Redact one piece of text. */
+export function redactText(text: string): string {
+  let out = redactSecrets(text);
   out = redactCards(out);
   out = out.replace(EMAIL, redactedMarker('email'));
   return redactPhones(out);

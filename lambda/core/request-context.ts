@@ -2,6 +2,7 @@
 import type { KeyRecord } from './keys';
 import type { AttemptLog, RequestLogRecord } from './log-record';
 import type { GatewayError } from './errors';
+import { redactSecrets } from './redaction';
 
 export interface ClientInfo {
   readonly clientIp?: string;
@@ -64,7 +65,8 @@ export class RequestContext {
       status: this.status,
       error_code: this.errorCode ?? null,
       stream: this.stream,
-      attempts: JSON.stringify(this.attempts),
+      // Upstream error texts are the provider's words: a provider echoing a credential must not put it in the log.
+      attempts: JSON.stringify(this.attempts.map((a) => (a.error ? { ...a, error: redactSecrets(a.error) } : a))),
       latency_ms: now - this.startedAt,
       ttft_ms: this.firstTokenAt !== undefined ? this.firstTokenAt - this.startedAt : null,
       prompt_tokens: prompt,

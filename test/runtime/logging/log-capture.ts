@@ -1,0 +1,66 @@
+/**
+ * Test helpers for the audit log: a FileLogSink that lets a test await one request's record
+ * (records are written after the response's last byte, so the client can be done first), and
+ * readers for what the sink put on disk.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FileLogSink } from '../../../lambda/adapters/file-log-sink';
+import type { LogSink, RequestLogRecord } from '../../../lambda/core/log-record';
+
+export class AwaitableFileSink implements LogSink {
+  private readonly inner: FileLogSink;
+  private readonly written: RequestLogRecord[] = [];
+  private waiters: { match: (r: RequestLogRecord) => boolean; resolve: (r: RequestLogRecord) => void }[] = [];
+
+  constructor(readonly logsDir: string) {
+    this.inner = new FileLogSink(logsDir, (err) => {
+      throw err;
+    });
+  }
+
+  async write(record: RequestLogRecord): Promise<void> {
+    await this.inner.write(record);
+    this.written.push(record);
+    const ready = this.waiters.filter((w) => w.match(record));
+    this.waiters = this.waiters.filter((w) => !ready.includes(w));
+    for (const w of ready) w.resolve(record);
+  }
+
+  flush(): Promise<void> {
+    return this.inner.flush();
+  }
+
+  /** The first record (already written or still to come) matching `match`, once it is on disk. */
+  async waitFor(match: (r: RequestLogRecord) => boolean): Promise<RequestLogRecord> {
+    const record = this.written.find(match) ?? (await new Promise<RequestLogRecord>((resolve) => this.waiters.push({ match, resolve })));
+    return this.readBack(record.request_id);
+  }
+
+  /** The record of `requestId`, as read back from the files. */
+  recordFor(requestId: string): Promise<RequestLogRecord> {
+    return this.waitFor((r) => r.request_id === requestId);
+  }
+
+  /** Every record written so far, in write order. */
+  all(): RequestLogRecord[] {
+    return [...this.written];
+  }
+
+  private readBack(requestId: string): RequestLogRecord {
+    const found = readLogRecords(this.logsDir).filter((r) => r.request_id === requestId);
+    if (found.length !== 1) throw new Error(`expected one record for ${requestId} on disk, found ${found.length}`);
+    return found[0];
+  }
+}
+
+/** Every record in <logsDir>/dt=*\/*.jsonl. */
+export function readLogRecords(logsDir: string): RequestLogRecord[] {
+  const out: RequestLogRecord[] = [];
+  for (const part of readdirSync(logsDir).filter((d) => d.startsWith('dt='))) {
+    for (const file of readdirSync(join(logsDir, part)).filter((f) => f.endsWith('.jsonl'))) {
+      for (const line of readFileSync(join(logsDir, part, file), 'utf8').split('\n')) if (line) out.push(JSON.parse(line));
+    }
+  }
+  return out;
+}
