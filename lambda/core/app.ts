@@ -15,6 +15,7 @@ import { type ClientInfo, RequestContext } from './request-context';
 import { chatCompletionsHandler } from './handlers/chat-completions';
 import { embeddingsHandler } from './handlers/embeddings';
 import { modelsHandler } from './handlers/models';
+import { messagesHandler } from './handlers/messages';
 import type { Handler } from './handlers/types';
 
 export type { GatewayDeps } from './pipeline';
@@ -35,6 +36,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     '/v1/chat/completions': { POST: chatCompletionsHandler(p) },
     '/v1/embeddings': { POST: embeddingsHandler(p) },
     '/v1/models': { GET: modelsHandler(p) },
+    '/v1/messages': { POST: messagesHandler(p) },
   };
 
   async function handle(req: Request, client?: ClientInfo): Promise<Response> {

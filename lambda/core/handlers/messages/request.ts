@@ -1,0 +1,124 @@
+/**
+ * /v1/messages: validating an Anthropic Messages request and translating it to the canonical
+ * (OpenAI) request, so any provider can serve it. The original body rides along under
+ * ANTHROPIC_NATIVE_REQUEST for Anthropic targets, which get it unchanged.
+ */
+import { errors } from '../../errors';
+import type { ChatMessage, ChatRequest, ContentPart, ToolCall } from '../../../providers/types';
+import {
+  ANTHROPIC_NATIVE_REQUEST,
+  type AnthropicBlock,
+  type AnthropicRequest,
+  type AnthropicToolChoice,
+} from '../../../providers/anthropic/wire';
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Clear 400s for the fields every target needs, before any upstream call. */
+export function validateMessagesRequest(body: Record<string, unknown>): AnthropicRequest {
+  if (typeof body.model !== 'string' || !body.model.trim()) throw errors.badRequest('model: Field required', 'model');
+  if (!(typeof body.max_tokens === 'number' && Number.isInteger(body.max_tokens) && body.max_tokens >= 1))
+    throw errors.badRequest('max_tokens: Field required (an integer >= 1)', 'max_tokens');
+  if (!Array.isArray(body.messages) || body.messages.length === 0) throw errors.badRequest('messages: must be a non-empty array', 'messages');
+  body.messages.forEach((m: unknown, i: number) => {
+    if (!isObject(m) || (m.role !== 'user' && m.role !== 'assistant')) throw errors.badRequest(`messages.${i}.role: must be 'user' or 'assistant'`, `messages.${i}.role`);
+    if (typeof m.content !== 'string' && !(Array.isArray(m.content) && m.content.every((b) => isObject(b) && typeof b.type === 'string')))
+      throw errors.badRequest(`messages.${i}.content: must be a string or a list of content blocks with a 'type'`, `messages.${i}.content`);
+  });
+  if (body.system !== undefined && typeof body.system !== 'string' && !Array.isArray(body.system)) throw errors.badRequest('system: must be a string or a list of text blocks', 'system');
+  if (body.stream !== undefined && typeof body.stream !== 'boolean') throw errors.badRequest('stream: must be a boolean', 'stream');
+  if (body.tools !== undefined && !(Array.isArray(body.tools) && body.tools.every((t) => isObject(t) && typeof t.name === 'string')))
+    throw errors.badRequest('tools: must be a list of { name, description, input_schema }', 'tools');
+  return body as unknown as AnthropicRequest;
+}
+
+function imagePart(block: Extract<AnthropicBlock, { type: 'image' }>, at: string): ContentPart {
+  const s = block.source;
+  if (s?.type === 'base64') return { type: 'image_url', image_url: { url: `data:${s.media_type};base64,${s.data}` } };
+  if (s?.type === 'url') return { type: 'image_url', image_url: { url: s.url } };
+  throw errors.badRequest(`${at}.source: must be a base64 or url image source`, at);
+}
+
+function textFromBlocks(content: string | AnthropicBlock[] | undefined): string {
+  if (typeof content === 'string') return content;
+  return (content ?? []).map((b) => (b.type === 'text' ? b.text : '')).join('');
+}
+
+/** Anthropic blocks that the canonical format cannot carry: only Anthropic targets can serve them. */
+const ANTHROPIC_ONLY = new Set(['document', 'search_result', 'server_tool_use', 'web_search_tool_result', 'container_upload', 'mcp_tool_use', 'mcp_tool_result']);
+
+function userMessages(content: string | AnthropicBlock[], at: string, out: ChatMessage[]): void {
+  if (typeof content === 'string') return void out.push({ role: 'user', content });
+  const parts: ContentPart[] = [];
+  content.forEach((b, j) => {
+    const bat = `${at}.content.${j}`;
+    if (b.type === 'tool_result') {
+      // OpenAI puts each tool result in its own message, ahead of the user's text.
+      const tr = b as Extract<AnthropicBlock, { type: 'tool_result' }>;
+      const images = Array.isArray(tr.content) ? tr.content.filter((x) => x.type === 'image') : [];
+      const text = textFromBlocks(tr.content);
+      out.push({
+        role: 'tool',
+        tool_call_id: tr.tool_use_id,
+        content: images.length ? [{ type: 'text', text }, ...images.map((x, k) => imagePart(x as Extract<AnthropicBlock, { type: 'image' }>, `${bat}.content.${k}`))] : tr.is_error ? `Error: ${text}` : text,
+      });
+    } else if (b.type === 'text') parts.push({ type: 'text', text: b.text });
+    else if (b.type === 'image') parts.push(imagePart(b as Extract<AnthropicBlock, { type: 'image' }>, bat));
+    else if (ANTHROPIC_ONLY.has(b.type)) parts.push({ type: 'anthropic_only', block_type: b.type });
+    else throw errors.badRequest(`${bat}.type: unknown content block type '${b.type}'`, bat);
+  });
+  if (parts.length) out.push({ role: 'user', content: parts });
+}
+
+function assistantMessage(content: string | AnthropicBlock[]): ChatMessage {
+  if (typeof content === 'string') return { role: 'assistant', content };
+  const text: string[] = [];
+  const toolCalls: ToolCall[] = [];
+  for (const b of content) {
+    if (b.type === 'text') text.push(b.text);
+    else if (b.type === 'tool_use') toolCalls.push({ id: b.id, type: 'function', function: { name: b.name, arguments: JSON.stringify(b.input ?? {}) } });
+    // thinking blocks from earlier turns are dropped: other providers cannot verify their signatures.
+  }
+  return { role: 'assistant', content: text.length ? text.join('') : null, ...(toolCalls.length ? { tool_calls: toolCalls } : {}) };
+}
+
+function toolChoice(c: AnthropicToolChoice | undefined): Partial<Pick<ChatRequest, 'tool_choice'>> & { parallel_tool_calls?: boolean } {
+  if (!c) return {};
+  const parallel = c.disable_parallel_tool_use ? { parallel_tool_calls: false } : {};
+  switch (c.type) {
+    case 'auto': return { tool_choice: 'auto', ...parallel };
+    case 'any': return { tool_choice: 'required', ...parallel };
+    case 'none': return { tool_choice: 'none' };
+    case 'tool': return { tool_choice: { type: 'function', function: { name: c.name } }, ...parallel };
+    default: return {};
+  }
+}
+
+export function messagesToCanonical(req: AnthropicRequest): ChatRequest {
+  const messages: ChatMessage[] = [];
+  const system = typeof req.system === 'string' ? req.system : (req.system ?? []).map((b) => b.text ?? '').join('\n\n');
+  if (system) messages.push({ role: 'system', content: system });
+  req.messages.forEach((m, i) => {
+    if (m.role === 'user') userMessages(m.content, `messages.${i}`, messages);
+    else messages.push(assistantMessage(m.content));
+  });
+  const out: ChatRequest = { model: req.model, messages, max_tokens: req.max_tokens, stream: req.stream === true };
+  if (typeof req.temperature === 'number') out.temperature = req.temperature;
+  if (typeof req.top_p === 'number') out.top_p = req.top_p;
+  if (req.stop_sequences?.length) out.stop = req.stop_sequences;
+  if (req.metadata?.user_id) out.user = req.metadata.user_id;
+  const tools = (req.tools ?? []).filter((t) => t.input_schema !== undefined || t.type === undefined || t.type === 'custom');
+  if (tools.length) {
+    out.tools = tools.map((t) => ({ type: 'function', function: { name: t.name, ...(t.description ? { description: t.description } : {}), parameters: t.input_schema ?? { type: 'object', properties: {} } } }));
+    Object.assign(out, toolChoice(req.tool_choice));
+  }
+  (out as unknown as Record<symbol, unknown>)[ANTHROPIC_NATIVE_REQUEST] = req;
+  return out;
+}
+
+/** Whether a translated request holds blocks only Anthropic can serve. */
+export function anthropicOnlyBlocks(body: ChatRequest): string[] {
+  const found = new Set<string>();
+  for (const m of body.messages) if (Array.isArray(m.content)) for (const p of m.content) if (p.type === 'anthropic_only') found.add(String((p as { block_type?: unknown }).block_type));
+  return [...found];
+}

@@ -1,0 +1,42 @@
+/** /v1/messages: canonical chat completion → Anthropic Messages response. */
+import type { ChatCompletion } from '../../../providers/types';
+import {
+  ANTHROPIC_NATIVE_RESPONSE,
+  type AnthropicBlock,
+  type AnthropicResponse,
+  stopReasonToAnthropic,
+} from '../../../providers/anthropic/wire';
+
+/** Tool arguments as an object; a provider that sent broken JSON gets it wrapped rather than lost. */
+export function toolInput(args: string | undefined): unknown {
+  if (!args) return {};
+  try {
+    return JSON.parse(args);
+  } catch {
+    return { _raw_arguments: args };
+  }
+}
+
+export function anthropicMessageId(id: string): string {
+  return id.startsWith('msg_') ? id : `msg_${id.replace(/[^A-Za-z0-9]/g, '').slice(-24) || 'gateway'}`;
+}
+
+export function canonicalToMessagesResponse(res: ChatCompletion): AnthropicResponse {
+  const native = (res as { [ANTHROPIC_NATIVE_RESPONSE]?: AnthropicResponse })[ANTHROPIC_NATIVE_RESPONSE];
+  if (native) return native;
+  const choice = res.choices[0];
+  const content: AnthropicBlock[] = [];
+  const msg = choice?.message;
+  if (typeof msg?.content === 'string' && msg.content) content.push({ type: 'text', text: msg.content });
+  for (const tc of msg?.tool_calls ?? []) content.push({ type: 'tool_use', id: tc.id, name: tc.function.name, input: toolInput(tc.function.arguments) });
+  return {
+    id: anthropicMessageId(res.id),
+    type: 'message',
+    role: 'assistant',
+    model: res.model,
+    content,
+    stop_reason: stopReasonToAnthropic(choice?.finish_reason),
+    stop_sequence: null,
+    usage: { input_tokens: res.usage?.prompt_tokens ?? 0, output_tokens: res.usage?.completion_tokens ?? 0 },
+  };
+}
