@@ -19,9 +19,14 @@ function toRequest(req: IncomingMessage, origin: string, signal: AbortSignal): R
   });
 }
 
-async function writeResponse(res: ServerResponse, response: Response): Promise<void> {
+async function writeResponse(req: IncomingMessage, res: ServerResponse, response: Response): Promise<void> {
   const headers: Record<string, string | string[]> = {};
   response.headers.forEach((v, k) => (headers[k] = v));
+  // Answered before the request body was read to its end (401 before reading, 413 part-way): the
+  // rest of that body still sits on the connection, so it cannot carry another request. Close it
+  // after this response instead of leaving a keep-alive client waiting on a connection that never
+  // answers again.
+  if (!req.complete) headers.connection = 'close';
   res.writeHead(response.status, headers);
   if (!response.body) return void res.end();
   // Flush headers now so a stream's status reaches the client before its first event.
@@ -59,7 +64,7 @@ export function createNodeServer(handler: FetchHandler, onError: (err: unknown) 
       return;
     }
     handler(request, { clientIp: req.socket.remoteAddress })
-      .then((response) => writeResponse(res, response))
+      .then((response) => writeResponse(req, res, response))
       .catch((err) => {
         onError(err);
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'Internal gateway error.', type: 'api_error', code: 'internal_error', param: null } }));
