@@ -14,6 +14,7 @@ describe('anthropic provider', () => {
   let upstream: FakeUpstream;
   let gw: TestGateway;
   let client: OpenAI;
+  let key: string;
 
   beforeAll(async () => {
     upstream = await startFakeUpstream();
@@ -24,7 +25,7 @@ describe('anthropic provider', () => {
       },
       { env: { ANTHROPIC_KEY: PROVIDER_KEY } },
     );
-    const { key } = await gw.createKey({ name: 'anthropic-test' });
+    ({ key } = await gw.createKey({ name: 'anthropic-test' }));
     client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: key, maxRetries: 0 });
   });
   afterAll(async () => {
@@ -170,7 +171,7 @@ describe('anthropic provider', () => {
     upstream.handle((_r, res) => writeAnthropicSse(res, anthropicTextEvents(['partial']), { end: false }));
     const res = await fetch(`${gw.url}/v1/chat/completions`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${client.apiKey}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'claude', stream: true, messages: [{ role: 'user', content: 'x' }] }),
     });
     const text = await res.text();
@@ -185,14 +186,14 @@ describe('anthropic provider', () => {
       for (const e of anthropicTextEvents(['Hi']).slice(0, 4)) res.write(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
       res.end(`event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n`);
     });
-    const res = await gw.post('/v1/chat/completions', { model: 'claude', stream: true, messages: [{ role: 'user', content: 'x' }] }, client.apiKey);
+    const res = await gw.post('/v1/chat/completions', { model: 'claude', stream: true, messages: [{ role: 'user', content: 'x' }] }, key);
     const text = await res.text();
     expect(text).toMatch(/Overloaded/);
     expect(text).not.toContain('[DONE]');
   });
 
   describe('upstream errors', () => {
-    const call = () => gw.post('/v1/chat/completions', { model: 'claude', messages: [{ role: 'user', content: 'x' }] }, client.apiKey);
+    const call = () => gw.post('/v1/chat/completions', { model: 'claude', messages: [{ role: 'user', content: 'x' }] }, key);
 
     test('429 with Retry-After → 429 with Retry-After and the provider message', async () => {
       upstream.handle((_r, res) => json(res, 429, { type: 'error', error: { type: 'rate_limit_error', message: 'Number of request tokens has exceeded your per-minute rate limit' } }, { 'retry-after': '7' }));
