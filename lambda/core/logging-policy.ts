@@ -2,12 +2,14 @@
  * What of a request's bodies goes into its log record, per the key's logging policy:
  * - 'metadata': no bodies at all;
  * - 'redacted': bodies with personal data and secrets-looking strings replaced (redaction.ts);
- * - 'full': bodies as sent and received.
- * Whatever the policy, gateway virtual keys and values under credential-named fields are never
- * recorded, and embedding vectors are summarised (numbers nobody reads, megabytes per request).
+ * - 'full': bodies as sent and received, personal data included.
+ * Whatever the policy, secrets-looking strings (provider keys, virtual keys, tokens pasted into a
+ * prompt) and values under credential-named fields are never recorded: a credential in the log
+ * store would be a second copy to leak, and no audit question needs it. Embedding vectors are
+ * summarised (numbers nobody reads, megabytes per request).
  */
 import type { LoggingPolicy } from './keys';
-import { redactText, redactValue, stripVirtualKeys } from './redaction';
+import { redactSecrets, redactText, redactValue } from './redaction';
 import { truncateChars } from './oversized-bodies';
 
 /**
@@ -36,6 +38,6 @@ function serialise(body: unknown, redact: (text: string) => string): string | nu
 
 export function bodiesForPolicy(policy: LoggingPolicy, request: unknown, response: unknown): { request: string | null; response: string | null } {
   if (policy !== 'full' && policy !== 'redacted') return { request: null, response: null };
-  const redact = policy === 'redacted' ? redactText : stripVirtualKeys;
+  const redact = policy === 'redacted' ? redactText : redactSecrets;
   return { request: serialise(request, redact), response: serialise(summariseEmbeddings(response), redact) };
 }

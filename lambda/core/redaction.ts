@@ -92,11 +92,6 @@ export function redactText(text: string): string {
   return redactPhones(out);
 }
 
-/** Only gateway virtual keys: what every policy, 'full' included, strips (virtual keys never appear in logs). */
-export function stripVirtualKeys(text: string): string {
-  return text.replace(VIRTUAL_KEY, redactedMarker('secret'));
-}
-
 /** Field names whose values are credentials whatever they look like. */
 const CREDENTIAL_FIELD = /^(?:authorization|proxy-authorization|x-api-key|api[-_]?key|apikey|x-goog-api-key|password|passwd|secret|client_secret|access_token|refresh_token|id_token|aws_secret_access_key|private_key)$/i;
 

@@ -95,10 +95,14 @@ describe('logging policies', () => {
     expect(bodiesForPolicy('redacted', null, 'Reach me at carol@example.org').response).toBe('Reach me at [REDACTED:email]');
   });
 
-  test("'full' keeps personal data but never a virtual key or a credential-named field", () => {
-    const body = { messages: [{ role: 'user', content: `email dave@example.com, my gateway key ${VIRTUAL_KEY}` }], api_key: 'whatever' };
-    const { request } = bodiesForPolicy('full', body, null);
-    expect(JSON.parse(request!)).toEqual({ messages: [{ role: 'user', content: 'email dave@example.com, my gateway key [REDACTED:secret]' }], api_key: '[REDACTED:secret]' });
+  test("'full' keeps personal data but never a secrets-looking string or a credential-named field", () => {
+    const body = { messages: [{ role: 'user', content: `email dave@example.com, call +1 555 123 4567, my gateway key ${VIRTUAL_KEY}, theirs ${OPENAI_KEY}` }], api_key: 'whatever' };
+    const { request, response } = bodiesForPolicy('full', body, `token ${JWT} for card 4111 1111 1111 1111`);
+    expect(JSON.parse(request!)).toEqual({
+      messages: [{ role: 'user', content: 'email dave@example.com, call +1 555 123 4567, my gateway key [REDACTED:secret], theirs [REDACTED:secret]' }],
+      api_key: '[REDACTED:secret]',
+    });
+    expect(response).toBe('token [REDACTED:secret] for card 4111 1111 1111 1111');
   });
 
   test('an unknown policy value logs no bodies', () => {
