@@ -2,6 +2,8 @@
  * The gateway's routing config (ARCHITECTURE §4, a contract). One type shared by the
  * construct props and the local `gateway.config.json`, validated at start-up.
  */
+import { OPENAI_COMPATIBLE_PRESETS } from '../providers/openai-compatible/presets';
+
 export const PROVIDER_TYPES = ['openai', 'azure-openai', 'anthropic', 'bedrock', 'gemini', 'openai-compatible', 'mock'] as const;
 export type ProviderType = (typeof PROVIDER_TYPES)[number];
 
@@ -229,6 +231,9 @@ export function validateConfig(input: unknown): GatewayConfig {
         if (!isObject(p[k]) || !Object.values(p[k] as object).every((x) => typeof x === 'string')) problems.push(`${at}.${k} must map strings to strings`);
       }
       if (p.type === 'openai-compatible' && p.baseUrl === undefined && p.preset === undefined) problems.push(`${at} (openai-compatible) needs a baseUrl or a preset`);
+      if (typeof p.preset === 'string' && !Object.hasOwn(OPENAI_COMPATIBLE_PRESETS, p.preset))
+        problems.push(`${at}.preset '${p.preset}' is not a known preset (${Object.keys(OPENAI_COMPATIBLE_PRESETS).join(', ')}); set baseUrl instead`);
+      if (p.preset !== undefined && p.type !== 'openai-compatible') problems.push(`${at}.preset is only for type openai-compatible`);
     }
   }
 
