@@ -1,6 +1,6 @@
 /** How a provider failure (after every target was tried) is answered to the client. */
 import { GatewayError } from './errors';
-import type { UpstreamError } from '../providers/types';
+import { UpstreamError } from '../providers/types';
 
 /** Upstream statuses that mean the client's request itself is wrong: passed on with the provider's message. */
 const CLIENT_FAULT = new Set([400, 404, 409, 413, 415, 422]);
@@ -10,6 +10,11 @@ export function upstreamToGatewayError(err: UpstreamError): GatewayError {
   if (err.upstreamCode === 'client_cancelled') {
     return new GatewayError({ status: 499, type: 'api_error', code: 'client_cancelled', message: 'The client closed the request.' });
   }
+  // A 200 followed by an in-band error before any content (Anthropic's overloaded_error, OpenAI's
+  // rate limit event) means the same as the HTTP status would have.
+  const inBandCode = err.kind === 'in_band' ? (err.upstreamCode ?? '').toLowerCase() : '';
+  if (/rate_limit|too_many|throttl/.test(inBandCode)) return upstreamToGatewayError(new UpstreamError('http', err.message, 429, err.upstreamCode, err.retryAfterMs));
+  if (/overload|unavailable/.test(inBandCode)) return upstreamToGatewayError(new UpstreamError('http', err.message, 503, err.upstreamCode, err.retryAfterMs));
   if (err.kind === 'timeout') {
     return new GatewayError({ status: 504, type: 'timeout_error', code: 'upstream_timeout', message: err.message });
   }
