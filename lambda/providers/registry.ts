@@ -1,6 +1,7 @@
 /** Provider type → adapter. Later providers (anthropic, bedrock, azure-openai, gemini) register here. */
 import type { ProviderType } from '../core/config';
 import { anthropicProvider } from './anthropic';
+import { geminiProvider } from './gemini';
 import { mockProvider } from './mock';
 import { openAiProvider } from './openai';
 import { openAiCompatibleProvider } from './openai-compatible';
@@ -13,4 +14,5 @@ export const builtinProviders: ProviderRegistry = {
   'openai-compatible': openAiCompatibleProvider,
   mock: mockProvider,
   anthropic: anthropicProvider,
+  gemini: geminiProvider,
 };

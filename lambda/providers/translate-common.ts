@@ -95,3 +95,11 @@ export function parseEventJson<T>(data: string, providerName: string): T {
     throw new UpstreamError('malformed', `${providerName} sent a stream event that is not valid JSON`, 502, 'malformed_response');
   }
 }
+
+/** An embedding vector in the client's encoding: floats, or base64 of little-endian float32 (what the openai SDK asks for). */
+export function encodeEmbedding(values: number[], format: 'float' | 'base64' | undefined): number[] | string {
+  if (format !== 'base64') return values;
+  const buf = Buffer.alloc(values.length * 4);
+  values.forEach((v, i) => buf.writeFloatLE(v, i * 4));
+  return buf.toString('base64');
+}

@@ -1,0 +1,123 @@
+/** Canonical (OpenAI) chat request → Gemini generateContent request. */
+import type { ChatMessage, ChatRequest, ContentPart, ToolCall } from '../types';
+import { clientFault, imageRef, parseToolArguments, partsOf, stopSequences, textOf, toolNamesById } from '../translate-common';
+import type { GeminiContent, GeminiPart, GeminiRequest } from './wire';
+
+/** JSON Schema keywords Gemini's OpenAPI-subset `parameters` rejects. */
+const UNSUPPORTED_SCHEMA_KEYS = new Set(['$schema', '$id', '$comment', 'additionalProperties', 'strict']);
+
+export function geminiSchema(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(geminiSchema);
+  if (!schema || typeof schema !== 'object') return schema;
+  return Object.fromEntries(Object.entries(schema).filter(([k]) => !UNSUPPORTED_SCHEMA_KEYS.has(k)).map(([k, v]) => [k, geminiSchema(v)]));
+}
+
+const MIME_BY_EXTENSION: Record<string, string> = { png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', webp: 'image/webp', gif: 'image/gif', heic: 'image/heic', heif: 'image/heif' };
+
+function mediaPart(part: ContentPart): GeminiPart | undefined {
+  if (part.type === 'text') {
+    const text = (part as { text?: unknown }).text;
+    return typeof text === 'string' ? { text } : undefined;
+  }
+  if (part.type === 'image_url') {
+    const ref = imageRef(part);
+    if (ref.kind === 'base64') return { inlineData: { mimeType: ref.mediaType, data: ref.data } };
+    // Gemini reads the URL itself (fileData); the gateway never fetches client URLs.
+    const ext = /\.([a-z0-9]+)(?:[?#]|$)/i.exec(new URL(ref.url).pathname)?.[1]?.toLowerCase() ?? '';
+    return { fileData: { mimeType: MIME_BY_EXTENSION[ext] ?? 'image/jpeg', fileUri: ref.url } };
+  }
+  throw clientFault(`content part type '${part.type}' is not supported for Gemini models`, 'unsupported_content');
+}
+
+function toolResponse(m: ChatMessage, names: Map<string, string>): GeminiPart {
+  const id = String(m.tool_call_id ?? '');
+  const name = names.get(id) ?? (typeof m.name === 'string' ? m.name : undefined);
+  if (!name) throw clientFault(`tool message for '${id}' does not follow an assistant tool call with that id`, 'invalid_tool_result');
+  const text = textOf(m.content);
+  let response: Record<string, unknown> = { content: text };
+  try {
+    const parsed = JSON.parse(text);
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) response = parsed;
+  } catch {
+    /* plain text result */
+  }
+  return { functionResponse: { name, response } };
+}
+
+function toolConfig(c: ChatRequest['tool_choice']): GeminiRequest['toolConfig'] {
+  if (c === undefined || c === null) return undefined;
+  if (c === 'auto') return { functionCallingConfig: { mode: 'AUTO' } };
+  if (c === 'required') return { functionCallingConfig: { mode: 'ANY' } };
+  if (c === 'none') return { functionCallingConfig: { mode: 'NONE' } };
+  return { functionCallingConfig: { mode: 'ANY', allowedFunctionNames: [c.function.name] } };
+}
+
+function generationConfig(body: ChatRequest): Record<string, unknown> | undefined {
+  const g: Record<string, unknown> = {};
+  const max = body.max_completion_tokens ?? body.max_tokens;
+  if (typeof max === 'number') g.maxOutputTokens = max;
+  if (typeof body.temperature === 'number') g.temperature = body.temperature;
+  if (typeof body.top_p === 'number') g.topP = body.top_p;
+  if (typeof body.n === 'number' && body.n > 1) g.candidateCount = body.n;
+  const stop = stopSequences(body.stop);
+  if (stop) g.stopSequences = stop;
+  if (typeof body.seed === 'number') g.seed = body.seed;
+  if (typeof body.presence_penalty === 'number') g.presencePenalty = body.presence_penalty;
+  if (typeof body.frequency_penalty === 'number') g.frequencyPenalty = body.frequency_penalty;
+  const format = body.response_format as { type?: string; json_schema?: { schema?: unknown } } | undefined;
+  if (format?.type === 'json_object' || format?.type === 'json_schema') g.responseMimeType = 'application/json';
+  if (format?.type === 'json_schema' && format.json_schema?.schema) g.responseJsonSchema = format.json_schema.schema;
+  return Object.keys(g).length ? g : undefined;
+}
+
+export function toGeminiRequest(body: ChatRequest): GeminiRequest {
+  const system: string[] = [];
+  const contents: GeminiContent[] = [];
+  const names = toolNamesById(body.messages);
+  const push = (role: 'user' | 'model', parts: GeminiPart[]) => {
+    if (!parts.length) return;
+    const last = contents[contents.length - 1];
+    if (last?.role === role) last.parts.push(...parts);
+    else contents.push({ role, parts });
+  };
+  for (const m of body.messages) {
+    switch (m.role) {
+      case 'system':
+      case 'developer':
+        system.push(textOf(m.content));
+        break;
+      case 'user':
+        push('user', partsOf(m.content).map(mediaPart).filter((p): p is GeminiPart => p !== undefined));
+        break;
+      case 'assistant': {
+        const parts: GeminiPart[] = partsOf(m.content).map(mediaPart).filter((p): p is GeminiPart => p !== undefined);
+        for (const tc of (m.tool_calls ?? []) as ToolCall[]) parts.push({ functionCall: { name: tc.function.name, args: parseToolArguments(tc.function.arguments, tc.function.name) } });
+        push('model', parts);
+        break;
+      }
+      case 'tool':
+        push('user', [toolResponse(m, names)]);
+        break;
+      default:
+        throw clientFault(`message role '${m.role}' is not supported for Gemini models`);
+    }
+  }
+  const out: GeminiRequest = { contents };
+  if (system.length) out.systemInstruction = { parts: [{ text: system.join('\n\n') }] };
+  if (body.tools?.length) {
+    out.tools = [
+      {
+        functionDeclarations: body.tools.map((t) => ({
+          name: t.function.name,
+          ...(t.function.description ? { description: t.function.description } : {}),
+          ...(t.function.parameters ? { parameters: geminiSchema(t.function.parameters) as Record<string, unknown> } : {}),
+        })),
+      },
+    ];
+    const tc = toolConfig(body.tool_choice);
+    if (tc) out.toolConfig = tc;
+  }
+  const g = generationConfig(body);
+  if (g) out.generationConfig = g;
+  return out;
+}

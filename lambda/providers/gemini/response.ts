@@ -1,0 +1,59 @@
+/** Gemini generateContent response → canonical chat completion; finish reasons and usage. */
+import type { ChatCompletion, FinishReason, ToolCall, Usage } from '../types';
+import { usageOf } from '../translate-common';
+import type { GeminiCandidate, GeminiPart, GeminiResponse, GeminiUsage } from './wire';
+
+/** Finish reasons that mean the answer was withheld or cut by a safety/policy filter. */
+const FILTERED = new Set(['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'IMAGE_SAFETY', 'LANGUAGE']);
+
+export function finishReasonFromGemini(reason: string | undefined, hasToolCalls: boolean): FinishReason {
+  if (!reason || reason === 'FINISH_REASON_UNSPECIFIED') return null;
+  if (FILTERED.has(reason)) return 'content_filter';
+  if (reason === 'MAX_TOKENS') return 'length';
+  return hasToolCalls ? 'tool_calls' : 'stop';
+}
+
+export function geminiUsage(u: GeminiUsage | undefined): Usage {
+  // Thinking tokens are billed as output.
+  return usageOf(u?.promptTokenCount ?? 0, (u?.candidatesTokenCount ?? 0) + (u?.thoughtsTokenCount ?? 0));
+}
+
+/** Text and tool calls of a candidate's parts; thought parts are not answer text. */
+export function readParts(parts: GeminiPart[] | undefined, idFor: (i: number, name: string) => string): { text: string; toolCalls: ToolCall[] } {
+  let text = '';
+  const toolCalls: ToolCall[] = [];
+  for (const p of parts ?? []) {
+    if ('text' in p && !p.thought) text += p.text;
+    else if ('functionCall' in p) {
+      const fc = p.functionCall;
+      toolCalls.push({ id: fc.id ?? idFor(toolCalls.length, fc.name), type: 'function', function: { name: fc.name, arguments: JSON.stringify(fc.args ?? {}) } });
+    }
+  }
+  return { text, toolCalls };
+}
+
+export function geminiCallId(responseId: string, candidate: number, i: number): string {
+  return `call_${responseId.replace(/[^A-Za-z0-9]/g, '').slice(0, 16)}_${candidate}_${i}`;
+}
+
+export function fromGeminiResponse(res: GeminiResponse, model: string, created = Math.floor(Date.now() / 1000)): ChatCompletion {
+  const id = res.responseId ?? `gemini-${created}`;
+  const candidates: GeminiCandidate[] = res.candidates?.length ? res.candidates : [{ index: 0, finishReason: res.promptFeedback?.blockReason ? 'SAFETY' : undefined }];
+  return {
+    id,
+    object: 'chat.completion',
+    created,
+    model: res.modelVersion ?? model,
+    choices: candidates.map((c, i) => {
+      const index = c.index ?? i;
+      const { text, toolCalls } = readParts(c.content?.parts, (n) => geminiCallId(id, index, n));
+      return {
+        index,
+        message: { role: 'assistant' as const, content: text || null, ...(toolCalls.length ? { tool_calls: toolCalls } : {}), refusal: null },
+        finish_reason: finishReasonFromGemini(c.finishReason, toolCalls.length > 0) ?? 'stop',
+        logprobs: null,
+      };
+    }),
+    usage: geminiUsage(res.usageMetadata),
+  };
+}

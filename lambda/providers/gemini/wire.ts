@@ -1,0 +1,42 @@
+/** Gemini API (generativelanguage.googleapis.com v1beta) wire types: the subset the gateway translates. */
+export type GeminiPart =
+  | { text: string; thought?: boolean }
+  | { inlineData: { mimeType: string; data: string } }
+  | { fileData: { mimeType: string; fileUri: string } }
+  | { functionCall: { name: string; args?: Record<string, unknown>; id?: string } }
+  | { functionResponse: { name: string; response: Record<string, unknown>; id?: string } };
+
+export interface GeminiContent {
+  role: 'user' | 'model';
+  parts: GeminiPart[];
+}
+
+export interface GeminiRequest {
+  contents: GeminiContent[];
+  systemInstruction?: { parts: Array<{ text: string }> };
+  tools?: Array<{ functionDeclarations: Array<{ name: string; description?: string; parameters?: Record<string, unknown> }> }>;
+  toolConfig?: { functionCallingConfig: { mode: 'AUTO' | 'ANY' | 'NONE'; allowedFunctionNames?: string[] } };
+  generationConfig?: Record<string, unknown>;
+}
+
+export interface GeminiCandidate {
+  index?: number;
+  content?: { role?: string; parts?: GeminiPart[] };
+  finishReason?: string;
+}
+
+export interface GeminiUsage {
+  promptTokenCount?: number;
+  candidatesTokenCount?: number;
+  thoughtsTokenCount?: number;
+  totalTokenCount?: number;
+}
+
+export interface GeminiResponse {
+  candidates?: GeminiCandidate[];
+  promptFeedback?: { blockReason?: string };
+  usageMetadata?: GeminiUsage;
+  modelVersion?: string;
+  responseId?: string;
+  error?: { code?: number; message?: string; status?: string };
+}
