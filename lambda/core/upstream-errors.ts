@@ -12,9 +12,11 @@ export function upstreamToGatewayError(err: UpstreamError): GatewayError {
   }
   // A 200 followed by an in-band error before any content (Anthropic's overloaded_error, OpenAI's
   // rate limit event) means the same as the HTTP status would have.
-  const inBandCode = err.kind === 'in_band' ? (err.upstreamCode ?? '').toLowerCase() : '';
-  if (/rate_limit|too_many|throttl/.test(inBandCode)) return upstreamToGatewayError(new UpstreamError('http', err.message, 429, err.upstreamCode, err.retryAfterMs));
-  if (/overload|unavailable/.test(inBandCode)) return upstreamToGatewayError(new UpstreamError('http', err.message, 503, err.upstreamCode, err.retryAfterMs));
+  if (err.kind === 'in_band') {
+    const code = (err.upstreamCode ?? '').toLowerCase();
+    const like = /rate_limit|too_many|throttl|exhausted/.test(code) || status === 429 ? 429 : /overload|unavailable/.test(code) || status === 503 || status === 529 ? 503 : undefined;
+    if (like) return upstreamToGatewayError(new UpstreamError('http', err.message, like, err.upstreamCode, err.retryAfterMs));
+  }
   if (err.kind === 'timeout') {
     return new GatewayError({ status: 504, type: 'timeout_error', code: 'upstream_timeout', message: err.message });
   }
