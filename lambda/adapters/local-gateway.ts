@@ -15,6 +15,9 @@ import type { Limiter, Logger } from '../core/ports';
 import { createDynamoClient } from '../stores/dynamo-client';
 import { DynamoKeyStore } from '../stores/dynamo-key-store';
 import { ensureTables } from '../stores/ensure-tables';
+import { createDynamoLimiter } from '../stores/dynamo-limiter';
+import type { UsageReader } from '../core/admin';
+import type { TeamLimitsStore } from '../core/limits/teams';
 import { EnvSecretSource } from './env-secrets';
 import { FileLogSink } from './file-log-sink';
 import { createNodeServer } from './node-server';
@@ -35,7 +38,10 @@ export interface LocalGatewayOptions {
   readonly env?: Record<string, string | undefined>;
   /** Override any core dependency (tests inject fetch, clocks, sinks). */
   readonly overrides?: Partial<GatewayDeps>;
-  /** Build a limiter from the store client (the counters module provides one). */
+  /**
+   * Build a limiter from the store client. @default - the DynamoDB limiter on the counters table
+   * (it also serves the admin usage and team routes)
+   */
   readonly limiter?: (client: DynamoDBClient, countersTable: string) => Limiter;
   readonly logger?: Logger;
 }
@@ -48,6 +54,7 @@ export interface LocalGateway {
   readonly gateway: Gateway;
   readonly dynamo: DynamoDBClient;
   readonly tables: { keys: string; counters: string };
+  readonly limiter: Limiter;
   close(): Promise<void>;
 }
 
@@ -103,17 +110,27 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
   await ensureTables(dynamo, tables);
   const keyStore = new DynamoKeyStore(dynamo, tables.keys);
   const logSink: LogSink = options.overrides?.logSink ?? new FileLogSink(join(dataDir, 'logs'), (err) => options.logger?.error('log write failed', { error: String(err) }));
+  const limiter =
+    options.limiter?.(dynamo, tables.counters) ??
+    createDynamoLimiter({ client: dynamo, tableName: tables.counters, now: options.overrides?.now, failMode: config.settings?.rateLimitFailMode, logger: options.logger });
   const gateway = createGateway({
     config,
     keyStore,
     secrets: new EnvSecretSource(env),
     logSink,
     logger: options.logger,
-    limiter: options.limiter?.(dynamo, tables.counters),
+    limiter,
     ...options.overrides,
   });
   const adminToken = adminTokenFor(options, dataDir, env);
-  const admin = createAdminApp({ keyStore, verifier: gateway.verifier, authorize: bearerTokenAuthorizer(adminToken), logger: options.logger });
+  const admin = createAdminApp({
+    keyStore,
+    verifier: gateway.verifier,
+    usage: 'usage' in limiter ? (limiter as Limiter & UsageReader) : undefined,
+    teams: 'putTeam' in limiter ? (limiter as Limiter & TeamLimitsStore) : undefined,
+    authorize: bearerTokenAuthorizer(adminToken),
+    logger: options.logger,
+  });
   const server: Server = createNodeServer(
     (req, client) => (new URL(req.url).pathname.startsWith('/admin/') ? admin.fetch(req) : gateway.fetch(req, client)),
     (err) => options.logger?.error('request failed', { error: String(err) }),
@@ -136,6 +153,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     gateway,
     dynamo,
     tables,
+    limiter,
     async close() {
       await new Promise<void>((res) => {
         server.close(() => res());

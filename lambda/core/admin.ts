@@ -7,6 +7,7 @@ import { GatewayError, errors, renderError, toGatewayError } from './errors';
 import { readJsonObject } from './body';
 import { type KeyLimits, type KeyRecord, type KeyStore, type KeyVerifier, type LoggingPolicy, generateKey, hashKey, keyHint, newKeyId } from './keys';
 import type { Logger } from './ports';
+import type { TeamLimitsStore } from './limits/teams';
 import { silentLogger } from './ports';
 
 export interface UsageReport {
@@ -23,6 +24,8 @@ export interface AdminDeps {
   /** The gateway's verifier in the same process, so changes take effect on the next request. */
   readonly verifier?: KeyVerifier;
   readonly usage?: UsageReader;
+  /** Team limits (`GET|PUT /admin/teams/{team}`); absent means the routes answer 404. */
+  readonly teams?: TeamLimitsStore;
   /** Decides whether the caller is an admin. Locally: bearer token; on AWS API Gateway has already checked IAM. */
   readonly authorize: (req: Request) => boolean;
   readonly now?: () => number;
@@ -184,8 +187,27 @@ export function createAdminApp(deps: AdminDeps): { fetch(req: Request): Promise<
     return json(200, { ...updated, key, ...(validUntil ? { previousKeyValidUntil: validUntil } : {}) });
   }
 
+  /** GET|PUT /admin/teams/{team}: limits shared by every key of the team. */
+  async function teamRoute(req: Request, team: string): Promise<Response> {
+    if (!deps.teams) throw errors.notFound(req.method, `/admin/teams/${team}`);
+    if (validateTeam(team) !== team) throw bad('The team name must be 1 to 200 characters without surrounding spaces.', 'team');
+    if (req.method === 'GET') {
+      const record = await deps.teams.getTeam(team);
+      if (!record) throw new GatewayError({ status: 404, type: 'not_found_error', code: 'team_not_found', message: `Team '${team}' has no limits set.` });
+      return json(200, record);
+    }
+    if (req.method === 'PUT') {
+      const b = await readJsonObject(req, 64 * 1024);
+      for (const k of Object.keys(b)) if (k !== 'limits') throw bad(`'${k}' is not a team field (only 'limits').`, k);
+      return json(200, await deps.teams.putTeam(team, validateLimits(b.limits) ?? {}));
+    }
+    throw errors.methodNotAllowed(req.method, `/admin/teams/${team}`);
+  }
+
   async function route(req: Request): Promise<Response> {
     const path = new URL(req.url).pathname.replace(/\/+$/, '');
+    const teamMatch = /^\/admin\/teams\/([^/]+)$/.exec(path);
+    if (teamMatch) return teamRoute(req, decodeURIComponent(teamMatch[1]));
     const m = /^\/admin\/keys(?:\/([^/]+)(?:\/(revoke|rotate|usage))?)?$/.exec(path);
     if (!m) throw errors.notFound(req.method, path);
     const [, id, action] = m;

@@ -12,7 +12,9 @@ export type ErrorType =
   | 'api_error'
   | 'upstream_error'
   | 'timeout_error'
-  | 'overloaded_error';
+  | 'overloaded_error'
+  /** A USD budget is exhausted (OpenAI's type and code for an exhausted quota). */
+  | 'insufficient_quota';
 
 export interface GatewayErrorInit {
   status: number;

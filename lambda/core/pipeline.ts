@@ -119,7 +119,8 @@ export function createPipeline(deps: GatewayDeps) {
       'x-request-id': ctx.id,
       ...(ctx.provider ? { 'x-gateway-provider': ctx.provider, 'x-gateway-model': ctx.model ?? '' } : {}),
       'x-gateway-cache': ctx.cache ?? 'miss',
-      ...reservation?.headers,
+      // Answers that end before a reservation still carry the key's rate-limit headers (last known).
+      ...(reservation ? reservation.headers : ctx.key && limiter.peekHeaders ? limiter.peekHeaders(ctx.key) : {}),
     };
   }
 

@@ -43,6 +43,11 @@ export interface Limiter {
   reserve(key: KeyRecord, estimate: UsageEstimate, requestId: string): Promise<Reservation>;
   settle(reservation: Reservation, actual: ActualUsage): Promise<void>;
   release(reservation: Reservation): Promise<void>;
+  /**
+   * Rate-limit headers from what this instance last saw of the key's counters, without a store
+   * call: for answers that end before a reservation (bad request, model not allowed).
+   */
+  peekHeaders?(key: KeyRecord): Readonly<Record<string, string>>;
 }
 
 /** The limiter used when no counter store is configured: admits everything, sends no headers. */

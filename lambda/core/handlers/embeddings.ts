@@ -13,10 +13,11 @@ export function embeddingsHandler(p: Pipeline): Handler {
     ctx.requestBody = raw;
     if (typeof raw.model === 'string') ctx.requestedModel = raw.model;
     const body = validateEmbeddingsRequest(raw);
-    p.catalog.route(body.model);
+    const first = p.catalog.route(body.model).targets[0];
     p.authorizeModel(key, body.model);
     const estimate = estimateEmbeddingTokens(body.input);
-    const reservation = await p.limiter.reserve(key, { tokens: estimate, costUsd: 0 }, ctx.id);
+    const costEstimate = p.prices.cost(first.provider.name, first.model, { prompt_tokens: estimate, completion_tokens: 0 }) ?? 0;
+    const reservation = await p.limiter.reserve(key, { tokens: estimate, costUsd: costEstimate }, ctx.id);
     const { value, target } = await p.callRoute(ctx, reservation, body.model, req.signal, async (t, signal) => {
       const { adapter, call } = await p.providerCall(t, signal);
       if (!adapter.embeddings) throw new UpstreamError('http', `provider '${t.provider.name}' does not offer embeddings`, 400, 'embeddings_unsupported');
