@@ -1,6 +1,7 @@
 /** Provider type → adapter. Later providers (anthropic, bedrock, azure-openai, gemini) register here. */
 import type { ProviderType } from '../core/config';
 import { anthropicProvider } from './anthropic';
+import { azureOpenAiProvider } from './azure-openai';
 import { geminiProvider } from './gemini';
 import { mockProvider } from './mock';
 import { openAiProvider } from './openai';
@@ -15,4 +16,5 @@ export const builtinProviders: ProviderRegistry = {
   mock: mockProvider,
   anthropic: anthropicProvider,
   gemini: geminiProvider,
+  'azure-openai': azureOpenAiProvider,
 };

@@ -1,0 +1,29 @@
+/**
+ * Azure OpenAI: OpenAI's wire format on deployment URLs,
+ * `{baseUrl}/openai/deployments/{deployment}/{operation}?api-version=…`, authenticated with the
+ * `api-key` header. `deployments` maps a route's model name to its deployment (default: the same
+ * name), so routes can keep public model names.
+ */
+import { createOpenAiStyleAdapter, joinUrl } from '../openai/openai-style';
+import { type ProviderCall, UpstreamError } from '../types';
+
+/** The latest GA data-plane version (supports stream_options.include_usage). */
+export const AZURE_DEFAULT_API_VERSION = '2024-10-21';
+
+export function azureDeployment(call: ProviderCall): string {
+  return call.provider.config.deployments?.[call.model] ?? call.model;
+}
+
+export function azureUrl(call: ProviderCall, operation: 'chat/completions' | 'embeddings'): string {
+  const base = call.provider.config.baseUrl;
+  if (!base) throw new UpstreamError('http', `provider '${call.provider.name}' (azure-openai) needs a baseUrl such as https://<resource>.openai.azure.com`, 500, 'config');
+  const version = encodeURIComponent(call.provider.config.apiVersion ?? AZURE_DEFAULT_API_VERSION);
+  return `${joinUrl(base, `openai/deployments/${encodeURIComponent(azureDeployment(call))}/${operation}`)}?api-version=${version}`;
+}
+
+export const azureOpenAiProvider = createOpenAiStyleAdapter({
+  url: azureUrl,
+  headers: (call) => ({ ...(call.apiKey ? { 'api-key': call.apiKey } : {}), ...call.provider.config.headers }),
+  // The deployment in the URL selects the model.
+  bodyModel: () => undefined,
+});
