@@ -1,0 +1,95 @@
+/**
+ * The AWS home of the runtime: builds the proxy gateway and the admin app from the function's
+ * environment (table, stream and bucket names set by the constructs) and the routing config
+ * shipped inside the asset. Both Lambda entry points use it, so the proxy and the admin API share
+ * the key store code with the local server.
+ *
+ * The entries import this module lazily (on the first invocation), and the Firehose / S3 /
+ * Secrets Manager clients load later still, when first needed: importing the bundle stays cheap
+ * and the first request only pays for the DynamoDB client it cannot do without.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createAdminApp } from '../core/admin';
+import { type Gateway, createGateway } from '../core/app';
+import { type GatewayConfig, validateConfig } from '../core/config';
+import type { LogSink } from '../core/log-record';
+import type { Logger } from '../core/ports';
+import { createDynamoClient } from '../stores/dynamo-client';
+import { DynamoKeyStore } from '../stores/dynamo-key-store';
+import { createDynamoLimiter } from '../stores/dynamo-limiter';
+import { consoleLogger } from './console-logger';
+import { DeferredLogSink } from './deferred-log-sink';
+import { SecretsManagerSecretSource, sdkSecretReader } from './secrets-manager';
+import {
+  CONFIG_FILE_NAME,
+  ENV_COUNTERS_TABLE,
+  ENV_KEYS_TABLE,
+  ENV_LOG_BODY_PREFIX,
+  ENV_LOG_BUCKET,
+  ENV_LOG_LEVEL,
+  ENV_LOG_STREAM,
+  ENV_SECRET_TTL_SECONDS,
+} from './aws-env';
+
+type Env = Record<string, string | undefined>;
+
+/** A missing variable is a deployment bug: fail loudly, naming it. */
+export function requireEnv(env: Env, name: string): string {
+  const value = env[name];
+  if (!value) throw new Error(`environment variable ${name} is not set (the AiGateway construct sets it)`);
+  return value;
+}
+
+/** The routing config deployed inside the asset, validated once per container. */
+export function loadBundledConfig(dir: string): GatewayConfig {
+  return validateConfig(JSON.parse(readFileSync(join(dir, CONFIG_FILE_NAME), 'utf8')));
+}
+
+function stores(env: Env) {
+  const tables = { keys: requireEnv(env, ENV_KEYS_TABLE), counters: requireEnv(env, ENV_COUNTERS_TABLE) };
+  const dynamo = createDynamoClient({ region: env.AWS_REGION });
+  const logger: Logger = consoleLogger(env[ENV_LOG_LEVEL] ?? 'info');
+  return { tables, dynamo, logger, keyStore: new DynamoKeyStore(dynamo, tables.keys) };
+}
+
+function limiter(s: ReturnType<typeof stores>, config?: GatewayConfig) {
+  return createDynamoLimiter({ client: s.dynamo, tableName: s.tables.counters, failMode: config?.settings?.rateLimitFailMode, logger: s.logger });
+}
+
+/** Firehose records, with bodies too large for one record moved to the log bucket. Loaded on first flush. */
+function firehoseSink(env: Env, logger: Logger): LogSink {
+  const deliveryStreamName = requireEnv(env, ENV_LOG_STREAM);
+  const bucket = env[ENV_LOG_BUCKET];
+  return new DeferredLogSink(async () => {
+    const [{ FirehoseLogSink }, { FirehoseClient }] = await Promise.all([import('./firehose-log-sink'), import('@aws-sdk/client-firehose')]);
+    let bodyStore;
+    if (bucket) {
+      const [{ S3BodyStore }, { S3Client }] = await Promise.all([import('./s3-body-store'), import('@aws-sdk/client-s3')]);
+      bodyStore = new S3BodyStore({ client: new S3Client({ region: env.AWS_REGION }), bucket, prefix: env[ENV_LOG_BODY_PREFIX] });
+    }
+    return new FirehoseLogSink({ client: new FirehoseClient({ region: env.AWS_REGION }), deliveryStreamName, logger, bodyStore });
+  }, logger);
+}
+
+/** The proxy gateway: bundled config, DynamoDB keys and counters, Secrets Manager credentials, Firehose logs. */
+export function createAwsGateway(env: Env, configDir: string): { gateway: Gateway; logger: Logger } {
+  const s = stores(env);
+  const config = loadBundledConfig(configDir);
+  const ttlSeconds = Number(env[ENV_SECRET_TTL_SECONDS] ?? 300);
+  const gateway = createGateway({
+    config,
+    keyStore: s.keyStore,
+    secrets: new SecretsManagerSecretSource({ read: sdkSecretReader(env.AWS_REGION), ttlMs: (Number.isFinite(ttlSeconds) ? ttlSeconds : 300) * 1000, env }),
+    logSink: firehoseSink(env, s.logger),
+    limiter: limiter(s, config),
+    logger: s.logger,
+  });
+  return { gateway, logger: s.logger };
+}
+
+/** The admin app. API Gateway has already checked the caller's IAM signature, so `authorize` admits all. */
+export function createAwsAdmin(env: Env): { admin: ReturnType<typeof createAdminApp>; logger: Logger } {
+  const s = stores(env);
+  return { admin: createAdminApp({ keyStore: s.keyStore, usage: limiter(s), authorize: () => true, logger: s.logger }), logger: s.logger };
+}

@@ -1,0 +1,182 @@
+/**
+ * The Lambda streaming adapter: API Gateway (REST, Lambda proxy integration with
+ * `ResponseTransferMode.STREAM`) invokes the function with a REST proxy event; we turn it into a
+ * Web Request, run the core, and write the core's Response back through
+ * `awslambda.HttpResponseStream.from` (status and headers as the metadata prelude, then the body
+ * chunk by chunk, as it is produced).
+ *
+ * After the stream has ended the adapter calls `flush()` (log records), so delivery never delays
+ * the client's last byte but still finishes inside the invocation.
+ */
+import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import type { Writable } from 'node:stream';
+import type { ClientInfo } from '../core/request-context';
+import type { Logger } from '../core/ports';
+
+/** What the adapter drives: the gateway (or the admin app) as a fetch-style function plus a flush. */
+export interface StreamingApp {
+  fetch(req: Request, client: ClientInfo): Promise<Response>;
+  flush?(): Promise<void>;
+}
+
+/**
+ * A fixed origin for the Request URL: the Host header is client-controlled and must not shape the
+ * URL the core sees (and the core never builds an upstream URL from it).
+ */
+const ORIGIN = 'https://gateway.internal';
+
+/**
+ * The request path as the API's resources see it: the resource template with its path parameters
+ * filled in (`/v1/{proxy+}` + `chat/completions`). Unlike `event.path` this never carries a custom
+ * domain's base-path mapping, so the core routes the same whatever domain serves the API.
+ */
+export function requestPath(event: Pick<APIGatewayProxyEvent, 'resource' | 'path' | 'pathParameters'>): string {
+  if (!event.resource) return event.path || '/';
+  const params = event.pathParameters ?? {};
+  let missing = false;
+  const path = event.resource.replace(/\{([^}+]+)\+?\}/g, (_, name: string) => {
+    const value = params[name];
+    if (value === undefined) missing = true;
+    // Greedy parameters keep their slashes; each segment is re-encoded so the URL parses back to the same path.
+    return (value ?? '').split('/').map(encodeURIComponent).join('/');
+  });
+  return missing ? event.path || '/' : path;
+}
+
+function queryString(event: APIGatewayProxyEvent): string {
+  const search = new URLSearchParams();
+  const multi = event.multiValueQueryStringParameters;
+  if (multi) {
+    for (const [k, values] of Object.entries(multi)) for (const v of values ?? []) search.append(k, v);
+  } else {
+    for (const [k, v] of Object.entries(event.queryStringParameters ?? {})) if (v !== undefined) search.append(k, v);
+  }
+  const s = search.toString();
+  return s ? '?' + s : '';
+}
+
+function requestHeaders(event: APIGatewayProxyEvent): Headers {
+  const headers = new Headers();
+  const multi = event.multiValueHeaders;
+  if (multi && Object.keys(multi).length) {
+    for (const [k, values] of Object.entries(multi)) for (const v of values ?? []) headers.append(k, v);
+  } else {
+    for (const [k, v] of Object.entries(event.headers ?? {})) if (v !== undefined) headers.set(k, v);
+  }
+  return headers;
+}
+
+/** A REST proxy event as the core's Web Request. Throws only on a malformed event. */
+export function eventToRequest(event: APIGatewayProxyEvent, signal?: AbortSignal): Request {
+  const method = event.httpMethod.toUpperCase();
+  const hasBody = method !== 'GET' && method !== 'HEAD' && event.body !== null && event.body !== undefined;
+  const body = hasBody ? (event.isBase64Encoded ? Buffer.from(event.body as string, 'base64') : (event.body as string)) : undefined;
+  return new Request(ORIGIN + requestPath(event) + queryString(event), { method, headers: requestHeaders(event), body, signal });
+}
+
+export function clientInfo(event: APIGatewayProxyEvent): ClientInfo {
+  return { clientIp: event.requestContext?.identity?.sourceIp ?? undefined };
+}
+
+function metadataOf(response: Response): { statusCode: number; headers: Record<string, string> } {
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => (headers[name] = value));
+  return { statusCode: response.status, headers };
+}
+
+function write(stream: Writable, chunk: Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    // Backpressure: wait for the callback, so a slow client never makes us buffer the whole answer.
+    stream.write(chunk, (err) => (err ? reject(err) : resolve()));
+  });
+}
+
+function end(stream: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    stream.once('error', () => resolve());
+    stream.end(() => resolve());
+  });
+}
+
+/**
+ * Writes status, headers and the streamed body. The metadata prelude only reaches API Gateway
+ * with the first write (aws-lambda-nodejs-runtime-interface-client#97), so a body-less response
+ * still writes one empty chunk: otherwise the client would get 200 with no headers.
+ */
+export async function writeResponse(response: Response, responseStream: Writable, signal?: AbortSignal, onHeadersSent?: () => void): Promise<void> {
+  const stream = awslambda.HttpResponseStream.from(responseStream, metadataOf(response));
+  await write(stream, new Uint8Array(0));
+  onHeadersSent?.();
+  if (response.body) {
+    const reader = response.body.getReader();
+    try {
+      for (;;) {
+        if (signal?.aborted) {
+          await reader.cancel(signal.reason).catch(() => undefined);
+          break;
+        }
+        const { done, value } = await reader.read();
+        if (done) break;
+        if (value?.byteLength) await write(stream, value);
+      }
+    } finally {
+      reader.releaseLock();
+    }
+  }
+  await end(stream);
+}
+
+/**
+ * Builds the app on the first invocation and reuses it for the container's life. A failed build
+ * is not cached (the invocation answers 500 and logs why), so a transient failure heals itself.
+ */
+export function initOnce<T>(build: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () =>
+    (pending ??= build().catch((err) => {
+      pending = undefined;
+      throw err;
+    }));
+}
+
+const INTERNAL_ERROR = JSON.stringify({ error: { message: 'Internal gateway error.', type: 'api_error', code: 'internal_error', param: null } });
+
+/**
+ * The handler body, independent of `awslambda.streamifyResponse` so tests can call it with a
+ * stand-in global. `app` is resolved per invocation (the entry builds it once per container).
+ */
+export function createStreamingHandler(app: () => Promise<StreamingApp> | StreamingApp, logger?: Logger) {
+  return async (event: APIGatewayProxyEvent, responseStream: Writable, _context?: Context): Promise<void> => {
+    const controller = new AbortController();
+    // The client went away (API Gateway closed the stream): stop the upstream call too.
+    const onClose = () => {
+      if (!responseStream.writableFinished) controller.abort(new Error('client disconnected'));
+    };
+    responseStream.once('close', onClose);
+    let gateway: StreamingApp | undefined;
+    let headersSent = false;
+    try {
+      gateway = await app();
+      let request: Request;
+      try {
+        request = eventToRequest(event, controller.signal);
+      } catch {
+        const bad = JSON.stringify({ error: { message: 'Malformed request.', type: 'invalid_request_error', code: 'bad_request', param: null } });
+        return await writeResponse(new Response(bad, { status: 400, headers: { 'content-type': 'application/json' } }), responseStream);
+      }
+      const response = await gateway.fetch(request, clientInfo(event));
+      await writeResponse(response, responseStream, controller.signal, () => (headersSent = true));
+    } catch (err) {
+      logger?.error('lambda invocation failed', { error: err instanceof Error ? err.stack : String(err) });
+      if (!responseStream.writableEnded) {
+        // Headers may already be out (a body that failed mid-way): then just end what was sent.
+        if (headersSent) await end(responseStream);
+        else await writeResponse(new Response(INTERNAL_ERROR, { status: 500, headers: { 'content-type': 'application/json' } }), responseStream);
+      }
+    } finally {
+      responseStream.off('close', onClose);
+      // Log delivery runs after the client has its last byte, inside the invocation.
+      if (gateway?.flush) await gateway.flush().catch((err) => logger?.error('flush failed', { error: String(err) }));
+    }
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * Provider credentials from Secrets Manager, cached per container. A secret holds the provider's
+ * API key as its plain SecretString. `{ env: NAME }` refs still read the environment, so one config
+ * works in both homes.
+ *
+ * The cache keeps a value for `ttlMs` (so a rotated key is picked up without a redeploy) and
+ * shares one in-flight read among concurrent requests; `refresh(ref)` drops a value the provider
+ * has just rejected, so the next request reads it fresh.
+ */
+import type { SecretRef } from '../core/config';
+import type { SecretSource } from '../core/ports';
+import { PLACEHOLDER_SECRET_VALUE } from './aws-env';
+
+/** Reads one secret's SecretString. `sdkSecretReader` is the Secrets Manager binding; tests pass a stub. */
+export type SecretStringReader = (secretId: string) => Promise<string | undefined>;
+
+/**
+ * GetSecretValue through the AWS SDK, loaded on first use: a gateway whose providers need no
+ * secret (mock, env keys, Bedrock via IAM) never pays for loading the client on a cold start.
+ */
+export function sdkSecretReader(region?: string): SecretStringReader {
+  let client: Promise<{ read: SecretStringReader }> | undefined;
+  const load = async () => {
+    const sdk = await import('@aws-sdk/client-secrets-manager');
+    const c = new sdk.SecretsManagerClient({ region });
+    return { read: async (id: string) => (await c.send(new sdk.GetSecretValueCommand({ SecretId: id }))).SecretString };
+  };
+  return async (secretId) => (await (client ??= load())).read(secretId);
+}
+
+export interface SecretsManagerSourceOptions {
+  readonly read: SecretStringReader;
+  /** How long a value is trusted before it is read again. @default 300000 (5 minutes) */
+  readonly ttlMs?: number;
+  readonly env?: Record<string, string | undefined>;
+  readonly now?: () => number;
+}
+
+export class SecretsManagerSecretSource implements SecretSource {
+  private readonly cache = new Map<string, { value: Promise<string>; expires: number }>();
+  private readonly ttlMs: number;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: SecretsManagerSourceOptions) {
+    this.ttlMs = opts.ttlMs ?? 300_000;
+    this.now = opts.now ?? Date.now;
+  }
+
+  async get(ref: SecretRef): Promise<string> {
+    if ('env' in ref) {
+      const value = (this.opts.env ?? process.env)[ref.env];
+      if (!value) throw new Error(`environment variable ${ref.env} is not set`);
+      return value;
+    }
+    const hit = this.cache.get(ref.secret);
+    if (hit && hit.expires > this.now()) return hit.value;
+    const value = this.read(ref.secret);
+    this.cache.set(ref.secret, { value, expires: this.now() + this.ttlMs });
+    // A failed read is not cached: the next request tries again.
+    value.catch(() => this.cache.delete(ref.secret));
+    return value;
+  }
+
+  refresh(ref: SecretRef): void {
+    if ('secret' in ref) this.cache.delete(ref.secret);
+  }
+
+  private async read(secretId: string): Promise<string> {
+    let raw: string | undefined;
+    try {
+      raw = await this.opts.read(secretId);
+    } catch (err) {
+      // Names the secret and the AWS error, never a value.
+      throw new Error(`reading secret ${secretId} failed: ${err instanceof Error ? err.name : 'error'}`);
+    }
+    const value = raw?.trim();
+    if (!value || value === PLACEHOLDER_SECRET_VALUE) throw new Error(`secret ${secretId} holds no API key yet; put the provider's API key into it (README "Deploy to AWS")`);
+    return value;
+  }
+}

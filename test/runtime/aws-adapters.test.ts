@@ -1,0 +1,103 @@
+/**
+ * The thin AWS adapters beside the streaming handler: the Secrets Manager source (a stubbed
+ * GetSecretValue, as no local Secrets Manager exists) and the deferred log sink.
+ */
+import { DeferredLogSink } from '../../lambda/adapters/deferred-log-sink';
+import { PLACEHOLDER_SECRET_VALUE } from '../../lambda/adapters/aws-env';
+import { SecretsManagerSecretSource } from '../../lambda/adapters/secrets-manager';
+import type { LogSink, RequestLogRecord } from '../../lambda/core/log-record';
+import { sampleRecord } from './logging/sample-record';
+
+describe('SecretsManagerSecretSource', () => {
+  function source(values: Record<string, string | Error>, now = () => 0) {
+    const reads: string[] = [];
+    const src = new SecretsManagerSecretSource({
+      read: async (id) => {
+        reads.push(id);
+        const v = values[id];
+        if (v instanceof Error) throw v;
+        return v;
+      },
+      ttlMs: 1000,
+      now,
+      env: { OPENAI_KEY: 'from-env' },
+    });
+    return { src, reads };
+  }
+
+  test('caches a value, shares one read among concurrent requests, reads again after the TTL', async () => {
+    let t = 0;
+    const { src, reads } = source({ 'prod/openai': 'sk-1' }, () => t);
+    const [a, b] = await Promise.all([src.get({ secret: 'prod/openai' }), src.get({ secret: 'prod/openai' })]);
+    expect([a, b]).toEqual(['sk-1', 'sk-1']);
+    expect(reads).toEqual(['prod/openai']);
+    t = 1001;
+    await src.get({ secret: 'prod/openai' });
+    expect(reads).toHaveLength(2);
+  });
+
+  test('refresh(ref) drops the cached value so a rotated key is read at once', async () => {
+    const values: Record<string, string> = { s: 'old' };
+    const { src } = source(values);
+    expect(await src.get({ secret: 's' })).toBe('old');
+    values.s = 'new';
+    expect(await src.get({ secret: 's' })).toBe('old');
+    src.refresh({ secret: 's' });
+    expect(await src.get({ secret: 's' })).toBe('new');
+  });
+
+  test('errors name the secret, never a value, and are not cached; the placeholder is refused', async () => {
+    const values: Record<string, string | Error> = { broken: Object.assign(new Error('secret sk-leak'), { name: 'AccessDeniedException' }), empty: PLACEHOLDER_SECRET_VALUE };
+    const { src, reads } = source(values);
+    await expect(src.get({ secret: 'broken' })).rejects.toThrow(/^reading secret broken failed: AccessDeniedException$/);
+    await expect(src.get({ secret: 'broken' })).rejects.toThrow();
+    expect(reads.filter((r) => r === 'broken')).toHaveLength(2);
+    await expect(src.get({ secret: 'empty' })).rejects.toThrow(/secret empty holds no API key yet/);
+  });
+
+  test('env refs read the environment', async () => {
+    const { src, reads } = source({});
+    expect(await src.get({ env: 'OPENAI_KEY' })).toBe('from-env');
+    await expect(src.get({ env: 'MISSING' })).rejects.toThrow('environment variable MISSING is not set');
+    expect(reads).toEqual([]);
+  });
+});
+
+describe('DeferredLogSink', () => {
+  function recordingSink() {
+    const written: string[] = [];
+    let flushes = 0;
+    const sink: LogSink = { write: (r: RequestLogRecord) => void written.push(r.request_id), flush: async () => void flushes++ };
+    return { sink, written, flushes: () => flushes };
+  }
+
+  test('loads the real sink on the first flush only, handing over earlier records in order', async () => {
+    const real = recordingSink();
+    let loads = 0;
+    const deferred = new DeferredLogSink(async () => (loads++, real.sink));
+    deferred.write(sampleRecord('a'));
+    deferred.write(sampleRecord('b'));
+    expect(loads).toBe(0);
+    await deferred.flush();
+    deferred.write(sampleRecord('c'));
+    await deferred.flush();
+    expect(loads).toBe(1);
+    expect(real.written).toEqual(['a', 'b', 'c']);
+    expect(real.flushes()).toBe(2);
+  });
+
+  test('a failed load keeps the records for the next flush', async () => {
+    const real = recordingSink();
+    let fail = true;
+    const deferred = new DeferredLogSink(async () => {
+      if (fail) throw new Error('no sdk');
+      return real.sink;
+    });
+    deferred.write(sampleRecord('kept'));
+    await deferred.flush();
+    expect(real.written).toEqual([]);
+    fail = false;
+    await deferred.flush();
+    expect(real.written).toEqual(['kept']);
+  });
+});

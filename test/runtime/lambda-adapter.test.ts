@@ -1,0 +1,255 @@
+/**
+ * The Lambda streaming adapter with API Gateway REST proxy event fixtures, driving the real core
+ * (dynalite key store, mock provider, an HTTP fake upstream for streams) through a stand-in
+ * `awslambda` global that behaves like the Node.js runtime's: `HttpResponseStream.from` sends
+ * the metadata prelude (JSON + 8 NUL bytes) just before the first write, and nothing if the
+ * stream ends without one (aws-lambda-nodejs-runtime-interface-client#97).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { createStreamingHandler, eventToRequest, initOnce, requestPath, type StreamingApp } from '../../lambda/adapters/lambda-stream';
+import { openAiChunks, startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream';
+import { startTestGateway, type TestGateway } from '../helpers/gateway';
+
+const PRELUDE_DELIMITER = Buffer.alloc(8);
+
+/** What the Lambda runtime's response stream does, recording every write as it happens. */
+class RecordingResponseStream extends Writable {
+  readonly writes: Buffer[] = [];
+  contentType?: string;
+  _onBeforeFirstWrite?: (write: (chunk: Buffer | string) => void) => void;
+  private firstWrite = true;
+  private readonly waiters: { match: (text: string) => boolean; resolve: () => void }[] = [];
+
+  setContentType(type: string) {
+    this.contentType = type;
+  }
+
+  override write(chunk: any, ...rest: any[]): boolean {
+    if (this.firstWrite) {
+      this.firstWrite = false;
+      this._onBeforeFirstWrite?.((c) => super.write(c));
+    }
+    return super.write(chunk, ...rest);
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void) {
+    this.writes.push(Buffer.from(chunk));
+    const text = this.raw().toString('utf8');
+    for (const w of [...this.waiters]) if (w.match(text)) (this.waiters.splice(this.waiters.indexOf(w), 1), w.resolve());
+    cb();
+  }
+
+  /** Resolves once the streamed bytes so far contain `needle`. */
+  waitFor(needle: string): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.raw().includes(needle)) return resolve();
+      this.waiters.push({ match: (t) => t.includes(needle), resolve });
+    });
+  }
+
+  raw(): Buffer {
+    return Buffer.concat(this.writes);
+  }
+
+  /** The response as API Gateway would parse it: metadata prelude, then the body. */
+  parsed(): { statusCode: number; headers: Record<string, string>; body: string } {
+    const raw = this.raw();
+    const at = raw.indexOf(PRELUDE_DELIMITER);
+    if (at < 0) throw new Error('no metadata prelude was sent: API Gateway would answer 200 without headers');
+    const meta = JSON.parse(raw.subarray(0, at).toString('utf8'));
+    return { statusCode: meta.statusCode, headers: meta.headers, body: raw.subarray(at + 8).toString('utf8') };
+  }
+
+  /** Body writes (after the prelude) that carried bytes. */
+  bodyChunks(): string[] {
+    const out: string[] = [];
+    let seenDelimiter = false;
+    for (const w of this.writes) {
+      if (!seenDelimiter) {
+        if (w.length === 8 && w.equals(PRELUDE_DELIMITER)) seenDelimiter = true;
+        continue;
+      }
+      if (w.length) out.push(w.toString('utf8'));
+    }
+    return out;
+  }
+}
+
+function installAwsLambdaStandIn() {
+  (globalThis as any).awslambda = {
+    streamifyResponse: (handler: unknown) => handler,
+    HttpResponseStream: {
+      from(underlying: RecordingResponseStream, prelude: Record<string, unknown>) {
+        underlying.setContentType('application/vnd.awslambda.http-integration-response');
+        underlying._onBeforeFirstWrite = (write) => {
+          write(JSON.stringify(prelude));
+          write(PRELUDE_DELIMITER);
+        };
+        return underlying;
+      },
+    },
+  };
+}
+
+function fixture(name: string, key = ''): APIGatewayProxyEvent {
+  const text = readFileSync(join(__dirname, 'fixtures/apigw', name), 'utf8').replaceAll('{{VIRTUAL_KEY}}', key);
+  return JSON.parse(text) as APIGatewayProxyEvent;
+}
+
+describe('Lambda streaming adapter (API Gateway REST proxy events)', () => {
+  let upstream: FakeUpstream;
+  let gw: TestGateway;
+  let key: string;
+  let flushes = 0;
+  let handler: ReturnType<typeof createStreamingHandler>;
+
+  beforeAll(async () => {
+    installAwsLambdaStandIn();
+    upstream = await startFakeUpstream();
+    gw = await startTestGateway(
+      {
+        providers: { mock: { type: 'mock' }, openai: { type: 'openai', baseUrl: `${upstream.url}/v1`, apiKey: { env: 'OPENAI_KEY' } } },
+        models: { 'mock-model': { targets: [{ provider: 'mock', model: 'mock-model' }] }, 'gpt-4o': { targets: [{ provider: 'openai', model: 'gpt-4o' }] } },
+      },
+      { env: { OPENAI_KEY: 'sk-provider-test' } },
+    );
+    ({ key } = await gw.createKey({ name: 'lambda' }));
+    const app: StreamingApp = {
+      fetch: (req, client) => gw.gateway.fetch(req, client),
+      flush: async () => {
+        flushes++;
+        await gw.gateway.flush();
+      },
+    };
+    handler = createStreamingHandler(() => app);
+  });
+  afterAll(async () => {
+    await gw.close();
+    await upstream.close();
+    delete (globalThis as any).awslambda;
+  });
+
+  test('a JSON answer: status, headers and body reach API Gateway through the metadata prelude', async () => {
+    const stream = new RecordingResponseStream();
+    const before = flushes;
+    await handler(fixture('chat-completions.json', key), stream);
+    const res = stream.parsed();
+    expect(stream.contentType).toBe('application/vnd.awslambda.http-integration-response');
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.headers['x-request-id']).toMatch(/^req_/);
+    expect(res.headers['x-gateway-provider']).toBe('mock');
+    const body = JSON.parse(res.body);
+    expect(body.choices[0].message.content).toBe('This is a mock response to: Hello from Lambda');
+    expect(stream.writableFinished).toBe(true);
+    // The log sink is flushed once per invocation, after the stream ended.
+    expect(flushes).toBe(before + 1);
+  });
+
+  test('an SSE stream arrives chunk by chunk: the first word is out before the upstream sends the next', async () => {
+    const stream = new RecordingResponseStream();
+    const chunks = openAiChunks(['Hel', 'lo'], 'gpt-4o');
+    upstream.handle(async (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      // The role chunk and the first word; the rest is held back until the Lambda response
+      // stream has really received the first word.
+      for (const c of chunks.slice(0, 2)) res.write(`data: ${JSON.stringify(c)}\n\n`);
+      await stream.waitFor('"Hel"');
+      for (const c of chunks.slice(2)) res.write(`data: ${JSON.stringify(c)}\n\n`);
+      res.end('data: [DONE]\n\n');
+    });
+    await handler(fixture('chat-completions-stream.json', key), stream);
+    const res = stream.parsed();
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
+    const bodyChunks = stream.bodyChunks();
+    expect(bodyChunks.length).toBeGreaterThan(1);
+    const firstWithHel = bodyChunks.findIndex((c) => c.includes('"Hel"'));
+    expect(firstWithHel).toBeGreaterThanOrEqual(0);
+    expect(bodyChunks.slice(0, firstWithHel + 1).join('')).not.toContain('"lo"');
+    const events = res.body.split('\n\n').filter(Boolean);
+    expect(events.at(-1)).toBe('data: [DONE]');
+    const text = events
+      .filter((e) => e !== 'data: [DONE]')
+      .map((e) => JSON.parse(e.slice('data: '.length)).choices[0]?.delta?.content ?? '')
+      .join('');
+    expect(text).toBe('Hello');
+  });
+
+  test('an error: a wrong virtual key gets 401 in the OpenAI error shape', async () => {
+    const stream = new RecordingResponseStream();
+    await handler(fixture('chat-completions.json', 'sk-gw-not-a-real-key-000000000000000000000000'), stream);
+    const res = stream.parsed();
+    expect(res.statusCode).toBe(401);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    const body = JSON.parse(res.body);
+    expect(body.error).toEqual(expect.objectContaining({ type: expect.any(String), code: expect.any(String) }));
+    expect(res.body).not.toContain('sk-gw-not-a-real-key');
+  });
+
+  test('an app that throws: 500 in the OpenAI error shape, the invocation still flushes', async () => {
+    let flushed = false;
+    const failing = createStreamingHandler(() => ({
+      fetch: async () => {
+        throw new Error('boom with internal detail');
+      },
+      flush: async () => void (flushed = true),
+    }));
+    const stream = new RecordingResponseStream();
+    await failing(fixture('chat-completions.json', key), stream);
+    const res = stream.parsed();
+    expect(res.statusCode).toBe(500);
+    expect(JSON.parse(res.body).error.code).toBe('internal_error');
+    expect(res.body).not.toContain('boom');
+    expect(flushed).toBe(true);
+  });
+
+  test('a body-less answer (HEAD /health) still sends status and headers', async () => {
+    const stream = new RecordingResponseStream();
+    const event = { ...fixture('health.json'), httpMethod: 'HEAD' };
+    await handler(event, stream);
+    const res = stream.parsed();
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+  });
+
+  test('GET with a query string: path from the resource template, query and client IP preserved', async () => {
+    const event = fixture('models.json', key);
+    const req = eventToRequest(event);
+    expect(new URL(req.url).pathname).toBe('/v1/models');
+    expect(new URL(req.url).searchParams.get('limit')).toBe('5');
+    expect(req.headers.get('authorization')).toBe(`Bearer ${key}`);
+    const stream = new RecordingResponseStream();
+    await handler(event, stream);
+    const res = stream.parsed();
+    expect(res.statusCode).toBe(200);
+    expect(JSON.parse(res.body).data.map((m: { id: string }) => m.id)).toContain('mock-model');
+  });
+
+  test('a custom domain base path never leaks into the route: the resource template wins over event.path', () => {
+    expect(requestPath({ resource: '/v1/{proxy+}', path: '/gateway/v1/chat/completions', pathParameters: { proxy: 'chat/completions' } })).toBe('/v1/chat/completions');
+    expect(requestPath({ resource: '/admin/keys/{id}/revoke', path: '/x', pathParameters: { id: 'key_1' } })).toBe('/admin/keys/key_1/revoke');
+  });
+
+  test('a base64-encoded body is decoded', async () => {
+    const event = fixture('chat-completions.json', key);
+    const encoded = { ...event, body: Buffer.from(event.body!).toString('base64'), isBase64Encoded: true };
+    expect(await eventToRequest(encoded).json()).toEqual(JSON.parse(event.body!));
+  });
+
+  test('initOnce builds once, and retries after a failed build', async () => {
+    let calls = 0;
+    const get = initOnce(async () => {
+      calls++;
+      if (calls === 1) throw new Error('transient');
+      return calls;
+    });
+    await expect(get()).rejects.toThrow('transient');
+    expect(await get()).toBe(2);
+    expect(await get()).toBe(2);
+    expect(calls).toBe(2);
+  });
+});
