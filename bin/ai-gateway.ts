@@ -23,6 +23,9 @@ const USAGE = `Usage:
   ai-gateway keys revoke ID
   ai-gateway keys rotate ID [--grace-seconds N]
   ai-gateway keys usage ID
+  ai-gateway logs [--key ID|NAME] [--model GLOB] [--status 200|4xx|error,...] [--since 30m|6h|7d|ISO]
+                  [--limit N] [--follow] [--data-dir DIR]      (local request log)
+  ai-gateway usage [--key ID|NAME] [--since 7d] [--data-dir DIR]  (spend and tokens per key per day)
 Options:
   --url URL      gateway base URL (default $GATEWAY_URL or http://127.0.0.1:8787)
   --token T      admin token (default $GATEWAY_ADMIN_TOKEN or <data dir>/admin-token)
@@ -45,6 +48,13 @@ const options = {
   logging: { type: 'string' },
   metadata: { type: 'string' },
   'grace-seconds': { type: 'string' },
+  'data-dir': { type: 'string' },
+  key: { type: 'string' },
+  model: { type: 'string' },
+  status: { type: 'string' },
+  since: { type: 'string' },
+  limit: { type: 'string' },
+  follow: { type: 'boolean', short: 'f', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -121,6 +131,17 @@ async function keysCommand(sub: string | undefined, id: string | undefined, v: V
   }
 }
 
+async function logCli(cmd: 'logs' | 'usage', v: Values): Promise<void> {
+  const { runLogCli, LogFilterError } = await import('./cli/logs');
+  const stop = new AbortController();
+  process.once('SIGINT', () => stop.abort());
+  try {
+    await runLogCli(cmd, v, (line) => console.log(line), stop.signal);
+  } catch (err) {
+    throw err instanceof LogFilterError ? new UsageError(err.message) : err;
+  }
+}
+
 async function dev(): Promise<void> {
   const { runDevServer } = await import('./cli/dev');
   await runDevServer();
@@ -142,6 +163,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (cmd === 'dev') await dev();
     else if (cmd === 'keys') await keysCommand(sub, id, parsed.values);
+    else if (cmd === 'logs' || cmd === 'usage') await logCli(cmd, parsed.values);
     else throw new UsageError(`unknown command '${cmd}'`);
     return 0;
   } catch (err) {
