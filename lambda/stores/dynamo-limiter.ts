@@ -253,8 +253,11 @@ export function createDynamoLimiter(options: DynamoLimiterOptions): DynamoLimite
     }
   }
 
-  /** ADD (real − reserved) to the reservation's windows; usage past a window's end goes to the current one. */
-  async function settlePart(part: HeldPart, tokens: number, nanoUsd: number): Promise<void> {
+  /**
+   * ADD (real − reserved) to the reservation's windows; usage past a window's end goes to the
+   * current one. `unadmitted` also gives back the request count (a partial reservation undone).
+   */
+  async function settlePart(part: HeldPart, tokens: number, nanoUsd: number, unadmitted = false): Promise<void> {
     const t = now();
     const w = windowsAt(t);
     const dTok = tokens - part.tokens;
@@ -266,6 +269,7 @@ export function createDynamoLimiter(options: DynamoLimiterOptions): DynamoLimite
       if (sameWindow) adds.push([thenName, delta]);
       else if (delta > 0) adds.push([curName, delta]);
     };
+    if (unadmitted) add(part.windows.minute === w.minute, then.requestsMinute, cur.requestsMinute, -1);
     add(part.windows.minute === w.minute, then.tokensMinute, cur.tokensMinute, dTok);
     add(part.windows.day === w.day, then.tokensDay, cur.tokensDay, dTok);
     add(part.windows.day === w.day, then.costDay, cur.costDay, dCost);
@@ -353,7 +357,7 @@ export function createDynamoLimiter(options: DynamoLimiterOptions): DynamoLimite
         return new HeldReservation(parts, states, now);
       } catch (err) {
         // Give back what this request already holds (a key part when its team refused).
-        await Promise.all(parts.map((p) => settlePart(p, 0, 0).catch((e) => logger.error('releasing a partial reservation failed', { error: String(e), requestId }))));
+        await Promise.all(parts.map((p) => settlePart(p, 0, 0, true).catch((e) => logger.error('releasing a partial reservation failed', { error: String(e), requestId }))));
         if (err instanceof GatewayError) throw err;
         return storeFailure(subjects, err, key);
       }
