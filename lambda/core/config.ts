@@ -88,6 +88,12 @@ export interface TimeoutConfig {
   readonly totalMs?: number;
   /** Longest silence allowed inside a stream after its first content event; keep it below API Gateway's 5-minute idle cut. @default 180000 */
   readonly idleMs?: number;
+  /**
+   * Budget for the whole route until a stream starts or a JSON answer is complete: every
+   * attempt, retry and backoff together. Route or settings level only. Keeps a chain of slow
+   * targets from outlasting API Gateway's 5-minute idle cut. @default 290000
+   */
+  readonly routeMs?: number;
 }
 
 export interface ModelRoute {
@@ -158,7 +164,7 @@ function checkTimeouts(v: unknown, at: string, problems: string[]) {
   if (v === undefined) return;
   if (!isObject(v)) return void problems.push(`${at} must be an object`);
   for (const k of Object.keys(v)) {
-    if (!['firstByteMs', 'totalMs', 'idleMs'].includes(k)) problems.push(`${at}.${k} is not a known timeout (firstByteMs, totalMs, idleMs)`);
+    if (!['firstByteMs', 'totalMs', 'idleMs', 'routeMs'].includes(k)) problems.push(`${at}.${k} is not a known timeout (firstByteMs, totalMs, idleMs, routeMs)`);
     else if (!isPositiveNumber(v[k])) problems.push(`${at}.${k} must be a positive number of milliseconds`);
   }
 }
@@ -200,6 +206,7 @@ function checkTargets(targets: unknown, at: string, providers: unknown, problems
     else if (isObject(providers) && !(t.provider in providers)) problems.push(`${tat}.provider '${t.provider}' is not defined in providers`);
     if (typeof t.model !== 'string' || !t.model) problems.push(`${tat}.model must be a non-empty string`);
     checkTimeouts(t.timeouts, `${tat}.timeouts`, problems);
+    if (isObject(t.timeouts) && t.timeouts.routeMs !== undefined) problems.push(`${tat}.timeouts.routeMs applies to a whole route: set it on the route or in settings.timeouts`);
   });
 }
 

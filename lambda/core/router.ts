@@ -14,6 +14,8 @@ import { UpstreamError } from '../providers/types';
 export const DEFAULT_RETRY_ON_STATUS = [408, 409, 429, 500, 502, 503, 504, 529];
 export const DEFAULT_FIRST_BYTE_TIMEOUT_MS = 120_000;
 export const DEFAULT_TOTAL_TIMEOUT_MS = 600_000;
+/** Whole-route budget: below API Gateway's 5-minute idle cut, so the client gets our error, not a dropped connection. */
+export const DEFAULT_ROUTE_BUDGET_MS = 290_000;
 export const DEFAULT_BACKOFF_MS = 200;
 export const DEFAULT_MAX_BACKOFF_MS = 5_000;
 
@@ -45,6 +47,8 @@ export interface RouteOutcome<T> {
   readonly abort: (reason?: unknown) => void;
 }
 
+const budgetSpent = (route: ResolvedRoute) =>
+  new UpstreamError('timeout', `route '${route.name}' used up its time budget of ${route.timeouts.routeMs ?? DEFAULT_ROUTE_BUDGET_MS} ms`, 504, 'upstream_timeout');
 const clientCancelled = () => new UpstreamError('timeout', 'client went away', 499, 'client_cancelled');
 
 /** An upstream 401/403: the gateway's provider credential was rejected. */
@@ -108,14 +112,16 @@ export class Router {
     const tries = Math.max(1, route.retry.attempts ?? 1);
     const maxWait = route.retry.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS;
     const cooldowns = this.deps.cooldowns;
+    const deadline = this.deps.now() + (route.timeouts.routeMs ?? DEFAULT_ROUTE_BUDGET_MS);
     let last: UpstreamError | undefined;
     for (const target of this.withoutCoolingTargets(orderTargets(route.plan, this.deps.random), attempts)) {
       let credentialRefreshed = false;
       for (let i = 0; i < tries; ) {
         if (clientSignal.aborted) throw clientCancelled();
         const started = this.deps.now();
+        if (started >= deadline) throw last ?? budgetSpent(route);
         try {
-          const { value, abort } = await this.attemptOnce(target, stream, clientSignal, attempt);
+          const { value, abort } = await this.attemptOnce(target, stream, clientSignal, attempt, deadline - started);
           attempts.push(attemptLog(target, 200, this.deps.now() - started));
           cooldowns?.recordSuccess(target.id);
           return { value, target, abort };
@@ -139,7 +145,7 @@ export class Router {
           if (i >= tries || cooldowns?.coolingUntil(target.id) !== undefined) break;
           // The provider asked for longer than we are willing to wait: another target may serve now.
           if (err.retryAfterMs !== undefined && err.retryAfterMs > maxWait) break;
-          await this.deps.sleep(backoffMs(i - 1, route.retry, this.deps.random, err.retryAfterMs), clientSignal);
+          await this.deps.sleep(Math.min(backoffMs(i - 1, route.retry, this.deps.random, err.retryAfterMs), deadline - this.deps.now()), clientSignal);
         }
       }
     }
@@ -174,17 +180,20 @@ export class Router {
     stream: boolean,
     clientSignal: AbortSignal,
     attempt: (ctx: AttemptContext) => Promise<T>,
+    /** What is left of the route's budget. */
+    budgetMs: number,
   ): Promise<{ value: T; abort: (reason?: unknown) => void }> {
     const controller = new AbortController();
     const onClientAbort = () => controller.abort(clientCancelled());
     clientSignal.addEventListener('abort', onClientAbort, { once: true });
     const { timeouts } = target;
     const name = target.provider.name;
-    const arm = (ms: number | undefined, what: string) =>
-      ms === undefined ? undefined : setTimeout(() => controller.abort(new UpstreamError('timeout', `${name} ${what} within ${ms} ms`, 504, 'upstream_timeout')), ms);
+    const arm = (ms: number | undefined, what: string, limit = `within ${ms} ms`) =>
+      ms === undefined ? undefined : setTimeout(() => controller.abort(new UpstreamError('timeout', `${name} ${what} ${limit}`, 504, 'upstream_timeout')), ms);
     // Streams: until the first content event. JSON: until the headers (only when configured), and the whole answer.
     let firstByteTimer = arm(stream ? (timeouts.firstByteMs ?? DEFAULT_FIRST_BYTE_TIMEOUT_MS) : timeouts.firstByteMs, stream ? 'sent no content' : 'sent no response headers');
     const totalTimer = arm(stream ? undefined : (timeouts.totalMs ?? DEFAULT_TOTAL_TIMEOUT_MS), 'did not answer');
+    const budgetTimer = arm(budgetMs, 'did not answer', `before the route's time budget ran out (${Math.round(budgetMs)} ms left)`);
     const firstByte = () => {
       if (stream) return;
       clearTimeout(firstByteTimer);
@@ -205,6 +214,7 @@ export class Router {
     } finally {
       clearTimeout(firstByteTimer);
       clearTimeout(totalTimer);
+      clearTimeout(budgetTimer);
     }
   }
 }

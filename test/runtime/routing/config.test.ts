@@ -54,10 +54,11 @@ describe('routing config validation', () => {
     expect(
       problemsOf({
         providers,
-        models: { m: { targets: [{ provider: 'a', model: 'x' }], cooldown: { failures: 1.5, cooldownMs: 0, after: 3 } } },
+        models: { m: { targets: [{ provider: 'a', model: 'x', timeouts: { routeMs: 5 } }], cooldown: { failures: 1.5, cooldownMs: 0, after: 3 } } },
         settings: { cooldown: 'often', streamMaxDurationMs: -1, timeouts: { idleMs: 'long' } },
       }),
     ).toEqual([
+      'models.m.targets[0].timeouts.routeMs applies to a whole route: set it on the route or in settings.timeouts',
       'models.m.cooldown.after is not a known cooldown setting (failures, cooldownMs)',
       'models.m.cooldown.failures must be an integer >= 0 (0 disables cooldowns)',
       'models.m.cooldown.cooldownMs must be a positive number of milliseconds',

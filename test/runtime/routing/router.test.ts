@@ -205,6 +205,23 @@ describe('retries and timeouts', () => {
     await expect(routerWith().execute(route, signal(), [], false, tooSlow)).rejects.toMatchObject({ kind: 'timeout', message: expect.stringMatching(/did not answer within 80 ms/) });
   });
 
+  test('the route budget bounds every attempt, retry and backoff together', async () => {
+    const route = routeOf({ targets: [{ provider: 'a', model: 'm' }, { provider: 'b', model: 'm' }], retry: { attempts: 3, backoffMs: 1 }, timeouts: { routeMs: 60, firstByteMs: 40 } });
+    const calls: string[] = [];
+    const hang = ({ target, signal: s }: AttemptContext) => {
+      calls.push(target.id);
+      return new Promise<string>((_, reject) => s.addEventListener('abort', () => reject(s.reason)));
+    };
+    const started = Date.now();
+    const router = new Router({ now: Date.now, random: () => 0.5, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) });
+    await expect(router.execute(route, signal(), [], true, hang)).rejects.toMatchObject({ kind: 'timeout' });
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(55);
+    expect(elapsed).toBeLessThan(1_000);
+    // a/m timed out at 40 ms; the retry got the 20 ms left; nothing after the budget ran out.
+    expect(calls).toEqual(['a/m', 'a/m']);
+  });
+
   test('a cancelled client stops the router at once, without trying other targets', async () => {
     const route = routeOf({ targets: [{ provider: 'a', model: 'm' }, { provider: 'b', model: 'm' }] });
     const client = new AbortController();
