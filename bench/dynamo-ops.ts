@@ -1,0 +1,124 @@
+/**
+ * DynamoDB operations per request on the hot path, counted at the client: an SDK middleware on
+ * the local gateway's DynamoDBClient sees every command the gateway sends (key lookups, limiter
+ * counters, anything else), so nothing is estimated.
+ *
+ * The gateway is the real local one (startLocalGateway on in-memory dynalite) with whatever
+ * limiter it wires; keys are created through its admin API, one without limits and one with
+ * rpm + tpm. After one warm-up request per key (the key cache fills), requests are counted.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { startLocalGateway } from '../lambda/adapters/local-gateway';
+import { validateConfig } from '../lambda/core/config';
+import { UPSTREAM_PROVIDER_KEY, benchGatewayConfig, createBenchKey } from './processes';
+import { BENCH_MODEL, startBenchUpstream } from './upstream';
+
+const READS = new Set(['GetItemCommand', 'BatchGetItemCommand', 'QueryCommand', 'ScanCommand', 'TransactGetItemsCommand']);
+const WRITES = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand', 'TransactWriteItemsCommand']);
+
+export interface OpCounts {
+  reads: number;
+  writes: number;
+  /** command@table → count, to tell key lookups from limiter counters. */
+  byCommand: Record<string, number>;
+}
+
+/** Counts every command sent through `client`; `settled()` resolves once none is in flight. */
+export function countOperations(client: DynamoDBClient) {
+  let counts: OpCounts = { reads: 0, writes: 0, byCommand: {} };
+  let inFlight = 0;
+  let waiters: Array<() => void> = [];
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const command = context.commandName ?? 'unknown';
+      const table = (args.input as { TableName?: string }).TableName ?? '-';
+      if (READS.has(command)) counts.reads++;
+      else if (WRITES.has(command)) counts.writes++;
+      const label = `${command.replace(/Command$/, '')}@${table}`;
+      counts.byCommand[label] = (counts.byCommand[label] ?? 0) + 1;
+      inFlight++;
+      try {
+        return await next(args);
+      } finally {
+        if (--inFlight === 0) {
+          const w = waiters;
+          waiters = [];
+          for (const resolve of w) resolve();
+        }
+      }
+    },
+    { step: 'initialize', name: 'benchOperationCounter' },
+  );
+  return {
+    reset() {
+      counts = { reads: 0, writes: 0, byCommand: {} };
+    },
+    snapshot(): OpCounts {
+      return { ...counts, byCommand: { ...counts.byCommand } };
+    },
+    settled(): Promise<void> {
+      return inFlight === 0 ? Promise.resolve() : new Promise((resolve) => waiters.push(resolve));
+    },
+  };
+}
+
+export interface KeyOpsReport {
+  readonly key: string;
+  readonly requests: number;
+  readonly readsPerRequest: number;
+  readonly writesPerRequest: number;
+  /** Operations of the first (cold key cache) request. */
+  readonly firstRequest: OpCounts;
+  readonly steady: OpCounts;
+}
+
+export async function measureDynamoOps(requestsPerKey: number): Promise<KeyOpsReport[]> {
+  const upstream = await startBenchUpstream();
+  const dataDir = mkdtempSync(join(tmpdir(), 'gw-bench-ops-'));
+  const gw = await startLocalGateway({
+    port: 0,
+    inMemory: true,
+    dataDir,
+    adminToken: 'bench-admin',
+    config: validateConfig(benchGatewayConfig(upstream.url)),
+    env: { BENCH_UPSTREAM_KEY: UPSTREAM_PROVIDER_KEY },
+  });
+  const counter = countOperations(gw.dynamo);
+  const call = async (key: string) => {
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: BENCH_MODEL, messages: [{ role: 'user', content: 'Say hello.' }], max_tokens: 16 }),
+    });
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`bench request answered ${res.status}`);
+    // Writes that finish after the response (settlement, logs) belong to this request too.
+    await gw.gateway.flush();
+    await counter.settled();
+  };
+  try {
+    const keys = [
+      { label: 'no limits', key: await createBenchKey(gw, { name: 'bench-unlimited' }) },
+      { label: 'rpm+tpm limits', key: await createBenchKey(gw, { name: 'bench-limited', limits: { rpm: 1_000_000, tpm: 1_000_000_000 } }) },
+    ];
+    const out: KeyOpsReport[] = [];
+    for (const { label, key } of keys) {
+      await counter.settled();
+      counter.reset();
+      await call(key);
+      const firstRequest = counter.snapshot();
+      counter.reset();
+      for (let i = 0; i < requestsPerKey; i++) await call(key);
+      const steady = counter.snapshot();
+      out.push({ key: label, requests: requestsPerKey, readsPerRequest: steady.reads / requestsPerKey, writesPerRequest: steady.writes / requestsPerKey, firstRequest, steady });
+    }
+    return out;
+  } finally {
+    await gw.close();
+    await upstream.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}

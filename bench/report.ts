@@ -1,0 +1,178 @@
+/** Renders the benchmark's figures as plain-text tables and judges them against the targets. */
+import type { BundleReport } from './bundle';
+import type { KeyOpsReport } from './dynamo-ops';
+import type { LoadSummary } from './load';
+import type { TtfbSummary } from './ttfb';
+
+/** The targets (issues #2, #3 and #4). */
+export const TARGETS = {
+  throughputVsPortkey: 2,
+  addedP50Ms: 1,
+  addedP99Ms: 3,
+  gatewayRssMb: 150,
+  bundleKb: 400,
+  coldImportMs: 60,
+  writesPerRequest: 2,
+  readsPerRequest: 0,
+} as const;
+
+export interface BenchResults {
+  readonly settings: Record<string, string | number>;
+  readonly load: LoadSummary[];
+  /** Fixed-rate runs at the highest connection count (empty when skipped). */
+  readonly paced: LoadSummary[];
+  readonly pacedRate: number;
+  /** Peak RSS of the gateway process during its runs at the highest connection count. */
+  readonly gatewayRssPeakMb?: number;
+  readonly gatewayRssIdleMb?: number;
+  readonly portkeyRssPeakMb?: number;
+  readonly ttfb: TtfbSummary[];
+  readonly streamHoldMs: number;
+  readonly bundle?: BundleReport;
+  readonly dynamoOps?: KeyOpsReport[];
+}
+
+export interface Check {
+  readonly name: string;
+  readonly measured: string;
+  readonly goal: string;
+  /** undefined: could not be measured. */
+  readonly pass: boolean | undefined;
+}
+
+const f = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+const signed = (n: number, digits = 2) => (n >= 0 ? '+' : '') + f(n, digits);
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+function find(load: readonly LoadSummary[], target: string, connections: number): LoadSummary | undefined {
+  return load.find((s) => s.target === target && s.connections === connections);
+}
+
+export function loadTable(load: readonly LoadSummary[]): string {
+  const rows = load.map((s) => {
+    const direct = find(load, 'direct', s.connections);
+    const portkey = find(load, 'portkey', s.connections);
+    const vsDirect = direct && s.target !== 'direct' ? `${signed(s.p50 - direct.p50)} / ${signed(s.p99 - direct.p99)} ms` : '';
+    const rpsVsDirect = direct && s.target !== 'direct' ? `${f(s.rps / direct.rps)}×` : '';
+    const rpsVsPortkey = portkey && s.target !== 'portkey' && s.target !== 'direct' ? `${f(s.rps / portkey.rps)}×` : '';
+    return [String(s.connections), s.target, f(s.rps, 0), f(s.p50), f(s.p99), vsDirect, rpsVsDirect, rpsVsPortkey, String(s.requests), String(s.failures)];
+  });
+  return table(['conns', 'target', 'req/s', 'p50 ms', 'p99 ms', 'added p50/p99 vs direct', 'req/s vs direct', 'req/s vs portkey', 'requests', 'failed'], rows);
+}
+
+export function checks(r: BenchResults): Check[] {
+  const out: Check[] = [];
+  const top = Math.max(...r.load.map((s) => s.connections));
+  for (const s of r.load.filter((x) => x.target === 'gateway')) {
+    const pk = find(r.load, 'portkey', s.connections);
+    out.push({
+      name: `throughput vs Portkey @${s.connections} conns`,
+      measured: pk ? `${f(s.rps / pk.rps)}× (${f(s.rps, 0)} vs ${f(pk.rps, 0)} req/s)` : 'portkey not run',
+      goal: `≥ ${TARGETS.throughputVsPortkey}×`,
+      pass: pk ? s.rps / pk.rps >= TARGETS.throughputVsPortkey : undefined,
+    });
+  }
+  // Latency overhead is judged below saturation (the paced runs) when they ran: at saturation a
+  // closed loop's latency is connections / throughput, which the throughput check already covers.
+  const lat = r.paced.length ? r.paced : r.load;
+  const where = r.paced.length ? `@${top} conns, ${r.pacedRate} req/s` : `@${top} conns, closed loop`;
+  const gwL = find(lat, 'gateway', top);
+  const directL = find(lat, 'direct', top);
+  out.push({
+    name: `added p50 latency vs direct ${where}`,
+    measured: gwL && directL ? `${signed(gwL.p50 - directL.p50)} ms (${f(gwL.p50)} vs ${f(directL.p50)})` : 'n/a',
+    goal: `≤ ${TARGETS.addedP50Ms} ms`,
+    pass: gwL && directL ? gwL.p50 - directL.p50 <= TARGETS.addedP50Ms : undefined,
+  });
+  out.push({
+    name: `added p99 latency vs direct ${where}`,
+    measured: gwL && directL ? `${signed(gwL.p99 - directL.p99)} ms (${f(gwL.p99)} vs ${f(directL.p99)})` : 'n/a',
+    goal: `≤ ${TARGETS.addedP99Ms} ms`,
+    pass: gwL && directL ? gwL.p99 - directL.p99 <= TARGETS.addedP99Ms : undefined,
+  });
+  out.push({
+    name: `gateway RSS peak under ${top}-conn load`,
+    measured: r.gatewayRssPeakMb !== undefined ? `${f(r.gatewayRssPeakMb, 1)} MB (idle ${f(r.gatewayRssIdleMb ?? NaN, 1)}${r.portkeyRssPeakMb !== undefined ? `, portkey ${f(r.portkeyRssPeakMb, 1)}` : ''})` : 'n/a',
+    goal: `≤ ${TARGETS.gatewayRssMb} MB`,
+    pass: r.gatewayRssPeakMb !== undefined ? r.gatewayRssPeakMb <= TARGETS.gatewayRssMb : undefined,
+  });
+  const gwT = r.ttfb.find((t) => t.target === 'gateway');
+  const dT = r.ttfb.find((t) => t.target === 'direct');
+  out.push({
+    name: 'streaming: first content through gateway (not buffered)',
+    measured: gwT && dT ? `${f(gwT.firstContentMs)} ms vs direct ${f(dT.firstContentMs)} ms (${signed(gwT.firstContentMs - dT.firstContentMs)})` : 'n/a',
+    goal: `first content < ${r.streamHoldMs / 2} ms (upstream holds the rest ${r.streamHoldMs} ms)`,
+    pass: gwT && !gwT.error ? gwT.firstContentMs < r.streamHoldMs / 2 : undefined,
+  });
+  const b = r.bundle;
+  out.push({
+    name: 'proxy Lambda bundle size (minified)',
+    measured: b ? (b.built ? `${f(b.sizeKb, 1)} KB` : 'not built') : 'skipped',
+    goal: `≤ ${TARGETS.bundleKb} KB`,
+    pass: b?.built ? b.sizeKb <= TARGETS.bundleKb : undefined,
+  });
+  out.push({
+    name: `proxy bundle cold import (median${b?.built ? ` of ${b.importRuns}` : ''})`,
+    measured: b ? (b.built ? (b.coldImportMs !== undefined ? `${f(b.coldImportMs, 1)} ms` : `import failed`) : 'not built') : 'skipped',
+    goal: `≤ ${TARGETS.coldImportMs} ms`,
+    pass: b?.built && b.coldImportMs !== undefined ? b.coldImportMs <= TARGETS.coldImportMs : undefined,
+  });
+  for (const k of r.dynamoOps ?? []) {
+    out.push({
+      name: `DynamoDB writes/request, key with ${k.key}`,
+      measured: f(k.writesPerRequest),
+      goal: `≤ ${TARGETS.writesPerRequest}`,
+      pass: k.writesPerRequest <= TARGETS.writesPerRequest,
+    });
+    out.push({
+      name: `DynamoDB uncached reads/request, key with ${k.key}`,
+      measured: f(k.readsPerRequest),
+      goal: `${TARGETS.readsPerRequest}`,
+      pass: k.readsPerRequest <= TARGETS.readsPerRequest,
+    });
+  }
+  return out;
+}
+
+const verdict = (pass: boolean | undefined) => (pass === undefined ? 'N/A' : pass ? 'PASS' : 'FAIL');
+
+export function renderReport(r: BenchResults): string {
+  const parts: string[] = [];
+  parts.push(`Settings: ${Object.entries(r.settings).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+  parts.push('\nLoad: POST /v1/chat/completions (JSON), closed loop, interleaved rounds; req/s = median of rounds, p50/p99 over all rounds');
+  parts.push(loadTable(r.load));
+  if (r.paced.length) {
+    parts.push(`\nLatency below saturation: ${Math.max(...r.paced.map((p) => p.connections))} keep-alive connections, requests paced evenly at ${r.pacedRate} req/s in total (req/s = achieved)`);
+    parts.push(loadTable(r.paced));
+  }
+  parts.push(`\nStreaming time to first byte (median; the upstream holds the rest of the stream for ${r.streamHoldMs} ms)`);
+  parts.push(table(['target', 'first byte ms', 'first content ms', 'end ms', 'added first content vs direct'], r.ttfb.map((t) => {
+    const d = r.ttfb.find((x) => x.target === 'direct');
+    if (t.error) return [t.target, 'n/a', 'n/a', 'n/a', `failed: ${t.error}`];
+    return [t.target, f(t.ttfbMs), f(t.firstContentMs), f(t.totalMs), d && t.target !== 'direct' ? `${signed(t.firstContentMs - d.firstContentMs)} ms` : ''];
+  })));
+  if (r.bundle) {
+    parts.push('\nProxy Lambda bundle');
+    const b = r.bundle;
+    parts.push(b.built ? `  ${b.path}: ${f(b.sizeKb, 1)} KB; cold import ${b.coldImportMs !== undefined ? `${f(b.coldImportMs, 1)} ms median of ${b.importRuns} fresh processes` : `FAILED:\n    ${b.importError?.replace(/\n/g, '\n    ')}`}` : `  not built (${b.path} does not exist: scripts/build.mjs builds it from lambda/entry/proxy.ts)`);
+  }
+  if (r.dynamoOps) {
+    parts.push('\nDynamoDB operations per request (counted by an SDK middleware on the gateway\'s client; after one warm-up request per key)');
+    parts.push(table(['key', 'requests', 'reads/req', 'writes/req', 'steady-state commands', 'first request (cold cache)'], r.dynamoOps.map((k) => [
+      k.key,
+      String(k.requests),
+      f(k.readsPerRequest),
+      f(k.writesPerRequest),
+      Object.entries(k.steady.byCommand).map(([c, n]) => `${c}×${n}`).join(' ') || 'none',
+      Object.entries(k.firstRequest.byCommand).map(([c, n]) => `${c}×${n}`).join(' ') || 'none',
+    ])));
+  }
+  parts.push('\nTargets');
+  parts.push(table(['check', 'measured', 'goal', 'result'], checks(r).map((c) => [c.name, c.measured, c.goal, verdict(c.pass)])));
+  return parts.join('\n');
+}

@@ -1,0 +1,232 @@
+/**
+ * `npm run bench`: the gateway's overhead against a zero-latency upstream, next to the Portkey
+ * gateway on the same machine, plus the proxy bundle's size and cold import, and DynamoDB
+ * operations per request. Prints tables and PASS/FAIL against each target.
+ *
+ * Every server runs in its own process (upstream, our gateway as `npm start` runs it, Portkey);
+ * load runs are interleaved (round after round of direct → gateway → portkey, the order rotating
+ * each round) so machine drift hits all three alike.
+ *
+ * Environment (all optional):
+ *   BENCH_DURATION       seconds per load run (default 5)
+ *   BENCH_ROUNDS         interleaved rounds (default 3)
+ *   BENCH_CONNECTIONS    comma list (default 1,16)
+ *   BENCH_PACED_RATE     req/s for the fixed-rate latency runs at the highest connection count (default 400; 0 skips)
+ *   BENCH_WARMUP         seconds of warm-up per target before measuring (default 2)
+ *   BENCH_TARGETS        comma list of direct,gateway,portkey (default all three)
+ *   BENCH_STREAM_HOLD_MS how long the upstream holds a stream after its first chunk (default 1000)
+ *   BENCH_TTFB_SAMPLES   streaming requests per target (default 5)
+ *   BENCH_COLD_RUNS      fresh processes importing the proxy bundle (default 15; 0 skips)
+ *   BENCH_DYNAMO_REQUESTS requests per key for the DynamoDB count (default 50; 0 skips)
+ *   BENCH_JSON           also write the results as JSON to this path
+ */
+import { writeFileSync } from 'node:fs';
+import { bundleReport } from './bundle';
+import { measureDynamoOps } from './dynamo-ops';
+import { type LoadRun, type LoadTarget, runLoad, summarise } from './load';
+import {
+  type BenchProcess,
+  type GatewayProcess,
+  UPSTREAM_PROVIDER_KEY,
+  createBenchKey,
+  rssBytes,
+  rssSampler,
+  startGatewayProcess,
+  startPortkeyProcess,
+  startUpstreamProcess,
+} from './processes';
+import { runPaced } from './paced';
+import { type BenchResults, renderReport } from './report';
+import { percentile } from './stats';
+import { type TtfbSummary, ttfbSummary } from './ttfb';
+import { BENCH_MODEL } from './upstream';
+
+export type TargetName = 'direct' | 'gateway' | 'portkey';
+
+export interface BenchOptions {
+  readonly durationS: number;
+  readonly rounds: number;
+  readonly connections: readonly number[];
+  readonly warmupS: number;
+  readonly pacedRate: number;
+  readonly targets: readonly TargetName[];
+  readonly streamHoldMs: number;
+  readonly ttfbSamples: number;
+  readonly coldImportRuns: number;
+  readonly dynamoRequests: number;
+}
+
+export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): BenchOptions {
+  const num = (name: string, dflt: number) => {
+    const v = env[name];
+    if (v === undefined || v === '') return dflt;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got '${v}'`);
+    return n;
+  };
+  const list = (name: string, dflt: string) => (env[name] || dflt).split(',').map((s) => s.trim()).filter(Boolean);
+  const targets = list('BENCH_TARGETS', 'direct,gateway,portkey');
+  for (const t of targets) if (!['direct', 'gateway', 'portkey'].includes(t)) throw new Error(`BENCH_TARGETS: unknown target '${t}'`);
+  const connections = list('BENCH_CONNECTIONS', '1,16').map(Number);
+  if (connections.some((c) => !Number.isInteger(c) || c < 1)) throw new Error('BENCH_CONNECTIONS must be positive integers');
+  return {
+    durationS: num('BENCH_DURATION', 5),
+    rounds: Math.max(1, Math.round(num('BENCH_ROUNDS', 3))),
+    connections,
+    warmupS: num('BENCH_WARMUP', 2),
+    pacedRate: num('BENCH_PACED_RATE', 400),
+    targets: targets as TargetName[],
+    streamHoldMs: num('BENCH_STREAM_HOLD_MS', 1000),
+    ttfbSamples: Math.max(1, Math.round(num('BENCH_TTFB_SAMPLES', 5))),
+    coldImportRuns: Math.round(num('BENCH_COLD_RUNS', 15)),
+    dynamoRequests: Math.round(num('BENCH_DYNAMO_REQUESTS', 50)),
+  };
+}
+
+const percentileOf = (run: LoadRun, p: number) => percentile(Float64Array.from(run.latencies).sort(), p);
+
+const REQUEST_BODY = JSON.stringify({ model: BENCH_MODEL, messages: [{ role: 'user', content: 'Say hello.' }], max_tokens: 16 });
+
+/** Each target is asked once before any load: a wrong setup must fail loudly, not benchmark errors. */
+async function checkTarget(t: LoadTarget): Promise<void> {
+  const res = await fetch(t.url + '/v1/chat/completions', { method: 'POST', headers: t.headers, body: t.body });
+  const text = await res.text();
+  if (res.status !== 200 || !text.includes('chatcmpl-bench')) throw new Error(`${t.name} is not serving the bench upstream: ${res.status} ${text.slice(0, 300)}`);
+}
+
+export async function runBench(opts: BenchOptions, log: (line: string) => void = () => undefined): Promise<BenchResults> {
+  const started: BenchProcess[] = [];
+  try {
+    log('starting the fake upstream, the gateway and Portkey (each in its own process)…');
+    const upstream = await startUpstreamProcess(opts.streamHoldMs);
+    started.push(upstream);
+    const targets: LoadTarget[] = [];
+    const direct: LoadTarget = {
+      name: 'direct',
+      url: upstream.url,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${UPSTREAM_PROVIDER_KEY}` },
+      body: REQUEST_BODY,
+    };
+    let gateway: GatewayProcess | undefined;
+    let portkey: BenchProcess | undefined;
+    if (opts.targets.includes('direct')) targets.push(direct);
+    if (opts.targets.includes('gateway')) {
+      gateway = await startGatewayProcess(upstream.url);
+      started.push(gateway);
+      const key = await createBenchKey(gateway);
+      targets.push({ name: 'gateway', url: gateway.url, headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: REQUEST_BODY });
+    }
+    if (opts.targets.includes('portkey')) {
+      portkey = await startPortkeyProcess();
+      started.push(portkey);
+      targets.push({
+        name: 'portkey',
+        url: portkey.url,
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${UPSTREAM_PROVIDER_KEY}`,
+          'x-portkey-provider': 'openai',
+          'x-portkey-custom-host': `${upstream.url}/v1`,
+        },
+        body: REQUEST_BODY,
+      });
+    }
+    for (const t of targets) await checkTarget(t);
+    const gatewayRssIdleMb = gateway ? (rssBytes(gateway.pid) ?? NaN) / 2 ** 20 : undefined;
+
+    if (opts.warmupS > 0) {
+      log(`warming up (${opts.warmupS} s per target)…`);
+      for (const t of targets) await runLoad(t, Math.max(...opts.connections), opts.warmupS);
+    }
+
+    const top = Math.max(...opts.connections);
+    const runs: LoadRun[] = [];
+    let gatewayRssPeak: number | undefined;
+    let portkeyRssPeak: number | undefined;
+    for (let round = 0; round < opts.rounds; round++) {
+      // Rotate the order each round so no target always runs first (or right after another).
+      const order = targets.map((_, i) => targets[(i + round) % targets.length]);
+      for (const c of opts.connections) {
+        for (const t of order) {
+          const proc = t.name === 'gateway' ? gateway : t.name === 'portkey' ? portkey : undefined;
+          const sampler = proc && c === top ? rssSampler(proc.pid) : undefined;
+          const run = await runLoad(t, c, opts.durationS);
+          const peak = sampler?.stop();
+          if (peak !== undefined && t.name === 'gateway') gatewayRssPeak = Math.max(gatewayRssPeak ?? 0, peak);
+          if (peak !== undefined && t.name === 'portkey') portkeyRssPeak = Math.max(portkeyRssPeak ?? 0, peak);
+          runs.push(run);
+          log(`round ${round + 1}/${opts.rounds}  ${String(c).padStart(3)} conns  ${t.name.padEnd(8)} ${run.rps.toFixed(0).padStart(6)} req/s${run.non2xx + run.errors ? `  (${run.non2xx} non-2xx, ${run.errors} errors)` : ''}`);
+        }
+      }
+    }
+    const load = opts.connections.flatMap((c) => targets.map((t) => summarise(runs.filter((r) => r.target === t.name && r.connections === c))));
+
+    const pacedRuns: LoadRun[] = [];
+    if (opts.pacedRate > 0) {
+      for (let round = 0; round < opts.rounds; round++) {
+        for (const t of targets.map((_, i) => targets[(i + round) % targets.length])) {
+          const run = await runPaced(t, top, opts.pacedRate, opts.durationS);
+          pacedRuns.push(run);
+          log(`round ${round + 1}/${opts.rounds}  ${String(top).padStart(3)} conns @ ${opts.pacedRate} req/s  ${t.name.padEnd(8)} p50 ${percentileOf(run, 50).toFixed(2)} ms  p99 ${percentileOf(run, 99).toFixed(2)} ms${run.non2xx ? `  (${run.non2xx} failed)` : ''}`);
+        }
+      }
+    }
+    const paced = pacedRuns.length ? targets.map((t) => summarise(pacedRuns.filter((r) => r.target === t.name))) : [];
+
+    log('measuring streaming time to first byte…');
+    const ttfb: TtfbSummary[] = [];
+    for (const t of targets) ttfb.push(await ttfbSummary(t, opts.ttfbSamples));
+
+    for (const p of started.splice(0).reverse()) await p.stop();
+
+    let bundle: BenchResults['bundle'];
+    if (opts.coldImportRuns > 0) {
+      log('measuring the proxy bundle…');
+      bundle = bundleReport(opts.coldImportRuns);
+    }
+    let dynamoOps: BenchResults['dynamoOps'];
+    if (opts.dynamoRequests > 0) {
+      log('counting DynamoDB operations per request…');
+      dynamoOps = await measureDynamoOps(opts.dynamoRequests);
+    }
+
+    const mb = (b: number | undefined) => (b === undefined ? undefined : b / 2 ** 20);
+    return {
+      settings: {
+        durationS: opts.durationS,
+        rounds: opts.rounds,
+        connections: opts.connections.join('/'),
+        warmupS: opts.warmupS,
+        pacedRate: opts.pacedRate,
+        node: process.version,
+        cpus: require('node:os').availableParallelism?.() ?? require('node:os').cpus().length,
+      },
+      load,
+      paced,
+      pacedRate: opts.pacedRate,
+      gatewayRssPeakMb: mb(gatewayRssPeak),
+      gatewayRssIdleMb,
+      portkeyRssPeakMb: mb(portkeyRssPeak),
+      ttfb,
+      streamHoldMs: opts.streamHoldMs,
+      bundle,
+      dynamoOps,
+    };
+  } finally {
+    for (const p of started.reverse()) await p.stop().catch(() => undefined);
+  }
+}
+
+async function main(): Promise<void> {
+  const opts = optionsFromEnv();
+  const results = await runBench(opts, (line) => console.error(line));
+  console.log('\n' + renderReport(results));
+  if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify(results, null, 2));
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(err instanceof Error ? err.stack : err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,101 @@
+/**
+ * Proves `npm run bench` still runs: the whole harness (upstream, gateway and Portkey processes,
+ * closed-loop and paced load, streaming first byte, bundle, DynamoDB op count, report) for about
+ * a second per piece. Performance targets are machine-dependent and are not asserted here; what
+ * is asserted holds on any machine: every request succeeded, a stream is not buffered, and the
+ * DynamoDB operation counts per request.
+ */
+import { checks, renderReport } from '../../bench/report';
+import { type BenchOptions, optionsFromEnv, runBench } from '../../bench/run';
+import { percentile } from '../../bench/stats';
+
+jest.setTimeout(60_000);
+
+const HOLD_MS = 800;
+
+const options: BenchOptions = {
+  durationS: 1,
+  rounds: 1,
+  connections: [4],
+  warmupS: 0,
+  pacedRate: 100,
+  targets: ['direct', 'gateway', 'portkey'],
+  streamHoldMs: HOLD_MS,
+  ttfbSamples: 1,
+  coldImportRuns: 1,
+  dynamoRequests: 3,
+};
+
+describe('bench harness', () => {
+  let results: Awaited<ReturnType<typeof runBench>>;
+
+  beforeAll(async () => {
+    results = await runBench(options);
+  });
+
+  it('loads every target without a failed request', () => {
+    expect(results.load.map((s) => s.target)).toEqual(['direct', 'gateway', 'portkey']);
+    for (const s of [...results.load, ...results.paced]) {
+      expect(s.failures).toBe(0);
+      expect(s.requests).toBeGreaterThan(0);
+      expect(s.rps).toBeGreaterThan(0);
+      expect(s.p50).toBeGreaterThan(0);
+      expect(s.p99).toBeGreaterThanOrEqual(s.p50);
+    }
+  });
+
+  it('measures the gateway process memory', () => {
+    expect(results.gatewayRssPeakMb).toBeGreaterThan(10);
+    expect(results.gatewayRssPeakMb!).toBeGreaterThanOrEqual(results.gatewayRssIdleMb!);
+  });
+
+  it('sees the first streamed content through the gateway while the upstream still holds the rest', () => {
+    const gw = results.ttfb.find((t) => t.target === 'gateway')!;
+    const direct = results.ttfb.find((t) => t.target === 'direct')!;
+    expect(gw.error).toBeUndefined();
+    expect(direct.firstContentMs).toBeLessThan(HOLD_MS / 2);
+    expect(gw.firstContentMs).toBeLessThan(HOLD_MS / 2);
+    expect(gw.totalMs).toBeGreaterThanOrEqual(HOLD_MS);
+  });
+
+  it('counts DynamoDB operations per request: no uncached read, at most two writes', () => {
+    expect(results.dynamoOps!.map((k) => k.key)).toEqual(['no limits', 'rpm+tpm limits']);
+    for (const k of results.dynamoOps!) {
+      expect(k.readsPerRequest).toBe(0);
+      expect(k.writesPerRequest).toBeLessThanOrEqual(2);
+      // The first request of a key reads it from the store (cold cache): the counter sees it.
+      expect(k.firstRequest.reads).toBeGreaterThan(0);
+    }
+  });
+
+  it('prints every table and a verdict for every target', () => {
+    const text = renderReport(results);
+    for (const heading of ['Load:', 'Latency below saturation', 'Streaming time to first byte', 'Proxy Lambda bundle', 'DynamoDB operations per request', 'Targets']) {
+      expect(text).toContain(heading);
+    }
+    const list = checks(results);
+    expect(list.map((c) => c.name)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^throughput vs Portkey/), expect.stringMatching(/^added p50 latency/), expect.stringMatching(/^gateway RSS peak/)]),
+    );
+    for (const c of list) expect(text).toContain(c.name);
+  });
+});
+
+describe('bench options and statistics', () => {
+  it('reads durations and lists from the environment and rejects nonsense', () => {
+    const o = optionsFromEnv({ BENCH_DURATION: '0.5', BENCH_CONNECTIONS: '2,8', BENCH_TARGETS: 'direct,gateway' });
+    expect(o.durationS).toBe(0.5);
+    expect(o.connections).toEqual([2, 8]);
+    expect(o.targets).toEqual(['direct', 'gateway']);
+    expect(() => optionsFromEnv({ BENCH_DURATION: 'fast' })).toThrow(/BENCH_DURATION/);
+    expect(() => optionsFromEnv({ BENCH_TARGETS: 'litellm' })).toThrow(/litellm/);
+  });
+
+  it('takes nearest-rank percentiles', () => {
+    const sorted = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(percentile(sorted, 50)).toBe(50);
+    expect(percentile(sorted, 99)).toBe(99);
+    expect(percentile([7], 99)).toBe(7);
+    expect(percentile([], 50)).toBeNaN();
+  });
+});
