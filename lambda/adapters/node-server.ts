@@ -1,6 +1,8 @@
 /** Node http adapter: turns an IncomingMessage into a Web Request and writes the core's Response back, streaming. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
+import type { Socket } from 'node:net';
+import { type ErrorFormat, GatewayError, errorBody } from '../core/errors';
 import type { ClientInfo } from '../core/request-context';
 
 export type FetchHandler = (req: Request, client: ClientInfo) => Promise<Response>;
@@ -47,8 +49,37 @@ async function writeResponse(req: IncomingMessage, res: ServerResponse, response
   }
 }
 
+const errorJson = (status: number, code: string, message: string, type: 'invalid_request_error' | 'api_error' = 'invalid_request_error', format: ErrorFormat = 'openai') =>
+  JSON.stringify(errorBody(new GatewayError({ status, type, code, message }), format));
+
+/** The error format of a request target: Anthropic's on /v1/messages, as the app answers there. */
+const formatOfTarget = (target: string | undefined): ErrorFormat => (target?.startsWith('/v1/messages') ? 'anthropic' : 'openai');
+
+/** The request target of a raw request line that Node could not parse. */
+const targetOfRawRequest = (raw: Buffer | undefined) => raw?.subarray(0, 512).toString('latin1').split(' ')[1];
+
+/**
+ * Requests Node's HTTP parser rejects before any handler runs (unknown method, malformed request
+ * line or header, headers over the size limit, a header timeout). Node would answer with an empty
+ * body; these answers use the documented error shape like every other error, then close.
+ */
+function answerClientError(err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket): void {
+  // As Node's own handler does: never write a second answer into a response already under way on
+  // this connection (e.g. leftover body bytes parsed as a request after a 400 was sent).
+  const current = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (err.code === 'ECONNRESET' || !socket.writable || current?.headersSent) return void socket.destroy();
+  const [status, reason, code, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'headers_too_large', 'The request headers are too large.']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'request_timeout', 'The request took too long to arrive.']
+        : [400, 'Bad Request', 'malformed_http', 'The request is not valid HTTP/1.1 (method, request line or headers).'];
+  const body = errorJson(status, code, message, 'invalid_request_error', formatOfTarget(targetOfRawRequest(err.rawPacket)));
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}
+
 export function createNodeServer(handler: FetchHandler, onError: (err: unknown) => void = () => undefined): Server {
-  return createServer((req, res) => {
+  const server = createServer((req, res) => {
     const controller = new AbortController();
     // The client closing the connection before the response ends aborts the upstream call.
     res.once('close', () => {
@@ -60,15 +91,18 @@ export function createNodeServer(handler: FetchHandler, onError: (err: unknown) 
     try {
       request = toRequest(req, origin, controller.signal);
     } catch {
-      res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'Malformed request.', type: 'invalid_request_error', code: 'bad_request', param: null } }));
+      // e.g. a method fetch forbids (TRACE, TRACK) or a target that is not a path.
+      res.writeHead(400, { 'content-type': 'application/json' }).end(errorJson(400, 'bad_request', 'Malformed request.', 'invalid_request_error', formatOfTarget(req.url)));
       return;
     }
     handler(request, { clientIp: req.socket.remoteAddress })
       .then((response) => writeResponse(req, res, response))
       .catch((err) => {
         onError(err);
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'Internal gateway error.', type: 'api_error', code: 'internal_error', param: null } }));
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end(errorJson(500, 'internal_error', 'Internal gateway error.', 'api_error', formatOfTarget(req.url)));
         else res.destroy();
       });
   });
+  server.on('clientError', answerClientError);
+  return server;
 }

@@ -15,6 +15,21 @@ export function validateModelField(body: Record<string, unknown>): string {
   return body.model;
 }
 
+const TOOL_CHOICE_MODES = new Set(['none', 'auto', 'required']);
+
+/** 'none' | 'auto' | 'required', or an object naming its type (a 'function' choice names the function). */
+function validateToolChoice(v: unknown): void {
+  if (v === undefined || v === null) return;
+  const msg = "'tool_choice' must be 'none', 'auto', 'required' or { type: 'function', function: { name } }.";
+  if (typeof v === 'string') {
+    if (!TOOL_CHOICE_MODES.has(v)) throw errors.badRequest(msg, 'tool_choice');
+    return;
+  }
+  if (typeof v !== 'object' || Array.isArray(v) || typeof (v as { type?: unknown }).type !== 'string') throw errors.badRequest(msg, 'tool_choice');
+  const c = v as { type: string; function?: { name?: unknown } };
+  if (c.type === 'function' && (typeof c.function !== 'object' || c.function === null || typeof c.function.name !== 'string')) throw errors.badRequest(msg, 'tool_choice');
+}
+
 export function validateChatRequest(body: Record<string, unknown>): ChatRequest {
   validateModelField(body);
   if (!Array.isArray(body.messages) || body.messages.length === 0) throw errors.badRequest("'messages' must be a non-empty array.", 'messages');
@@ -42,6 +57,7 @@ export function validateChatRequest(body: Record<string, unknown>): ChatRequest 
       if (typeof t !== 'object' || t === null || typeof fn?.name !== 'string') throw errors.badRequest(`'tools[${i}]' must be { type: 'function', function: { name, parameters } }.`, `tools[${i}]`);
     });
   }
+  validateToolChoice(body.tool_choice);
   if (body.stream_options !== undefined && body.stream_options !== null && (typeof body.stream_options !== 'object' || Array.isArray(body.stream_options)))
     throw errors.badRequest("'stream_options' must be an object.", 'stream_options');
   return body as unknown as ChatRequest;

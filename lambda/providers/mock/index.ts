@@ -40,7 +40,8 @@ function answerFor(body: ChatRequest): { content: string | null; toolCall?: { na
   const wantsTool = body.tools?.length && body.tool_choice !== 'none';
   const lastIsToolResult = body.messages[body.messages.length - 1]?.role === 'tool';
   if (wantsTool && !lastIsToolResult) {
-    const forced = typeof body.tool_choice === 'object' ? body.tool_choice.function.name : undefined;
+    // Only a 'function' choice names a tool; other object choices (allowed_tools, custom) pick the first.
+    const forced = typeof body.tool_choice === 'object' && body.tool_choice?.type === 'function' ? body.tool_choice.function?.name : undefined;
     const name = forced ?? body.tools![0].function.name;
     return { content: null, toolCall: { name, arguments: JSON.stringify({ input: lastUserText(body).slice(0, 100) }) } };
   }
