@@ -1,7 +1,8 @@
-/** Provider type → adapter. Later providers (anthropic, bedrock, azure-openai, gemini) register here. */
+/** Provider type → adapter. Bedrock's SDK is loaded on first use (dynamic import), not with this module. */
 import type { ProviderType } from '../core/config';
 import { anthropicProvider } from './anthropic';
 import { azureOpenAiProvider } from './azure-openai';
+import { bedrockProvider } from './bedrock';
 import { geminiProvider } from './gemini';
 import { mockProvider } from './mock';
 import { openAiProvider } from './openai';
@@ -17,4 +18,5 @@ export const builtinProviders: ProviderRegistry = {
   anthropic: anthropicProvider,
   gemini: geminiProvider,
   'azure-openai': azureOpenAiProvider,
+  bedrock: bedrockProvider,
 };

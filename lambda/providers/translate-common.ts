@@ -103,3 +103,44 @@ export function encodeEmbedding(values: number[], format: 'float' | 'base64' | u
   values.forEach((v, i) => buf.writeFloatLE(v, i * 4));
   return buf.toString('base64');
 }
+
+/**
+ * Builds a turn list for providers that need alternating roles (Anthropic, Bedrock, Gemini):
+ * blocks for the same role as the previous turn join it; empty block lists add nothing.
+ */
+export function alternatingTurns<R extends string, B>(make: (role: R, blocks: B[]) => { role: R; content: B[] } | { role: R; parts: B[] }) {
+  const turns: Array<ReturnType<typeof make>> = [];
+  const blocksOf = (t: ReturnType<typeof make>): B[] => ('content' in t ? t.content : t.parts);
+  return {
+    turns,
+    push(role: R, blocks: B[]): void {
+      if (!blocks.length) return;
+      const last = turns[turns.length - 1];
+      if (last?.role === role) blocksOf(last).push(...blocks);
+      else turns.push(make(role, blocks));
+    },
+  };
+}
+
+/**
+ * Stop reasons shared by Anthropic and Bedrock Converse (end_turn, stop_sequence, max_tokens,
+ * tool_use, …) → OpenAI finish reasons.
+ */
+export function finishFromStopReason(reason: string | null | undefined): FinishReason {
+  switch (reason) {
+    case 'max_tokens':
+    case 'model_context_window_exceeded':
+      return 'length';
+    case 'tool_use':
+      return 'tool_calls';
+    case 'refusal':
+    case 'guardrail_intervened':
+    case 'content_filtered':
+      return 'content_filter';
+    case null:
+    case undefined:
+      return null;
+    default:
+      return 'stop'; // end_turn, stop_sequence, pause_turn, malformed_* (the text so far is all there is)
+  }
+}

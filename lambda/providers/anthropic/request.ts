@@ -1,6 +1,6 @@
 /** Canonical (OpenAI) chat request → Anthropic Messages request. */
 import type { ChatMessage, ChatRequest, ContentPart, ToolCall } from '../types';
-import { clientFault, imageRef, parseToolArguments, partsOf, stopSequences, textOf } from '../translate-common';
+import { alternatingTurns, clientFault, imageRef, parseToolArguments, partsOf, stopSequences, textOf } from '../translate-common';
 import type { AnthropicBlock, AnthropicMessage, AnthropicRequest, AnthropicToolChoice } from './wire';
 
 /** Anthropic requires max_tokens; used when the client sets none. */
@@ -46,14 +46,8 @@ function toolChoice(body: ChatRequest): AnthropicToolChoice | undefined {
 
 export function toAnthropicRequest(body: ChatRequest, model: string): AnthropicRequest {
   const system: string[] = [];
-  const messages: AnthropicMessage[] = [];
   // Anthropic wants alternating turns: consecutive same-role messages (e.g. several tool results) merge.
-  const push = (role: 'user' | 'assistant', blocks: AnthropicBlock[]) => {
-    if (!blocks.length) return;
-    const last = messages[messages.length - 1];
-    if (last?.role === role) (last.content as AnthropicBlock[]).push(...blocks);
-    else messages.push({ role, content: blocks });
-  };
+  const { turns, push } = alternatingTurns<'user' | 'assistant', AnthropicBlock>((role, content) => ({ role, content }));
   for (const m of body.messages) {
     switch (m.role) {
       case 'system':
@@ -79,7 +73,7 @@ export function toAnthropicRequest(body: ChatRequest, model: string): AnthropicR
   const out: AnthropicRequest = {
     model,
     max_tokens: body.max_completion_tokens ?? body.max_tokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS,
-    messages,
+    messages: turns as AnthropicMessage[],
   };
   if (system.length) out.system = system.join('\n\n');
   // OpenAI allows temperature up to 2, Anthropic up to 1.

@@ -3,6 +3,7 @@
  * shared by the anthropic provider and the /v1/messages endpoint.
  */
 import type { FinishReason } from '../types';
+import { finishFromStopReason } from '../translate-common';
 
 export type AnthropicImageSource =
   | { type: 'base64'; media_type: string; data: string }
@@ -82,22 +83,7 @@ export type AnthropicStreamEvent =
 export const ANTHROPIC_API_VERSION = '2023-06-01';
 
 /** Anthropic stop reason → OpenAI finish reason. */
-export function finishReasonFromAnthropic(reason: AnthropicStopReason | null | undefined): FinishReason {
-  switch (reason) {
-    case 'max_tokens':
-    case 'model_context_window_exceeded':
-      return 'length';
-    case 'tool_use':
-      return 'tool_calls';
-    case 'refusal':
-      return 'content_filter';
-    case null:
-    case undefined:
-      return null;
-    default:
-      return 'stop'; // end_turn, stop_sequence, pause_turn
-  }
-}
+export const finishReasonFromAnthropic: (reason: AnthropicStopReason | null | undefined) => FinishReason = finishFromStopReason;
 
 /** OpenAI finish reason → Anthropic stop reason (for the /v1/messages endpoint). */
 export function stopReasonToAnthropic(reason: FinishReason | undefined): AnthropicStopReason {

@@ -1,6 +1,6 @@
 /** Canonical (OpenAI) chat request → Gemini generateContent request. */
 import type { ChatMessage, ChatRequest, ContentPart, ToolCall } from '../types';
-import { clientFault, imageRef, parseToolArguments, partsOf, stopSequences, textOf, toolNamesById } from '../translate-common';
+import { alternatingTurns, clientFault, imageRef, parseToolArguments, partsOf, stopSequences, textOf, toolNamesById } from '../translate-common';
 import type { GeminiContent, GeminiPart, GeminiRequest } from './wire';
 
 /** JSON Schema keywords Gemini's OpenAPI-subset `parameters` rejects. */
@@ -72,14 +72,8 @@ function generationConfig(body: ChatRequest): Record<string, unknown> | undefine
 
 export function toGeminiRequest(body: ChatRequest): GeminiRequest {
   const system: string[] = [];
-  const contents: GeminiContent[] = [];
   const names = toolNamesById(body.messages);
-  const push = (role: 'user' | 'model', parts: GeminiPart[]) => {
-    if (!parts.length) return;
-    const last = contents[contents.length - 1];
-    if (last?.role === role) last.parts.push(...parts);
-    else contents.push({ role, parts });
-  };
+  const { turns, push } = alternatingTurns<'user' | 'model', GeminiPart>((role, parts) => ({ role, parts }));
   for (const m of body.messages) {
     switch (m.role) {
       case 'system':
@@ -102,7 +96,7 @@ export function toGeminiRequest(body: ChatRequest): GeminiRequest {
         throw clientFault(`message role '${m.role}' is not supported for Gemini models`);
     }
   }
-  const out: GeminiRequest = { contents };
+  const out: GeminiRequest = { contents: turns as GeminiContent[] };
   if (system.length) out.systemInstruction = { parts: [{ text: system.join('\n\n') }] };
   if (body.tools?.length) {
     out.tools = [

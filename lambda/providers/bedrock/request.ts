@@ -1,0 +1,95 @@
+/** Canonical (OpenAI) chat request → Bedrock Converse input (types only from the SDK: no runtime import here). */
+import type { ContentBlock, ConverseCommandInput, ImageFormat, Message, Tool, ToolChoice } from '@aws-sdk/client-bedrock-runtime';
+import type { ChatMessage, ChatRequest, ContentPart, ToolCall } from '../types';
+import { alternatingTurns, clientFault, imageRef, parseToolArguments, partsOf, stopSequences, textOf } from '../translate-common';
+
+const IMAGE_FORMATS: Record<string, ImageFormat> = { 'image/png': 'png', 'image/jpeg': 'jpeg', 'image/jpg': 'jpeg', 'image/gif': 'gif', 'image/webp': 'webp' };
+
+function contentBlock(part: ContentPart): ContentBlock | undefined {
+  if (part.type === 'text') {
+    const text = (part as { text?: unknown }).text;
+    // Converse rejects blank text blocks.
+    return typeof text === 'string' && text.trim() ? { text } : undefined;
+  }
+  if (part.type === 'image_url') {
+    const ref = imageRef(part);
+    // Converse takes image bytes (or S3). Fetching a client-supplied URL from inside the VPC would be
+    // an SSRF hole, so URL images are refused with a clear message instead.
+    if (ref.kind === 'url') throw clientFault('Bedrock models need image bytes: send the image as a base64 data URL (the gateway does not fetch image URLs)', 'unsupported_image_url');
+    const format = IMAGE_FORMATS[ref.mediaType];
+    if (!format) throw clientFault(`image type '${ref.mediaType}' is not supported by Bedrock (png, jpeg, gif, webp)`, 'unsupported_image_type');
+    return { image: { format, source: { bytes: new Uint8Array(Buffer.from(ref.data, 'base64')) } } };
+  }
+  throw clientFault(`content part type '${part.type}' is not supported for Bedrock models`, 'unsupported_content');
+}
+
+function blocksOf(content: ChatMessage['content']): ContentBlock[] {
+  return partsOf(content).map(contentBlock).filter((b): b is ContentBlock => b !== undefined);
+}
+
+function toolChoice(c: ChatRequest['tool_choice']): ToolChoice | undefined {
+  if (c === 'required') return { any: {} };
+  if (c === 'auto') return { auto: {} };
+  if (c && typeof c === 'object') return { tool: { name: c.function.name } };
+  return undefined;
+}
+
+export function toConverseInput(body: ChatRequest, modelId: string): ConverseCommandInput {
+  const system: string[] = [];
+  let hasToolBlocks = false;
+  // Converse needs alternating turns: consecutive same-role messages (e.g. several tool results) merge.
+  const { turns, push } = alternatingTurns<'user' | 'assistant', ContentBlock>((role, content) => ({ role, content }));
+  for (const m of body.messages) {
+    switch (m.role) {
+      case 'system':
+      case 'developer':
+        system.push(textOf(m.content));
+        break;
+      case 'user':
+        push('user', blocksOf(m.content));
+        break;
+      case 'assistant': {
+        const blocks = blocksOf(m.content);
+        for (const tc of (m.tool_calls ?? []) as ToolCall[]) {
+          hasToolBlocks = true;
+          blocks.push({ toolUse: { toolUseId: tc.id, name: tc.function.name, input: parseToolArguments(tc.function.arguments, tc.function.name) as never } });
+        }
+        push('assistant', blocks);
+        break;
+      }
+      case 'tool': {
+        hasToolBlocks = true;
+        const text = textOf(m.content);
+        push('user', [{ toolResult: { toolUseId: String(m.tool_call_id ?? ''), content: [{ text: text || ' ' }] } }]);
+        break;
+      }
+      default:
+        throw clientFault(`message role '${m.role}' is not supported for Bedrock models`);
+    }
+  }
+  const input: ConverseCommandInput = { modelId, messages: turns as Message[] };
+  const sys = system.filter((s) => s.trim());
+  if (sys.length) input.system = sys.map((text) => ({ text }));
+  const inference: NonNullable<ConverseCommandInput['inferenceConfig']> = {};
+  const max = body.max_completion_tokens ?? body.max_tokens;
+  if (typeof max === 'number') inference.maxTokens = max;
+  if (typeof body.temperature === 'number') inference.temperature = body.temperature;
+  if (typeof body.top_p === 'number') inference.topP = body.top_p;
+  const stop = stopSequences(body.stop);
+  if (stop) inference.stopSequences = stop;
+  if (Object.keys(inference).length) input.inferenceConfig = inference;
+  // Converse has no "none" tool choice: tools are left out instead, unless the history holds tool
+  // blocks (which Converse only accepts alongside a toolConfig).
+  if (body.tools?.length && (body.tool_choice !== 'none' || hasToolBlocks)) {
+    const tools: Tool[] = body.tools.map((t) => ({
+      toolSpec: {
+        name: t.function.name,
+        ...(t.function.description ? { description: t.function.description } : {}),
+        inputSchema: { json: (t.function.parameters ?? { type: 'object', properties: {} }) as never },
+      },
+    }));
+    const choice = body.tool_choice === 'none' ? undefined : toolChoice(body.tool_choice);
+    input.toolConfig = { tools, ...(choice ? { toolChoice: choice } : {}) };
+  }
+  return input;
+}

@@ -1,0 +1,36 @@
+/** Bedrock Converse output → canonical chat completion; stop reasons and usage. */
+import type { ConverseCommandOutput, TokenUsage } from '@aws-sdk/client-bedrock-runtime';
+import type { ChatCompletion, FinishReason, ToolCall, Usage } from '../types';
+import { finishFromStopReason, usageOf } from '../translate-common';
+
+export const finishReasonFromBedrock: (reason: string | undefined) => FinishReason = finishFromStopReason;
+
+/** Prompt tokens as OpenAI counts them: cache reads and writes included. */
+export function bedrockUsage(u: Partial<TokenUsage> | undefined): Usage {
+  return usageOf((u?.inputTokens ?? 0) + (u?.cacheReadInputTokens ?? 0) + (u?.cacheWriteInputTokens ?? 0), u?.outputTokens ?? 0);
+}
+
+export function fromConverseOutput(out: ConverseCommandOutput, model: string, id: string, created = Math.floor(Date.now() / 1000)): ChatCompletion {
+  let text = '';
+  const toolCalls: ToolCall[] = [];
+  for (const b of out.output?.message?.content ?? []) {
+    if (b.text !== undefined) text += b.text;
+    else if (b.toolUse) toolCalls.push({ id: b.toolUse.toolUseId ?? `call_${toolCalls.length}`, type: 'function', function: { name: b.toolUse.name ?? '', arguments: JSON.stringify(b.toolUse.input ?? {}) } });
+    // reasoningContent has no OpenAI counterpart.
+  }
+  return {
+    id,
+    object: 'chat.completion',
+    created,
+    model,
+    choices: [
+      {
+        index: 0,
+        message: { role: 'assistant', content: text || null, ...(toolCalls.length ? { tool_calls: toolCalls } : {}), refusal: null },
+        finish_reason: finishReasonFromBedrock(out.stopReason) ?? 'stop',
+        logprobs: null,
+      },
+    ],
+    usage: bedrockUsage(out.usage),
+  };
+}
