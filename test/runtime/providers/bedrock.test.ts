@@ -3,6 +3,7 @@
  * 127.0.0.1 that answers Converse JSON and ConverseStream in event-stream framing. Static test
  * credentials come from the environment (the SDK's default chain), so requests are really signed.
  */
+import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { json, type FakeUpstream } from '../../helpers/fake-upstream';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway';
@@ -221,6 +222,38 @@ describe('bedrock provider', () => {
       const text = await res.text();
       expect(text).toMatch(/gateway's AWS credentials/);
       expect(text).not.toContain(SECRET);
+    });
+  });
+
+  describe('/v1/messages to Bedrock Claude (translated through Converse)', () => {
+    test('JSON: the Anthropic SDK request becomes a Converse request; the answer an Anthropic message', async () => {
+      upstream.handle((_r, res) => json(res, 200, converseAnswer([{ toolUse: { toolUseId: 'tooluse_m', name: 'calc', input: { x: 2 } } }], 'tool_use', { inputTokens: 15, outputTokens: 7, totalTokens: 22 })));
+      const anthropic = new Anthropic({ baseURL: gw.url, apiKey: key, maxRetries: 0 });
+      const msg = await anthropic.messages.create({
+        model: 'claude',
+        max_tokens: 100,
+        system: 'Use tools.',
+        tools: [{ name: 'calc', input_schema: { type: 'object', properties: { x: { type: 'number' } } } }],
+        messages: [{ role: 'user', content: [{ type: 'text', text: 'double 1' }, { type: 'image', source: { type: 'base64', media_type: 'image/png', data: PNG } }] }],
+      });
+      expect(upstream.received.at(-1)!.body).toMatchObject({
+        system: [{ text: 'Use tools.' }],
+        inferenceConfig: { maxTokens: 100 },
+        messages: [{ role: 'user', content: [{ text: 'double 1' }, { image: { format: 'png', source: { bytes: PNG } } }] }],
+        toolConfig: { tools: [{ toolSpec: { name: 'calc', inputSchema: { json: { type: 'object', properties: { x: { type: 'number' } } } } } }] },
+      });
+      expect(msg.content).toEqual([{ type: 'tool_use', id: 'tooluse_m', name: 'calc', input: { x: 2 } }]);
+      expect(msg.stop_reason).toBe('tool_use');
+      expect(msg.usage).toMatchObject({ input_tokens: 15, output_tokens: 7 });
+    });
+
+    test('streaming: ConverseStream frames become Anthropic events the SDK assembles', async () => {
+      upstream.handle((_r, res) => writeEventStream(res, textFrames(['Hi ', 'there'], 'max_tokens')));
+      const anthropic = new Anthropic({ baseURL: gw.url, apiKey: key, maxRetries: 0 });
+      const msg = await anthropic.messages.stream({ model: 'claude', max_tokens: 2, messages: [{ role: 'user', content: 'hey' }] }).finalMessage();
+      expect(msg.content).toEqual([{ type: 'text', text: 'Hi there' }]);
+      expect(msg.stop_reason).toBe('max_tokens');
+      expect(msg.usage.output_tokens).toBe(3);
     });
   });
 
