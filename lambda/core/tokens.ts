@@ -1,19 +1,46 @@
 /**
  * Fast token estimation for reservations (the provider's real usage settles them afterwards).
- * A chars/4 heuristic with per-message overhead, as OpenAI documents for English text; it runs in
- * microseconds, which matters on the hot path.
+ * One pass over the characters, weighting each class by what BPE tokenizers (OpenAI's o200k)
+ * make of it: ASCII letters and digits merge into words (about 4.8 characters a token),
+ * punctuation and newlines often stand alone, CJK characters are close to a token each.
+ * Measured error against real counts on sample prompts: README "Limits and budgets"
+ * (test/runtime/limits/estimation.test.ts keeps it honest). About a nanosecond per character.
  */
 import type { ChatMessage, ChatRequest } from '../providers/types';
 
+/** <|start|>role<|message|> … <|end|>: what every chat message adds around its content. */
 const PER_MESSAGE_OVERHEAD = 4;
+/** Every reply is primed with <|start|>assistant<|message|>. */
+const REPLY_PRIMING = 3;
 const IMAGE_TOKENS = 765; // OpenAI's figure for a 1024x1024 image at high detail
 
+const WEIGHT_ALNUM = 0.21;
+const WEIGHT_SPACE = 0.03;
+const WEIGHT_PUNCT = 0.6;
+const WEIGHT_CJK = 0.8;
+const WEIGHT_OTHER = 0.6;
+
 export function estimateTextTokens(text: string): number {
-  return Math.ceil(text.length / 4);
+  let alnum = 0;
+  let space = 0;
+  let punct = 0;
+  let cjk = 0;
+  let other = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122)) alnum++;
+    else if (c === 32) space++;
+    else if (c < 128) punct++;
+    else if (c >= 0x2e80) cjk++;
+    else other++;
+  }
+  return Math.ceil(alnum * WEIGHT_ALNUM + space * WEIGHT_SPACE + punct * WEIGHT_PUNCT + cjk * WEIGHT_CJK + other * WEIGHT_OTHER);
 }
 
 function messageTokens(m: ChatMessage): number {
   let n = PER_MESSAGE_OVERHEAD;
+  const name = (m as { name?: unknown }).name;
+  if (typeof name === 'string') n += 1 + estimateTextTokens(name);
   if (typeof m.content === 'string') n += estimateTextTokens(m.content);
   else if (Array.isArray(m.content)) {
     for (const part of m.content) {
@@ -26,7 +53,7 @@ function messageTokens(m: ChatMessage): number {
 }
 
 export function estimatePromptTokens(body: ChatRequest): number {
-  let n = 3;
+  let n = REPLY_PRIMING;
   for (const m of body.messages) n += messageTokens(m);
   if (body.tools) n += estimateTextTokens(JSON.stringify(body.tools));
   return n;

@@ -88,10 +88,16 @@ export interface Refusal {
   readonly used: number;
 }
 
-/** Most restrictive = the refusal that lasts longest (latest window reset); a budget beats a rate limit on a tie. */
+const WINDOW_RANK: Record<WindowKind, number> = { minute: 0, day: 1, month: 2 };
+
+/**
+ * Most restrictive = the refusal that lasts longest (latest window reset). On a tie (windows
+ * ending together, as at midnight) the longer window wins, then a budget over a rate limit.
+ */
 export function mostRestrictive(refusals: readonly Refusal[], now: number): Refusal {
-  const rank = (r: Refusal) => msUntilReset(r.check.window, now) + (r.check.name === 'budgetUsd' ? 1 : 0);
-  return refusals.reduce((a, b) => (rank(b) > rank(a) ? b : a));
+  const rank = (r: Refusal) => [msUntilReset(r.check.window, now), WINDOW_RANK[r.check.window], r.check.name === 'budgetUsd' ? 1 : 0];
+  const beats = (a: number[], b: number[]) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
+  return refusals.reduce((a, b) => (beats(rank(b), rank(a)) > 0 ? b : a));
 }
 
 const LIMIT_WORDS: Record<LimitName, string> = {

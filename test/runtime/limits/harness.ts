@@ -7,6 +7,8 @@ import type { GatewayConfig } from '../../../lambda/core/config';
 import { type FakeUpstream, json, openAiCompletion, startFakeUpstream } from '../../helpers/fake-upstream';
 import { type TestGateway, startTestGateway } from '../../helpers/gateway';
 import type { LocalGatewayOptions } from '../../../lambda/adapters/local-gateway';
+import { estimatePromptTokens } from '../../../lambda/core/tokens';
+import type { ChatRequest } from '../../../lambda/providers/types';
 
 /** A clock the test moves by hand. Starts mid-minute so a test's requests share one window. */
 export class TestClock {
@@ -52,9 +54,9 @@ export async function startLimitsHarness(extra: Partial<GatewayConfig> = {}, opt
   };
 }
 
-/** A prompt of known estimate: 3 + (4 + 40/4) = 17 tokens with the chars/4 estimator. */
 export const PROMPT = [{ role: 'user', content: 'x'.repeat(40) }];
-export const PROMPT_ESTIMATE = 17;
+/** What the gateway reserves for PROMPT's input (16 tokens today). */
+export const PROMPT_ESTIMATE = estimatePromptTokens({ model: 'gpt-4o', messages: PROMPT } as ChatRequest);
 
 export function chat(gw: TestGateway, key: string, body: Record<string, unknown> = {}) {
   return gw.post('/v1/chat/completions', { model: 'gpt-4o', messages: PROMPT, max_tokens: 100, ...body }, key);
