@@ -19,6 +19,17 @@ export function scrubSecret(text: string, secret?: string): string {
   return out;
 }
 
+/** Google APIs (Gemini) put the wait in the body: `details: [{ "@type": "…RetryInfo", "retryDelay": "27s" }]`. */
+function googleRetryDelayMs(details: unknown): number | undefined {
+  if (!Array.isArray(details)) return undefined;
+  for (const d of details) {
+    const delay = (d as { retryDelay?: unknown })?.retryDelay;
+    const m = typeof delay === 'string' ? /^(\d+(?:\.\d+)?)s$/.exec(delay) : null;
+    if (m) return Number(m[1]) * 1000;
+  }
+  return undefined;
+}
+
 /**
  * Build the error for a non-2xx upstream answer. The provider's message is kept (it helps the
  * caller fix a bad request) except on 401/403, where it is about the gateway's own credential.
@@ -26,18 +37,20 @@ export function scrubSecret(text: string, secret?: string): string {
 export async function upstreamHttpError(res: Response, providerName: string, apiKey?: string): Promise<UpstreamError> {
   let message = `${providerName} answered HTTP ${res.status}`;
   let code: string | undefined;
+  let bodyRetryAfterMs: number | undefined;
   const text = await res.text().catch(() => '');
   try {
     const body = JSON.parse(text);
     const err = body?.error ?? body;
     const m = typeof err?.message === 'string' ? err.message : typeof body?.message === 'string' ? body.message : undefined;
     if (m) message = `${providerName}: ${m}`;
+    bodyRetryAfterMs = googleRetryDelayMs(err?.details);
     code = typeof err?.code === 'string' ? err.code : typeof err?.type === 'string' ? err.type : typeof err?.status === 'string' ? err.status : undefined;
   } catch {
     /* not JSON: keep the generic message */
   }
   if (res.status === 401 || res.status === 403) message = `${providerName} rejected the gateway's provider credential (HTTP ${res.status})`;
-  return new UpstreamError('http', scrubSecret(message, apiKey).slice(0, 2000), res.status, code, parseRetryAfter(res.headers));
+  return new UpstreamError('http', scrubSecret(message, apiKey).slice(0, 2000), res.status, code, parseRetryAfter(res.headers) ?? bodyRetryAfterMs);
 }
 
 /** Map a fetch rejection to an UpstreamError (timeouts and aborts are told apart by the caller's signal). */

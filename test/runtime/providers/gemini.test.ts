@@ -187,6 +187,21 @@ describe('gemini provider', () => {
       expect(res.headers.get('retry-after')).toBe('12');
       expect((await res.json()).error.message).toMatch(/Resource has been exhausted/);
     });
+    test('429 with the wait only in the body (google.rpc.RetryInfo) → Retry-After from retryDelay', async () => {
+      upstream.handle((_r, res) =>
+        json(res, 429, {
+          error: {
+            code: 429,
+            message: 'You exceeded your current quota.',
+            status: 'RESOURCE_EXHAUSTED',
+            details: [{ '@type': 'type.googleapis.com/google.rpc.QuotaFailure', violations: [] }, { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '27s' }],
+          },
+        }),
+      );
+      const res = await call();
+      expect(res.status).toBe(429);
+      expect(res.headers.get('retry-after')).toBe('27');
+    });
     test('400 INVALID_ARGUMENT → 400 with the provider message; 503 UNAVAILABLE → 503; 500 → 502', async () => {
       upstream.handle((_r, res) => json(res, 400, { error: { code: 400, message: 'Invalid JSON payload received.', status: 'INVALID_ARGUMENT' } }));
       const a = await call();
