@@ -1,0 +1,94 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { ENV_COUNTERS_TABLE, ENV_KEYS_TABLE, ENV_LOG_LEVEL } from '../lambda/adapters/aws-env';
+import type { KeyStore } from './key-store';
+import type { GatewayLogLevel } from './proxy-api';
+import { bundleDir } from './private/assets';
+import { createGatewayFunction } from './private/gateway-function';
+import { API_INVOKE_ACTIONS } from './private/iam-actions';
+import { acknowledge } from './private/nag';
+
+export interface AdminApiProps {
+  /** The REST API to add `/admin/...` to (the proxy's API, so one URL serves both). */
+  readonly api: apigateway.RestApi;
+  readonly keyStore: KeyStore;
+  /**
+   * Retention of the admin function's logs.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * X-Ray tracing on the admin function.
+   * @default false
+   */
+  readonly tracing?: boolean;
+  /**
+   * Log verbosity of the admin function.
+   * @default 'info'
+   */
+  readonly logLevel?: GatewayLogLevel;
+}
+
+/** Admin routes (ARCHITECTURE §6): method and path under /admin. */
+const ROUTES: readonly [string, string][] = [
+  ['POST', 'keys'],
+  ['GET', 'keys'],
+  ['GET', 'keys/{id}'],
+  ['PATCH', 'keys/{id}'],
+  ['POST', 'keys/{id}/revoke'],
+  ['POST', 'keys/{id}/rotate'],
+  ['GET', 'keys/{id}/usage'],
+];
+
+/**
+ * The admin API: `/admin/keys…` methods with IAM (SigV4) authorization, backed by an admin
+ * function that shares the key store code with the proxy. Who may call it is decided by IAM
+ * policy: `grantAdmin(role)`.
+ */
+export class AdminApi extends Construct {
+  public readonly handler: lambda.IFunction;
+  private readonly api: apigateway.RestApi;
+
+  constructor(scope: Construct, id: string, props: AdminApiProps) {
+    super(scope, id);
+    this.api = props.api;
+    const fn = createGatewayFunction(this, 'Function', {
+      description: 'AI gateway admin API (virtual keys), IAM-authorized',
+      assetDir: bundleDir('admin'),
+      memorySize: 512,
+      timeout: Duration.seconds(30),
+      logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      tracing: props.tracing ?? false,
+      environment: {
+        [ENV_KEYS_TABLE]: props.keyStore.keysTable.tableName,
+        [ENV_COUNTERS_TABLE]: props.keyStore.countersTable.tableName,
+        [ENV_LOG_LEVEL]: props.logLevel ?? 'info',
+      },
+    });
+    this.handler = fn;
+    props.keyStore.grantAdmin(fn);
+
+    // The admin entry uses the same streaming handler as the proxy, so its integration streams too.
+    const integration = new apigateway.LambdaIntegration(fn, { proxy: true, responseTransferMode: apigateway.ResponseTransferMode.STREAM, timeout: Duration.seconds(29) });
+    const admin = props.api.root.addResource('admin');
+    for (const [method, path] of ROUTES) {
+      const resource = path.split('/').reduce<apigateway.IResource>((r, part) => r.getResource(part) ?? r.addResource(part), admin);
+      const m = resource.addMethod(method, integration, { authorizationType: apigateway.AuthorizationType.IAM });
+      acknowledge(m, 'AwsSolutions-COG4', 'Admin methods are for operators and pipelines with AWS credentials: IAM (SigV4) authorization, granted with AiGateway.grantAdmin, not Cognito user pools.');
+    }
+  }
+
+  /** execute-api:Invoke on every admin method of the deployed stage (issue, list, revoke, rotate keys). */
+  grantAdmin(grantee: iam.IGrantable): iam.Grant {
+    const stage = this.api.deploymentStage.stageName;
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: API_INVOKE_ACTIONS,
+      resourceArns: [Stack.of(this).formatArn({ service: 'execute-api', resource: this.api.restApiId, resourceName: `${stage}/*/admin/*` })],
+    });
+  }
+}

@@ -1,0 +1,153 @@
+import { CfnOutput } from 'aws-cdk-lib';
+import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import type { GatewayConfig } from '../lambda/core/config';
+import { AdminApi } from './admin-api';
+import { GatewayObservability } from './gateway-observability';
+import { KeyStore, type KeyStoreProps } from './key-store';
+import { ProviderSecrets, type ProviderSecretsProps } from './provider-secrets';
+import { ProxyApi, type ProxyApiOptions } from './proxy-api';
+import { RequestLog, type RequestLogProps } from './request-log';
+import { checkGatewayConfig } from './private/gateway-config';
+import { PropsProblems } from './private/validation';
+
+export interface AiGatewayProps {
+  /**
+   * The routing config (providers, models, pricing, settings): the same schema as the local
+   * `gateway.config.json`. Validated at synth; deployed inside the proxy function's asset.
+   * Provider keys must be `{ "secret": NAME_OR_ARN }` (Secrets Manager) on AWS.
+   */
+  readonly config: GatewayConfig;
+  /**
+   * Virtual key and counter tables.
+   * @default - new tables: on-demand, PITR, AWS-managed encryption, deletion protection, RETAIN
+   */
+  readonly keyStore?: KeyStoreProps;
+  /**
+   * How the secrets named in the config are provided.
+   * @default - secrets named by plain name are created with a placeholder value; ARNs are imported
+   */
+  readonly secrets?: Omit<ProviderSecretsProps, 'config'>;
+  /**
+   * Request log: bucket, Firehose, Glue table, Athena workgroup.
+   * @default - KMS-encrypted bucket, 365-day retention, RETAIN
+   */
+  readonly requestLog?: RequestLogProps;
+  /**
+   * API and function options (stage, memory, throttling, log retention, tracing, WAF).
+   * @default - stage 'prod', 1024 MB, 100 rps / 200 burst, one-month logs, no tracing
+   */
+  readonly proxy?: ProxyApiOptions;
+  /**
+   * Topic every alarm notifies.
+   * @default - alarms without actions
+   */
+  readonly alarmTopic?: sns.ITopic;
+  /**
+   * Emit CloudFormation outputs (URL, admin URL, table, bucket and workgroup names).
+   * @default true
+   */
+  readonly outputs?: boolean;
+}
+
+/**
+ * A complete AI gateway: an OpenAI/Anthropic-compatible streaming proxy on API Gateway + Lambda,
+ * virtual keys and limits in DynamoDB, provider keys in Secrets Manager, an IAM-authorized admin
+ * API, a request log queryable in Athena, alarms and a dashboard. Secure by default.
+ *
+ * ```ts
+ * const gateway = new AiGateway(this, 'Gateway', {
+ *   config: {
+ *     providers: { openai: { type: 'openai', apiKey: { secret: 'ai-gateway/openai' } } },
+ *     models: { 'gpt-4o': { targets: [{ provider: 'openai', model: 'gpt-4o' }] } },
+ *   },
+ * });
+ * gateway.grantAdmin(opsRole);
+ * ```
+ */
+export class AiGateway extends Construct {
+  /** Base URL of the stage (ends in '/'); the OpenAI base URL is `${url}v1`. */
+  public readonly url: string;
+  public readonly api: apigateway.RestApi;
+  public readonly proxyFunction: lambda.IFunction;
+  public readonly adminFunction: lambda.IFunction;
+  public readonly keysTable: dynamodb.ITable;
+  public readonly countersTable: dynamodb.ITable;
+  public readonly logBucket: s3.IBucket;
+  public readonly keyStore: KeyStore;
+  public readonly secrets: ProviderSecrets;
+  public readonly proxy: ProxyApi;
+  public readonly admin: AdminApi;
+  public readonly requestLog: RequestLog;
+  public readonly observability: GatewayObservability;
+
+  constructor(scope: Construct, id: string, props: AiGatewayProps) {
+    super(scope, id);
+    const problems = new PropsProblems('AiGateway');
+    checkGatewayConfig(problems, 'config', props.config);
+    problems.throwIfAny();
+
+    this.keyStore = new KeyStore(this, 'KeyStore', props.keyStore);
+    this.secrets = new ProviderSecrets(this, 'ProviderSecrets', { ...props.secrets, config: props.config });
+    this.requestLog = new RequestLog(this, 'RequestLog', props.requestLog);
+    this.proxy = new ProxyApi(this, 'Proxy', { ...props.proxy, config: props.config, keyStore: this.keyStore, secrets: this.secrets, requestLog: this.requestLog });
+    this.admin = new AdminApi(this, 'Admin', {
+      api: this.proxy.api,
+      keyStore: this.keyStore,
+      logRetention: props.proxy?.logRetention,
+      tracing: props.proxy?.tracing,
+      logLevel: props.proxy?.logLevel,
+    });
+    this.observability = new GatewayObservability(this, 'Observability', {
+      proxy: this.proxy,
+      functions: [this.proxy.handler, this.admin.handler],
+      tables: [this.keyStore.keysTable, this.keyStore.countersTable],
+      requestLog: this.requestLog,
+      alarmTopic: props.alarmTopic,
+    });
+
+    this.url = this.proxy.url;
+    this.api = this.proxy.api;
+    this.proxyFunction = this.proxy.handler;
+    this.adminFunction = this.admin.handler;
+    this.keysTable = this.keyStore.keysTable;
+    this.countersTable = this.keyStore.countersTable;
+    this.logBucket = this.requestLog.bucket;
+
+    if (props.outputs ?? true) {
+      new CfnOutput(this, 'Url', { value: `${this.url}v1`, description: 'OpenAI-compatible base URL (baseURL of the openai SDK)' });
+      new CfnOutput(this, 'AdminUrl', { value: this.url, description: 'Admin API base URL (IAM/SigV4): ai-gateway keys … --url <this> --aws' });
+      new CfnOutput(this, 'AthenaWorkGroup', { value: this.requestLog.workGroupName, description: 'Athena workgroup with the saved request-log queries' });
+    }
+  }
+
+  /** Manage virtual keys through the admin API (execute-api:Invoke on /admin/*, SigV4). */
+  grantAdmin(grantee: iam.IGrantable): iam.Grant {
+    return this.admin.grantAdmin(grantee);
+  }
+
+  /** Query the request log in Athena (workgroup, Glue table, log objects, results prefix). */
+  grantQueryLogs(grantee: iam.IGrantable): void {
+    this.requestLog.grantQuery(grantee);
+  }
+
+  /** Share of proxy requests answered 5xx (Average of 5XXError, 5 minutes). */
+  metricServerErrorRate(): ReturnType<ProxyApi['metricServerErrorRate']> {
+    return this.proxy.metricServerErrorRate();
+  }
+
+  /** Proxy requests (Sum of Count, 5 minutes). */
+  metricRequests(): ReturnType<ProxyApi['metricRequests']> {
+    return this.proxy.metricRequests();
+  }
+
+  /** Time to the integration's first byte (p95 of IntegrationLatency, 5 minutes). */
+  metricIntegrationLatency(): ReturnType<ProxyApi['metricIntegrationLatency']> {
+    return this.proxy.metricIntegrationLatency();
+  }
+}

@@ -1,0 +1,107 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import type { ProxyApi } from './proxy-api';
+import type { RequestLog } from './request-log';
+
+export interface GatewayObservabilityProps {
+  readonly proxy: ProxyApi;
+  /** Functions whose errors and throttles are alarmed (proxy and admin). */
+  readonly functions: readonly lambda.IFunction[];
+  readonly tables: readonly dynamodb.ITable[];
+  readonly requestLog: RequestLog;
+  /**
+   * Topic every alarm notifies (on ALARM and back to OK).
+   * @default - alarms without actions (visible in the console and the dashboard)
+   */
+  readonly alarmTopic?: sns.ITopic;
+  /**
+   * Share of proxy requests answered 5xx, over 5 minutes, that raises the alarm.
+   * @default 0.05
+   */
+  readonly serverErrorRateThreshold?: number;
+  /**
+   * Dashboard name.
+   * @default - generated
+   */
+  readonly dashboardName?: string;
+}
+
+const PERIOD = Duration.minutes(5);
+
+/**
+ * Alarms on what breaks a gateway (5xx rate, function errors and throttles, log delivery
+ * failures, DynamoDB throttles) and one dashboard with traffic, latency, errors and log delivery.
+ */
+export class GatewayObservability extends Construct {
+  public readonly alarms: cloudwatch.IAlarm[] = [];
+  public readonly dashboard: cloudwatch.Dashboard;
+
+  constructor(scope: Construct, id: string, props: GatewayObservabilityProps) {
+    super(scope, id);
+    const alarm = (aid: string, metric: cloudwatch.IMetric, threshold: number, description: string, comparison = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD) => {
+      const a = new cloudwatch.Alarm(this, aid, {
+        metric,
+        threshold,
+        comparisonOperator: comparison,
+        evaluationPeriods: 1,
+        alarmDescription: description,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      if (props.alarmTopic) {
+        a.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
+        a.addOkAction(new cwActions.SnsAction(props.alarmTopic));
+      }
+      this.alarms.push(a);
+      return a;
+    };
+
+    alarm('ServerErrorRate', props.proxy.metricServerErrorRate(), props.serverErrorRateThreshold ?? 0.05, 'Proxy API: share of 5xx answers over 5 minutes (all targets failed, or the gateway itself failed)');
+    props.functions.forEach((fn, i) => {
+      const name = i === 0 ? 'Proxy' : `Function${i}`;
+      alarm(`${name}Errors`, fn.metricErrors({ statistic: 'Sum', period: PERIOD }), 1, `Lambda invocation errors (crashes, timeouts) of ${fn.node.path}`);
+      alarm(`${name}Throttles`, fn.metricThrottles({ statistic: 'Sum', period: PERIOD }), 1, `Lambda throttles of ${fn.node.path}: raise the account's concurrency limit or the stage throttling`);
+    });
+    alarm('LogDeliveryFailures', props.requestLog.metricDeliverySuccess({ statistic: 'Minimum' }), 1, 'Firehose could not deliver request log records to S3 (they are retried, then written to errors/)', cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD);
+    props.tables.forEach((table, i) => {
+      const throttles = new cloudwatch.MathExpression({
+        expression: 'r + w',
+        usingMetrics: { r: table.metric('ReadThrottleEvents', { statistic: 'Sum', period: PERIOD }), w: table.metric('WriteThrottleEvents', { statistic: 'Sum', period: PERIOD }) },
+        label: 'Throttle events',
+        period: PERIOD,
+      });
+      alarm(`Table${i}Throttles`, throttles, 1, `DynamoDB throttle events on ${table.node.path}`);
+    });
+
+    const proxyFn = props.functions[0];
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: props.dashboardName, defaultInterval: Duration.hours(3) });
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({ title: 'Requests', left: [props.proxy.metricRequests()], width: 8 }),
+      new cloudwatch.GraphWidget({ title: 'Error rates', left: [props.proxy.metricServerErrorRate(), props.proxy.metricClientErrorRate()], width: 8 }),
+      new cloudwatch.GraphWidget({
+        title: 'Latency to first byte (p50 / p95 / p99)',
+        left: ['p50', 'p95', 'p99'].map((s) => props.proxy.metricIntegrationLatency({ statistic: s, label: s })),
+        width: 8,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({ title: 'Proxy function duration (p95)', left: [proxyFn.metricDuration({ statistic: 'p95', period: PERIOD })], width: 8 }),
+      new cloudwatch.GraphWidget({
+        title: 'Function errors and throttles',
+        left: props.functions.flatMap((fn) => [fn.metricErrors({ period: PERIOD }), fn.metricThrottles({ period: PERIOD })]),
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Request log delivery',
+        left: [props.requestLog.metricIncomingRecords()],
+        right: [props.requestLog.metricDeliverySuccess()],
+        width: 8,
+      }),
+    );
+    this.dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 }));
+  }
+}

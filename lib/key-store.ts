@@ -1,0 +1,90 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+import { COUNTERS_TABLE, KEYS_TABLE } from '../lambda/stores/tables';
+import { COUNTERS_ADMIN_ACTIONS, COUNTERS_READ_WRITE_ACTIONS, KEYS_ADMIN_ACTIONS, KEYS_READ_ACTIONS } from './private/iam-actions';
+import { PropsProblems } from './private/validation';
+
+export interface KeyStoreProps {
+  /**
+   * What happens to the tables when they leave the stack. Virtual keys and spend counters are
+   * business data, so they outlive the stack unless you say otherwise.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * DynamoDB deletion protection on both tables.
+   * @default true
+   */
+  readonly deletionProtection?: boolean;
+  /**
+   * Customer-managed KMS key for both tables.
+   * @default - the AWS managed key for DynamoDB (aws/dynamodb)
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * Use this existing keys table instead of creating one (partition key `pk`, string). May not be
+   * combined with `removalPolicy`, `deletionProtection` or `encryptionKey`, which only shape tables this construct creates.
+   * @default - a new table
+   */
+  readonly existingKeysTable?: dynamodb.ITable;
+  /**
+   * Use this existing counters table instead of creating one (partition key `pk`, string; TTL
+   * attribute `expiresAt`). Same exclusivity as `existingKeysTable`.
+   * @default - a new table
+   */
+  readonly existingCountersTable?: dynamodb.ITable;
+}
+
+/**
+ * The gateway's DynamoDB state: virtual keys (only hashes, never plaintext keys) and limit
+ * counters (TTL on `expiresAt`, so spent windows expire by themselves). On-demand billing,
+ * point-in-time recovery, encryption, deletion protection and RETAIN are defaults.
+ */
+export class KeyStore extends Construct {
+  public readonly keysTable: dynamodb.ITable;
+  public readonly countersTable: dynamodb.ITable;
+  private readonly encryptionKey?: kms.IKey;
+
+  constructor(scope: Construct, id: string, props: KeyStoreProps = {}) {
+    super(scope, id);
+    const problems = new PropsProblems('KeyStore');
+    const shaping = (['removalPolicy', 'deletionProtection', 'encryptionKey'] as const).filter((k) => props[k] !== undefined);
+    if (props.existingKeysTable && props.existingCountersTable && shaping.length)
+      problems.add(shaping.join(', '), 'only applies to tables this construct creates; remove it, or drop existingKeysTable/existingCountersTable');
+    problems.throwIfAny();
+    this.encryptionKey = props.encryptionKey;
+
+    this.keysTable = props.existingKeysTable ?? this.table('KeysTable', props);
+    this.countersTable = props.existingCountersTable ?? this.table('CountersTable', props, COUNTERS_TABLE.ttlAttribute);
+  }
+
+  private table(id: string, props: KeyStoreProps, ttlAttribute?: string): dynamodb.Table {
+    return new dynamodb.Table(this, id, {
+      partitionKey: { name: KEYS_TABLE.partitionKey, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: props.encryptionKey ? dynamodb.TableEncryption.CUSTOMER_MANAGED : dynamodb.TableEncryption.AWS_MANAGED,
+      encryptionKey: props.encryptionKey,
+      timeToLiveAttribute: ttlAttribute,
+      deletionProtection: props.deletionProtection ?? true,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
+  }
+
+  /** What the proxy needs: read keys (to verify them), read and update counters (to enforce limits). */
+  grantProxy(grantee: iam.IGrantable): void {
+    this.keysTable.grant(grantee, ...KEYS_READ_ACTIONS);
+    this.countersTable.grant(grantee, ...COUNTERS_READ_WRITE_ACTIONS);
+    this.encryptionKey?.grantEncryptDecrypt(grantee);
+  }
+
+  /** What the admin API needs: manage keys, read usage and team limits. */
+  grantAdmin(grantee: iam.IGrantable): void {
+    this.keysTable.grant(grantee, ...KEYS_ADMIN_ACTIONS);
+    this.countersTable.grant(grantee, ...COUNTERS_ADMIN_ACTIONS);
+    this.encryptionKey?.grantEncryptDecrypt(grantee);
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * Every IAM action list the constructs grant, in one place (after aws-cdk-lib's perms.ts), so a
+ * review of what the gateway may do starts and ends here.
+ */
+
+/** Proxy: verify virtual keys (read-only on the keys table). */
+export const KEYS_READ_ACTIONS = ['dynamodb:GetItem'];
+
+/** Admin API: issue, list, patch, revoke and rotate keys. */
+export const KEYS_ADMIN_ACTIONS = [...KEYS_READ_ACTIONS, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Scan'];
+
+/** Proxy: reserve and settle limit counters (conditional updates), read team limits. */
+export const COUNTERS_READ_WRITE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+
+/** Admin API: usage reports and team limits. */
+export const COUNTERS_ADMIN_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+
+/** Proxy: deliver log records. */
+export const FIREHOSE_PUT_ACTIONS = ['firehose:PutRecord', 'firehose:PutRecordBatch'];
+
+/** Proxy: store bodies too large for one Firehose record. */
+export const BODY_PUT_ACTIONS = ['s3:PutObject'];
+
+/** Writing objects encrypted with the log bucket's key. */
+export const KMS_ENCRYPT_ACTIONS = ['kms:Encrypt', 'kms:GenerateDataKey'];
+
+/** Reading log objects (Athena queries) encrypted with the log bucket's key. */
+export const KMS_DECRYPT_ACTIONS = ['kms:Decrypt', 'kms:DescribeKey'];
+
+/** Proxy: call Bedrock models named in the routing config. */
+export const BEDROCK_INVOKE_ACTIONS = ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'];
+
+/** Clients: call the gateway's proxy routes through IAM-authorized invocation (execute-api). */
+export const API_INVOKE_ACTIONS = ['execute-api:Invoke'];
+
+/** Analysts: run the saved Athena queries over the request log. */
+export const ATHENA_QUERY_ACTIONS = [
+  'athena:StartQueryExecution',
+  'athena:GetQueryExecution',
+  'athena:GetQueryResults',
+  'athena:StopQueryExecution',
+  'athena:GetWorkGroup',
+  'athena:ListNamedQueries',
+  'athena:GetNamedQuery',
+  'athena:BatchGetNamedQuery',
+];
+export const GLUE_READ_ACTIONS = ['glue:GetDatabase', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartitions'];
+export const LOG_OBJECT_READ_ACTIONS = ['s3:GetObject', 's3:ListBucket', 's3:GetBucketLocation'];
+export const QUERY_RESULT_WRITE_ACTIONS = ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'];

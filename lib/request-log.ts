@@ -1,0 +1,310 @@
+import { Aws, Duration, Names, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
+import * as athena from 'aws-cdk-lib/aws-athena';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as glue from 'aws-cdk-lib/aws-glue';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { LOG_RECORD_FIELDS } from '../lambda/core/log-record';
+import {
+  ATHENA_QUERY_ACTIONS,
+  BODY_PUT_ACTIONS,
+  FIREHOSE_PUT_ACTIONS,
+  GLUE_READ_ACTIONS,
+  KMS_DECRYPT_ACTIONS,
+  KMS_ENCRYPT_ACTIONS,
+  LOG_OBJECT_READ_ACTIONS,
+  QUERY_RESULT_WRITE_ACTIONS,
+} from './private/iam-actions';
+import { acknowledge, arnWildcardFinding } from './private/nag';
+import { savedQueries } from './private/saved-queries';
+import { PropsProblems } from './private/validation';
+
+/** How the log bucket encrypts objects. */
+export enum RequestLogEncryption {
+  /** A customer-managed KMS key with rotation (created unless `encryptionKey` is given). */
+  KMS = 'KMS',
+  /** S3-managed keys (SSE-S3): no KMS cost, no key policy to manage. */
+  S3_MANAGED = 'S3_MANAGED',
+}
+
+export interface RequestLogProps {
+  /**
+   * Object encryption of the log bucket (records, oversized bodies, Athena results).
+   * @default RequestLogEncryption.KMS
+   */
+  readonly encryption?: RequestLogEncryption;
+  /**
+   * KMS key for the bucket. Only with `encryption: KMS`.
+   * @default - a new key with yearly rotation
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * How long records and bodies are kept before S3 expires them.
+   * @default Duration.days(365)
+   */
+  readonly retention?: Duration;
+  /**
+   * When records move to S3 Standard-IA (must be at least 30 days and shorter than `retention`).
+   * @default Duration.days(30)
+   */
+  readonly infrequentAccessAfter?: Duration;
+  /**
+   * What happens to the bucket (and a created KMS key) when they leave the stack. The log is an
+   * audit trail, so it outlives the stack unless you say otherwise.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Bucket receiving S3 server access logs of the log bucket.
+   * @default - no server access logs (CloudTrail data events can audit object access instead)
+   */
+  readonly serverAccessLogsBucket?: s3.IBucket;
+  /**
+   * How long Firehose buffers records before writing an object (60 to 900 seconds).
+   * @default Duration.seconds(60)
+   */
+  readonly bufferingInterval?: Duration;
+  /**
+   * Glue database name (lowercase letters, digits and underscores).
+   * @default - derived from the construct path, unique in the account
+   */
+  readonly databaseName?: string;
+  /**
+   * Athena workgroup name.
+   * @default - the database name
+   */
+  readonly workGroupName?: string;
+}
+
+/** S3 key prefixes inside the log bucket. */
+export const LOG_PREFIXES = {
+  records: 'records/',
+  bodies: 'bodies/',
+  errors: 'errors/',
+  athenaResults: 'athena-results/',
+} as const;
+
+/** The Glue table's name inside the database. */
+export const LOG_TABLE_NAME = 'requests';
+
+/** Glue column comments are capped at 255 characters. */
+const MAX_COMMENT = 255;
+
+/** Glue/Athena columns, derived from the runtime's one record schema (lambda/core/log-record.ts). */
+export function logTableColumns(): glue.CfnTable.ColumnProperty[] {
+  return LOG_RECORD_FIELDS.map((f) => ({ name: f.name, type: f.type, comment: f.description.slice(0, MAX_COMMENT) }));
+}
+
+/**
+ * The request log: Firehose → S3 (date-partitioned `records/dt=YYYY-MM-DD/`, GZIP JSON lines,
+ * encrypted, TLS-only, private, with lifecycle), a Glue table over it with partition projection
+ * (no crawler), and an Athena workgroup with saved queries.
+ */
+export class RequestLog extends Construct {
+  public readonly bucket: s3.IBucket;
+  public readonly encryptionKey?: kms.IKey;
+  public readonly deliveryStream: firehose.IDeliveryStream;
+  public readonly databaseName: string;
+  public readonly tableName = LOG_TABLE_NAME;
+  public readonly workGroupName: string;
+  /** Saved Athena queries by short name (spendByKeyPerDay, topModelsByTokens, ...). */
+  public readonly namedQueries: Readonly<Record<string, athena.CfnNamedQuery>>;
+
+  constructor(scope: Construct, id: string, props: RequestLogProps = {}) {
+    super(scope, id);
+    const encryption = props.encryption ?? RequestLogEncryption.KMS;
+    const retention = props.retention ?? Duration.days(365);
+    const infrequentAccessAfter = props.infrequentAccessAfter ?? Duration.days(30);
+    const problems = new PropsProblems('RequestLog');
+    if (props.encryptionKey && encryption !== RequestLogEncryption.KMS) problems.add('encryptionKey', 'only applies with encryption: RequestLogEncryption.KMS; remove it or switch encryption to KMS');
+    problems.range('bufferingInterval (seconds)', props.bufferingInterval?.toSeconds(), 60, 900);
+    problems.range('infrequentAccessAfter (days)', infrequentAccessAfter.toDays(), 30, Math.max(30, retention.toDays() - 1));
+    if (props.databaseName !== undefined && !/^[a-z0-9_]{1,255}$/.test(props.databaseName)) problems.add('databaseName', 'must be lowercase letters, digits and underscores');
+    problems.throwIfAny();
+
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    if (encryption === RequestLogEncryption.KMS) {
+      this.encryptionKey =
+        props.encryptionKey ??
+        new kms.Key(this, 'Key', { description: 'AI gateway request log (records, bodies, Athena results)', enableKeyRotation: true, removalPolicy });
+    }
+
+    const bucket = new s3.Bucket(this, 'Bucket', {
+      encryption: this.encryptionKey ? s3.BucketEncryption.KMS : s3.BucketEncryption.S3_MANAGED,
+      encryptionKey: this.encryptionKey,
+      bucketKeyEnabled: this.encryptionKey ? true : undefined,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: false,
+      removalPolicy,
+      serverAccessLogsBucket: props.serverAccessLogsBucket,
+      serverAccessLogsPrefix: props.serverAccessLogsBucket ? 'ai-gateway-request-log/' : undefined,
+      lifecycleRules: [
+        ...[LOG_PREFIXES.records, LOG_PREFIXES.bodies, LOG_PREFIXES.errors].map((prefix) => ({
+          id: `expire-${prefix.replace('/', '')}`,
+          prefix,
+          expiration: retention,
+          transitions: retention.toDays() > infrequentAccessAfter.toDays() ? [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: infrequentAccessAfter }] : [],
+        })),
+        { id: 'expire-athena-results', prefix: LOG_PREFIXES.athenaResults, expiration: Duration.days(30) },
+        { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
+    });
+    this.bucket = bucket;
+    if (!props.serverAccessLogsBucket) {
+      acknowledge(
+        bucket,
+        'AwsSolutions-S1',
+        'Only Firehose and the proxy role write to this bucket and only the grantQueryLogs principals read it; pass requestLog.serverAccessLogsBucket to add S3 access logs (a second bucket per gateway is not a default).',
+      );
+    }
+
+    this.deliveryStream = new firehose.DeliveryStream(this, 'Stream', {
+      encryption: firehose.StreamEncryption.awsOwnedKey(),
+      destination: new firehose.S3Bucket(bucket, {
+        // Firehose's arrival timestamp (UTC) partitions the records; Athena projects `dt` from it.
+        dataOutputPrefix: `${LOG_PREFIXES.records}dt=!{timestamp:yyyy-MM-dd}/`,
+        errorOutputPrefix: `${LOG_PREFIXES.errors}!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/`,
+        bufferingInterval: props.bufferingInterval ?? Duration.seconds(60),
+        bufferingSize: Size.mebibytes(5),
+        compression: firehose.Compression.GZIP,
+        encryptionKey: this.encryptionKey,
+      }),
+    });
+    // The Firehose S3 destination's role (aws-cdk-lib's standard grant for delivery to S3).
+    const firehoseWhy = 'Firehose delivers objects under generated, date-partitioned keys of this stack\'s log bucket; these are the actions and the bucket/* resource of aws-cdk-lib\'s standard Firehose-to-S3 grant, scoped to this one bucket and key.';
+    for (const finding of [
+      arnWildcardFinding(bucket, '/*'),
+      'AwsSolutions-IAM5[Action::s3:GetObject*]',
+      'AwsSolutions-IAM5[Action::s3:GetBucket*]',
+      'AwsSolutions-IAM5[Action::s3:List*]',
+      'AwsSolutions-IAM5[Action::s3:DeleteObject*]',
+      'AwsSolutions-IAM5[Action::s3:Abort*]',
+      ...(this.encryptionKey ? ['AwsSolutions-IAM5[Action::kms:ReEncrypt*]', 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]'] : []),
+    ])
+      acknowledge(this.deliveryStream, finding, firehoseWhy);
+    acknowledge(
+      Stack.of(this),
+      'CloudFormation-Validate::W7001',
+      "aws-cdk-lib's Firehose construct always adds its CIDR-block mapping (used for Redshift/HTTP destinations); the request log delivers to S3, so the mapping stays unreferenced.",
+    );
+
+    this.databaseName = props.databaseName ?? ('ai_gateway_' + Names.uniqueId(this).toLowerCase().replace(/[^a-z0-9]/g, '_')).slice(0, 120);
+    this.workGroupName = props.workGroupName ?? this.databaseName;
+    const database = new glue.CfnDatabase(this, 'Database', {
+      catalogId: Aws.ACCOUNT_ID,
+      databaseInput: { name: this.databaseName, description: 'AI gateway request log' },
+    });
+    const recordsLocation = `s3://${bucket.bucketName}/${LOG_PREFIXES.records}`;
+    const table = new glue.CfnTable(this, 'Table', {
+      catalogId: Aws.ACCOUNT_ID,
+      databaseName: this.databaseName,
+      tableInput: {
+        name: LOG_TABLE_NAME,
+        description: 'One record per gateway request (columns derived from LOG_RECORD_FIELDS); partitioned by delivery date dt',
+        tableType: 'EXTERNAL_TABLE',
+        partitionKeys: [{ name: 'dt', type: 'string', comment: 'Delivery date, YYYY-MM-DD (UTC)' }],
+        parameters: {
+          classification: 'json',
+          'projection.enabled': 'true',
+          'projection.dt.type': 'date',
+          'projection.dt.format': 'yyyy-MM-dd',
+          'projection.dt.range': `NOW-${Math.ceil(retention.toDays())}DAYS,NOW+1DAYS`,
+          'projection.dt.interval': '1',
+          'projection.dt.interval.unit': 'DAYS',
+          'storage.location.template': `${recordsLocation}dt=\${dt}/`,
+        },
+        storageDescriptor: {
+          columns: logTableColumns(),
+          location: recordsLocation,
+          inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+          outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+          compressed: true,
+          serdeInfo: {
+            serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe',
+            // One unreadable line must not fail every query over its day.
+            parameters: { 'ignore.malformed.json': 'true' },
+          },
+        },
+      },
+    });
+    table.node.addDependency(database);
+
+    const workGroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
+      name: this.workGroupName,
+      description: 'Queries over the AI gateway request log',
+      state: 'ENABLED',
+      recursiveDeleteOption: true,
+      workGroupConfiguration: {
+        enforceWorkGroupConfiguration: true,
+        publishCloudWatchMetricsEnabled: true,
+        // A runaway query over years of logs stops at 10 GB scanned.
+        bytesScannedCutoffPerQuery: 10 * 1024 ** 3,
+        resultConfiguration: {
+          outputLocation: `s3://${bucket.bucketName}/${LOG_PREFIXES.athenaResults}`,
+          encryptionConfiguration: this.encryptionKey ? { encryptionOption: 'SSE_KMS', kmsKey: this.encryptionKey.keyArn } : { encryptionOption: 'SSE_S3' },
+        },
+      },
+    });
+
+    const queries: Record<string, athena.CfnNamedQuery> = {};
+    for (const q of savedQueries(`"${this.databaseName}"."${LOG_TABLE_NAME}"`)) {
+      const named = new athena.CfnNamedQuery(this, `Query${q.key[0].toUpperCase()}${q.key.slice(1)}`, {
+        database: this.databaseName,
+        workGroup: workGroup.name,
+        name: q.name,
+        description: q.description,
+        queryString: q.sql,
+      });
+      named.node.addDependency(workGroup);
+      named.node.addDependency(table);
+      queries[q.key] = named;
+    }
+    this.namedQueries = queries;
+  }
+
+  /** What the proxy needs: put records into the stream, put oversized bodies under `bodies/`. */
+  grantWrite(grantee: iam.IGrantable): void {
+    iam.Grant.addToPrincipal({ grantee, actions: FIREHOSE_PUT_ACTIONS, resourceArns: [this.deliveryStream.deliveryStreamArn] });
+    iam.Grant.addToPrincipal({ grantee, actions: BODY_PUT_ACTIONS, resourceArns: [this.bucket.arnForObjects(`${LOG_PREFIXES.bodies}*`)] });
+    if (this.encryptionKey) iam.Grant.addToPrincipal({ grantee, actions: KMS_ENCRYPT_ACTIONS, resourceArns: [this.encryptionKey.keyArn] });
+  }
+
+  /** Run the saved queries (and any other) in the workgroup: Athena, the Glue table, the log objects, the results prefix. */
+  grantQuery(grantee: iam.IGrantable): void {
+    const stack = Stack.of(this);
+    const workGroupArn = stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: this.workGroupName });
+    iam.Grant.addToPrincipal({ grantee, actions: ATHENA_QUERY_ACTIONS, resourceArns: [workGroupArn] });
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: GLUE_READ_ACTIONS,
+      resourceArns: [
+        stack.formatArn({ service: 'glue', resource: 'catalog' }),
+        stack.formatArn({ service: 'glue', resource: 'database', resourceName: this.databaseName }),
+        stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${this.databaseName}/${LOG_TABLE_NAME}` }),
+      ],
+    });
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: LOG_OBJECT_READ_ACTIONS,
+      resourceArns: [this.bucket.bucketArn, this.bucket.arnForObjects(`${LOG_PREFIXES.records}*`), this.bucket.arnForObjects(`${LOG_PREFIXES.bodies}*`), this.bucket.arnForObjects(`${LOG_PREFIXES.athenaResults}*`)],
+    });
+    iam.Grant.addToPrincipal({ grantee, actions: QUERY_RESULT_WRITE_ACTIONS, resourceArns: [this.bucket.arnForObjects(`${LOG_PREFIXES.athenaResults}*`)] });
+    if (this.encryptionKey) iam.Grant.addToPrincipal({ grantee, actions: [...KMS_DECRYPT_ACTIONS, ...KMS_ENCRYPT_ACTIONS], resourceArns: [this.encryptionKey.keyArn] });
+  }
+
+  /** Share of Firehose → S3 deliveries that succeeded (Average of DeliveryToS3.Success, 5 minutes; 1 = all). */
+  metricDeliverySuccess(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.deliveryStream.metric('DeliveryToS3.Success', { statistic: 'Average', period: Duration.minutes(5), ...props });
+  }
+
+  /** Records the proxy put into the stream (Sum of IncomingRecords, 5 minutes). */
+  metricIncomingRecords(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.deliveryStream.metricIncomingRecords({ statistic: 'Sum', period: Duration.minutes(5), ...props });
+  }
+}
