@@ -10,7 +10,7 @@
  */
 import { parseArgs } from 'node:util';
 import { AdminApiError, AdminClient, resolveAdminToken } from './cli/admin-client';
-import { printKey, printKeyList, printUsage } from './cli/format';
+import { printKey, printKeyList, printTeam, printUsage } from './cli/format';
 
 const USAGE = `Usage:
   ai-gateway dev
@@ -23,6 +23,8 @@ const USAGE = `Usage:
   ai-gateway keys revoke ID
   ai-gateway keys rotate ID [--grace-seconds N]
   ai-gateway keys usage ID
+  ai-gateway teams set TEAM [--rpm N] [--tpm N] [--tokens-per-day N] [--budget-usd N] [--budget-period day|month]
+  ai-gateway teams show TEAM                 (limits shared by every key of the team)
   ai-gateway logs [--key ID|NAME] [--model GLOB] [--status 200|4xx|error,...] [--since 30m|6h|7d|ISO]
                   [--limit N] [--follow] [--data-dir DIR]      (local request log)
   ai-gateway usage [--key ID|NAME] [--since 7d] [--data-dir DIR]  (spend and tokens per key per day)
@@ -142,6 +144,20 @@ async function logCli(cmd: 'logs' | 'usage', v: Values): Promise<void> {
   }
 }
 
+/** `teams set|show TEAM`: a team's limits (set replaces them; no limit flags clears them). */
+async function teamsCommand(sub: string | undefined, team: string | undefined, v: Values): Promise<void> {
+  const env = process.env;
+  const client = new AdminClient({ url: v.url ?? env.GATEWAY_URL ?? 'http://127.0.0.1:8787', token: v.token ?? resolveAdminToken(env) });
+  if (!team) throw new UsageError(`teams ${sub ?? ''} needs a team name`);
+  const path = `/admin/teams/${encodeURIComponent(team)}`;
+  let r: Record<string, unknown>;
+  if (sub === 'set') r = await client.call('PUT', path, { limits: keyBodyFromFlags(v).limits ?? {} });
+  else if (sub === 'show') r = await client.call('GET', path);
+  else throw new UsageError(`unknown teams command '${sub ?? ''}'`);
+  if (v.json) console.log(JSON.stringify(r, null, 2));
+  else printTeam(r);
+}
+
 async function dev(): Promise<void> {
   const { runDevServer } = await import('./cli/dev');
   await runDevServer();
@@ -163,6 +179,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (cmd === 'dev') await dev();
     else if (cmd === 'keys') await keysCommand(sub, id, parsed.values);
+    else if (cmd === 'teams') await teamsCommand(sub, id, parsed.values);
     else if (cmd === 'logs' || cmd === 'usage') await logCli(cmd, parsed.values);
     else throw new UsageError(`unknown command '${cmd}'`);
     return 0;

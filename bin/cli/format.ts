@@ -48,7 +48,43 @@ export function printKeyList(list: Rec[]): void {
   for (const r of [head, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  '));
 }
 
+function usageRows(u: Rec): string[][] {
+  const rows: string[][] = [];
+  const lim = (name: string, unit: string) => {
+    const x = u[name] as Rec | undefined;
+    if (!x) return;
+    rows.push([name, x.limit === null ? '-' : `${x.limit} ${unit}`, String(x.used), x.remaining === null ? '-' : String(x.remaining), String(x.resetsAt)]);
+  };
+  lim('rpm', 'req/min');
+  lim('tpm', 'tok/min');
+  lim('tokensPerDay', 'tok/day');
+  const b = u.budgetUsd as Rec | undefined;
+  if (b) rows.push([`budget/${b.period}`, b.limitUsd === null ? '-' : `$${b.limitUsd}`, `$${Number(b.spentUsd).toFixed(4)}`, b.remainingUsd === null ? '-' : `$${Number(b.remainingUsd).toFixed(4)}`, String(b.resetsAt)]);
+  return rows;
+}
+
+function printUsageTable(u: Rec, indent: string): void {
+  const head = ['LIMIT', 'SET TO', 'USED', 'REMAINING', 'RESETS AT'];
+  const rows = usageRows(u);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  for (const r of [head, ...rows]) console.log(indent + r.map((c, i) => c.padEnd(widths[i])).join('  '));
+  if (typeof u.inFlight === 'number') console.log(`${indent}in flight: ${u.inFlight} request(s)`);
+}
+
+/** Current consumption against each limit of a key (and of its team). */
 export function printUsage(r: Rec): void {
+  const u = (r.usage ?? {}) as Rec;
   console.log(`Usage of ${r.id}:`);
-  console.log(JSON.stringify(r.usage, null, 2));
+  printUsageTable(u, '  ');
+  const team = u.team as Rec | undefined;
+  if (team) {
+    console.log(`Team ${team.name} (${limitsText(team.limits)}):`);
+    printUsageTable((team.usage ?? {}) as Rec, '  ');
+  }
+}
+
+export function printTeam(r: Rec): void {
+  console.log(`  team     ${r.team}`);
+  console.log(`  limits   ${limitsText(r.limits)}`);
+  if (r.updatedAt) console.log(`  updated  ${r.updatedAt}`);
 }

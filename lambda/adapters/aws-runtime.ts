@@ -91,5 +91,6 @@ export function createAwsGateway(env: Env, configDir: string): { gateway: Gatewa
 /** The admin app. API Gateway has already checked the caller's IAM signature, so `authorize` admits all. */
 export function createAwsAdmin(env: Env): { admin: ReturnType<typeof createAdminApp>; logger: Logger } {
   const s = stores(env);
-  return { admin: createAdminApp({ keyStore: s.keyStore, usage: limiter(s), authorize: () => true, logger: s.logger }), logger: s.logger };
+  const limits = limiter(s);
+  return { admin: createAdminApp({ keyStore: s.keyStore, usage: limits, teams: limits, authorize: () => true, logger: s.logger }), logger: s.logger };
 }

@@ -207,7 +207,15 @@ export function createAdminApp(deps: AdminDeps): { fetch(req: Request): Promise<
   async function route(req: Request): Promise<Response> {
     const path = new URL(req.url).pathname.replace(/\/+$/, '');
     const teamMatch = /^\/admin\/teams\/([^/]+)$/.exec(path);
-    if (teamMatch) return teamRoute(req, decodeURIComponent(teamMatch[1]));
+    if (teamMatch) {
+      let team: string;
+      try {
+        team = decodeURIComponent(teamMatch[1]);
+      } catch {
+        throw bad('The team name in the path is not valid percent-encoding.', 'team');
+      }
+      return teamRoute(req, team);
+    }
     const m = /^\/admin\/keys(?:\/([^/]+)(?:\/(revoke|rotate|usage))?)?$/.exec(path);
     if (!m) throw errors.notFound(req.method, path);
     const [, id, action] = m;
