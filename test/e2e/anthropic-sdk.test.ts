@@ -80,6 +80,17 @@ describe('official @anthropic-ai/sdk client on /v1/messages', () => {
       expect(msg.usage).toMatchObject({ input_tokens: 8, output_tokens: 3 });
     });
 
+    test('the client\'s anthropic-beta header reaches Anthropic (and only Anthropic); a malformed one is a 400', async () => {
+      anthropicUp.handle((_r, res) => json(res, 200, anthropicMessage([{ type: 'text', text: 'ok' }])));
+      await client.messages.create({ model: 'claude', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] }, { headers: { 'anthropic-beta': 'context-1m-2025-08-07,token-efficient-tools-2025-02-19' } });
+      expect(anthropicUp.received.at(-1)!.headers['anthropic-beta']).toBe('context-1m-2025-08-07,token-efficient-tools-2025-02-19');
+      openaiUp.handle((_r, res) => json(res, 200, openAiCompletion('ok')));
+      await client.messages.create({ model: 'gpt', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] }, { headers: { 'anthropic-beta': 'context-1m-2025-08-07' } });
+      expect(openaiUp.received.at(-1)!.headers['anthropic-beta']).toBeUndefined();
+      const bad = await gw.post('/v1/messages', { model: 'claude', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] }, key, { 'anthropic-beta': 'beta; drop table' });
+      expect(bad.status).toBe(400);
+    });
+
     test('an Anthropic 429 is an Anthropic-style rate_limit_error with Retry-After', async () => {
       anthropicUp.handle((_r, res) => json(res, 429, { type: 'error', error: { type: 'rate_limit_error', message: 'slow down' } }, { 'retry-after': '3' }));
       const res = await gw.post('/v1/messages', { model: 'claude', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] }, key);

@@ -12,7 +12,7 @@ import { streamToClient } from '../stream-response';
 import { estimatePromptTokens, estimateTextTokens } from '../tokens';
 import { type ChatRequest, UpstreamError } from '../../providers/types';
 import { anthropicSseEncoder } from './messages/encoder';
-import { anthropicOnlyBlocks, messagesToCanonical, validateMessagesRequest } from './messages/request';
+import { anthropicOnlyBlocks, betaHeader, messagesToCanonical, validateMessagesRequest } from './messages/request';
 import { canonicalToMessagesResponse } from './messages/response';
 import type { Handler } from './types';
 
@@ -26,7 +26,7 @@ export function messagesHandler(p: Pipeline): Handler {
     ctx.requestBody = raw;
     if (typeof raw.model === 'string') ctx.requestedModel = raw.model;
     ctx.stream = raw.stream === true;
-    const body = messagesToCanonical(validateMessagesRequest(raw));
+    const body = messagesToCanonical(validateMessagesRequest(raw), betaHeader(req.headers.get('anthropic-beta')));
     const route = p.catalog.route(body.model);
     p.authorizeModel(key, body.model);
     const onlyAnthropic = anthropicOnlyBlocks(body);

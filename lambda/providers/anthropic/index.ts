@@ -9,7 +9,7 @@ import { type ChatRequest, type ChatResult, type ProviderAdapter, type ProviderC
 import { toAnthropicRequest } from './request';
 import { fromAnthropicResponse } from './response';
 import { anthropicChunks } from './stream';
-import { ANTHROPIC_API_VERSION, ANTHROPIC_NATIVE_REQUEST, type AnthropicRequest, type AnthropicResponse } from './wire';
+import { ANTHROPIC_API_VERSION, ANTHROPIC_BETA, ANTHROPIC_NATIVE_REQUEST, type AnthropicRequest, type AnthropicResponse } from './wire';
 
 export const ANTHROPIC_DEFAULT_BASE_URL = 'https://api.anthropic.com';
 
@@ -17,9 +17,10 @@ export function anthropicUrl(call: ProviderCall): string {
   return joinUrl(call.provider.config.baseUrl ?? ANTHROPIC_DEFAULT_BASE_URL, 'v1/messages');
 }
 
-export function anthropicHeaders(call: ProviderCall): Record<string, string> {
+export function anthropicHeaders(call: ProviderCall, beta?: string): Record<string, string> {
   return {
     'anthropic-version': ANTHROPIC_API_VERSION,
+    ...(beta ? { 'anthropic-beta': beta } : {}),
     ...(call.apiKey ? { 'x-api-key': call.apiKey } : {}),
     ...call.provider.config.headers,
   };
@@ -36,7 +37,8 @@ function upstreamRequest(body: ChatRequest, call: ProviderCall): AnthropicReques
 
 export const anthropicProvider: ProviderAdapter = {
   async chat(body: ChatRequest, call: ProviderCall): Promise<ChatResult> {
-    const res = await postUpstream(call, anthropicUrl(call), anthropicHeaders(call), upstreamRequest(body, call));
+    const beta = (body as { [ANTHROPIC_BETA]?: string })[ANTHROPIC_BETA];
+    const res = await postUpstream(call, anthropicUrl(call), anthropicHeaders(call, beta), upstreamRequest(body, call));
     if (body.stream) return { stream: true, chunks: anthropicChunks(streamBody(res, call), call) };
     const json = await readUpstreamJson<AnthropicResponse>(res, call);
     if (!json || json.type !== 'message' || !Array.isArray(json.content))

@@ -115,3 +115,5 @@ export const ANTHROPIC_NATIVE_REQUEST = Symbol.for('cdk-ai-gateway.anthropic.req
 export const ANTHROPIC_NATIVE_RESPONSE = Symbol.for('cdk-ai-gateway.anthropic.response');
 /** The upstream's own Anthropic stream events that produced a canonical chunk. */
 export const ANTHROPIC_NATIVE_EVENTS = Symbol.for('cdk-ai-gateway.anthropic.events');
+/** The client's `anthropic-beta` header on a /v1/messages request, forwarded to Anthropic targets only. */
+export const ANTHROPIC_BETA = Symbol.for('cdk-ai-gateway.anthropic.beta');

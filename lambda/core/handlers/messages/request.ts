@@ -6,6 +6,7 @@
 import { errors } from '../../errors';
 import type { ChatMessage, ChatRequest, ContentPart, ToolCall } from '../../../providers/types';
 import {
+  ANTHROPIC_BETA,
   ANTHROPIC_NATIVE_REQUEST,
   type AnthropicBlock,
   type AnthropicRequest,
@@ -94,7 +95,14 @@ function toolChoice(c: AnthropicToolChoice | undefined): Partial<Pick<ChatReques
   }
 }
 
-export function messagesToCanonical(req: AnthropicRequest): ChatRequest {
+/** Beta feature names only (e.g. `prompt-caching-2024-07-31,context-1m-2025-08-07`); anything else is a 400. */
+export function betaHeader(value: string | null): string | undefined {
+  if (value === null || !value.trim()) return undefined;
+  if (!/^[A-Za-z0-9._-]+(\s*,\s*[A-Za-z0-9._-]+)*$/.test(value.trim())) throw errors.badRequest('anthropic-beta: must be a comma-separated list of beta names', 'anthropic-beta');
+  return value.trim();
+}
+
+export function messagesToCanonical(req: AnthropicRequest, beta?: string): ChatRequest {
   const messages: ChatMessage[] = [];
   const system = typeof req.system === 'string' ? req.system : (req.system ?? []).map((b) => b.text ?? '').join('\n\n');
   if (system) messages.push({ role: 'system', content: system });
@@ -113,6 +121,7 @@ export function messagesToCanonical(req: AnthropicRequest): ChatRequest {
     Object.assign(out, toolChoice(req.tool_choice));
   }
   (out as unknown as Record<symbol, unknown>)[ANTHROPIC_NATIVE_REQUEST] = req;
+  if (beta) (out as unknown as Record<symbol, unknown>)[ANTHROPIC_BETA] = beta;
   return out;
 }
 
