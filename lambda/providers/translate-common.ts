@@ -144,3 +144,8 @@ export function finishFromStopReason(reason: string | null | undefined): FinishR
       return 'stop'; // end_turn, stop_sequence, pause_turn, malformed_* (the text so far is all there is)
   }
 }
+
+/** Providers that return one answer per call say so rather than silently returning fewer choices. */
+export function requireSingleChoice(n: number | null | undefined, provider: string): void {
+  if (typeof n === 'number' && n > 1) throw clientFault(`n > 1 is not supported by ${provider} models; send separate requests`, 'unsupported_n');
+}

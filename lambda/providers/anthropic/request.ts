@@ -1,6 +1,6 @@
 /** Canonical (OpenAI) chat request → Anthropic Messages request. */
 import type { ChatMessage, ChatRequest, ContentPart, ToolCall } from '../types';
-import { alternatingTurns, clientFault, imageRef, parseToolArguments, partsOf, stopSequences, textOf } from '../translate-common';
+import { alternatingTurns, clientFault, imageRef, parseToolArguments, partsOf, requireSingleChoice, stopSequences, textOf } from '../translate-common';
 import type { AnthropicBlock, AnthropicMessage, AnthropicRequest, AnthropicToolChoice } from './wire';
 
 /** Anthropic requires max_tokens; used when the client sets none. */
@@ -45,6 +45,7 @@ function toolChoice(body: ChatRequest): AnthropicToolChoice | undefined {
 }
 
 export function toAnthropicRequest(body: ChatRequest, model: string): AnthropicRequest {
+  requireSingleChoice(body.n, 'Anthropic');
   const system: string[] = [];
   // Anthropic wants alternating turns: consecutive same-role messages (e.g. several tool results) merge.
   const { turns, push } = alternatingTurns<'user' | 'assistant', AnthropicBlock>((role, content) => ({ role, content }));

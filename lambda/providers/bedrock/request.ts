@@ -1,7 +1,7 @@
 /** Canonical (OpenAI) chat request → Bedrock Converse input (types only from the SDK: no runtime import here). */
 import type { ContentBlock, ConverseCommandInput, ImageFormat, Message, Tool, ToolChoice } from '@aws-sdk/client-bedrock-runtime';
 import type { ChatMessage, ChatRequest, ContentPart, ToolCall } from '../types';
-import { alternatingTurns, clientFault, imageRef, parseToolArguments, partsOf, stopSequences, textOf } from '../translate-common';
+import { alternatingTurns, clientFault, imageRef, parseToolArguments, partsOf, requireSingleChoice, stopSequences, textOf } from '../translate-common';
 
 const IMAGE_FORMATS: Record<string, ImageFormat> = { 'image/png': 'png', 'image/jpeg': 'jpeg', 'image/jpg': 'jpeg', 'image/gif': 'gif', 'image/webp': 'webp' };
 
@@ -35,6 +35,7 @@ function toolChoice(c: ChatRequest['tool_choice']): ToolChoice | undefined {
 }
 
 export function toConverseInput(body: ChatRequest, modelId: string): ConverseCommandInput {
+  requireSingleChoice(body.n, 'Bedrock');
   const system: string[] = [];
   let hasToolBlocks = false;
   // Converse needs alternating turns: consecutive same-role messages (e.g. several tool results) merge.

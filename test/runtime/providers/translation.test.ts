@@ -7,6 +7,7 @@ import { anthropicStreamTranslator } from '../../../lambda/providers/anthropic/s
 import { ANTHROPIC_NATIVE_EVENTS, ANTHROPIC_NATIVE_REQUEST } from '../../../lambda/providers/anthropic/wire';
 import { bedrockError } from '../../../lambda/providers/bedrock/errors';
 import { embeddingFamily } from '../../../lambda/providers/bedrock/embeddings';
+import { toConverseInput } from '../../../lambda/providers/bedrock/request';
 import { geminiSchema } from '../../../lambda/providers/gemini/request';
 import { geminiStreamTranslator } from '../../../lambda/providers/gemini/stream';
 import { encodeEmbedding } from '../../../lambda/providers/translate-common';
@@ -139,6 +140,11 @@ describe('canonical → Anthropic request', () => {
     const call = () => toAnthropicRequest({ model: 'x', messages: [{ role: 'assistant', tool_calls: [{ id: 'a', type: 'function', function: { name: 'f', arguments: '{oops' } }] }] }, 'm');
     expect(call).toThrow(UpstreamError);
     expect(call).toThrow(/arguments of tool call 'f'/);
+  });
+
+  test('n > 1 is a 400 for providers that answer once per call', () => {
+    expect(() => toAnthropicRequest({ model: 'x', n: 2, messages: [{ role: 'user', content: 'hi' }] }, 'm')).toThrow(/n > 1 is not supported by Anthropic/);
+    expect(() => toConverseInput({ model: 'x', n: 3, messages: [{ role: 'user', content: 'hi' }] }, 'm')).toThrow(/n > 1 is not supported by Bedrock/);
   });
 
   test('images must be data URLs or http(s) URLs', () => {
