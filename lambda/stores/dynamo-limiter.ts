@@ -44,6 +44,7 @@ import {
   violations,
 } from '../core/limits/policy';
 import { type WindowSet, windowsAt } from '../core/limits/windows';
+import { scaleCounters, shardCount, shardLimits, sumCounters } from '../core/limits/shards';
 import { type ActualUsage, type Limiter, type Logger, type Reservation, type UsageEstimate, silentLogger } from '../core/ports';
 import {
   INFLIGHT,
@@ -73,6 +74,10 @@ export interface DynamoLimiterOptions {
   readonly logger?: Logger;
   /** How long team limits (`team#<name>` items in this table) are cached; a change takes effect within it. @default 5000 */
   readonly teamCacheTtlMs?: number;
+  /** Hot-key spreading: one counters item per this many rpm of a subject's limit (max 16 items). @default 6000 */
+  readonly rpmPerShard?: number;
+  /** Picks the counters item (shard) of a spread subject. @default Math.random */
+  readonly random?: () => number;
 }
 
 export interface LimiterStats {
@@ -87,6 +92,7 @@ export type DynamoLimiter = Limiter & UsageReader & TeamLimitsStore & { stats():
 /** One subject's part of a held reservation. */
 interface HeldPart {
   readonly pk: string;
+  readonly shards: number;
   readonly subject: Subject;
   readonly member: string;
   readonly windows: WindowSet;
@@ -142,6 +148,11 @@ export function createDynamoLimiter(options: DynamoLimiterOptions): DynamoLimite
   const images = new ImageCache();
   const teamCache = new Map<string, { record: TeamRecord | undefined; at: number }>();
   const stats: LimiterStats = { storeErrors: 0, failOpen: 0 };
+  const random = options.random ?? Math.random;
+  const rpmPerShard = options.rpmPerShard;
+  /** The counters item a subject used last in this instance (its shard), for headers without a store call. */
+  const lastItem = new Map<string, { pk: string; shards: number }>();
+  const subjectKey = (s: Subject) => `${s.kind}#${s.id}`;
 
   async function readTeam(team: string): Promise<TeamRecord | undefined> {
     const out = await client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: teamConfigPk(team) } }, ConsistentRead: true }));
@@ -182,15 +193,19 @@ export function createDynamoLimiter(options: DynamoLimiterOptions): DynamoLimite
     return out;
   }
 
+  /** Latest known counters of a subject: its last-used item, scaled up when the subject is spread. */
   function stateOf(subject: Subject, t: number): SubjectState {
-    return { subject, counters: countersOf(images.get(subjectPk(subject.kind, subject.id)), windowsAt(t)) };
+    const last = lastItem.get(subjectKey(subject)) ?? { pk: subjectPk(subject.kind, subject.id), shards: 1 };
+    return { subject, counters: scaleCounters(countersOf(images.get(last.pk), windowsAt(t)), last.shards) };
   }
 
   const expiresAt = (t: number) => ({ N: String(Math.floor(t / 1000) + ITEM_TTL_SECONDS) });
 
-  function refuse(subject: Subject, failing: ReturnType<typeof violations>, item: Record<string, AttributeValue> | undefined, t: number, others: SubjectState[]): never {
-    const counters = countersOf(item, windowsAt(t));
-    const refusals: Refusal[] = failing.map((check) => ({ subject, check, used: counters[check.field] }));
+  /** Refuse with the subject's full limits in the answer (a spread subject's shard holds a share). */
+  function refuse(subject: Subject, need: Need, shards: number, failing: ReturnType<typeof violations>, item: Record<string, AttributeValue> | undefined, t: number, others: SubjectState[]): never {
+    const counters = scaleCounters(countersOf(item, windowsAt(t)), shards);
+    const full = checksFor(subject.limits, need);
+    const refusals: Refusal[] = failing.map((c) => ({ subject, check: full.find((f) => f.name === c.name) ?? c, used: counters[c.field] }));
     const headers = rateLimitHeaders([...others, { subject, counters }], t);
     throw refusalError(mostRestrictive(refusals, t), t, headers);
   }
@@ -198,10 +213,12 @@ export function createDynamoLimiter(options: DynamoLimiterOptions): DynamoLimite
   /** One conditional write that checks and takes room in every limited window of one subject. */
   async function reserveOne(subject: Subject, need: Need, requestId: string, t: number, others: SubjectState[]): Promise<HeldPart> {
     const w = windowsAt(t);
-    const pk = subjectPk(subject.kind, subject.id);
-    const checks = checksFor(subject.limits, need);
+    const shards = shardCount(subject.limits, rpmPerShard);
+    const pk = subjectPk(subject.kind, subject.id, shards > 1 ? Math.floor(random() * shards) : 0);
+    lastItem.set(subjectKey(subject), { pk, shards });
+    const checks = checksFor(shardLimits(subject.limits, shards), need);
     const never = checks.filter((c) => maxBefore(c) < 0);
-    if (never.length) refuse(subject, never, images.get(pk), t, others);
+    if (never.length) refuse(subject, need, shards, never, images.get(pk), t, others);
     const member = inflightMember(t, requestId);
     const n = counterNames(w);
     const names: Record<string, string> = { '#rm': n.requestsMinute, '#tm': n.tokensMinute, '#td': n.tokensDay, '#cd': n.costDay, '#co': n.costMonth, '#inf': INFLIGHT, '#exp': TTL_ATTRIBUTE };
@@ -233,7 +250,7 @@ export function createDynamoLimiter(options: DynamoLimiterOptions): DynamoLimite
       // DynamoDB returns the item with a failed condition, so a refusal needs no extra read.
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     };
-    const part: HeldPart = { pk, subject, member, windows: w, tokens: need.tokens, nanoUsd: need.nanoUsd };
+    const part: HeldPart = { pk, shards, subject, member, windows: w, tokens: need.tokens, nanoUsd: need.nanoUsd };
     for (let attempt = 0; ; attempt++) {
       try {
         const out = await client.send(new UpdateItemCommand(input));
@@ -246,9 +263,9 @@ export function createDynamoLimiter(options: DynamoLimiterOptions): DynamoLimite
         // An SDK retry of a write that had applied: the reservation is already held.
         if (inflightOf(item).includes(member)) return part;
         const failing = violations(checks, countersOf(item, w));
-        if (failing.length) refuse(subject, failing, item, t, others);
+        if (failing.length) refuse(subject, need, shards, failing, item, t, others);
         // Room appeared between the write and the read (a settle); try again, a bounded number of times.
-        if (attempt >= RACE_RETRIES) refuse(subject, checks, item, t, others);
+        if (attempt >= RACE_RETRIES) refuse(subject, need, shards, checks, item, t, others);
       }
     }
   }
@@ -333,11 +350,18 @@ export function createDynamoLimiter(options: DynamoLimiterOptions): DynamoLimite
     }
   }
 
-  async function usageOf(subject: Subject | { kind: 'key' | 'team'; id: string; limits: KeyLimits }) {
+  /** Consistent reads of every counters item of the subject (one unless it is spread), summed. */
+  async function usageOf(subject: { kind: 'key' | 'team'; id: string; limits: KeyLimits }) {
     const t = now();
     const w = windowsAt(t);
-    const out = await client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: subjectPk(subject.kind, subject.id) } }, ConsistentRead: true }));
-    return usageReport(subject.limits, countersOf(out.Item, w), w, inflightOf(out.Item).length);
+    const shards = shardCount(subject.limits, rpmPerShard);
+    const items = await Promise.all(
+      Array.from({ length: shards }, (_, i) =>
+        client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: subjectPk(subject.kind, subject.id, i) } }, ConsistentRead: true })).then((o) => o.Item),
+      ),
+    );
+    const inFlight = items.reduce((n, item) => n + inflightOf(item).length, 0);
+    return { ...usageReport(subject.limits, sumCounters(items.map((item) => countersOf(item, w))), w, inFlight), counterItems: shards };
   }
 
   return {
