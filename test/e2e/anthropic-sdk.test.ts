@@ -3,6 +3,8 @@
  * Anthropic (the body passes through natively) and to a fake OpenAI (translated both ways).
  */
 import Anthropic from '@anthropic-ai/sdk';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { json, openAiChunks, openAiCompletion, startFakeUpstream, type FakeUpstream, writeSse } from '../helpers/fake-upstream';
 import { startTestGateway, type TestGateway } from '../helpers/gateway';
 import { anthropicMessage, anthropicTextEvents, writeAnthropicSse } from '../helpers/anthropic-wire';
@@ -214,6 +216,28 @@ describe('official @anthropic-ai/sdk client on /v1/messages', () => {
       expect(unknown.status).toBe(404);
       expect((await unknown.json()).error.type).toBe('not_found_error');
       await expect(new Anthropic({ baseURL: gw.url, apiKey: 'sk-gw-wrong', maxRetries: 0 }).messages.create({ model: 'gpt', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(Anthropic.AuthenticationError);
+    });
+
+    test('the request log records /v1/messages like any endpoint: served provider, real usage, stream flag', async () => {
+      openaiUp.handle((_r, res) => writeSse(res, openAiChunks(['lo', 'gged'], 'gpt-4o', { prompt_tokens: 13, completion_tokens: 2, total_tokens: 15 })));
+      const res = await gw.post('/v1/messages', { model: 'gpt', max_tokens: 9, stream: true, messages: [{ role: 'user', content: 'log me' }] }, key);
+      await res.text();
+      const requestId = res.headers.get('x-request-id')!;
+      const logDir = join(gw.dataDir, 'logs');
+      const findRecord = () =>
+        readdirSync(logDir, { recursive: true, encoding: 'utf8' })
+          .filter((f) => f.endsWith('.jsonl'))
+          .flatMap((f) => readFileSync(join(logDir, f), 'utf8').split('\n').filter(Boolean))
+          .map((l) => JSON.parse(l))
+          .find((r) => r.request_id === requestId);
+      // The record is written after the last byte (settle, then log): the client can see the end first.
+      let record;
+      for (let i = 0; i < 100 && !record; i++) {
+        await gw.gateway.flush();
+        record = findRecord();
+        if (!record) await new Promise((r) => setImmediate(r));
+      }
+      expect(record).toMatchObject({ endpoint: '/v1/messages', requested_model: 'gpt', provider: 'openai', model: 'gpt-4o', status: 200, stream: true, prompt_tokens: 13, completion_tokens: 2 });
     });
 
     test('document blocks need an Anthropic target: a clear 400 instead of a silent drop', async () => {
