@@ -14,6 +14,9 @@ export async function runDevServer(): Promise<void> {
   const gw = await startLocalGateway({ config: loaded.config, logger });
   const models = gw.gateway.catalog.names();
   const tokenHint = process.env.GATEWAY_ADMIN_TOKEN ? '$GATEWAY_ADMIN_TOKEN' : `$(cat ${gw.dataDir}/admin-token)`;
+  // The CLI finds the gateway and its token by the same defaults; spell out whatever differs.
+  const cliEnv = process.env.GATEWAY_DATA_DIR && !process.env.GATEWAY_ADMIN_TOKEN ? `GATEWAY_DATA_DIR=${process.env.GATEWAY_DATA_DIR} ` : '';
+  const cliUrl = gw.url === 'http://127.0.0.1:8787' ? '' : ` --url ${gw.url}`;
   console.log(`
 ai-gateway listening on ${gw.url}
   config:  ${loaded.source}
@@ -22,7 +25,7 @@ ai-gateway listening on ${gw.url}
   admin token: ${process.env.GATEWAY_ADMIN_TOKEN ? 'from GATEWAY_ADMIN_TOKEN' : `${gw.adminToken}  (saved in ${gw.dataDir}/admin-token)`}
 
 Create a key:
-  npx ai-gateway keys create --name my-app
+  ${cliEnv}npx ai-gateway keys create --name my-app${cliUrl}
   # or: curl -s -X POST ${gw.url}/admin/keys -H "authorization: Bearer ${tokenHint}" -d '{"name":"my-app"}'
 Call it:
   curl ${gw.url}/v1/chat/completions -H "authorization: Bearer sk-gw-..." \\
@@ -33,8 +36,13 @@ Call it:
     if (closing) return;
     closing = true;
     console.log(`\n${signal}: shutting down…`);
-    await gw.close();
-    process.exit(0);
+    try {
+      await gw.close();
+      process.exit(0);
+    } catch (err) {
+      console.error(`ai-gateway: shutdown failed: ${(err as Error).message}`);
+      process.exit(1);
+    }
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));

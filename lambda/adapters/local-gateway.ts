@@ -140,10 +140,18 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
   server.keepAliveTimeout = 65_000;
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? Number(env.PORT ?? 8787);
-  await new Promise<void>((res, rej) => {
-    server.once('error', rej);
-    server.listen(port, host, () => res());
-  });
+  try {
+    await new Promise<void>((res, rej) => {
+      server.once('error', rej);
+      server.listen(port, host, () => res());
+    });
+  } catch (err) {
+    // Release the store too, or its open server would keep a failed start-up process alive.
+    dynamo.destroy();
+    await db.close();
+    const reason = (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'the port is in use (set PORT to another one, or 0 for any free port)' : (err as Error).message;
+    throw new Error(`cannot listen on ${host}:${port}: ${reason}`);
+  }
   const actualPort = (server.address() as AddressInfo).port;
   return {
     url: `http://${host}:${actualPort}`,
