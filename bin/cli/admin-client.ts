@@ -34,7 +34,8 @@ export class AdminClient {
     try {
       res = await fetch(url, { method, headers, body: payload });
     } catch (err) {
-      throw new AdminApiError(0, `cannot reach the gateway at ${this.options.url} (${(err as { cause?: { code?: string } }).cause?.code ?? String(err)}). Is it running? Start it with 'npm start'.`);
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      throw new AdminApiError(0, `cannot reach the gateway at ${this.options.url} (${cause?.code ?? cause?.message ?? String(err)}). Is it running? Start it with 'npm start'.`);
     }
     const text = await res.text();
     let parsed: unknown;

@@ -5,7 +5,7 @@
  * `ai-gateway keys …` CLI, shuts down cleanly on SIGTERM/SIGINT and keeps its keys across restarts.
  */
 import { request as httpRequest } from 'node:http';
-import { connect } from 'node:net';
+import { type AddressInfo, connect, createServer } from 'node:net';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -182,9 +182,15 @@ describe('npm start: the local gateway as a process', () => {
       expect((await cli('keys', 'create')).code).toBe(2);
       expect((await cli('keys', 'create', '--name', 'x', '--rpm', 'abc')).code).toBe(2);
       expect((await cli('keys', 'frobnicate')).code).toBe(2);
-      const down = await runCli(['keys', 'list', '--url', 'http://127.0.0.1:9'], { GATEWAY_ADMIN_TOKEN: 't' });
+      const closedPort = await new Promise<number>((resolve) => {
+        const srv = createServer().listen(0, '127.0.0.1', () => {
+          const { port } = srv.address() as AddressInfo;
+          srv.close(() => resolve(port));
+        });
+      });
+      const down = await runCli(['keys', 'list', '--url', `http://127.0.0.1:${closedPort}`], { GATEWAY_ADMIN_TOKEN: 't' });
       expect(down.code).toBe(1);
-      expect(down.stderr).toMatch(/cannot reach the gateway at http:\/\/127\.0\.0\.1:9/);
+      expect(down.stderr).toContain(`cannot reach the gateway at http://127.0.0.1:${closedPort} (ECONNREFUSED). Is it running?`);
     });
 
     test('GATEWAY_URL and GATEWAY_ADMIN_TOKEN work instead of flags', async () => {
