@@ -14,8 +14,11 @@
  */
 import { PutRecordBatchCommand, type PutRecordBatchCommandOutput } from '@aws-sdk/client-firehose';
 import type { BodyStore, LogSink, RequestLogRecord } from '../core/log-record';
-import { fitRecord, recordBytes, truncateChars } from '../core/oversized-bodies';
+import { fitRecord, recordBytes } from '../core/oversized-bodies';
 import { type Logger, silentLogger } from '../core/ports';
+import { type LogFallback, stdoutFallback } from './log-fallback';
+
+export { FALLBACK_MARKER, type LogFallback, stdoutFallback } from './log-fallback';
 
 /** Firehose quotas for PutRecordBatch (Amazon Data Firehose developer guide, "Quotas"). */
 export const FIREHOSE_MAX_RECORD_BYTES = 1_000 * 1024;
@@ -24,29 +27,8 @@ export const FIREHOSE_MAX_BATCH_BYTES = 4 * 1024 * 1024;
 
 /** The only call the sink makes. A FirehoseClient satisfies it; tests pass a thin stub. */
 export interface FirehoseSender {
-  send(command: PutRecordBatchCommand): Promise<PutRecordBatchCommandOutput>;
+  send(command: PutRecordBatchCommand, options?: { abortSignal?: AbortSignal }): Promise<PutRecordBatchCommandOutput>;
 }
-
-/** Marker key of fallback lines on stdout, so they can be found and replayed from CloudWatch Logs. */
-export const FALLBACK_MARKER = 'ai_gateway_log_fallback';
-
-/** CloudWatch Logs caps one event at 256 KB: fallback lines keep their bodies below this. */
-const FALLBACK_MAX_BODY_CHARS = 64 * 1024;
-
-export type LogFallback = (record: RequestLogRecord, reason: string) => void;
-
-/**
- * Default last resort: one JSON line on stdout, `{"ai_gateway_log_fallback":1,"reason":…,"record":{…}}`.
- * A CloudWatch Logs Insights query or subscription filter on the marker recovers the records.
- */
-export const stdoutFallback: LogFallback = (record, reason) => {
-  const slim = {
-    ...record,
-    request_body: truncateChars(record.request_body, FALLBACK_MAX_BODY_CHARS),
-    response_body: truncateChars(record.response_body, FALLBACK_MAX_BODY_CHARS),
-  };
-  process.stdout.write(JSON.stringify({ [FALLBACK_MARKER]: 1, reason, record: slim }) + '\n');
-};
 
 export interface FirehoseLogSinkOptions {
   readonly client: FirehoseSender;
@@ -60,6 +42,12 @@ export interface FirehoseLogSinkOptions {
   readonly maxAttempts?: number;
   /** First backoff delay; doubles each attempt, with jitter. @default 100 */
   readonly baseDelayMs?: number;
+  /**
+   * Time one PutRecordBatch call may take before it counts as failed (the SDK sets no request
+   * timeout by default; a hung call would hold the flush, and the Lambda, until its timeout).
+   * @default 5000
+   */
+  readonly sendTimeoutMs?: number;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
 }
@@ -82,6 +70,7 @@ export class FirehoseLogSink implements LogSink {
   private readonly fallback: LogFallback;
   private readonly maxAttempts: number;
   private readonly baseDelayMs: number;
+  private readonly sendTimeoutMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
 
@@ -90,6 +79,7 @@ export class FirehoseLogSink implements LogSink {
     this.fallback = opts.fallback ?? stdoutFallback;
     this.maxAttempts = Math.max(1, opts.maxAttempts ?? 4);
     this.baseDelayMs = opts.baseDelayMs ?? 100;
+    this.sendTimeoutMs = opts.sendTimeoutMs ?? 5_000;
     this.sleep = opts.sleep ?? realSleep;
     this.random = opts.random ?? Math.random;
   }
@@ -152,9 +142,7 @@ export class FirehoseLogSink implements LogSink {
     let lastError = '';
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       try {
-        const out = await this.opts.client.send(
-          new PutRecordBatchCommand({ DeliveryStreamName: this.opts.deliveryStreamName, Records: pending.map((e) => ({ Data: e.data })) }),
-        );
+        const out = await this.sendOnce(pending);
         const rejected = this.rejected(pending, out);
         if (!rejected.records.length) return;
         pending = rejected.records;
@@ -169,6 +157,25 @@ export class FirehoseLogSink implements LogSink {
       pending.map((e) => e.record),
       `firehose rejected the record after ${this.maxAttempts} attempts: ${lastError}`,
     );
+  }
+
+  /** One PutRecordBatch call, abandoned after sendTimeoutMs. */
+  private async sendOnce(records: Encoded[]): Promise<PutRecordBatchCommandOutput> {
+    const abort = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        // Settle the race first, so the failure names the timeout rather than the abort it causes.
+        reject(Object.assign(new Error(`PutRecordBatch took longer than ${this.sendTimeoutMs} ms`), { name: 'TimeoutError' }));
+        abort.abort();
+      }, this.sendTimeoutMs);
+    });
+    try {
+      const command = new PutRecordBatchCommand({ DeliveryStreamName: this.opts.deliveryStreamName, Records: records.map((e) => ({ Data: e.data })) });
+      return await Promise.race([this.opts.client.send(command, { abortSignal: abort.signal }), timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** The records of a PutRecordBatch answer that carry an ErrorCode (responses are in request order). */

@@ -220,3 +220,17 @@ describe('FirehoseLogSink', () => {
     expect(parsed.record.status).toBe(200);
   });
 });
+
+test('a PutRecordBatch call that hangs is abandoned after sendTimeoutMs and counts as a failed attempt', async () => {
+  const aborted: boolean[] = [];
+  const hanging: FirehoseSender = {
+    send: (_c, options) =>
+      new Promise((_resolve, reject) => options?.abortSignal?.addEventListener('abort', () => (aborted.push(true), reject(new Error('aborted'))))),
+  };
+  const { sink, fallen } = sinkWith(hanging, { sendTimeoutMs: 10, maxAttempts: 2 });
+  sink.write(sampleRecord('req_hang'));
+  await sink.flush();
+  expect(aborted).toEqual([true, true]);
+  expect(fallen.map((f) => f.record.request_id)).toEqual(['req_hang']);
+  expect(fallen[0].reason).toMatch(/took longer than 10 ms/);
+});

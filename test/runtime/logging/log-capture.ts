@@ -3,20 +3,20 @@
  * (records are written after the response's last byte, so the client can be done first), and
  * readers for what the sink put on disk.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { logFiles, parseRecords } from '../../../bin/cli/log-reader';
 import { FileLogSink } from '../../../lambda/adapters/file-log-sink';
 import type { LogSink, RequestLogRecord } from '../../../lambda/core/log-record';
 
 export class AwaitableFileSink implements LogSink {
   private readonly inner: FileLogSink;
   private readonly written: RequestLogRecord[] = [];
+  /** Write failures (a test that expects none asserts this stays empty). */
+  readonly errors: unknown[] = [];
   private waiters: { match: (r: RequestLogRecord) => boolean; resolve: (r: RequestLogRecord) => void }[] = [];
 
   constructor(readonly logsDir: string) {
-    this.inner = new FileLogSink(logsDir, (err) => {
-      throw err;
-    });
+    this.inner = new FileLogSink(logsDir, (err) => this.errors.push(err));
   }
 
   async write(record: RequestLogRecord): Promise<void> {
@@ -54,13 +54,7 @@ export class AwaitableFileSink implements LogSink {
   }
 }
 
-/** Every record in <logsDir>/dt=*\/*.jsonl. */
+/** Every record in <logsDir>/dt=*\/*.jsonl, duplicates included (tests count them). */
 export function readLogRecords(logsDir: string): RequestLogRecord[] {
-  const out: RequestLogRecord[] = [];
-  for (const part of readdirSync(logsDir).filter((d) => d.startsWith('dt='))) {
-    for (const file of readdirSync(join(logsDir, part)).filter((f) => f.endsWith('.jsonl'))) {
-      for (const line of readFileSync(join(logsDir, part, file), 'utf8').split('\n')) if (line) out.push(JSON.parse(line));
-    }
-  }
-  return out;
+  return logFiles(logsDir).flatMap((f) => parseRecords(readFileSync(f, 'utf8')));
 }

@@ -288,3 +288,36 @@ describe('audit record when a limit is hit', () => {
     }
   });
 });
+
+describe('logging never fails or delays the response', () => {
+  let releaseHeldWrites!: () => void;
+  const held = new Promise<void>((r) => (releaseHeldWrites = r));
+  test.each([
+    ['throws', (): void => {
+      throw new Error('sink exploded');
+    }],
+    ['rejects', () => Promise.reject(new Error('sink down'))],
+    // Released only after the responses were read: they cannot have waited for it.
+    ['does not settle until after the responses', () => held],
+  ])('a sink that %s: JSON and stream responses still complete', async (name, write) => {
+    const errorsLogged: string[] = [];
+    const gw = await startTestGateway(
+      { providers: { mock: { type: 'mock' } }, models: { 'mock-model': { targets: [{ provider: 'mock', model: 'mock-model' }] } } },
+      { overrides: { logSink: { write } }, logger: { debug() {}, info() {}, warn() {}, error: (m) => void errorsLogged.push(m) } },
+    );
+    try {
+      const { key } = await gw.createKey();
+      const res = await gw.post('/v1/chat/completions', { model: 'mock-model', messages: [{ role: 'user', content: 'hi' }] }, key);
+      expect(res.status).toBe(200);
+      expect((await res.json()).choices[0].message.content).toContain('hi');
+      const streamed = await gw.post('/v1/chat/completions', { model: 'mock-model', stream: true, messages: [{ role: 'user', content: 'hi' }] }, key);
+      expect(streamed.status).toBe(200);
+      expect(await streamed.text()).toContain('data: [DONE]');
+      releaseHeldWrites();
+      await gw.gateway.flush();
+      expect(errorsLogged.length).toBe(name === 'does not settle until after the responses' ? 0 : 2);
+    } finally {
+      await gw.close();
+    }
+  });
+});

@@ -1,0 +1,48 @@
+/** The local sink: date-partitioned private JSONL files; a record it cannot write goes to the fallback. */
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileLogSink } from '../../../lambda/adapters/file-log-sink';
+import { FALLBACK_MARKER, fallbackLine } from '../../../lambda/adapters/log-fallback';
+import type { RequestLogRecord } from '../../../lambda/core/log-record';
+import { readLogRecords } from './log-capture';
+import { sampleRecord } from './sample-record';
+
+let dir: string;
+beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'gw-sink-'))));
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+test('records land in dt=YYYY-MM-DD partitions by their ts, in private files, in write order', async () => {
+  const sink = new FileLogSink(join(dir, 'logs'));
+  const a = { ...sampleRecord('a'), ts: '2026-11-23T23:59:59.999Z' };
+  const b = sampleRecord('b');
+  const c = sampleRecord('c');
+  for (const r of [a, b, c]) void sink.write(r);
+  await sink.flush();
+  expect(readdirSync(join(dir, 'logs')).sort()).toEqual(['dt=2026-11-23', 'dt=2026-11-24']);
+  expect(readLogRecords(join(dir, 'logs'))).toEqual([a, b, c]);
+  const part = join(dir, 'logs', 'dt=2026-11-24');
+  expect(statSync(part).mode & 0o777).toBe(0o700);
+  expect(statSync(join(part, readdirSync(part)[0])).mode & 0o777).toBe(0o600);
+});
+
+test('a record that cannot be written reaches the fallback, and later writes still work', async () => {
+  const logs = join(dir, 'logs');
+  const fallen: { record: RequestLogRecord; reason: string }[] = [];
+  const errors: unknown[] = [];
+  const sink = new FileLogSink(logs, (e) => errors.push(e), (record, reason) => fallen.push({ record, reason }));
+  writeFileSync(logs, 'not a folder'); // the partition folder cannot be created (works as root too, unlike chmod)
+  await sink.write(sampleRecord('lost?'));
+  expect(errors).toHaveLength(1);
+  expect(fallen.map((f) => f.record)).toEqual([sampleRecord('lost?')]);
+  expect(fallen[0].reason).toMatch(/writing the log file failed/);
+  rmSync(logs);
+  await sink.write(sampleRecord('next'));
+  expect(readLogRecords(logs).map((r) => r.request_id)).toEqual(['next']);
+});
+
+test('a fallback line is one marked JSON line holding the record', () => {
+  const line = fallbackLine(sampleRecord('x'), 'disk full');
+  expect(line.endsWith('\n')).toBe(true);
+  expect(JSON.parse(line)).toEqual({ [FALLBACK_MARKER]: 1, reason: 'disk full', record: sampleRecord('x') });
+});
