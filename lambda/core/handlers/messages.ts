@@ -1,23 +1,27 @@
 /**
  * POST /v1/messages: Anthropic's Messages format in, any provider behind, JSON or Anthropic SSE out.
  * The request is translated to the canonical format so limits, routing, fallback and logging work
- * as for chat completions. Anthropic targets receive the client's body unchanged (only model and
- * stream are set) and their answer is returned as they sent it; every other provider is
- * translated both ways.
+ * as for chat completions. Anthropic targets and Claude on Bedrock receive the client's body
+ * unchanged (only model and stream are set, plus the client's anthropic-beta header) and their
+ * answer is returned as they sent it; every other provider is translated both ways.
  */
 import { readJsonObject } from '../body';
 import type { Pipeline } from '../pipeline';
 import { peekFirstContent } from '../stream';
 import { streamToClient } from '../stream-response';
 import { estimatePromptTokens, estimateTextTokens } from '../tokens';
+import { isBedrockClaude } from '../../providers/bedrock/claude-native';
 import { type ChatRequest, UpstreamError } from '../../providers/types';
+import type { ResolvedTarget } from '../models';
 import { anthropicSseEncoder } from './messages/encoder';
 import { anthropicOnlyBlocks, betaHeader, messagesToCanonical, validateMessagesRequest } from './messages/request';
 import { canonicalToMessagesResponse } from './messages/response';
 import type { Handler } from './types';
 
-/** Providers that take the Anthropic body natively. */
-const NATIVE_TYPES = new Set(['anthropic']);
+/** Targets that take the Anthropic body natively: Anthropic, and Claude on Bedrock. */
+function takesNativeBody(t: ResolvedTarget): boolean {
+  return t.provider.config.type === 'anthropic' || (t.provider.config.type === 'bedrock' && isBedrockClaude(t.model));
+}
 
 export function messagesHandler(p: Pipeline): Handler {
   return async (req, ctx) => {
@@ -38,7 +42,7 @@ export function messagesHandler(p: Pipeline): Handler {
     const reservation = await p.limiter.reserve(key, { tokens: promptEstimate + outputCap, costUsd: costEstimate }, ctx.id);
 
     const { value, target } = await p.callRoute(ctx, reservation, body.model, req.signal, async (t, signal) => {
-      if (onlyAnthropic.length && !NATIVE_TYPES.has(t.provider.config.type))
+      if (onlyAnthropic.length && !takesNativeBody(t))
         throw new UpstreamError('http', `content blocks of type ${onlyAnthropic.join(', ')} need an Anthropic model; '${t.provider.name}' cannot serve them`, 400, 'unsupported_content');
       const { adapter, call } = await p.providerCall(t, signal);
       const result = await adapter.chat({ ...body, model: t.model } as ChatRequest, call);

@@ -47,16 +47,23 @@ export function anthropicStreamTranslator(fallbackModel: string) {
   };
 }
 
-export async function* anthropicChunks(body: ReadableStream<Uint8Array>, call: ProviderCall): AsyncGenerator<ChatCompletionChunk> {
+/**
+ * Canonical chunks from a source of Anthropic events (SSE from the Messages API, or Bedrock's
+ * InvokeModelWithResponseStream). `mapError` turns a transport failure into an UpstreamError.
+ */
+export async function* anthropicEventChunks(
+  events: AsyncIterable<AnthropicStreamEvent>,
+  call: ProviderCall,
+  mapError: (err: unknown) => UpstreamError,
+): AsyncGenerator<ChatCompletionChunk> {
   const translate = anthropicStreamTranslator(call.model);
   const name = call.provider.name;
   let native: AnthropicStreamEvent[] = [];
   let stopped = false;
   try {
-    for await (const sse of readSseEvents(body)) {
-      const ev = parseEventJson<AnthropicStreamEvent>(sse.data, name);
-      if (ev.type === 'error' || sse.event === 'error') {
-        const e = (ev as { error?: { type?: string; message?: string } }).error ?? {};
+    for await (const ev of events) {
+      if (ev.type === 'error') {
+        const e = ev.error ?? {};
         // An overloaded_error mid-stream is Anthropic's 529: retryable on another target before the first byte.
         const status = e.type === 'overloaded_error' ? 529 : e.type === 'rate_limit_error' ? 429 : 502;
         throw new UpstreamError('in_band', `${name}: ${e.message ?? 'error event in stream'}`, status, e.type);
@@ -73,8 +80,18 @@ export async function* anthropicChunks(body: ReadableStream<Uint8Array>, call: P
       yield* chunks;
     }
   } catch (err) {
-    if (err instanceof UpstreamError) throw err;
-    throw fetchFailure(err, call.signal, name);
+    throw err instanceof UpstreamError ? err : mapError(err);
   }
   if (!stopped) throw new UpstreamError('cut', `${name} ended the stream without message_stop`, 502, 'stream_cut');
+}
+
+async function* sseEvents(body: ReadableStream<Uint8Array>, providerName: string): AsyncGenerator<AnthropicStreamEvent> {
+  for await (const sse of readSseEvents(body)) {
+    const ev = parseEventJson<AnthropicStreamEvent>(sse.data, providerName);
+    yield sse.event === 'error' && ev.type !== 'error' ? { type: 'error', error: { type: 'api_error', message: 'error event in stream' } } : ev;
+  }
+}
+
+export function anthropicChunks(body: ReadableStream<Uint8Array>, call: ProviderCall): AsyncGenerator<ChatCompletionChunk> {
+  return anthropicEventChunks(sseEvents(body, call.provider.name), call, (err) => fetchFailure(err, call.signal, call.provider.name));
 }

@@ -1,6 +1,7 @@
 /**
- * Amazon Bedrock through the AWS SDK: Converse / ConverseStream for chat (any Converse model,
- * Claude included) and InvokeModel for Titan and Cohere embeddings. Region from config; config
+ * Amazon Bedrock through the AWS SDK: Converse / ConverseStream for chat (any Converse model),
+ * InvokeModel for Titan and Cohere embeddings, and the native Messages body for Claude when the
+ * request came in on /v1/messages (claude-native.ts). Region from config; config
  * `baseUrl` becomes the SDK endpoint (VPC endpoints, tests).
  */
 import { randomUUID } from 'node:crypto';
@@ -16,8 +17,10 @@ import {
 } from '../types';
 import { encodeEmbedding } from '../translate-common';
 import { bedrockClient } from './client';
+import { claudeNativeChat, nativeClaudeRequest } from './claude-native';
 import { cohereBody, embeddingFamily, readCohere, readTitan, textInputs, titanBody } from './embeddings';
 import { bedrockError } from './errors';
+import { invokeJson } from './invoke';
 import { toConverseInput } from './request';
 import { fromConverseOutput } from './response';
 import { bedrockChunks } from './stream';
@@ -26,26 +29,10 @@ function malformed(call: ProviderCall, what: string): UpstreamError {
   return new UpstreamError('malformed', `${call.provider.name} returned ${what}`, 502, 'malformed_response');
 }
 
-async function invokeJson(call: ProviderCall, body: Record<string, unknown>): Promise<unknown> {
-  const { client, sdk } = await bedrockClient(call.provider.config);
-  let out;
-  try {
-    out = await client.send(
-      new sdk.InvokeModelCommand({ modelId: call.model, contentType: 'application/json', accept: 'application/json', body: new TextEncoder().encode(JSON.stringify(body)) }),
-      { abortSignal: call.signal },
-    );
-  } catch (err) {
-    throw bedrockError(err, call);
-  }
-  try {
-    return JSON.parse(new TextDecoder().decode(out.body));
-  } catch {
-    throw malformed(call, 'an InvokeModel body that is not JSON');
-  }
-}
-
 export const bedrockProvider: ProviderAdapter = {
   async chat(body: ChatRequest, call: ProviderCall): Promise<ChatResult> {
+    const native = nativeClaudeRequest(body, call.model);
+    if (native) return claudeNativeChat(body, native, call);
     const input = toConverseInput(body, call.model);
     const { client, sdk } = await bedrockClient(call.provider.config);
     const id = `chatcmpl-${randomUUID().replace(/-/g, '').slice(0, 24)}`;

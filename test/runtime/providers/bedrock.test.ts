@@ -225,18 +225,76 @@ describe('bedrock provider', () => {
     });
   });
 
-  describe('/v1/messages to Bedrock Claude (translated through Converse)', () => {
-    test('JSON: the Anthropic SDK request becomes a Converse request; the answer an Anthropic message', async () => {
+  describe('/v1/messages on Bedrock', () => {
+    const anthropic = () => new Anthropic({ baseURL: gw.url, apiKey: key, maxRetries: 0 });
+
+    test('Claude, JSON: the Anthropic body goes natively through InvokeModel (bedrock anthropic_version, betas); the message comes back as sent', async () => {
+      const answer = { id: 'msg_bdrk', type: 'message', role: 'assistant', model: 'claude-sonnet-4-5', content: [{ type: 'text', text: 'Read it.' }], stop_reason: 'end_turn', stop_sequence: null, usage: { input_tokens: 40, output_tokens: 3, cache_read_input_tokens: 30 } };
+      upstream.handle((_r, res) => json(res, 200, answer));
+      const msg = await anthropic().messages.create(
+        {
+          model: 'claude',
+          max_tokens: 100,
+          system: [{ type: 'text', text: 'Long prompt', cache_control: { type: 'ephemeral' } }],
+          metadata: { user_id: 'u1' },
+          messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'A doc' } }, { type: 'text', text: 'Summarise' }] }],
+        },
+        { headers: { 'anthropic-beta': 'context-1m-2025-08-07' } },
+      );
+      const got = upstream.received.at(-1)!;
+      expect(got.path).toBe(`/model/${enc(CLAUDE)}/invoke`);
+      expect(got.body).toEqual({
+        anthropic_version: 'bedrock-2023-05-31',
+        anthropic_beta: ['context-1m-2025-08-07'],
+        max_tokens: 100,
+        system: [{ type: 'text', text: 'Long prompt', cache_control: { type: 'ephemeral' } }],
+        messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'A doc' } }, { type: 'text', text: 'Summarise' }] }],
+      });
+      expect(msg).toEqual(answer);
+    });
+
+    test('Claude, streaming: InvokeModelWithResponseStream chunks are Anthropic events, replayed to the SDK', async () => {
+      const events = [
+        { type: 'message_start', message: { id: 'msg_s', type: 'message', role: 'assistant', model: 'claude', content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 12, output_tokens: 1 } } },
+        { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
+        { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Hi ' } },
+        { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'there' } },
+        { type: 'content_block_stop', index: 0 },
+        { type: 'message_delta', delta: { stop_reason: 'max_tokens', stop_sequence: null }, usage: { output_tokens: 3 } },
+        { type: 'message_stop', 'amazon-bedrock-invocationMetrics': { inputTokenCount: 12, outputTokenCount: 3 } },
+      ];
+      upstream.handle((_r, res) => writeEventStream(res, events.map((e) => ({ event: 'chunk', body: { bytes: Buffer.from(JSON.stringify(e)).toString('base64') } }))));
+      const msg = await anthropic().messages.stream({ model: 'claude', max_tokens: 3, messages: [{ role: 'user', content: 'hey' }] }).finalMessage();
+      expect(upstream.received.at(-1)!.path).toBe(`/model/${enc(CLAUDE)}/invoke-with-response-stream`);
+      expect(msg.content).toEqual([{ type: 'text', text: 'Hi there' }]);
+      expect(msg.stop_reason).toBe('max_tokens');
+      expect(msg.usage).toMatchObject({ input_tokens: 12, output_tokens: 3 });
+    });
+
+    test('Claude, streaming: a stream cut before message_stop ends with event: error and no message_stop', async () => {
+      const start = { type: 'message_start', message: { id: 'msg_c', type: 'message', role: 'assistant', model: 'claude', content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 1, output_tokens: 1 } } };
+      const delta = { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'partial' } };
+      upstream.handle((_r, res) =>
+        writeEventStream(res, [start, { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }, delta].map((e) => ({ event: 'chunk', body: { bytes: Buffer.from(JSON.stringify(e)).toString('base64') } }))),
+      );
+      const text = await (await gw.post('/v1/messages', { model: 'claude', max_tokens: 5, stream: true, messages: [{ role: 'user', content: 'x' }] }, key)).text();
+      expect(text).toContain('partial');
+      expect(text).toContain('event: error');
+      expect(text).not.toContain('event: message_stop');
+    });
+
+    test('a non-Claude model (Nova): the Anthropic request is translated to Converse and the answer back', async () => {
       upstream.handle((_r, res) => json(res, 200, converseAnswer([{ toolUse: { toolUseId: 'tooluse_m', name: 'calc', input: { x: 2 } } }], 'tool_use', { inputTokens: 15, outputTokens: 7, totalTokens: 22 })));
-      const anthropic = new Anthropic({ baseURL: gw.url, apiKey: key, maxRetries: 0 });
-      const msg = await anthropic.messages.create({
-        model: 'claude',
+      const msg = await anthropic().messages.create({
+        model: 'bedrock/amazon.nova-pro-v1:0',
         max_tokens: 100,
         system: 'Use tools.',
         tools: [{ name: 'calc', input_schema: { type: 'object', properties: { x: { type: 'number' } } } }],
         messages: [{ role: 'user', content: [{ type: 'text', text: 'double 1' }, { type: 'image', source: { type: 'base64', media_type: 'image/png', data: PNG } }] }],
       });
-      expect(upstream.received.at(-1)!.body).toMatchObject({
+      const got = upstream.received.at(-1)!;
+      expect(got.path).toBe(`/model/${enc('amazon.nova-pro-v1:0')}/converse`);
+      expect(got.body).toMatchObject({
         system: [{ text: 'Use tools.' }],
         inferenceConfig: { maxTokens: 100 },
         messages: [{ role: 'user', content: [{ text: 'double 1' }, { image: { format: 'png', source: { bytes: PNG } } }] }],
@@ -247,10 +305,10 @@ describe('bedrock provider', () => {
       expect(msg.usage).toMatchObject({ input_tokens: 15, output_tokens: 7 });
     });
 
-    test('streaming: ConverseStream frames become Anthropic events the SDK assembles', async () => {
+    test('a non-Claude model streams Converse frames as Anthropic events', async () => {
       upstream.handle((_r, res) => writeEventStream(res, textFrames(['Hi ', 'there'], 'max_tokens')));
-      const anthropic = new Anthropic({ baseURL: gw.url, apiKey: key, maxRetries: 0 });
-      const msg = await anthropic.messages.stream({ model: 'claude', max_tokens: 2, messages: [{ role: 'user', content: 'hey' }] }).finalMessage();
+      const msg = await anthropic().messages.stream({ model: 'bedrock/amazon.nova-pro-v1:0', max_tokens: 2, messages: [{ role: 'user', content: 'hey' }] }).finalMessage();
+      expect(upstream.received.at(-1)!.path).toBe(`/model/${enc('amazon.nova-pro-v1:0')}/converse-stream`);
       expect(msg.content).toEqual([{ type: 'text', text: 'Hi there' }]);
       expect(msg.stop_reason).toBe('max_tokens');
       expect(msg.usage.output_tokens).toBe(3);

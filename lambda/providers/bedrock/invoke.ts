@@ -1,0 +1,22 @@
+/** InvokeModel with a JSON body and a JSON answer (embeddings, Claude's native Messages body). */
+import { type ProviderCall, UpstreamError } from '../types';
+import { bedrockClient } from './client';
+import { bedrockError } from './errors';
+
+export async function invokeJson(call: ProviderCall, body: Record<string, unknown>): Promise<unknown> {
+  const { client, sdk } = await bedrockClient(call.provider.config);
+  let out;
+  try {
+    out = await client.send(
+      new sdk.InvokeModelCommand({ modelId: call.model, contentType: 'application/json', accept: 'application/json', body: new TextEncoder().encode(JSON.stringify(body)) }),
+      { abortSignal: call.signal },
+    );
+  } catch (err) {
+    throw bedrockError(err, call);
+  }
+  try {
+    return JSON.parse(new TextDecoder().decode(out.body));
+  } catch {
+    throw new UpstreamError('malformed', `${call.provider.name} returned an InvokeModel body that is not JSON`, 502, 'malformed_response');
+  }
+}
