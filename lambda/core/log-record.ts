@@ -1,7 +1,12 @@
 /**
  * The request log record (ARCHITECTURE §9), defined once. The local JSONL sink, the Firehose sink
- * and the Glue table columns (lib/) all derive from LOG_RECORD_FIELDS.
+ * and the Glue table columns (lib/) all derive from LOG_RECORD_FIELDS; the Athena saved queries
+ * (log-queries.ts) are built from it too. Fields may be added, never renamed.
  * Nested values (attempts, guard) are JSON strings so Athena sees plain columns.
+ *
+ * Delivery is at-least-once: a record may arrive twice (a retried Firehose batch that had landed),
+ * never zero times (sinks fall back to a marked log line). request_id is the de-duplication key.
+ * Records are JSON lines; on S3 they sit under dt=YYYY-MM-DD/ (partition column `dt`).
  */
 export type LogFieldType = 'string' | 'bigint' | 'double' | 'boolean';
 
@@ -90,7 +95,11 @@ export interface BodyStore {
   put(record: Pick<RequestLogRecord, 'request_id' | 'ts'>, bodies: { request_body: string | null; response_body: string | null }): Promise<string>;
 }
 
-/** Where records go. Implementations: local JSONL files, Firehose. `write` must never throw into the request path. */
+/**
+ * Where records go. Implementations: local JSONL files, Firehose. `write` is called after the
+ * response's last byte and must not delay anything: buffer or append asynchronously; the pipeline
+ * also guards against a write that throws or rejects.
+ */
 export interface LogSink {
   write(record: RequestLogRecord): void | Promise<void>;
   /** Flush buffered records (Lambda: before the invocation ends; local: on shutdown). */
