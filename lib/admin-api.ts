@@ -10,7 +10,7 @@ import type { GatewayLogLevel } from './proxy-api';
 import { bundleDir } from './private/assets';
 import { createGatewayFunction } from './private/gateway-function';
 import { API_INVOKE_ACTIONS } from './private/iam-actions';
-import { acknowledge } from './private/nag';
+import { acknowledge, wildcardResourceFinding } from './private/nag';
 
 export interface AdminApiProps {
   /** The REST API to add `/admin/...` to (the proxy's API, so one URL serves both). */
@@ -85,10 +85,9 @@ export class AdminApi extends Construct {
   /** execute-api:Invoke on every admin method of the deployed stage (issue, list, revoke, rotate keys). */
   grantAdmin(grantee: iam.IGrantable): iam.Grant {
     const stage = this.api.deploymentStage.stageName;
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions: API_INVOKE_ACTIONS,
-      resourceArns: [Stack.of(this).formatArn({ service: 'execute-api', resource: this.api.restApiId, resourceName: `${stage}/*/admin/*` })],
-    });
+    const arn = Stack.of(this).formatArn({ service: 'execute-api', resource: this.api.restApiId, resourceName: `${stage}/*/admin/*` });
+    if (grantee.grantPrincipal instanceof Construct)
+      acknowledge(grantee.grantPrincipal, wildcardResourceFinding(this, arn), 'Admin callers may use every admin method (any verb, any key id) of this gateway stage, and nothing else on the API.');
+    return iam.Grant.addToPrincipal({ grantee, actions: API_INVOKE_ACTIONS, resourceArns: [arn] });
   }
 }

@@ -24,7 +24,7 @@ import { bundleWithFiles } from './private/assets';
 import { createGatewayFunction } from './private/gateway-function';
 import { bedrockModelIds, checkGatewayConfig, hasBedrockProvider } from './private/gateway-config';
 import { BEDROCK_INVOKE_ACTIONS } from './private/iam-actions';
-import { acknowledge, arnWildcardFinding } from './private/nag';
+import { acknowledge, wildcardResourceFinding } from './private/nag';
 import { PropsProblems } from './private/validation';
 
 /** Log verbosity of the gateway functions. */
@@ -146,7 +146,7 @@ export class ProxyApi extends Construct {
     this.grantBedrock(fn, props.config);
     acknowledge(
       fn.role!,
-      arnWildcardFinding(props.requestLog.bucket, `/${LOG_PREFIXES.bodies}*`),
+      wildcardResourceFinding(this, props.requestLog.bucket.arnForObjects(`${LOG_PREFIXES.bodies}*`)),
       'Bodies too large for one Firehose record are written as one object per request under the bodies/ prefix of this stack\'s log bucket; the object key (request id) is only known at run time.',
     );
     this.accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logRetention });
@@ -205,15 +205,13 @@ export class ProxyApi extends Construct {
       return;
     }
     const stack = Stack.of(this);
-    const resourceArns = ids.flatMap((id) => [
-      stack.formatArn({ service: 'bedrock', region: '*', account: '', resource: 'foundation-model', resourceName: foundationModelOf(id) }),
-      stack.formatArn({ service: 'bedrock', resource: 'inference-profile', resourceName: id }),
-    ]);
+    const foundationModelArn = (model: string) => stack.formatArn({ service: 'bedrock', region: '*', account: '', resource: 'foundation-model', resourceName: model });
+    const resourceArns = ids.flatMap((id) => [foundationModelArn(foundationModelOf(id)), stack.formatArn({ service: 'bedrock', resource: 'inference-profile', resourceName: id })]);
     iam.Grant.addToPrincipal({ grantee: fn, actions: BEDROCK_INVOKE_ACTIONS, resourceArns });
     for (const id of ids)
       acknowledge(
         fn.role!,
-        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:*::foundation-model/${foundationModelOf(id)}]`,
+        wildcardResourceFinding(this, foundationModelArn(foundationModelOf(id))),
         `Cross-region inference serves the configured Bedrock model ${id} from any region of its profile, so its foundation-model ARN uses region "*"; the model id is exactly the one in the routing config.`,
       );
   }

@@ -18,7 +18,7 @@ import {
   LOG_OBJECT_READ_ACTIONS,
   QUERY_RESULT_WRITE_ACTIONS,
 } from './private/iam-actions';
-import { acknowledge, arnWildcardFinding } from './private/nag';
+import { acknowledge, wildcardResourceFinding } from './private/nag';
 import { savedQueries } from './private/saved-queries';
 import { PropsProblems } from './private/validation';
 
@@ -179,7 +179,7 @@ export class RequestLog extends Construct {
     // The Firehose S3 destination's role (aws-cdk-lib's standard grant for delivery to S3).
     const firehoseWhy = 'Firehose delivers objects under generated, date-partitioned keys of this stack\'s log bucket; these are the actions and the bucket/* resource of aws-cdk-lib\'s standard Firehose-to-S3 grant, scoped to this one bucket and key.';
     for (const finding of [
-      arnWildcardFinding(bucket, '/*'),
+      wildcardResourceFinding(this, bucket.arnForObjects('*')),
       'AwsSolutions-IAM5[Action::s3:GetObject*]',
       'AwsSolutions-IAM5[Action::s3:GetBucket*]',
       'AwsSolutions-IAM5[Action::s3:List*]',
@@ -289,13 +289,14 @@ export class RequestLog extends Construct {
         stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${this.databaseName}/${LOG_TABLE_NAME}` }),
       ],
     });
-    iam.Grant.addToPrincipal({
-      grantee,
-      actions: LOG_OBJECT_READ_ACTIONS,
-      resourceArns: [this.bucket.bucketArn, this.bucket.arnForObjects(`${LOG_PREFIXES.records}*`), this.bucket.arnForObjects(`${LOG_PREFIXES.bodies}*`), this.bucket.arnForObjects(`${LOG_PREFIXES.athenaResults}*`)],
-    });
+    const objectArns = [LOG_PREFIXES.records, LOG_PREFIXES.bodies, LOG_PREFIXES.athenaResults].map((p) => this.bucket.arnForObjects(`${p}*`));
+    iam.Grant.addToPrincipal({ grantee, actions: LOG_OBJECT_READ_ACTIONS, resourceArns: [this.bucket.bucketArn, ...objectArns] });
     iam.Grant.addToPrincipal({ grantee, actions: QUERY_RESULT_WRITE_ACTIONS, resourceArns: [this.bucket.arnForObjects(`${LOG_PREFIXES.athenaResults}*`)] });
     if (this.encryptionKey) iam.Grant.addToPrincipal({ grantee, actions: [...KMS_DECRYPT_ACTIONS, ...KMS_ENCRYPT_ACTIONS], resourceArns: [this.encryptionKey.keyArn] });
+    // Athena reads every object of a day's partition and writes results under generated names.
+    if (grantee.grantPrincipal instanceof Construct)
+      for (const arn of objectArns)
+        acknowledge(grantee.grantPrincipal, wildcardResourceFinding(this, arn), 'Athena scans every object under the request log prefixes (records/, bodies/) of this gateway\'s log bucket and writes query results under generated names in athena-results/.');
   }
 
   /** Share of Firehose → S3 deliveries that succeeded (Average of DeliveryToS3.Success, 5 minutes; 1 = all). */

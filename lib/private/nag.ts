@@ -3,19 +3,28 @@
  * it excuses, with a reason specific to this stack; IAM5 findings are acknowledged one by one
  * (`AwsSolutions-IAM5[Resource::…]`), never in bulk.
  */
-import { type CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 
 export function acknowledge(scope: IConstruct, id: string, reason: string): void {
   Validations.of(scope).acknowledge({ id, reason });
 }
 
+/** One part of a resolved ARN as cdk-nag prints it: `<Logical.Attr>` for GetAtt, `<Logical>` for Ref. */
+function nagPart(part: unknown): string {
+  if (typeof part === 'string') return part;
+  const o = part as Record<string, unknown>;
+  if (typeof o.Ref === 'string') return `<${o.Ref}>`;
+  if (Array.isArray(o['Fn::GetAtt'])) return `<${(o['Fn::GetAtt'] as string[]).join('.')}>`;
+  if (Array.isArray(o['Fn::Join'])) return ((o['Fn::Join'] as [string, unknown[]])[1]).map(nagPart).join((o['Fn::Join'] as [string])[0]);
+  return JSON.stringify(part);
+}
+
 /**
- * The IAM5 finding id of a wildcard under a resource's ARN, e.g.
- * `AwsSolutions-IAM5[Resource::<LogBucket1234.Arn>/bodies/*]`. Computed from the resource's
- * logical id, so the acknowledgment names exactly that resource in whatever stack it lands in.
+ * The IAM5 finding id cdk-nag reports for a wildcard resource ARN (a string with tokens), e.g.
+ * `AwsSolutions-IAM5[Resource::<LogBucket1234.Arn>/bodies/*]`, so the acknowledgment names
+ * exactly that resource in whatever stack it lands in.
  */
-export function arnWildcardFinding(resource: IConstruct, suffix: string): string {
-  const element = resource.node.defaultChild as CfnElement;
-  return `AwsSolutions-IAM5[Resource::<${Stack.of(resource).getLogicalId(element)}.Arn>${suffix}]`;
+export function wildcardResourceFinding(scope: IConstruct, arn: string): string {
+  return `AwsSolutions-IAM5[Resource::${nagPart(Stack.of(scope).resolve(arn))}]`;
 }
