@@ -1,7 +1,7 @@
 /** Canonical (OpenAI) chat request → Gemini generateContent request. */
 import type { ChatMessage, ChatRequest, ContentPart, ToolCall } from '../types';
 import { alternatingTurns, clientFault, imageRef, parseToolArguments, partsOf, stopSequences, textOf, toolNamesById } from '../translate-common';
-import type { GeminiContent, GeminiPart, GeminiRequest } from './wire';
+import { type GeminiContent, type GeminiPart, type GeminiRequest, signatureFromId } from './wire';
 
 /** JSON Schema keywords Gemini's OpenAPI-subset `parameters` rejects. */
 const UNSUPPORTED_SCHEMA_KEYS = new Set(['$schema', '$id', '$comment', 'additionalProperties', 'strict']);
@@ -85,7 +85,10 @@ export function toGeminiRequest(body: ChatRequest): GeminiRequest {
         break;
       case 'assistant': {
         const parts: GeminiPart[] = partsOf(m.content).map(mediaPart).filter((p): p is GeminiPart => p !== undefined);
-        for (const tc of (m.tool_calls ?? []) as ToolCall[]) parts.push({ functionCall: { name: tc.function.name, args: parseToolArguments(tc.function.arguments, tc.function.name) } });
+        for (const tc of (m.tool_calls ?? []) as ToolCall[]) {
+          const signature = signatureFromId(tc.id);
+          parts.push({ functionCall: { name: tc.function.name, args: parseToolArguments(tc.function.arguments, tc.function.name) }, ...(signature ? { thoughtSignature: signature } : {}) });
+        }
         push('model', parts);
         break;
       }

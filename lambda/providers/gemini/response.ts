@@ -1,7 +1,7 @@
 /** Gemini generateContent response → canonical chat completion; finish reasons and usage. */
 import type { ChatCompletion, FinishReason, ToolCall, Usage } from '../types';
 import { usageOf } from '../translate-common';
-import type { GeminiCandidate, GeminiPart, GeminiResponse, GeminiUsage } from './wire';
+import { type GeminiCandidate, type GeminiPart, type GeminiResponse, type GeminiUsage, idWithSignature } from './wire';
 
 /** Finish reasons that mean the answer was withheld or cut by a safety/policy filter. */
 const FILTERED = new Set(['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'IMAGE_SAFETY', 'LANGUAGE']);
@@ -26,7 +26,8 @@ export function readParts(parts: GeminiPart[] | undefined, idFor: (i: number, na
     if ('text' in p && !p.thought) text += p.text;
     else if ('functionCall' in p) {
       const fc = p.functionCall;
-      toolCalls.push({ id: fc.id ?? idFor(toolCalls.length, fc.name), type: 'function', function: { name: fc.name, arguments: JSON.stringify(fc.args ?? {}) } });
+      const id = idWithSignature(fc.id ?? idFor(toolCalls.length, fc.name), p.thoughtSignature);
+      toolCalls.push({ id, type: 'function', function: { name: fc.name, arguments: JSON.stringify(fc.args ?? {}) } });
     }
   }
   return { text, toolCalls };

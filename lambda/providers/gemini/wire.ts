@@ -3,7 +3,7 @@ export type GeminiPart =
   | { text: string; thought?: boolean }
   | { inlineData: { mimeType: string; data: string } }
   | { fileData: { mimeType: string; fileUri: string } }
-  | { functionCall: { name: string; args?: Record<string, unknown>; id?: string } }
+  | { functionCall: { name: string; args?: Record<string, unknown>; id?: string }; thoughtSignature?: string }
   | { functionResponse: { name: string; response: Record<string, unknown>; id?: string } };
 
 export interface GeminiContent {
@@ -39,4 +39,20 @@ export interface GeminiResponse {
   modelVersion?: string;
   responseId?: string;
   error?: { code?: number; message?: string; status?: string };
+}
+
+/**
+ * Gemini's thinking models sign their function calls (`thoughtSignature`) and require the
+ * signature back with the call in later turns. OpenAI's format has no place for it, so it rides in
+ * the tool call id, which clients echo verbatim: `<id>__thought__<signature>`.
+ */
+export const THOUGHT_SIGNATURE_SEPARATOR = '__thought__';
+
+export function idWithSignature(id: string, signature: string | undefined): string {
+  return signature ? `${id}${THOUGHT_SIGNATURE_SEPARATOR}${signature}` : id;
+}
+
+export function signatureFromId(id: string | undefined): string | undefined {
+  const at = id?.indexOf(THOUGHT_SIGNATURE_SEPARATOR) ?? -1;
+  return id && at >= 0 ? id.slice(at + THOUGHT_SIGNATURE_SEPARATOR.length) || undefined : undefined;
 }

@@ -102,6 +102,22 @@ describe('gemini provider', () => {
     expect(tc.id).toMatch(/^call_/);
   });
 
+  test('thought signatures survive the round trip through the OpenAI format (carried in the tool call id)', async () => {
+    upstream.handle((_r, res) => json(res, 200, geminiAnswer([{ functionCall: { name: 'get_time', args: {} }, thoughtSignature: 'CiQB0e2Kb/sig+==' }])));
+    const first = await client.chat.completions.create({ model: 'flash', tools: [{ type: 'function', function: { name: 'get_time' } }], messages: [{ role: 'user', content: 'time?' }] });
+    const call = first.choices[0].message.tool_calls![0];
+    upstream.handle((_r, res) => json(res, 200, geminiAnswer([{ text: 'It is noon.' }])));
+    await client.chat.completions.create({
+      model: 'flash',
+      tools: [{ type: 'function', function: { name: 'get_time' } }],
+      messages: [{ role: 'user', content: 'time?' }, first.choices[0].message, { role: 'tool', tool_call_id: call.id, content: 'noon' }],
+    });
+    expect(upstream.received.at(-1)!.body.contents.slice(1)).toEqual([
+      { role: 'model', parts: [{ functionCall: { name: 'get_time', args: {} }, thoughtSignature: 'CiQB0e2Kb/sig+==' }] },
+      { role: 'user', parts: [{ functionResponse: { name: 'get_time', response: { content: 'noon' } } }] },
+    ]);
+  });
+
   test('images: base64 → inlineData, http URL → fileData (Gemini fetches it, the gateway does not)', async () => {
     upstream.handle((_r, res) => json(res, 200, geminiAnswer([{ text: 'ok' }])));
     await client.chat.completions.create({
