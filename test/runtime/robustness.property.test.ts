@@ -162,6 +162,48 @@ const embeddingsBody = fc.record(
   { requiredKeys: [] },
 );
 
+const anthropicBlock = fc.oneof(
+  fc.record({ type: fc.constant('text'), text: fc.oneof(fc.string({ maxLength: 40 }), anyJson) }),
+  fc.record({ type: fc.constant('image'), source: fc.oneof(fc.record({ type: fc.constant('base64'), media_type: fc.constant('image/png'), data: fc.constant('iVBORw0KGgo=') }), anyJson) }),
+  fc.record({ type: fc.constant('tool_use'), id: fc.string(), name: fc.string(), input: anyJson }, { requiredKeys: ['type'] }),
+  fc.record({ type: fc.constant('tool_result'), tool_use_id: fc.string(), content: fc.oneof(fc.string(), anyJson) }, { requiredKeys: ['type'] }),
+  anyJson,
+);
+const validAnthropicBody = fc.record(
+  {
+    model: fc.constantFrom('mock-model', 'gpt-4o', 'mock/anything', 'no-such-model'),
+    max_tokens: fc.integer({ min: 1, max: 400 }),
+    messages: fc.array(fc.record({ role: fc.constantFrom('user', 'assistant'), content: fc.oneof(fc.string({ maxLength: 60 }), fc.array(anthropicBlock, { minLength: 1, maxLength: 3 })) }), { minLength: 1, maxLength: 3 }),
+    system: fc.oneof(fc.string({ maxLength: 40 }), fc.array(fc.record({ type: fc.constant('text'), text: fc.string() }), { maxLength: 2 })),
+    stream: fc.boolean(),
+    tools: fc.array(fc.record({ name: fc.stringMatching(/^[a-z_]{1,10}$/), input_schema: fc.constant({ type: 'object' }) }), { maxLength: 2 }),
+    tool_choice: fc.oneof(fc.record({ type: fc.constantFrom('auto', 'any', 'none') }), fc.record({ type: fc.constant('tool'), name: fc.string() })),
+    temperature: fc.double({ min: 0, max: 1, noNaN: true }),
+    stop_sequences: fc.array(fc.string(), { maxLength: 3 }),
+  },
+  { requiredKeys: ['model', 'max_tokens', 'messages'] },
+);
+const ANTHROPIC_FIELDS = ['model', 'max_tokens', 'messages', 'system', 'stream', 'tools', 'tool_choice', 'temperature', 'stop_sequences', 'metadata', 'thinking'];
+const anthropicBody = fc.oneof(
+  validAnthropicBody,
+  fc.tuple(validAnthropicBody, fc.constantFrom(...ANTHROPIC_FIELDS), anyJson).map(([b, f, v]) => ({ ...b, [f]: v })),
+  fc.tuple(validAnthropicBody, fc.constantFrom('role', 'content'), anyJson).map(([b, f, v]) => ({ ...b, messages: [{ ...b.messages[0], [f]: v }, ...b.messages.slice(1)] })),
+);
+/** Create/patch bodies for the admin API: plausible fields with anything as values. */
+const adminBody = fc.record(
+  {
+    name: fc.oneof(fc.string({ maxLength: 30 }), anyJson),
+    team: fc.oneof(fc.string({ maxLength: 10 }), anyJson),
+    models: fc.oneof(fc.array(fc.string({ maxLength: 10 }), { maxLength: 3 }), anyJson),
+    limits: fc.oneof(fc.record({ rpm: numberish, tpm: numberish, tokensPerDay: numberish, budgetUsd: fc.oneof(fc.record({ amount: numberish, period: fc.oneof(fc.constantFrom('day', 'month'), anyJson) }), anyJson) }, { requiredKeys: [] }), anyJson),
+    expiresAt: fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), anyJson),
+    logging: fc.oneof(fc.constantFrom('full', 'metadata', 'redacted'), anyJson),
+    metadata: fc.oneof(fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 }), { maxKeys: 3 }), anyJson),
+    gracePeriodSeconds: numberish,
+  },
+  { requiredKeys: [] },
+);
+
 const TOKEN_CHARS = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".split('');
 const headerName = fc.string({ unit: fc.constantFrom(...TOKEN_CHARS), minLength: 1, maxLength: 20 }).filter((h) => !['content-length', 'transfer-encoding', 'host', 'connection', 'expect', 'upgrade'].includes(h.toLowerCase()));
 const headerValue = fc.string({ unit: fc.constantFrom(...' !"#$%&()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~'.split('')), maxLength: 60 }).map((v) => v.trim());
@@ -243,6 +285,28 @@ describe('robustness under random input (fast-check)', () => {
         await check('POST', p, withKey ? { authorization: `Bearer ${p.startsWith('/admin') ? 'test-admin-token' : key}` } : {}, bytes);
       }),
       { numRuns: 200, seed: SEED },
+    );
+  });
+
+  test('random Anthropic Messages bodies on /v1/messages (300 runs)', async () => {
+    await fc.assert(
+      fc.asyncProperty(anthropicBody, fc.constantFrom('x-api-key', 'authorization'), async (body, where) => {
+        const headers = { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', [where]: where === 'authorization' ? `Bearer ${key}` : key };
+        await check('POST', '/v1/messages', headers, Buffer.from(JSON.stringify(body)));
+      }),
+      { numRuns: 300, seed: SEED },
+    );
+  });
+
+  test('random admin bodies: create, patch, rotate (300 runs)', async () => {
+    const admin = { authorization: 'Bearer test-admin-token', 'content-type': 'application/json' };
+    const { id } = await gw.createKey({ name: 'patch-target' });
+    await fc.assert(
+      fc.asyncProperty(adminBody, fc.constantFrom('POST /admin/keys', `PATCH /admin/keys/${id}`, `POST /admin/keys/${id}/rotate`), async (body, route) => {
+        const [m, p] = route.split(' ');
+        await check(m, p, admin, Buffer.from(JSON.stringify(body)));
+      }),
+      { numRuns: 300, seed: SEED },
     );
   });
 

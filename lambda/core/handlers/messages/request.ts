@@ -25,8 +25,13 @@ export function validateMessagesRequest(body: Record<string, unknown>): Anthropi
     if (!isObject(m) || (m.role !== 'user' && m.role !== 'assistant')) throw errors.badRequest(`messages.${i}.role: must be 'user' or 'assistant'`, `messages.${i}.role`);
     if (typeof m.content !== 'string' && !(Array.isArray(m.content) && m.content.every((b) => isObject(b) && typeof b.type === 'string')))
       throw errors.badRequest(`messages.${i}.content: must be a string or a list of content blocks with a 'type'`, `messages.${i}.content`);
+    if (Array.isArray(m.content)) m.content.forEach((b: Record<string, unknown>, j: number) => {
+      const c = b.content;
+      if (b.type === 'tool_result' && c !== undefined && typeof c !== 'string' && !(Array.isArray(c) && c.every((x) => isObject(x) && typeof x.type === 'string')))
+        throw errors.badRequest(`messages.${i}.content.${j}.content: must be a string or a list of content blocks`, `messages.${i}.content.${j}.content`);
+    });
   });
-  if (body.system !== undefined && typeof body.system !== 'string' && !Array.isArray(body.system)) throw errors.badRequest('system: must be a string or a list of text blocks', 'system');
+  if (body.system !== undefined && typeof body.system !== 'string' && !(Array.isArray(body.system) && body.system.every(isObject))) throw errors.badRequest('system: must be a string or a list of text blocks', 'system');
   if (body.stream !== undefined && typeof body.stream !== 'boolean') throw errors.badRequest('stream: must be a boolean', 'stream');
   if (body.tools !== undefined && !(Array.isArray(body.tools) && body.tools.every((t) => isObject(t) && typeof t.name === 'string')))
     throw errors.badRequest('tools: must be a list of { name, description, input_schema }', 'tools');
