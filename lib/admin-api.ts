@@ -33,7 +33,7 @@ export interface AdminApiProps {
   readonly logLevel?: GatewayLogLevel;
 }
 
-/** Admin routes (ARCHITECTURE §6): method and path under /admin. */
+/** Admin routes (ARCHITECTURE §6, plus team limits): method and path under /admin. */
 const ROUTES: readonly [string, string][] = [
   ['POST', 'keys'],
   ['GET', 'keys'],
@@ -42,10 +42,12 @@ const ROUTES: readonly [string, string][] = [
   ['POST', 'keys/{id}/revoke'],
   ['POST', 'keys/{id}/rotate'],
   ['GET', 'keys/{id}/usage'],
+  ['GET', 'teams/{team}'],
+  ['PUT', 'teams/{team}'],
 ];
 
 /**
- * The admin API: `/admin/keys…` methods with IAM (SigV4) authorization, backed by an admin
+ * The admin API: `/admin/keys…` and `/admin/teams/{team}` methods with IAM (SigV4) authorization, backed by an admin
  * function that shares the key store code with the proxy. Who may call it is decided by IAM
  * policy: `grantAdmin(role)`.
  */

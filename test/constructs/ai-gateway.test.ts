@@ -87,7 +87,7 @@ describe('AiGateway', () => {
   test('every admin method requires IAM (SigV4) authorization; client routes authenticate virtual keys in the proxy', () => {
     const methods = template().findResources('AWS::ApiGateway::Method') as Resources;
     const admin = Object.entries(methods).filter(([id]) => /admin/i.test(id));
-    expect(admin.map(([, m]) => m.Properties.HttpMethod).sort()).toEqual(['GET', 'GET', 'GET', 'PATCH', 'POST', 'POST', 'POST']);
+    expect(admin.map(([, m]) => m.Properties.HttpMethod).sort()).toEqual(['GET', 'GET', 'GET', 'GET', 'PATCH', 'POST', 'POST', 'POST', 'PUT']);
     for (const [, m] of admin) {
       expect(m.Properties.AuthorizationType).toBe('AWS_IAM');
       expect(m.Properties.Integration.ResponseTransferMode).toBe('STREAM');
