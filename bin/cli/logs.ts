@@ -67,14 +67,16 @@ const fmtCost = (c: number | null) => (c === null ? '-' : `$${c.toFixed(6)}`);
 /** One line per request: time, status, key, model route, tokens, cost, latency, id, error. */
 export function formatRecord(r: RequestLogRecord): string {
   const served = r.provider ? `${r.provider}/${r.model}` : '-';
-  const route = r.requested_model && `${r.provider}/${r.model}` !== r.requested_model ? `${r.requested_model} → ${served}` : served;
+  const routed = r.provider && r.requested_model && r.requested_model !== r.model && r.requested_model !== served;
+  const route = routed ? `${r.requested_model} → ${served}` : r.provider ? served : (r.requested_model ?? '-');
+  const tokens = r.prompt_tokens === null && r.completion_tokens === null ? '-' : `${r.prompt_tokens ?? 0}+${r.completion_tokens ?? 0} tok`;
   const attempts = (JSON.parse(r.attempts || '[]') as unknown[]).length;
   return [
     r.ts.replace('T', ' ').replace('Z', ''),
     String(r.status).padEnd(3),
     (r.key_name ?? r.key_id ?? '-').padEnd(14),
     route.padEnd(32),
-    `${r.prompt_tokens ?? '-'}+${r.completion_tokens ?? '-'} tok`.padEnd(14),
+    tokens.padEnd(14),
     fmtCost(r.cost_usd).padStart(10),
     `${r.latency_ms}ms`.padStart(8),
     r.stream ? 'stream' : 'json  ',

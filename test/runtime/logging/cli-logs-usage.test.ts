@@ -155,7 +155,7 @@ describe('ai-gateway logs / usage commands on a real gateway run', () => {
       out.length = 0;
       expect(await main(['logs', '--data-dir', gw.dataDir, '--key', 'cli-b'])).toBe(0);
       expect(out).toHaveLength(1);
-      expect(out[0]).toMatch(/200 +cli-b +mock-model/);
+      expect(out[0]).toMatch(/200 +cli-b +mock\/mock-model +\d+\+\d+ tok/);
 
       expect(await main(['logs', '--data-dir', gw.dataDir, '--status', 'bad'])).toBe(2);
     } finally {
@@ -164,4 +164,11 @@ describe('ai-gateway logs / usage commands on a real gateway run', () => {
       await gw.close();
     }
   });
+});
+
+test('a line names the route only when the requested model differs from what served it', () => {
+  expect(formatRecord(rec('x', { ...ok([1, 1], 0), requested_model: 'gpt-4o' }))).toContain(' openai/gpt-4o ');
+  expect(formatRecord(rec('x', { ...ok([1, 1], 0), requested_model: 'openai/gpt-4o' }))).not.toContain('→');
+  const rejected = formatRecord(rec('y', { status: 404, requested_model: 'nope', error_code: 'model_not_found' }));
+  expect(rejected).toMatch(/404 +- +nope +- /);
 });
