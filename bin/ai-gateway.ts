@@ -10,6 +10,7 @@
  */
 import { parseArgs } from 'node:util';
 import { AdminApiError, AdminClient, resolveAdminToken } from './cli/admin-client';
+import { awsSigner, regionFromApiUrl } from './cli/aws-sign';
 import { printKey, printKeyList, printTeam, printUsage } from './cli/format';
 
 const USAGE = `Usage:
@@ -32,6 +33,8 @@ Options:
   --url URL      gateway base URL (default $GATEWAY_URL or http://127.0.0.1:8787)
   --token T      admin token (default $GATEWAY_ADMIN_TOKEN or <data dir>/admin-token)
   --json         print JSON (for scripts)
+  --aws          sign admin calls with AWS SigV4 (deployed gateway: --url is the API stage URL,
+                 credentials from the standard AWS chain); --region overrides the URL's region
 `;
 
 const options = {
@@ -58,6 +61,8 @@ const options = {
   limit: { type: 'string' },
   follow: { type: 'boolean', short: 'f', default: false },
   help: { type: 'boolean', short: 'h', default: false },
+  aws: { type: 'boolean', default: false },
+  region: { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];
@@ -70,6 +75,15 @@ function num(v: string | undefined, flag: string): number | undefined {
 }
 
 class UsageError extends Error {}
+
+/** The admin client: bearer token locally, SigV4 (IAM) against a deployed gateway with --aws. */
+function adminClient(v: Values, env: NodeJS.ProcessEnv): AdminClient {
+  const url = v.url ?? env.GATEWAY_URL ?? 'http://127.0.0.1:8787';
+  if (!v.aws) return new AdminClient({ url, token: v.token ?? resolveAdminToken(env) });
+  const region = v.region ?? regionFromApiUrl(url) ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  if (!region) throw new UsageError('--aws needs a region: pass --region, or use the execute-api URL of the stage');
+  return new AdminClient({ url, sign: awsSigner({ region }) });
+}
 
 /** Turn flags into the admin API's create/patch body; only flags given are included. */
 export function keyBodyFromFlags(v: Values): Record<string, unknown> {
@@ -91,7 +105,7 @@ export function keyBodyFromFlags(v: Values): Record<string, unknown> {
 
 async function keysCommand(sub: string | undefined, id: string | undefined, v: Values): Promise<void> {
   const env = process.env;
-  const client = new AdminClient({ url: v.url ?? env.GATEWAY_URL ?? 'http://127.0.0.1:8787', token: v.token ?? resolveAdminToken(env) });
+  const client = adminClient(v, env);
   const out = (data: unknown, human: () => void) => (v.json ? console.log(JSON.stringify(data, null, 2)) : human());
   const needId = () => {
     if (!id) throw new UsageError(`keys ${sub} needs a key id`);
@@ -147,7 +161,7 @@ async function logCli(cmd: 'logs' | 'usage', v: Values): Promise<void> {
 /** `teams set|show TEAM`: a team's limits (set replaces them; no limit flags clears them). */
 async function teamsCommand(sub: string | undefined, team: string | undefined, v: Values): Promise<void> {
   const env = process.env;
-  const client = new AdminClient({ url: v.url ?? env.GATEWAY_URL ?? 'http://127.0.0.1:8787', token: v.token ?? resolveAdminToken(env) });
+  const client = adminClient(v, env);
   if (!team) throw new UsageError(`teams ${sub ?? ''} needs a team name`);
   const path = `/admin/teams/${encodeURIComponent(team)}`;
   let r: Record<string, unknown>;
