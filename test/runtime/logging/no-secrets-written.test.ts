@@ -79,6 +79,7 @@ async function startGatewayProcess(dataDir: string, configPath: string): Promise
 describe('the gateway writes no provider key and no virtual key anywhere', () => {
   let upstream: FakeUpstream;
   let dataDir: string;
+  let configPath: string;
   let child: Child;
   const virtualKeys: string[] = [];
 
@@ -93,7 +94,8 @@ describe('the gateway writes no provider key and no virtual key anywhere', () =>
       return json(res, 200, openAiCompletion(`answer from ${model}`, model));
     });
     dataDir = mkdtempSync(join(tmpdir(), 'gw-leak-'));
-    const configPath = join(dataDir, '..', `${dataDir.split('/').pop()}-config.json`);
+    // Beside the data dir, not in it: the scan covers what the gateway wrote, not its input.
+    configPath = `${dataDir}-config.json`;
     writeFileSync(
       configPath,
       JSON.stringify({
@@ -122,6 +124,7 @@ describe('the gateway writes no provider key and no virtual key anywhere', () =>
     await child?.stop();
     await upstream.close();
     rmSync(dataDir, { recursive: true, force: true });
+    rmSync(configPath, { force: true });
   });
 
   test('a mixed run leaves no key in stdout, stderr, logs or store', async () => {

@@ -3,7 +3,7 @@
  * Node http, the file sink) and a real HTTP fake upstream: tokens, cost, attempts and latency
  * fields are checked against what the upstream reported and what the test measured.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GatewayConfig } from '../../../lambda/core/config';
@@ -47,7 +47,14 @@ const attemptsOf = (rec: RequestLogRecord) => JSON.parse(rec.attempts) as { prov
 async function startWith(options: Parameters<typeof startTestGateway>[1], upstream: FakeUpstream) {
   const dataDir = mkdtempSync(join(tmpdir(), 'gw-log-'));
   const sink = new AwaitableFileSink(join(dataDir, 'logs'));
-  const gw = await startTestGateway(config(upstream.url), { dataDir, env: { UP_KEY: PROVIDER_KEY }, overrides: { logSink: sink }, ...options });
+  const started = await startTestGateway(config(upstream.url), { dataDir, env: { UP_KEY: PROVIDER_KEY }, overrides: { logSink: sink }, ...options });
+  const gw: TestGateway = {
+    ...started,
+    async close() {
+      await started.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
   return { gw, sink };
 }
 
