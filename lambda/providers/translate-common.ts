@@ -63,7 +63,10 @@ export function parseToolArguments(args: string | undefined, name: string): Reco
 /** The function name of each earlier tool call, by id (providers that key tool results by name need it). */
 export function toolNamesById(messages: ChatMessage[]): Map<string, string> {
   const names = new Map<string, string>();
-  for (const m of messages) for (const tc of (m.tool_calls ?? []) as ToolCall[]) names.set(tc.id, tc.function?.name);
+  for (const m of messages) {
+    if (!Array.isArray(m.tool_calls)) continue;
+    for (const tc of m.tool_calls as Array<Partial<ToolCall> | null>) if (typeof tc?.id === 'string' && typeof tc.function?.name === 'string') names.set(tc.id, tc.function.name);
+  }
   return names;
 }
 
@@ -148,4 +151,24 @@ export function finishFromStopReason(reason: string | null | undefined): FinishR
 /** Providers that return one answer per call say so rather than silently returning fewer choices. */
 export function requireSingleChoice(n: number | null | undefined, provider: string): void {
   if (typeof n === 'number' && n > 1) throw clientFault(`n > 1 is not supported by ${provider} models; send separate requests`, 'unsupported_n');
+}
+
+/** An assistant message's tool calls, checked (the chat validator does not look inside them), with parsed arguments. */
+export function toolCallsOf(m: ChatMessage): Array<{ id: string; name: string; input: Record<string, unknown> }> {
+  const calls: unknown = m.tool_calls;
+  if (calls === undefined || calls === null) return [];
+  if (!Array.isArray(calls)) throw clientFault("an assistant message's 'tool_calls' must be an array");
+  return calls.map((tc: { id?: unknown; function?: { name?: unknown; arguments?: unknown } } | null, i) => {
+    const fn = tc?.function;
+    if (typeof fn?.name !== 'string' || !fn.name) throw clientFault(`tool_calls[${i}] needs 'function.name'`, 'invalid_tool_call');
+    if (fn.arguments !== undefined && fn.arguments !== null && typeof fn.arguments !== 'string') throw clientFault(`tool_calls[${i}].function.arguments must be a JSON string`, 'invalid_tool_call');
+    return { id: typeof tc?.id === 'string' ? tc.id : '', name: fn.name, input: parseToolArguments(fn.arguments ?? undefined, fn.name) };
+  });
+}
+
+/** The function a `tool_choice` object forces. */
+export function forcedToolName(choice: { function?: { name?: unknown } }): string {
+  const name = choice?.function?.name;
+  if (typeof name !== 'string' || !name) throw clientFault("'tool_choice' must be 'none', 'auto', 'required' or { type: 'function', function: { name } }", 'invalid_tool_choice');
+  return name;
 }

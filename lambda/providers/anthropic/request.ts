@@ -1,6 +1,6 @@
 /** Canonical (OpenAI) chat request → Anthropic Messages request. */
-import type { ChatMessage, ChatRequest, ContentPart, ToolCall } from '../types';
-import { alternatingTurns, clientFault, imageRef, parseToolArguments, partsOf, requireSingleChoice, stopSequences, textOf } from '../translate-common';
+import type { ChatMessage, ChatRequest, ContentPart } from '../types';
+import { alternatingTurns, clientFault, forcedToolName, imageRef, partsOf, requireSingleChoice, stopSequences, textOf, toolCallsOf } from '../translate-common';
 import type { AnthropicBlock, AnthropicMessage, AnthropicRequest, AnthropicToolChoice } from './wire';
 
 /** Anthropic requires max_tokens; used when the client sets none. */
@@ -28,9 +28,7 @@ function blocksOf(content: ChatMessage['content']): AnthropicBlock[] {
 
 function assistantBlocks(m: ChatMessage): AnthropicBlock[] {
   const blocks = blocksOf(m.content);
-  for (const tc of (m.tool_calls ?? []) as ToolCall[]) {
-    blocks.push({ type: 'tool_use', id: tc.id, name: tc.function.name, input: parseToolArguments(tc.function.arguments, tc.function.name) });
-  }
+  for (const tc of toolCallsOf(m)) blocks.push({ type: 'tool_use', id: tc.id, name: tc.name, input: tc.input });
   return blocks;
 }
 
@@ -41,7 +39,7 @@ function toolChoice(body: ChatRequest): AnthropicToolChoice | undefined {
   if (c === 'auto') return { type: 'auto', ...noParallel };
   if (c === 'required') return { type: 'any', ...noParallel };
   if (c === 'none') return { type: 'none' };
-  return { type: 'tool', name: c.function.name, ...noParallel };
+  return { type: 'tool', name: forcedToolName(c), ...noParallel };
 }
 
 export function toAnthropicRequest(body: ChatRequest, model: string): AnthropicRequest {

@@ -1,7 +1,7 @@
 /** Canonical (OpenAI) chat request → Bedrock Converse input (types only from the SDK: no runtime import here). */
 import type { ContentBlock, ConverseCommandInput, ImageFormat, Message, Tool, ToolChoice } from '@aws-sdk/client-bedrock-runtime';
-import type { ChatMessage, ChatRequest, ContentPart, ToolCall } from '../types';
-import { alternatingTurns, clientFault, imageRef, parseToolArguments, partsOf, requireSingleChoice, stopSequences, textOf } from '../translate-common';
+import type { ChatMessage, ChatRequest, ContentPart } from '../types';
+import { alternatingTurns, clientFault, forcedToolName, imageRef, partsOf, requireSingleChoice, stopSequences, textOf, toolCallsOf } from '../translate-common';
 
 const IMAGE_FORMATS: Record<string, ImageFormat> = { 'image/png': 'png', 'image/jpeg': 'jpeg', 'image/jpg': 'jpeg', 'image/gif': 'gif', 'image/webp': 'webp' };
 
@@ -30,7 +30,7 @@ function blocksOf(content: ChatMessage['content']): ContentBlock[] {
 function toolChoice(c: ChatRequest['tool_choice']): ToolChoice | undefined {
   if (c === 'required') return { any: {} };
   if (c === 'auto') return { auto: {} };
-  if (c && typeof c === 'object') return { tool: { name: c.function.name } };
+  if (c && typeof c === 'object') return { tool: { name: forcedToolName(c) } };
   return undefined;
 }
 
@@ -51,9 +51,9 @@ export function toConverseInput(body: ChatRequest, modelId: string): ConverseCom
         break;
       case 'assistant': {
         const blocks = blocksOf(m.content);
-        for (const tc of (m.tool_calls ?? []) as ToolCall[]) {
+        for (const tc of toolCallsOf(m)) {
           hasToolBlocks = true;
-          blocks.push({ toolUse: { toolUseId: tc.id, name: tc.function.name, input: parseToolArguments(tc.function.arguments, tc.function.name) as never } });
+          blocks.push({ toolUse: { toolUseId: tc.id, name: tc.name, input: tc.input as never } });
         }
         push('assistant', blocks);
         break;

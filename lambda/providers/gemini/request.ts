@@ -1,6 +1,6 @@
 /** Canonical (OpenAI) chat request → Gemini generateContent request. */
-import type { ChatMessage, ChatRequest, ContentPart, ToolCall } from '../types';
-import { alternatingTurns, clientFault, imageRef, parseToolArguments, partsOf, stopSequences, textOf, toolNamesById } from '../translate-common';
+import type { ChatMessage, ChatRequest, ContentPart } from '../types';
+import { alternatingTurns, clientFault, forcedToolName, imageRef, partsOf, stopSequences, textOf, toolCallsOf, toolNamesById } from '../translate-common';
 import { type GeminiContent, type GeminiPart, type GeminiRequest, signatureFromId } from './wire';
 
 /** JSON Schema keywords Gemini's OpenAPI-subset `parameters` rejects. */
@@ -49,7 +49,7 @@ function toolConfig(c: ChatRequest['tool_choice']): GeminiRequest['toolConfig'] 
   if (c === 'auto') return { functionCallingConfig: { mode: 'AUTO' } };
   if (c === 'required') return { functionCallingConfig: { mode: 'ANY' } };
   if (c === 'none') return { functionCallingConfig: { mode: 'NONE' } };
-  return { functionCallingConfig: { mode: 'ANY', allowedFunctionNames: [c.function.name] } };
+  return { functionCallingConfig: { mode: 'ANY', allowedFunctionNames: [forcedToolName(c)] } };
 }
 
 function generationConfig(body: ChatRequest): Record<string, unknown> | undefined {
@@ -85,9 +85,9 @@ export function toGeminiRequest(body: ChatRequest): GeminiRequest {
         break;
       case 'assistant': {
         const parts: GeminiPart[] = partsOf(m.content).map(mediaPart).filter((p): p is GeminiPart => p !== undefined);
-        for (const tc of (m.tool_calls ?? []) as ToolCall[]) {
+        for (const tc of toolCallsOf(m)) {
           const signature = signatureFromId(tc.id);
-          parts.push({ functionCall: { name: tc.function.name, args: parseToolArguments(tc.function.arguments, tc.function.name) }, ...(signature ? { thoughtSignature: signature } : {}) });
+          parts.push({ functionCall: { name: tc.name, args: tc.input }, ...(signature ? { thoughtSignature: signature } : {}) });
         }
         push('model', parts);
         break;

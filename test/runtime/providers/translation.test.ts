@@ -8,7 +8,7 @@ import { ANTHROPIC_NATIVE_EVENTS, ANTHROPIC_NATIVE_REQUEST } from '../../../lamb
 import { bedrockError } from '../../../lambda/providers/bedrock/errors';
 import { embeddingFamily } from '../../../lambda/providers/bedrock/embeddings';
 import { toConverseInput } from '../../../lambda/providers/bedrock/request';
-import { geminiSchema } from '../../../lambda/providers/gemini/request';
+import { geminiSchema, toGeminiRequest } from '../../../lambda/providers/gemini/request';
 import { geminiStreamTranslator } from '../../../lambda/providers/gemini/stream';
 import { encodeEmbedding } from '../../../lambda/providers/translate-common';
 import { type ChatCompletionChunk, type ProviderCall, UpstreamError } from '../../../lambda/providers/types';
@@ -145,6 +145,24 @@ describe('canonical → Anthropic request', () => {
   test('n > 1 is a 400 for providers that answer once per call', () => {
     expect(() => toAnthropicRequest({ model: 'x', n: 2, messages: [{ role: 'user', content: 'hi' }] }, 'm')).toThrow(/n > 1 is not supported by Anthropic/);
     expect(() => toConverseInput({ model: 'x', n: 3, messages: [{ role: 'user', content: 'hi' }] }, 'm')).toThrow(/n > 1 is not supported by Bedrock/);
+  });
+
+  test.each([
+    ['tool_calls not an array', { role: 'assistant', tool_calls: { id: 'a' } }],
+    ['a tool call without a function', { role: 'assistant', tool_calls: [{ id: 'a', type: 'function' }] }],
+    ['arguments that are not a string', { role: 'assistant', tool_calls: [{ id: 'a', type: 'function', function: { name: 'f', arguments: { x: 1 } } }] }],
+  ])('malformed history (%s) is a 400 for every translating provider, never a crash', (_name, message) => {
+    const body = { model: 'x', messages: [{ role: 'user', content: 'hi' }, message] } as never;
+    for (const translate of [() => toAnthropicRequest(body, 'm'), () => toConverseInput(body, 'm'), () => toGeminiRequest(body)]) {
+      expect(translate).toThrow(UpstreamError);
+    }
+  });
+
+  test('a tool_choice object without a function name is a 400', () => {
+    const body = { model: 'x', tools: [{ type: 'function', function: { name: 'f' } }], tool_choice: { type: 'function' }, messages: [{ role: 'user', content: 'hi' }] } as never;
+    for (const translate of [() => toAnthropicRequest(body, 'm'), () => toConverseInput(body, 'm'), () => toGeminiRequest(body)]) {
+      expect(translate).toThrow(/tool_choice/);
+    }
   });
 
   test('images must be data URLs or http(s) URLs', () => {
