@@ -6,7 +6,7 @@
  */
 import { request as httpRequest } from 'node:http';
 import { type AddressInfo, connect, createServer } from 'node:net';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type FakeUpstream, json, openAiChunks, openAiCompletion, startFakeUpstream } from '../helpers/fake-upstream';
@@ -145,6 +145,14 @@ describe('npm start: the local gateway as a process', () => {
       const hard = JSON.parse((await cli('keys', 'rotate', rec.id, '--json')).stdout);
       expect((await chat(rot1.key)).status).toBe(401); // rotated out without grace
       expect((await chat(hard.key)).status).toBe(200);
+
+      const updated = await cli('keys', 'update', rec.id, '--models', 'mock-*', '--tpm', '9000', '--json');
+      expect(updated.code).toBe(0);
+      expect(JSON.parse(updated.stdout)).toMatchObject({ id: rec.id, models: ['mock-*'], limits: { tpm: 9000 } });
+      expect((await chat(hard.key, 'up-model')).status).toBe(403); // takes effect at once
+      const usage = await cli('keys', 'usage', rec.id, '--json');
+      expect(usage.code).toBe(0);
+      expect(JSON.parse(usage.stdout)).toMatchObject({ id: rec.id, limits: { tpm: 9000 } });
 
       const revoked = await cli('keys', 'revoke', rec.id, '--json');
       expect(revoked.code).toBe(0);
@@ -338,6 +346,23 @@ describe('npm start: the local gateway as a process', () => {
       req.destroy();
       await withTimeout(up.closed, 5000, 'the upstream connection to close');
     });
+  });
+
+  test('GATEWAY_ADMIN_TOKEN is honoured: the banner does not print it, and no token file is written', async () => {
+    const other = mkdtempSync(join(tmpdir(), 'gw-process-t-'));
+    const token = 'env-admin-token-' + 'q'.repeat(24);
+    const second = await startGatewayProcess({ PORT: '0', GATEWAY_DATA_DIR: other, GATEWAY_ADMIN_TOKEN: token });
+    try {
+      expect(second.stdout()).toContain('admin token: from GATEWAY_ADMIN_TOKEN');
+      expect(second.stdout()).not.toContain(token);
+      expect(existsSync(join(other, 'admin-token'))).toBe(false);
+      const ok = await fetch(second.url + '/admin/keys', { headers: { authorization: `Bearer ${token}` } });
+      expect(ok.status).toBe(200);
+      expect((await fetch(second.url + '/admin/keys', { headers: { authorization: `Bearer ${adminToken}` } })).status).toBe(401);
+    } finally {
+      expect(await second.stop('SIGTERM')).toBe(0);
+      rmSync(other, { recursive: true, force: true });
+    }
   });
 
   test('a second gateway on the same port fails at once with a clear message and exit code 1', async () => {
