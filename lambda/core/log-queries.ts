@@ -57,6 +57,12 @@ export function dedupedRequests(target: LogQueryTarget): string {
 export function logQueries(target: LogQueryTarget): LogQuery[] {
   const requests = dedupedRequests(target);
   const day = `substr(${col('ts')}, 1, 10)`;
+  const usageTotals = [
+    `sum(${col('prompt_tokens')}) AS prompt_tokens`,
+    `sum(${col('completion_tokens')}) AS completion_tokens`,
+    `sum(${col('total_tokens')}) AS total_tokens`,
+    `round(sum(${col('cost_usd')}), 6) AS cost_usd`,
+  ].join(',\n  ');
   return [
     {
       name: 'spend-by-key-per-day',
@@ -65,10 +71,7 @@ export function logQueries(target: LogQueryTarget): LogQuery[] {
 SELECT ${day} AS "day", ${col('key_id')}, ${col('key_name')}, ${col('team')},
   count(*) AS requests,
   count_if(${col('status')} >= 400) AS errors,
-  sum(${col('prompt_tokens')}) AS prompt_tokens,
-  sum(${col('completion_tokens')}) AS completion_tokens,
-  sum(${col('total_tokens')}) AS total_tokens,
-  round(sum(${col('cost_usd')}), 6) AS cost_usd
+  ${usageTotals}
 FROM requests
 WHERE ${col('key_id')} IS NOT NULL
 GROUP BY 1, 2, 3, 4
@@ -80,10 +83,7 @@ ORDER BY "day" DESC, cost_usd DESC`,
       sql: `${requests}
 SELECT ${col('provider')}, ${col('model')},
   count(*) AS requests,
-  sum(${col('prompt_tokens')}) AS prompt_tokens,
-  sum(${col('completion_tokens')}) AS completion_tokens,
-  sum(${col('total_tokens')}) AS total_tokens,
-  round(sum(${col('cost_usd')}), 6) AS cost_usd
+  ${usageTotals}
 FROM requests
 WHERE ${col('model')} IS NOT NULL
 GROUP BY 1, 2
