@@ -47,6 +47,13 @@ export class GatewayError extends Error {
   }
 }
 
+/** 10485760 → '10 MB', 65536 → '64 KB', 1500 → '1500 bytes' (limits are rarely round in other units). */
+function formatBytes(n: number): string {
+  if (n >= 1024 * 1024 && n % (1024 * 1024) === 0) return `${n / 1024 / 1024} MB`;
+  if (n >= 1024 && n % 1024 === 0) return `${n / 1024} KB`;
+  return `${n} bytes`;
+}
+
 export const errors = {
   badRequest: (message: string, param: string | null = null, code = 'invalid_request') =>
     new GatewayError({ status: 400, type: 'invalid_request_error', code, message, param }),
@@ -103,7 +110,7 @@ export const errors = {
       status: 413,
       type: 'request_too_large',
       code: 'request_too_large',
-      message: `Request body exceeds the ${Math.round(limitBytes / 1024 / 1024)} MB limit.`,
+      message: `Request body exceeds the ${formatBytes(limitBytes)} limit.`,
     }),
   internal: (message = 'The gateway hit an unexpected error while handling the request.') =>
     new GatewayError({ status: 500, type: 'api_error', code: 'internal_error', message }),

@@ -144,7 +144,8 @@ describe('admin API', () => {
 
     test('an admin body over 64 KB is 413', async () => {
       const res = await call('POST', '/admin/keys', { authorization: `Bearer ${ADMIN_TOKEN}` }, { name: 'a', metadata: { big: 'x'.repeat(70 * 1024) } });
-      await expectOpenAiError(res, 413, 'request_too_large');
+      const err = await expectOpenAiError(res, 413, 'request_too_large');
+      expect(err.message).toBe('Request body exceeds the 64 KB limit.');
     });
   });
 

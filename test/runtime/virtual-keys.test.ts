@@ -202,7 +202,8 @@ describe('virtual keys', () => {
     test('a body over 10 MB is 413 (declared length)', async () => {
       const big = Buffer.alloc(10 * 1024 * 1024 + 1, 0x20);
       const res = await fetch(gw.url + '/v1/chat/completions', { method: 'POST', headers: { authorization: `Bearer ${key}` }, body: big });
-      await expectOpenAiError(res, 413, 'request_too_large');
+      const err = await expectOpenAiError(res, 413, 'request_too_large');
+      expect(err.message).toBe('Request body exceeds the 10 MB limit.');
     });
 
     test('a chunked body over 10 MB is 413 (counted while reading)', async () => {
