@@ -80,7 +80,7 @@ export function createAwsGateway(env: Env, configDir: string): { gateway: Gatewa
   const gateway = createGateway({
     config,
     keyStore: s.keyStore,
-    secrets: new SecretsManagerSecretSource({ read: sdkSecretReader(env.AWS_REGION), ttlMs: (Number.isFinite(ttlSeconds) ? ttlSeconds : 300) * 1000, env }),
+    secrets: new SecretsManagerSecretSource({ read: sdkSecretReader(env.AWS_REGION), ttlMs: (Number.isFinite(ttlSeconds) ? ttlSeconds : 300) * 1000, env, logger: s.logger }),
     logSink: firehoseSink(env, s.logger),
     limiter: limiter(s, config),
     logger: s.logger,

@@ -8,7 +8,7 @@
  * has just rejected, so the next request reads it fresh.
  */
 import type { SecretRef } from '../core/config';
-import type { SecretSource } from '../core/ports';
+import { type Logger, type SecretSource, silentLogger } from '../core/ports';
 import { PLACEHOLDER_SECRET_VALUE } from './aws-env';
 
 /** Reads one secret's SecretString. `sdkSecretReader` is the Secrets Manager binding; tests pass a stub. */
@@ -34,6 +34,8 @@ export interface SecretsManagerSourceOptions {
   readonly ttlMs?: number;
   readonly env?: Record<string, string | undefined>;
   readonly now?: () => number;
+  /** Where read failures are reported (the core turns them into a provider failure without the reason). */
+  readonly logger?: Logger;
 }
 
 export class SecretsManagerSecretSource implements SecretSource {
@@ -56,8 +58,11 @@ export class SecretsManagerSecretSource implements SecretSource {
     if (hit && hit.expires > this.now()) return hit.value;
     const value = this.read(ref.secret);
     this.cache.set(ref.secret, { value, expires: this.now() + this.ttlMs });
-    // A failed read is not cached: the next request tries again.
-    value.catch(() => this.cache.delete(ref.secret));
+    // A failed read is not cached: the next request tries again. The reason names the secret, never a value.
+    value.catch((err: Error) => {
+      this.cache.delete(ref.secret);
+      (this.opts.logger ?? silentLogger).error('provider credential unavailable', { error: err.message });
+    });
     return value;
   }
 

@@ -6,11 +6,13 @@ import { DeferredLogSink } from '../../lambda/adapters/deferred-log-sink';
 import { PLACEHOLDER_SECRET_VALUE } from '../../lambda/adapters/aws-env';
 import { SecretsManagerSecretSource } from '../../lambda/adapters/secrets-manager';
 import type { LogSink, RequestLogRecord } from '../../lambda/core/log-record';
+import { silentLogger } from '../../lambda/core/ports';
 import { sampleRecord } from './logging/sample-record';
 
 describe('SecretsManagerSecretSource', () => {
   function source(values: Record<string, string | Error>, now = () => 0) {
     const reads: string[] = [];
+    const logged: string[] = [];
     const src = new SecretsManagerSecretSource({
       read: async (id) => {
         reads.push(id);
@@ -21,8 +23,9 @@ describe('SecretsManagerSecretSource', () => {
       ttlMs: 1000,
       now,
       env: { OPENAI_KEY: 'from-env' },
+      logger: { ...silentLogger, error: (m, d) => void logged.push(`${m}: ${d?.error}`) },
     });
-    return { src, reads };
+    return { src, reads, logged };
   }
 
   test('caches a value, shares one read among concurrent requests, reads again after the TTL', async () => {
@@ -48,11 +51,14 @@ describe('SecretsManagerSecretSource', () => {
 
   test('errors name the secret, never a value, and are not cached; the placeholder is refused', async () => {
     const values: Record<string, string | Error> = { broken: Object.assign(new Error('secret sk-leak'), { name: 'AccessDeniedException' }), empty: PLACEHOLDER_SECRET_VALUE };
-    const { src, reads } = source(values);
+    const { src, reads, logged } = source(values);
     await expect(src.get({ secret: 'broken' })).rejects.toThrow(/^reading secret broken failed: AccessDeniedException$/);
     await expect(src.get({ secret: 'broken' })).rejects.toThrow();
     expect(reads.filter((r) => r === 'broken')).toHaveLength(2);
     await expect(src.get({ secret: 'empty' })).rejects.toThrow(/secret empty holds no API key yet/);
+    // The operator sees why in the function's log; no secret value appears there.
+    expect(logged).toContain('provider credential unavailable: secret empty holds no API key yet; put the provider\'s API key into it (README "Deploy to AWS")');
+    expect(logged.join()).not.toContain('sk-leak');
   });
 
   test('env refs read the environment', async () => {
