@@ -3,14 +3,15 @@
  *
  * Text rules, applied in order (secrets first: they contain digits and @ that later rules would
  * half-match): secrets-looking strings, card numbers (Luhn-checked, so order numbers and
- * timestamps survive), email addresses, phone numbers (international `+…` or grouped national
- * formats; plain digit runs are left alone, they are far more often counts and ids).
+ * timestamps survive), IBANs (mod-97 checked), US social security numbers (dashed form, valid
+ * ranges only), email addresses, phone numbers (international `+…` or grouped national formats;
+ * plain digit runs are left alone, they are far more often counts and ids).
  * JSON bodies are walked: every string value is redacted, including nested message contents,
  * content parts and tool-call arguments, and values under credential-named fields are replaced
  * whole. Redaction is best effort by nature; 'metadata' is the policy that logs no content at all.
  */
 
-export type RedactionKind = 'secret' | 'card' | 'email' | 'phone';
+export type RedactionKind = 'secret' | 'card' | 'iban' | 'ssn' | 'email' | 'phone';
 
 export const redactedMarker = (kind: RedactionKind) => `[REDACTED:${kind}]`;
 
@@ -33,6 +34,12 @@ const SECRET_PATTERNS: readonly RegExp[] = [
 
 /** 13–19 digits, optionally grouped by single spaces or dashes. */
 const CARD_CANDIDATE = /(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])/g;
+
+/** IBAN: country code, check digits, 11–30 alphanumerics, optionally in groups of four. */
+const IBAN_CANDIDATE = /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b/g;
+
+/** US SSN written AAA-GG-SSSS; area 000, 666 and 9xx, group 00 and serial 0000 are never issued. */
+const SSN = /(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])/g;
 
 const EMAIL = /\b[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}\b/g;
 
@@ -65,6 +72,24 @@ function redactCards(text: string): string {
   });
 }
 
+/** ISO 13616 check: move the first four characters to the end, letters to numbers, mod 97 = 1. */
+export function ibanValid(iban: string): boolean {
+  const compact = iban.replace(/ /g, '');
+  if (compact.length < 15 || compact.length > 34) return false;
+  const rearranged = compact.slice(4) + compact.slice(0, 4);
+  let remainder = 0;
+  for (const ch of rearranged) {
+    const code = ch.charCodeAt(0);
+    const value = code >= 65 ? String(code - 55) : ch;
+    for (const digit of value) remainder = (remainder * 10 + Number(digit)) % 97;
+  }
+  return remainder === 1;
+}
+
+function redactIbans(text: string): string {
+  return text.replace(IBAN_CANDIDATE, (m) => (ibanValid(m) ? redactedMarker('iban') : m));
+}
+
 function redactPhones(text: string): string {
   return text.replace(PHONE_CANDIDATE, (m) => {
     const digits = m.replace(/\D/g, '').length;
@@ -88,6 +113,8 @@ export function redactSecrets(text: string): string {
 export function redactText(text: string): string {
   let out = redactSecrets(text);
   out = redactCards(out);
+  out = redactIbans(out);
+  out = out.replace(SSN, redactedMarker('ssn'));
   out = out.replace(EMAIL, redactedMarker('email'));
   return redactPhones(out);
 }

@@ -17,6 +17,9 @@ describe('redactText', () => {
     ['UK phone', 'ring +44 20 7946 0958', 'ring [REDACTED:phone]'],
     ['national phone with brackets', 'office (555) 123-4567', 'office [REDACTED:phone]'],
     ['dotted phone', 'cell 555.123.4567', 'cell [REDACTED:phone]'],
+    ['IBAN in groups', 'wire to DE89 3704 0044 0532 0130 00 today', 'wire to [REDACTED:iban] today'],
+    ['compact IBAN', 'IBAN GB82WEST12345698765432.', 'IBAN [REDACTED:iban].'],
+    ['US SSN', 'SSN 123-45-6789 on file', 'SSN [REDACTED:ssn] on file'],
     ['OpenAI key', `my key is ${OPENAI_KEY}`, 'my key is [REDACTED:secret]'],
     ['Anthropic key', `ANTHROPIC_API_KEY ${ANTHROPIC_KEY}`, 'ANTHROPIC_API_KEY [REDACTED:secret]'],
     ['gateway virtual key', `use ${VIRTUAL_KEY} here`, 'use [REDACTED:secret] here'],
@@ -35,6 +38,9 @@ describe('redactText', () => {
     ['a 16-digit number failing Luhn', 'ref 1234 5678 9012 3456'],
     ['prose with @ that is no address', 'ping @alice about it'],
     ['a short sk- word', 'sk-learn is a library'],
+    ['an IBAN-shaped string failing mod-97', 'code DE89 3704 0044 0532 0130 01'],
+    ['a never-issued SSN and a part number', 'ids 000-12-3456, 666-12-3456, 123-00-4567 and part 12-34-56'],
+    ['upper-case words and model ids', 'USE GPT4O AND CLAUDE35 SONNET'],
   ])('leaves %s alone', (_name, input) => {
     expect(redactText(input)).toBe(input);
   });
