@@ -8,7 +8,26 @@ import { join } from 'node:path';
 import type { LogSink, RequestLogRecord } from '../core/log-record';
 import { type LogFallback, stderrFallback } from './log-fallback';
 
+interface PendingLine {
+  readonly dir: string;
+  readonly line: string;
+  readonly record: RequestLogRecord;
+}
+
+/** Lines waiting for one append, and the promise their writers hold. */
+interface Batch {
+  readonly lines: PendingLine[];
+  readonly written: Promise<void>;
+}
+
 export class FileLogSink implements LogSink {
+  /**
+   * Lines are appended in batches: everything that arrives while an append is in flight goes out
+   * in the next one. One append per line (open, write, close) falls behind at a few hundred
+   * requests a second, and the backlog then grows without bound in memory. Batches run one after
+   * another, so lines never interleave and keep their order.
+   */
+  private open: (Batch & { start(): void }) | undefined;
   private chain: Promise<void> = Promise.resolve();
   private readonly madeDirs = new Set<string>();
 
@@ -20,26 +39,50 @@ export class FileLogSink implements LogSink {
 
   write(record: RequestLogRecord): Promise<void> {
     const dt = record.ts.slice(0, 10);
-    const dir = join(this.logsDir, `dt=${dt}`);
-    const line = JSON.stringify(record) + '\n';
-    // Appends are chained so lines never interleave and a flush waits for all of them.
-    this.chain = this.chain
-      .then(async () => {
+    const entry = { dir: join(this.logsDir, `dt=${dt}`), line: JSON.stringify(record) + '\n', record };
+    if (!this.open) {
+      const lines: PendingLine[] = [];
+      let start!: () => void;
+      const started = new Promise<void>((resolve) => (start = resolve));
+      const written = started.then(() => this.append(lines));
+      const batch = { lines, written, start };
+      this.open = batch;
+      // The batch closes when the previous append has finished; until then it keeps filling.
+      this.chain = this.chain.then(() => {
+        if (this.open === batch) this.open = undefined;
+        batch.start();
+        return written;
+      });
+    }
+    this.open.lines.push(entry);
+    return this.open.written;
+  }
+
+  private async append(lines: readonly PendingLine[]): Promise<void> {
+    const byDir = new Map<string, PendingLine[]>();
+    for (const l of lines) {
+      const group = byDir.get(l.dir);
+      if (group) group.push(l);
+      else byDir.set(l.dir, [l]);
+    }
+    for (const [dir, group] of byDir) {
+      try {
         if (!this.madeDirs.has(dir)) {
           await mkdir(dir, { recursive: true, mode: 0o700 });
           this.madeDirs.add(dir);
         }
-        await appendFile(join(dir, `requests-${process.pid}.jsonl`), line, { mode: 0o600 });
-      })
-      .catch((err) => {
+        await appendFile(join(dir, `requests-${process.pid}.jsonl`), group.map((l) => l.line).join(''), { mode: 0o600 });
+      } catch (err) {
         this.onError(err);
-        try {
-          this.fallback(record, `writing the log file failed: ${String(err)}`);
-        } catch {
-          /* nowhere left to write */
+        for (const l of group) {
+          try {
+            this.fallback(l.record, `writing the log file failed: ${String(err)}`);
+          } catch {
+            /* nowhere left to write */
+          }
         }
-      });
-    return this.chain;
+      }
+    }
   }
 
   flush(): Promise<void> {
