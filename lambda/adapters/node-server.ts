@@ -7,19 +7,49 @@ import type { ClientInfo } from '../core/request-context';
 
 export type FetchHandler = (req: Request, client: ClientInfo) => Promise<Response>;
 
-function toRequest(req: IncomingMessage, origin: string, signal: AbortSignal): Request {
+/**
+ * Bodies up to this size (by Content-Length) are read before the handler runs and handed to the
+ * core as bytes: a Web stream over the socket costs more per request than the whole body does.
+ * Larger or chunked bodies stay streamed, so the core's body limit still cuts them off early.
+ */
+export const BUFFERED_BODY_MAX_BYTES = 64 * 1024;
+
+function toRequest(req: IncomingMessage, origin: string, signal: AbortSignal, buffered: Buffer | undefined): Request {
   const headers = new Headers();
   for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
   const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
   return new Request(origin + (req.url ?? '/'), {
     method: req.method,
     headers,
-    body: hasBody ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : undefined,
+    // (Node's Buffers sit on plain ArrayBuffers, never shared ones.)
+    body: hasBody ? ((buffered as Uint8Array<ArrayBuffer> | undefined) ?? (Readable.toWeb(req) as ReadableStream<Uint8Array>)) : undefined,
     signal,
     // @ts-expect-error Node's fetch needs duplex for streamed request bodies
     duplex: 'half',
   });
 }
+
+/** The whole body when it declares a small Content-Length; undefined when it must be streamed. */
+function readSmallBody(req: IncomingMessage): Promise<Buffer | undefined> | undefined {
+  if (req.method === 'GET' || req.method === 'HEAD') return undefined;
+  const declared = req.headers['content-length'];
+  if (declared === undefined || req.headers['transfer-encoding'] !== undefined) return undefined;
+  const length = Number(declared);
+  if (!Number.isInteger(length) || length < 0 || length > BUFFERED_BODY_MAX_BYTES) return undefined;
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.once('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
+    req.once('error', reject);
+    // A client that goes away mid-body: nothing to answer.
+    req.once('close', () => {
+      if (!req.complete) reject(new Error('request body was cut short'));
+    });
+  });
+}
+
+/** Non-stream bodies up to this size go out in one write with their Content-Length. */
+const SINGLE_WRITE_MAX_BYTES = 256 * 1024;
 
 async function writeResponse(req: IncomingMessage, res: ServerResponse, response: Response): Promise<void> {
   const headers: Record<string, string | string[]> = {};
@@ -29,23 +59,48 @@ async function writeResponse(req: IncomingMessage, res: ServerResponse, response
   // after this response instead of leaving a keep-alive client waiting on a connection that never
   // answers again.
   if (!req.complete) headers.connection = 'close';
-  res.writeHead(response.status, headers);
-  if (!response.body) return void res.end();
-  // Flush headers now so a stream's status reaches the client before its first event.
-  res.flushHeaders();
+  if (!response.body) {
+    res.writeHead(response.status, headers);
+    return void res.end();
+  }
   const reader = response.body.getReader();
   const onClose = () => reader.cancel().catch(() => undefined);
   res.once('close', onClose);
   try {
+    const isStream = headers['content-type']?.toString().startsWith('text/event-stream');
+    // A JSON answer is read whole and sent as one write (headers and body in one packet, with a
+    // Content-Length instead of chunked framing); past SINGLE_WRITE_MAX_BYTES it is streamed.
+    const held: Uint8Array[] = [];
+    let heldBytes = 0;
+    if (!isStream) {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) {
+          const body = held.length === 1 ? held[0] : Buffer.concat(held);
+          headers['content-length'] = String(body.byteLength);
+          res.writeHead(response.status, headers);
+          res.end(body);
+          return;
+        }
+        held.push(value);
+        heldBytes += value.byteLength;
+        if (heldBytes > SINGLE_WRITE_MAX_BYTES) break;
+      }
+    }
+    res.writeHead(response.status, headers);
+    // Flush headers now so a stream's status reaches the client before its first event.
+    if (isStream) res.flushHeaders();
+    for (const chunk of held) res.write(chunk);
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
       if (!res.write(value)) await new Promise<void>((r) => res.once('drain', r).once('close', r));
       if (res.destroyed) break;
     }
+    res.end();
   } finally {
     res.off('close', onClose);
-    res.end();
+    if (!res.writableEnded) res.end();
   }
 }
 
@@ -87,21 +142,26 @@ export function createNodeServer(handler: FetchHandler, onError: (err: unknown) 
     });
     // A fixed origin: the Host header is client-controlled and must not shape the URL.
     const origin = 'http://localhost';
-    let request: Request;
-    try {
-      request = toRequest(req, origin, controller.signal);
-    } catch {
-      // e.g. a method fetch forbids (TRACE, TRACK) or a target that is not a path.
-      res.writeHead(400, { 'content-type': 'application/json' }).end(errorJson(400, 'bad_request', 'Malformed request.', 'invalid_request_error', formatOfTarget(req.url)));
-      return;
-    }
-    handler(request, { clientIp: req.socket.remoteAddress })
-      .then((response) => writeResponse(req, res, response))
-      .catch((err) => {
-        onError(err);
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end(errorJson(500, 'internal_error', 'Internal gateway error.', 'api_error', formatOfTarget(req.url)));
-        else res.destroy();
-      });
+    const serve = (buffered: Buffer | undefined) => {
+      let request: Request;
+      try {
+        request = toRequest(req, origin, controller.signal, buffered);
+      } catch {
+        // e.g. a method fetch forbids (TRACE, TRACK) or a target that is not a path.
+        res.writeHead(400, { 'content-type': 'application/json' }).end(errorJson(400, 'bad_request', 'Malformed request.', 'invalid_request_error', formatOfTarget(req.url)));
+        return;
+      }
+      handler(request, { clientIp: req.socket.remoteAddress })
+        .then((response) => writeResponse(req, res, response))
+        .catch((err) => {
+          onError(err);
+          if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end(errorJson(500, 'internal_error', 'Internal gateway error.', 'api_error', formatOfTarget(req.url)));
+          else res.destroy();
+        });
+    };
+    const small = readSmallBody(req);
+    if (!small) return serve(undefined);
+    small.then(serve, () => res.destroy());
   });
   server.on('clientError', answerClientError);
   return server;
