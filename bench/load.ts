@@ -23,6 +23,8 @@ export interface LoadRun {
   readonly latencies: Float64Array;
   readonly non2xx: number;
   readonly errors: number;
+  /** CPU ms the proxy process spent per 2xx response (set by the caller that knows the process). */
+  readonly proxyCpuMsPerRequest?: number;
 }
 
 export async function runLoad(target: LoadTarget, connections: number, durationS: number): Promise<LoadRun> {
@@ -72,6 +74,8 @@ export interface LoadSummary {
   readonly p99: number;
   readonly requests: number;
   readonly failures: number;
+  /** Median over the runs of the proxy's CPU ms per request (undefined for direct). */
+  readonly proxyCpuMsPerRequest?: number;
 }
 
 export function summarise(runs: readonly LoadRun[]): LoadSummary {
@@ -94,5 +98,6 @@ export function summarise(runs: readonly LoadRun[]): LoadSummary {
     p99: percentile(all, 99),
     requests: total,
     failures: runs.reduce((s, r) => s + r.non2xx + r.errors, 0),
+    proxyCpuMsPerRequest: runs[0].proxyCpuMsPerRequest === undefined ? undefined : percentile(runs.map((r) => r.proxyCpuMsPerRequest ?? NaN).sort((a, b) => a - b), 50),
   };
 }

@@ -36,8 +36,11 @@ function startChild(name: string, command: string, args: string[], env: NodeJS.P
       const url = ready(out);
       if (url) {
         clearTimeout(timer);
-        // Keep draining the pipes so a chatty child never blocks on a full pipe.
-        child.stdout!.removeAllListeners('data').resume();
+        // Keep draining the pipes so a chatty child never blocks on a full pipe
+        // (BENCH_CHILD_OUTPUT=1 shows what the children print after start-up, e.g. --trace-gc).
+        child.stdout!.removeAllListeners('data');
+        if (process.env.BENCH_CHILD_OUTPUT) child.stdout!.pipe(process.stderr);
+        else child.stdout!.resume();
         resolvePromise({ child, url });
       }
     });
@@ -160,6 +163,24 @@ export function rssBytes(pid: number): number | undefined {
     return undefined;
   }
 }
+
+/**
+ * CPU time (user + system) a process has used so far, in ms (Linux /proc). Per-request CPU is
+ * far less sensitive than throughput to other work on the machine, so it tells optimisations apart.
+ */
+export function cpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th fields.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+/** USER_HZ: 100 on every Linux architecture Node supports. */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 /** Samples a process's RSS on an interval and keeps the peak. */
 export function rssSampler(pid: number, everyMs = 100): { stop(): number | undefined } {

@@ -60,9 +60,10 @@ export function loadTable(load: readonly LoadSummary[]): string {
     const vsDirect = direct && s.target !== 'direct' ? `${signed(s.p50 - direct.p50)} / ${signed(s.p99 - direct.p99)} ms` : '';
     const rpsVsDirect = direct && s.target !== 'direct' ? `${f(s.rps / direct.rps)}×` : '';
     const rpsVsPortkey = portkey && s.target !== 'portkey' && s.target !== 'direct' ? `${f(s.rps / portkey.rps)}×` : '';
-    return [String(s.connections), s.target, f(s.rps, 0), f(s.p50), f(s.p99), vsDirect, rpsVsDirect, rpsVsPortkey, String(s.requests), String(s.failures)];
+    const cpu = s.proxyCpuMsPerRequest !== undefined ? f(s.proxyCpuMsPerRequest * 1000, 0) : '';
+    return [String(s.connections), s.target, f(s.rps, 0), f(s.p50), f(s.p99), vsDirect, rpsVsDirect, rpsVsPortkey, cpu, String(s.requests), String(s.failures)];
   });
-  return table(['conns', 'target', 'req/s', 'p50 ms', 'p99 ms', 'added p50/p99 vs direct', 'req/s vs direct', 'req/s vs portkey', 'requests', 'failed'], rows);
+  return table(['conns', 'target', 'req/s', 'p50 ms', 'p99 ms', 'added p50/p99 vs direct', 'req/s vs direct', 'req/s vs portkey', 'proxy CPU µs/req', 'requests', 'failed'], rows);
 }
 
 export function checks(r: BenchResults): Check[] {

@@ -28,6 +28,7 @@ import {
   type BenchProcess,
   type GatewayProcess,
   UPSTREAM_PROVIDER_KEY,
+  cpuMs,
   createBenchKey,
   rssBytes,
   rssSampler,
@@ -150,12 +151,15 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void =
         for (const t of order) {
           const proc = t.name === 'gateway' ? gateway : t.name === 'portkey' ? portkey : undefined;
           const sampler = proc && c === top ? rssSampler(proc.pid) : undefined;
-          const run = await runLoad(t, c, opts.durationS);
+          const cpuBefore = proc ? cpuMs(proc.pid) : undefined;
+          const measured = await runLoad(t, c, opts.durationS);
+          const cpuAfter = proc ? cpuMs(proc.pid) : undefined;
+          const run: LoadRun = cpuBefore !== undefined && cpuAfter !== undefined ? { ...measured, proxyCpuMsPerRequest: (cpuAfter - cpuBefore) / Math.max(1, measured.latencies.length) } : measured;
           const peak = sampler?.stop();
           if (peak !== undefined && t.name === 'gateway') gatewayRssPeak = Math.max(gatewayRssPeak ?? 0, peak);
           if (peak !== undefined && t.name === 'portkey') portkeyRssPeak = Math.max(portkeyRssPeak ?? 0, peak);
           runs.push(run);
-          log(`round ${round + 1}/${opts.rounds}  ${String(c).padStart(3)} conns  ${t.name.padEnd(8)} ${run.rps.toFixed(0).padStart(6)} req/s${run.non2xx + run.errors ? `  (${run.non2xx} non-2xx, ${run.errors} errors)` : ''}`);
+          log(`round ${round + 1}/${opts.rounds}  ${String(c).padStart(3)} conns  ${t.name.padEnd(8)} ${run.rps.toFixed(0).padStart(6)} req/s${run.proxyCpuMsPerRequest !== undefined ? `  ${(run.proxyCpuMsPerRequest * 1000).toFixed(0)} µs CPU/req` : ''}${run.non2xx + run.errors ? `  (${run.non2xx} non-2xx, ${run.errors} errors)` : ''}`);
         }
       }
     }
