@@ -14,7 +14,7 @@
  */
 import { PutRecordBatchCommand, type PutRecordBatchCommandOutput } from '@aws-sdk/client-firehose';
 import type { BodyStore, LogSink, RequestLogRecord } from '../core/log-record';
-import { fitRecord, recordBytes } from '../core/oversized-bodies';
+import { fitRecord } from '../core/oversized-bodies';
 import { type Logger, silentLogger } from '../core/ports';
 import { type LogFallback, stdoutFallback } from './log-fallback';
 
@@ -85,8 +85,9 @@ export class FirehoseLogSink implements LogSink {
   }
 
   write(record: RequestLogRecord): void {
-    if (recordBytes(record) <= FIREHOSE_MAX_RECORD_BYTES) {
-      this.enqueue(record);
+    const data = Buffer.from(JSON.stringify(record) + '\n');
+    if (data.byteLength <= FIREHOSE_MAX_RECORD_BYTES) {
+      this.enqueue(record, data);
       return;
     }
     const p = fitRecord(record, FIREHOSE_MAX_RECORD_BYTES, this.opts.bodyStore, this.logger)
@@ -103,8 +104,7 @@ export class FirehoseLogSink implements LogSink {
     await this.sending;
   }
 
-  private enqueue(record: RequestLogRecord): void {
-    const data = Buffer.from(JSON.stringify(record) + '\n');
+  private enqueue(record: RequestLogRecord, data: Uint8Array = Buffer.from(JSON.stringify(record) + '\n')): void {
     this.buffer.push({ record, data });
     this.bufferedBytes += data.byteLength;
     // A full batch goes out at once, so a busy container never holds more than one batch in memory.
