@@ -43,8 +43,9 @@ export interface FirehoseLogSinkOptions {
   /** First backoff delay; doubles each attempt, with jitter. @default 100 */
   readonly baseDelayMs?: number;
   /**
-   * Time one PutRecordBatch call may take before it counts as failed (the SDK sets no request
-   * timeout by default; a hung call would hold the flush, and the Lambda, until its timeout).
+   * Time one PutRecordBatch call (or one body store put) may take before it counts as failed (the
+   * SDK sets no request timeout by default; a hung call would hold the flush, and the Lambda, until
+   * its timeout).
    * @default 5000
    */
   readonly sendTimeoutMs?: number;
@@ -73,6 +74,8 @@ export class FirehoseLogSink implements LogSink {
   private readonly sendTimeoutMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
+  /** The injected store, bounded by sendTimeoutMs like the Firehose calls (a hung S3 put must not hold the flush). */
+  private readonly bodyStore?: BodyStore;
 
   constructor(private readonly opts: FirehoseLogSinkOptions) {
     this.logger = opts.logger ?? silentLogger;
@@ -82,15 +85,21 @@ export class FirehoseLogSink implements LogSink {
     this.sendTimeoutMs = opts.sendTimeoutMs ?? 5_000;
     this.sleep = opts.sleep ?? realSleep;
     this.random = opts.random ?? Math.random;
+    const store = opts.bodyStore;
+    if (store) this.bodyStore = { put: (record, bodies) => this.withTimeout(() => store.put(record, bodies), 'storing the bodies') };
   }
 
   write(record: RequestLogRecord): void {
-    const data = Buffer.from(JSON.stringify(record) + '\n');
-    if (data.byteLength <= FIREHOSE_MAX_RECORD_BYTES) {
-      this.enqueue(record, data);
-      return;
+    try {
+      const data = Buffer.from(JSON.stringify(record) + '\n');
+      if (data.byteLength <= FIREHOSE_MAX_RECORD_BYTES) {
+        this.enqueue(record, data);
+        return;
+      }
+    } catch (err) {
+      return this.toFallback([record], `encoding the record failed: ${String(err)}`);
     }
-    const p = fitRecord(record, FIREHOSE_MAX_RECORD_BYTES, this.opts.bodyStore, this.logger)
+    const p = fitRecord(record, FIREHOSE_MAX_RECORD_BYTES, this.bodyStore, this.logger)
       .then((fitted) => this.enqueue(fitted))
       .catch((err) => this.toFallback([record], `preparing the record failed: ${String(err)}`));
     this.preparing.add(p);
@@ -160,19 +169,24 @@ export class FirehoseLogSink implements LogSink {
   }
 
   /** One PutRecordBatch call, abandoned after sendTimeoutMs. */
-  private async sendOnce(records: Encoded[]): Promise<PutRecordBatchCommandOutput> {
+  private sendOnce(records: Encoded[]): Promise<PutRecordBatchCommandOutput> {
+    const command = new PutRecordBatchCommand({ DeliveryStreamName: this.opts.deliveryStreamName, Records: records.map((e) => ({ Data: e.data })) });
+    return this.withTimeout((abortSignal) => this.opts.client.send(command, { abortSignal }), 'PutRecordBatch');
+  }
+
+  /** Run `call`, failing with a TimeoutError (and aborting it) when it takes longer than sendTimeoutMs. */
+  private async withTimeout<T>(call: (signal: AbortSignal) => Promise<T>, what: string): Promise<T> {
     const abort = new AbortController();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timedOut = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         // Settle the race first, so the failure names the timeout rather than the abort it causes.
-        reject(Object.assign(new Error(`PutRecordBatch took longer than ${this.sendTimeoutMs} ms`), { name: 'TimeoutError' }));
+        reject(Object.assign(new Error(`${what} took longer than ${this.sendTimeoutMs} ms`), { name: 'TimeoutError' }));
         abort.abort();
       }, this.sendTimeoutMs);
     });
     try {
-      const command = new PutRecordBatchCommand({ DeliveryStreamName: this.opts.deliveryStreamName, Records: records.map((e) => ({ Data: e.data })) });
-      return await Promise.race([this.opts.client.send(command, { abortSignal: abort.signal }), timedOut]);
+      return await Promise.race([call(abort.signal), timedOut]);
     } finally {
       clearTimeout(timer);
     }

@@ -234,3 +234,20 @@ test('a PutRecordBatch call that hangs is abandoned after sendTimeoutMs and coun
   expect(fallen.map((f) => f.record.request_id)).toEqual(['req_hang']);
   expect(fallen[0].reason).toMatch(/took longer than 10 ms/);
 });
+
+test('a body store that hangs is abandoned after sendTimeoutMs: the record is delivered with truncated bodies', async () => {
+  const fh = stubFirehose();
+  const bodyStore: BodyStore = { put: () => new Promise<string>(() => undefined) };
+  const { sink } = sinkWith(fh.client, { bodyStore, sendTimeoutMs: 10 });
+  sink.write(sampleRecord('req_big', { request: 'q'.repeat(FIREHOSE_MAX_RECORD_BYTES) }));
+  await sink.flush();
+  expect(fh.delivered.map((r) => [r.request_id, r.body_ref])).toEqual([['req_big', null]]);
+  expect(fh.delivered[0].request_body).toMatch(/…\[truncated; body too large for the log record\]$/);
+});
+
+test('write() never throws, even for a record that cannot be encoded', () => {
+  const { sink, fallen } = sinkWith(stubFirehose().client);
+  const bad = { ...sampleRecord('req_bad'), total_tokens: 10n as unknown as number }; // BigInt: JSON.stringify throws
+  expect(() => sink.write(bad)).not.toThrow();
+  expect(fallen.map((f) => f.reason)).toEqual([expect.stringMatching(/encoding the record failed/)]);
+});
