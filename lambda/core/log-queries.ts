@@ -6,6 +6,9 @@
  * Delivery is at-least-once (a Firehose retry can land a record twice), so every query reads the
  * log through a de-duplicating CTE that keeps one row per request_id.
  * The questions match the local CLI: `ai-gateway usage` = spend by key per day.
+ *
+ * For lib/ (the request-log construct): `logQueries({ database, table })` gives the named queries'
+ * name, description and SQL; the partition column defaults to `dt` (the S3 prefix dt=YYYY-MM-DD/).
  */
 import { LOG_RECORD_FIELDS, type RequestLogRecord } from './log-record';
 

@@ -23,6 +23,7 @@ const config = (upstreamUrl: string): GatewayConfig => ({
     'with-fallback': { targets: [{ provider: 'mock', model: 'mock-fail-500' }, { provider: 'up', model: 'gpt-4o' }] },
     'all-fail': { targets: [{ provider: 'mock', model: 'mock-fail-502' }, { provider: 'mock', model: 'mock-fail-500' }] },
     'mock-model': { targets: [{ provider: 'mock', model: 'mock-model' }] },
+    'gpt-4o-impatient': { targets: [{ provider: 'up', model: 'gpt-4o' }], timeouts: { totalMs: 50, idleMs: 50 } },
   },
   settings: { maxBodyBytes: 64 * 1024 },
 });
@@ -260,6 +261,34 @@ describe('audit record per outcome', () => {
     const rec = await sink.waitFor((r) => r.status === 499 && !r.stream);
     expect(rec).toMatchObject({ status: 499, error_code: 'client_cancelled', stream: false, key_id: keyId, requested_model: 'gpt-4o', completion_tokens: null });
     expect(attemptsOf(rec)).toEqual([expect.objectContaining({ provider: 'up', status: 499 })]);
+  });
+
+  test('an upstream that times out: 504 record with the timed-out attempt', async () => {
+    upstream.handle(() => undefined); // never answers
+    const res = await gw.post('/v1/chat/completions', { model: 'gpt-4o-impatient', messages: [{ role: 'user', content: 'hi' }] }, key);
+    expect(res.status).toBe(504);
+    const rec = await recordOf(res);
+    expect(rec).toMatchObject({ status: 504, error_code: 'upstream_timeout', key_id: keyId, provider: null, completion_tokens: null });
+    const [attempt] = attemptsOf(rec);
+    expect(attempt).toMatchObject({ provider: 'up', model: 'gpt-4o', error: expect.stringMatching(/timeout/) });
+    expect(attempt.latency_ms).toBeGreaterThanOrEqual(45);
+  });
+
+  test('a stream that stalls after its first words: the record keeps what was delivered and says how it ended', async () => {
+    upstream.handle((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      for (const c of openAiChunks(['Half an', ' answer'], 'gpt-4o').slice(0, 3)) res.write(`data: ${JSON.stringify(c)}\n\n`);
+      // …and then silence, past the route's idle limit.
+    });
+    const res = await gw.post('/v1/chat/completions', { model: 'gpt-4o-impatient', stream: true, messages: [{ role: 'user', content: 'hi' }] }, key);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).not.toContain('[DONE]');
+    const rec = await recordOf(res);
+    expect(rec.status).toBeGreaterThanOrEqual(500);
+    expect(rec).toMatchObject({ stream: true, provider: 'up', response_body: 'Half an answer', error_code: expect.any(String) });
+    expect(rec.completion_tokens).toBeGreaterThan(0);
+    expect(text).toContain(rec.error_code!);
   });
 
   test("bodies follow the key's logging policy: 'redacted' scrubs personal data, 'metadata' keeps none", async () => {
