@@ -34,7 +34,7 @@ export interface AdminApiProps {
 }
 
 /** Admin routes (ARCHITECTURE §6, plus team limits): method and path under /admin. */
-const ROUTES: readonly [string, string][] = [
+export const ADMIN_ROUTES: readonly (readonly [string, string])[] = [
   ['POST', 'keys'],
   ['GET', 'keys'],
   ['GET', 'keys/{id}'],
@@ -77,7 +77,7 @@ export class AdminApi extends Construct {
     // The admin entry uses the same streaming handler as the proxy, so its integration streams too.
     const integration = new apigateway.LambdaIntegration(fn, { proxy: true, responseTransferMode: apigateway.ResponseTransferMode.STREAM, timeout: Duration.seconds(29) });
     const admin = props.api.root.addResource('admin');
-    for (const [method, path] of ROUTES) {
+    for (const [method, path] of ADMIN_ROUTES) {
       const resource = path.split('/').reduce<apigateway.IResource>((r, part) => r.getResource(part) ?? r.addResource(part), admin);
       const m = resource.addMethod(method, integration, { authorizationType: apigateway.AuthorizationType.IAM });
       acknowledge(m, 'AwsSolutions-COG4', 'Admin methods are for operators and pipelines with AWS credentials: IAM (SigV4) authorization, granted with AiGateway.grantAdmin, not Cognito user pools.');

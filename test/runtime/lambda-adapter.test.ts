@@ -10,6 +10,9 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { createStreamingHandler, eventToRequest, initOnce, requestPath, type StreamingApp } from '../../lambda/adapters/lambda-stream';
+import { createAdminApp } from '../../lambda/core/admin';
+import { DynamoKeyStore } from '../../lambda/stores/dynamo-key-store';
+import { createDynamoLimiter } from '../../lambda/stores/dynamo-limiter';
 import { openAiChunks, startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream';
 import { startTestGateway, type TestGateway } from '../helpers/gateway';
 
@@ -251,5 +254,70 @@ describe('Lambda streaming adapter (API Gateway REST proxy events)', () => {
     expect(await get()).toBe(2);
     expect(await get()).toBe(2);
     expect(calls).toBe(2);
+  });
+});
+
+/** A REST proxy event for another resource, built from a recorded fixture (same request context). */
+function restEvent(method: string, resource: string, params: Record<string, string> | null, body?: unknown, key = ''): APIGatewayProxyEvent {
+  const base = fixture('chat-completions.json', key);
+  const path = resource.replace(/\{(\w+)\+?\}/g, (_, n: string) => params![n]);
+  return { ...base, httpMethod: method, resource, path, pathParameters: params, body: body === undefined ? null : JSON.stringify(body), requestContext: { ...base.requestContext, httpMethod: method, resourcePath: resource } };
+}
+
+describe('the AWS admin path: admin Lambda and proxy Lambda on one key store', () => {
+  let gw: TestGateway;
+  let proxy: ReturnType<typeof createStreamingHandler>;
+  let admin: ReturnType<typeof createStreamingHandler>;
+
+  beforeAll(async () => {
+    installAwsLambdaStandIn();
+    // keyCacheTtlMs 0: two separate functions share nothing but the table, as on AWS.
+    gw = await startTestGateway({ providers: { mock: { type: 'mock' } }, models: { 'mock-model': { targets: [{ provider: 'mock', model: 'mock-model' }] } }, settings: { keyCacheTtlMs: 0 } });
+    // Built like createAwsAdmin: the key store, and the limiter as usage reader and team store.
+    const limiter = createDynamoLimiter({ client: gw.dynamo, tableName: gw.tables.counters });
+    const adminApp = createAdminApp({ keyStore: new DynamoKeyStore(gw.dynamo, gw.tables.keys), usage: limiter, teams: limiter, authorize: () => true });
+    admin = createStreamingHandler(() => adminApp);
+    proxy = createStreamingHandler(() => gw.gateway);
+  });
+  afterAll(async () => {
+    await gw.close();
+    delete (globalThis as any).awslambda;
+  });
+
+  async function call(handler: ReturnType<typeof createStreamingHandler>, event: APIGatewayProxyEvent) {
+    const stream = new RecordingResponseStream();
+    await handler(event, stream);
+    const res = stream.parsed();
+    return { status: res.statusCode, body: JSON.parse(res.body) };
+  }
+
+  test('a key issued through the admin resources works on the proxy, and stops working once revoked there', async () => {
+    const created = await call(admin, restEvent('POST', '/admin/keys', null, { name: 'from-lambda', models: ['mock-*'] }));
+    expect(created.status).toBe(201);
+    expect(created.body.key).toMatch(/^sk-gw-/);
+    const chat = await call(proxy, restEvent('POST', '/v1/{proxy+}', { proxy: 'chat/completions' }, { model: 'mock-model', messages: [{ role: 'user', content: 'hi' }] }, created.body.key));
+    expect(chat.status).toBe(200);
+
+    const shown = await call(admin, restEvent('GET', '/admin/keys/{id}', { id: created.body.id }));
+    expect(shown.body).toEqual(expect.objectContaining({ id: created.body.id, name: 'from-lambda' }));
+    expect(JSON.stringify(shown.body)).not.toContain(created.body.key);
+
+    expect((await call(admin, restEvent('POST', '/admin/keys/{id}/revoke', { id: created.body.id }))).status).toBe(200);
+    const refused = await call(proxy, restEvent('POST', '/v1/{proxy+}', { proxy: 'chat/completions' }, { model: 'mock-model', messages: [{ role: 'user', content: 'hi' }] }, created.body.key));
+    expect([401, 403]).toContain(refused.status);
+  });
+
+  test('every admin resource the AdminApi construct creates reaches a route of the admin app', async () => {
+    const { ADMIN_ROUTES } = await import('../../lib/admin-api');
+    const unrouted: string[] = [];
+    for (const [method, path] of ADMIN_ROUTES) {
+      const resource = `/admin/${path}`;
+      const params = Object.fromEntries([...resource.matchAll(/\{(\w+)\}/g)].map(([, n]) => [n, n === 'team' ? 'team-a' : 'key_missing']));
+      const body = method === 'GET' ? undefined : method === 'PUT' ? { limits: { rpm: 10 } } : { name: 'x' };
+      const res = await call(admin, restEvent(method, resource, Object.keys(params).length ? params : null, body));
+      // A missing key may be 404 key_not_found, but never "no such route" or "method not allowed".
+      if (/^(route_not_found|method_not_allowed)$/.test(res.body.error?.code ?? '')) unrouted.push(`${method} ${resource}: ${res.body.error.code}`);
+    }
+    expect(unrouted).toEqual([]);
   });
 });
