@@ -8,17 +8,35 @@ export async function readBodyText(req: Request, maxBytes: number): Promise<stri
   if (Number.isFinite(declared) && declared > maxBytes) throw errors.tooLarge(maxBytes);
   if (!req.body) return '';
   const reader = req.body.getReader();
+  // The transport aborts the request's signal when the client goes away mid-body. That is a
+  // cancelled request (499 in the log), not a gateway failure (500) and not a partial body to
+  // parse; cancelling the reader also ends a read that would otherwise wait on a dead socket.
+  const onAbort = () => void reader.cancel().catch(() => undefined);
+  req.signal.addEventListener('abort', onAbort, { once: true });
   const parts: Uint8Array[] = [];
   let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw errors.tooLarge(maxBytes);
+  try {
+    for (;;) {
+      if (req.signal.aborted) throw errors.clientCancelled();
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch {
+        throw req.signal.aborted ? errors.clientCancelled() : errors.badRequest('The request body could not be read to its end.', null, 'body_read_failed');
+      }
+      // Our own cancel on abort ends the read as if the body were complete: it was not.
+      if (req.signal.aborted) throw errors.clientCancelled();
+      const { done, value } = chunk;
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel().catch(() => undefined);
+        throw errors.tooLarge(maxBytes);
+      }
+      parts.push(value);
     }
-    parts.push(value);
+  } finally {
+    req.signal.removeEventListener('abort', onAbort);
   }
   return Buffer.concat(parts).toString('utf8');
 }

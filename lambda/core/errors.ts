@@ -112,6 +112,9 @@ export const errors = {
       code: 'request_too_large',
       message: `Request body exceeds the ${formatBytes(limitBytes)} limit.`,
     }),
+  /** The client went away before the answer (nginx's 499): only ever seen in logs, never by the client. */
+  clientCancelled: () =>
+    new GatewayError({ status: 499, type: 'api_error', code: 'client_cancelled', message: 'The client closed the request.' }),
   internal: (message = 'The gateway hit an unexpected error while handling the request.') =>
     new GatewayError({ status: 500, type: 'api_error', code: 'internal_error', message }),
   unavailable: (message: string, retryAfterSeconds = 1, code = 'service_unavailable') =>
