@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { RemovalPolicy, SecretValue } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -33,9 +34,10 @@ export function secretRefsOf(config: GatewayConfig): string[] {
   return refs;
 }
 
-/** A construct id from a secret name or ARN: stable, and distinct for distinct names. */
+/** A construct id from a secret name or ARN: stable, readable, and distinct for distinct refs (a short hash). */
 function idFor(ref: string): string {
-  return 'Secret' + ref.replace(/^arn:[^:]*:secretsmanager:[^:]*:[^:]*:secret:/, '').replace(/[^A-Za-z0-9]/g, '');
+  const readable = ref.replace(/^arn:[^:]*:secretsmanager:[^:]*:[^:]*:secret:/, '').replace(/[^A-Za-z0-9]/g, '').slice(0, 48);
+  return `Secret${readable}${createHash('sha256').update(ref).digest('hex').slice(0, 8)}`;
 }
 
 /**

@@ -347,3 +347,16 @@ describe('validation at synth', () => {
     );
   });
 });
+
+describe('ProviderSecrets', () => {
+  test('one secret per distinct ref, even when two names differ only in punctuation', () => {
+    const { template } = gatewayStack({
+      config: {
+        providers: { a: { type: 'openai', apiKey: { secret: 'team/openai' } }, b: { type: 'openai', apiKey: { secret: 'team-openai' } }, c: { type: 'anthropic', apiKey: { secret: 'team/openai' } } },
+        models: { m: { targets: [{ provider: 'a', model: 'gpt-4o' }] } },
+      },
+    });
+    const names = Object.values(template().findResources('AWS::SecretsManager::Secret') as Resources).map((s) => s.Properties.Name);
+    expect(names.sort()).toEqual(['team-openai', 'team/openai']);
+  });
+});
