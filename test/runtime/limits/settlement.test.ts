@@ -2,6 +2,13 @@
 import { json, openAiChunks } from '../../helpers/fake-upstream';
 import { PROMPT, PROMPT_ESTIMATE, answer, chat, eventually, gate, startLimitsHarness, usage, type LimitsHarness } from './harness';
 import { DEFAULT_OUTPUT_RESERVATION } from '../../../lambda/core/handlers/chat-completions';
+import { join } from 'node:path';
+import { readLogRecords } from '../logging/log-capture';
+
+async function logRecord(requestId: string | null) {
+  await h.gw.gateway.flush();
+  return readLogRecords(join(h.gw.dataDir, 'logs')).find((r) => r.request_id === requestId);
+}
 
 let h: LimitsHarness;
 beforeAll(async () => (h = await startLimitsHarness()));
@@ -24,6 +31,20 @@ test('JSON: the reservation settles to the provider-reported usage and its cost'
   expect(u.tpm.used).toBe(168);
   expect(u.tokensPerDay.used).toBe(168);
   expect(u.budgetUsd.spentUsd).toBeCloseTo(0.168, 9); // 168 tokens at $0.001
+  expect(u.inFlight).toBe(0);
+  // The same real cost is what the request log records.
+  const record = await logRecord(res.headers.get('x-request-id'));
+  expect(record).toMatchObject({ prompt_tokens: 123, completion_tokens: 45, cost_usd: 0.168 });
+});
+
+test('embeddings: reserved at the input estimate and its price, settled to the reported usage', async () => {
+  const { key, id } = await h.gw.createKey({ limits: { tpm: 100_000, budgetUsd: { amount: 1, period: 'month' } } });
+  h.upstream.handle((_req, res) => json(res, 200, { object: 'list', model: 'priced-model', data: [{ object: 'embedding', index: 0, embedding: [0.1, 0.2] }], usage: { prompt_tokens: 42, total_tokens: 42 } }));
+  const res = await h.gw.post('/v1/embeddings', { model: 'priced', input: 'hello embeddings' }, key);
+  expect(res.status).toBe(200);
+  const u = await usage(h.gw, id);
+  expect(u.tpm.used).toBe(42);
+  expect(u.budgetUsd.spentUsd).toBeCloseTo(0.042, 9);
   expect(u.inFlight).toBe(0);
 });
 
@@ -97,7 +118,7 @@ test('rate-limit headers also on an answer that ends before the reservation (bad
   expect(bad.headers.get('x-ratelimit-remaining-requests')).toBe('4');
 });
 
-test('a key without limits gets no rate-limit headers and costs no counter writes', async () => {
+test('a key without limits gets no rate-limit headers', async () => {
   const { key } = await h.gw.createKey({});
   const res = await chat(h.gw, key);
   expect(res.status).toBe(200);
