@@ -23,7 +23,8 @@ export function chatCompletionsHandler(p: Pipeline): Handler {
     p.authorizeModel(key, body.model);
 
     const promptEstimate = estimatePromptTokens(body);
-    const outputCap = body.max_completion_tokens ?? body.max_tokens ?? DEFAULT_OUTPUT_RESERVATION;
+    // The cap applies per choice: n choices may each produce up to it.
+    const outputCap = (body.max_completion_tokens ?? body.max_tokens ?? DEFAULT_OUTPUT_RESERVATION) * Math.max(1, body.n ?? 1);
     const first = route.targets[0];
     const costEstimate = p.prices.cost(first.provider.name, first.model, { prompt_tokens: promptEstimate, completion_tokens: outputCap }) ?? 0;
     const reservation = await p.limiter.reserve(key, { tokens: promptEstimate + outputCap, costUsd: costEstimate }, ctx.id);

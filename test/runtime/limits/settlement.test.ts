@@ -124,3 +124,18 @@ test('a key without limits gets no rate-limit headers', async () => {
   expect(res.status).toBe(200);
   expect(res.headers.get('x-ratelimit-limit-requests')).toBeNull();
 });
+
+test('the output reservation is the cap per choice times n', async () => {
+  const { key, id } = await h.gw.createKey({ limits: { tpm: 100_000 } });
+  const hold = gate();
+  h.upstream.handle(async (_req, res) => {
+    await hold.opened;
+    answer(res, { prompt_tokens: 10, completion_tokens: 30 });
+  });
+  const pending = chat(h.gw, key, { max_tokens: 100, n: 3 });
+  const during = await eventually(() => usage(h.gw, id), (x) => x.inFlight === 1);
+  expect(during.tpm.used).toBe(PROMPT_ESTIMATE + 300);
+  hold.open();
+  expect((await pending).status).toBe(200);
+  expect((await usage(h.gw, id)).tpm.used).toBe(40);
+});
