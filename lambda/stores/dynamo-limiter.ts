@@ -45,6 +45,7 @@ import {
 } from '../core/limits/policy';
 import { type WindowSet, windowsAt } from '../core/limits/windows';
 import { scaleCounters, shardCount, shardLimits, sumCounters } from '../core/limits/shards';
+import { emfCount } from '../core/limits/metrics';
 import { type ActualUsage, type Limiter, type Logger, type Reservation, type UsageEstimate, silentLogger } from '../core/ports';
 import {
   INFLIGHT,
@@ -329,10 +330,10 @@ export function createDynamoLimiter(options: DynamoLimiterOptions): DynamoLimite
     const budgeted = subjects.some((s) => hasBudget(s.limits)) || (key.team !== undefined && !teamCache.has(key.team));
     if (failMode === 'open' && !budgeted) {
       stats.failOpen++;
-      logger.warn('counter store unavailable: admitting without rate limits (rateLimitFailMode=open)', { metric: 'RateLimitFailOpen', failOpen: stats.failOpen, error: String(err), keyId: key.id });
+      logger.warn('counter store unavailable: admitting without rate limits (rateLimitFailMode=open)', { ...emfCount('RateLimitFailOpen', now()), error: String(err), keyId: key.id });
       return new FreeReservation(rateLimitHeaders(subjects.map((s) => stateOf(s, now())), now()));
     }
-    logger.error('counter store unavailable: refusing (budgets and fail-closed rate limits)', { metric: 'LimitsUnavailable', error: String(err), keyId: key.id });
+    logger.error('counter store unavailable: refusing (budgets and fail-closed rate limits)', { ...emfCount('LimitsUnavailable', now()), error: String(err), keyId: key.id });
     throw errors.unavailable('The gateway cannot check rate limits and budgets right now. Retry shortly.', 1, 'limits_unavailable');
   }
 

@@ -55,7 +55,9 @@ describe.each(['closed', 'open'] as const)('counter store unreachable, rateLimit
       expect(res.status).toBe(200);
       expect(h.upstream.received.length).toBe(before + 1);
       expect(limiter.stats().failOpen).toBe(failOpenBefore + 1);
-      expect(log.lines.some((l) => l.level === 'warn' && l.data?.metric === 'RateLimitFailOpen')).toBe(true);
+      const warning = log.lines.find((l) => l.level === 'warn' && l.data?.metric === 'RateLimitFailOpen');
+      // Embedded Metric Format: CloudWatch counts it from the log line.
+      expect(warning?.data).toMatchObject({ RateLimitFailOpen: 1, _aws: { CloudWatchMetrics: [{ Namespace: 'AiGateway/Limits', Metrics: [{ Name: 'RateLimitFailOpen', Unit: 'Count' }] }] } });
     } else {
       expect(res.status).toBe(503);
       expect(res.headers.get('retry-after')).toBe('1');
