@@ -2,7 +2,7 @@
  * The admin API (ARCHITECTURE §6): issue, list, show, patch, revoke and rotate virtual keys.
  * Transport decides who may call it (IAM on AWS, a bearer token locally); see `authorize`.
  */
-import { timingSafeEqual, createHash } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { GatewayError, errors, renderError, toGatewayError } from './errors';
 import { readJsonObject } from './body';
 import { type KeyLimits, type KeyRecord, type KeyStore, type KeyVerifier, type LoggingPolicy, generateKey, hashKey, keyHint, newKeyId } from './keys';
@@ -238,15 +238,20 @@ export function createAdminApp(deps: AdminDeps): { fetch(req: Request): Promise<
 
   return {
     async fetch(req: Request): Promise<Response> {
+      // Like every API answer, each admin answer names its request, so an operator's report can be traced.
+      const requestId = 'req_' + randomUUID().replace(/-/g, '');
+      let res: Response;
       try {
         if (!deps.authorize(req)) {
           throw new GatewayError({ status: 401, type: 'authentication_error', code: 'invalid_admin_credential', message: 'Missing or wrong admin credential.' });
         }
-        return await route(req);
+        res = await route(req);
       } catch (err) {
-        if (!(err instanceof GatewayError)) logger.error('admin request failed', { error: err instanceof Error ? err.stack : String(err) });
-        return renderError(toGatewayError(err), 'openai');
+        if (!(err instanceof GatewayError)) logger.error('admin request failed', { error: err instanceof Error ? err.stack : String(err), requestId });
+        return renderError(toGatewayError(err), 'openai', { 'x-request-id': requestId });
       }
+      res.headers.set('x-request-id', requestId);
+      return res;
     },
   };
 }

@@ -61,6 +61,14 @@ describe('admin API', () => {
       expect((await gw.admin('GET', '/admin/keys')).body.data.length).toBe(before);
     });
 
+    test('every admin answer, success or error, carries its own x-request-id', async () => {
+      const ok = await call('GET', '/admin/keys', { authorization: `Bearer ${ADMIN_TOKEN}` });
+      const denied = await call('GET', '/admin/keys', {});
+      const ids = [ok.headers.get('x-request-id'), denied.headers.get('x-request-id')];
+      for (const id of ids) expect(id).toMatch(/^req_[0-9a-f]{32}$/);
+      expect(ids[0]).not.toBe(ids[1]);
+    });
+
     test('a virtual key is not an admin credential', async () => {
       const { key } = await gw.createKey();
       await expectOpenAiError(await call('GET', '/admin/keys', { authorization: `Bearer ${key}` }), 401, 'invalid_admin_credential');

@@ -37,6 +37,15 @@ function rawRequest(base: string, method: string, path: string, headers: Record<
 function violation(method: string, path: string, res: RawResponse): string | undefined {
   const where = `${method} ${path} → ${res.status}: ${res.body.toString('utf8').slice(0, 300)}`;
   if (res.status >= 500) return `gateway answered 5xx: ${where}`;
+  // Every answer from the API (not Node's parser-level rejections) names its request.
+  const parserLevel = /not valid HTTP\/1\.1|headers are too large|"Malformed request\."/.test(res.body.toString('utf8')) || (method === 'HEAD' && res.status === 400);
+  let isHealth = false;
+  try {
+    isHealth = new URL('http://localhost' + path).pathname.replace(/\/+$/, '') === '/health'; // as the server resolves it
+  } catch {
+    /* not a URL: the server answers 400 */
+  }
+  if (!isHealth && !parserLevel && !res.headers['x-request-id']) return `no x-request-id: ${where}`;
   if (method === 'HEAD') return undefined;
   const type = String(res.headers['content-type'] ?? '');
   if (res.status >= 400) {
