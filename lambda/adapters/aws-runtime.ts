@@ -62,10 +62,13 @@ function firehoseSink(env: Env, logger: Logger): LogSink {
   const deliveryStreamName = requireEnv(env, ENV_LOG_STREAM);
   const bucket = env[ENV_LOG_BUCKET];
   return new DeferredLogSink(async () => {
-    const [{ FirehoseLogSink }, { FirehoseClient }] = await Promise.all([import('./firehose-log-sink'), import('@aws-sdk/client-firehose')]);
+    const { FirehoseLogSink } = await import('./firehose-log-sink');
+    // The SDK is external (the Lambda runtime ships it): a plain require, run on first use only.
+    const { FirehoseClient } = require('@aws-sdk/client-firehose') as typeof import('@aws-sdk/client-firehose');
     let bodyStore;
     if (bucket) {
-      const [{ S3BodyStore }, { S3Client }] = await Promise.all([import('./s3-body-store'), import('@aws-sdk/client-s3')]);
+      const { S3BodyStore } = await import('./s3-body-store');
+      const { S3Client } = require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');
       bodyStore = new S3BodyStore({ client: new S3Client({ region: env.AWS_REGION }), bucket, prefix: env[ENV_LOG_BODY_PREFIX] });
     }
     return new FirehoseLogSink({ client: new FirehoseClient({ region: env.AWS_REGION }), deliveryStreamName, logger, bodyStore });

@@ -21,7 +21,8 @@ export type SecretStringReader = (secretId: string) => Promise<string | undefine
 export function sdkSecretReader(region?: string): SecretStringReader {
   let client: Promise<{ read: SecretStringReader }> | undefined;
   const load = async () => {
-    const sdk = await import('@aws-sdk/client-secrets-manager');
+    // External SDK (the Lambda runtime ships it): a plain require, run on first use only.
+    const sdk = require('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager');
     const c = new sdk.SecretsManagerClient({ region });
     return { read: async (id: string) => (await c.send(new sdk.GetSecretValueCommand({ SecretId: id }))).SecretString };
   };

@@ -12,4 +12,9 @@ const app = initOnce(async () => {
   return createAwsAdmin(process.env).admin;
 });
 
+// With provisioned concurrency the environment is initialized ahead of traffic: build the app
+// during INIT so no request pays for it. On demand, INIT and the first request are one wait
+// for the client either way, so the import stays lean and the first invocation builds it.
+if (process.env.AWS_LAMBDA_INITIALIZATION_TYPE === 'provisioned-concurrency') void app().catch(() => undefined);
+
 export const handler = awslambda.streamifyResponse(createStreamingHandler(app, consoleLogger(process.env[ENV_LOG_LEVEL] ?? 'info')));

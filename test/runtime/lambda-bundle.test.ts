@@ -1,0 +1,197 @@
+/**
+ * The built proxy bundle (dist/assets/proxy/index.js), staged the way the ProxyApi construct
+ * stages it (index.js + gateway.config.json) and run the way Lambda runs it: required with the
+ * environment the construct sets, its handler invoked with an API Gateway REST proxy event
+ * through a stand-in `awslambda` global. The AWS services are local: DynamoDB is dynalite;
+ * Secrets Manager and Firehose are HTTP fakes speaking their JSON protocols on 127.0.0.1
+ * (reached through the SDK's standard AWS_ENDPOINT_URL_<SERVICE> variables).
+ */
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { Writable } from 'node:stream';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import {
+  CONFIG_FILE_NAME,
+  ENV_COUNTERS_TABLE,
+  ENV_KEYS_TABLE,
+  ENV_LOG_BODY_PREFIX,
+  ENV_LOG_BUCKET,
+  ENV_LOG_STREAM,
+} from '../../lambda/adapters/aws-env';
+import type { RequestLogRecord } from '../../lambda/core/log-record';
+import { json, openAiCompletion, startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream';
+import { startTestGateway, type TestGateway } from '../helpers/gateway';
+
+const ROOT = resolve(__dirname, '../..');
+const BUNDLE = join(ROOT, 'dist/assets/proxy/index.js');
+const PROVIDER_KEY = 'sk-from-secrets-manager-0123456789';
+
+/** Secrets Manager and Firehose, as far as the gateway uses them (awsJson1_1, X-Amz-Target). */
+function startAwsFake() {
+  const firehoseRecords: { stream: string; record: RequestLogRecord }[] = [];
+  const secretReads: string[] = [];
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      const target = String(req.headers['x-amz-target']);
+      const input = JSON.parse(body || '{}');
+      res.setHeader('content-type', 'application/x-amz-json-1.1');
+      if (target === 'secretsmanager.GetSecretValue') {
+        secretReads.push(input.SecretId);
+        if (input.SecretId !== 'prod/openai') return void res.writeHead(400).end(JSON.stringify({ __type: 'ResourceNotFoundException', message: 'no such secret' }));
+        return void res.end(JSON.stringify({ ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/openai-AbCdEf', Name: input.SecretId, SecretString: PROVIDER_KEY }));
+      }
+      if (target === 'Firehose_20150804.PutRecordBatch') {
+        for (const r of input.Records) firehoseRecords.push({ stream: input.DeliveryStreamName, record: JSON.parse(Buffer.from(r.Data, 'base64').toString('utf8')) });
+        return void res.end(JSON.stringify({ FailedPutCount: 0, Encrypted: false, RequestResponses: input.Records.map((_: unknown, i: number) => ({ RecordId: `r${i}` })) }));
+      }
+      res.writeHead(400).end(JSON.stringify({ __type: 'UnknownOperationException', message: target }));
+    });
+  });
+  return {
+    firehoseRecords,
+    secretReads,
+    async start() {
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    },
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+/** The Lambda runtime's response stream, as in lambda-adapter.test.ts: prelude on first write. */
+class ResponseSink extends Writable {
+  readonly chunks: Buffer[] = [];
+  _onBeforeFirstWrite?: (write: (chunk: Uint8Array | string) => void) => void;
+  private first = true;
+  setContentType() {}
+  override write(chunk: any, ...rest: any[]): boolean {
+    if (this.first) {
+      this.first = false;
+      this._onBeforeFirstWrite?.((c) => super.write(c));
+    }
+    return super.write(chunk, ...rest);
+  }
+  override _write(chunk: Buffer, _e: BufferEncoding, cb: () => void) {
+    this.chunks.push(Buffer.from(chunk));
+    cb();
+  }
+  parsed() {
+    const raw = Buffer.concat(this.chunks);
+    const at = raw.indexOf(Buffer.alloc(8));
+    const meta = JSON.parse(raw.subarray(0, at).toString());
+    return { status: meta.statusCode as number, headers: meta.headers as Record<string, string>, body: raw.subarray(at + 8).toString() };
+  }
+}
+
+describe('the built proxy bundle, run as Lambda runs it', () => {
+  let gw: TestGateway;
+  let upstream: FakeUpstream;
+  const aws = startAwsFake();
+  let stage: string;
+  let handler: (event: APIGatewayProxyEvent, stream: Writable) => Promise<void>;
+  let key: string;
+  const savedEnv = { ...process.env };
+
+  beforeAll(async () => {
+    if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run 'node scripts/build.mjs' (npm test does)`);
+    upstream = await startFakeUpstream((_req, res) => json(res, 200, openAiCompletion('from the bundle')));
+    gw = await startTestGateway({ providers: { mock: { type: 'mock' } } });
+    ({ key } = await gw.createKey({ name: 'bundle', logging: 'full' }));
+    const awsUrl = await aws.start();
+    const dynamoEndpoint = await gw.dynamo.config.endpoint!();
+
+    // Staged like ProxyApi stages it: the bundle plus the routing config beside it.
+    stage = mkdtempSync(join(ROOT, 'dist', 'lambda-e2e-'));
+    copyFileSync(BUNDLE, join(stage, 'index.js'));
+    writeFileSync(
+      join(stage, CONFIG_FILE_NAME),
+      JSON.stringify({
+        providers: { openai: { type: 'openai', baseUrl: `${upstream.url}/v1`, apiKey: { secret: 'prod/openai' } } },
+        models: { 'gpt-4o': { targets: [{ provider: 'openai', model: 'gpt-4o-2024-08-06' }] } },
+      }),
+    );
+    Object.assign(process.env, {
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ENDPOINT_URL_DYNAMODB: `${dynamoEndpoint.protocol}//${dynamoEndpoint.hostname}:${dynamoEndpoint.port}`,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: awsUrl,
+      AWS_ENDPOINT_URL_FIREHOSE: awsUrl,
+      [ENV_KEYS_TABLE]: gw.tables.keys,
+      [ENV_COUNTERS_TABLE]: gw.tables.counters,
+      [ENV_LOG_STREAM]: 'gateway-log-stream',
+      [ENV_LOG_BUCKET]: 'gateway-log-bucket',
+      [ENV_LOG_BODY_PREFIX]: 'bodies/',
+      GATEWAY_LOG_LEVEL: 'error',
+    });
+    (globalThis as any).awslambda = {
+      streamifyResponse: (h: unknown) => h,
+      HttpResponseStream: {
+        from(s: ResponseSink, prelude: object) {
+          s._onBeforeFirstWrite = (write) => (write(JSON.stringify(prelude)), write(new Uint8Array(8)));
+          return s;
+        },
+      },
+    };
+    handler = require(join(stage, 'index.js')).handler;
+  });
+
+  afterAll(async () => {
+    process.env = savedEnv;
+    delete (globalThis as any).awslambda;
+    rmSync(stage, { recursive: true, force: true });
+    await gw.close();
+    await upstream.close();
+    await aws.close();
+  });
+
+  function event(body: unknown, virtualKey: string): APIGatewayProxyEvent {
+    const base = JSON.parse(readFileSync(join(__dirname, 'fixtures/apigw/chat-completions.json'), 'utf8').replaceAll('{{VIRTUAL_KEY}}', virtualKey));
+    return { ...base, body: JSON.stringify(body) };
+  }
+
+  test('a chat request: key from DynamoDB, provider key from Secrets Manager, the log record to Firehose after the response', async () => {
+    const sink = new ResponseSink();
+    await handler(event({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }, key), sink);
+    const res = sink.parsed();
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body).choices[0].message.content).toBe('from the bundle');
+
+    expect(aws.secretReads).toEqual(['prod/openai']);
+    const got = upstream.received.at(-1)!;
+    expect(got.headers.authorization).toBe(`Bearer ${PROVIDER_KEY}`);
+    expect(got.rawBody).not.toContain(key);
+
+    // The handler returned only after flushing: the record is already at Firehose.
+    const delivered = aws.firehoseRecords.filter((r) => r.record.request_id === res.headers['x-request-id']);
+    expect(delivered).toHaveLength(1);
+    expect(delivered[0].stream).toBe('gateway-log-stream');
+    expect(delivered[0].record).toEqual(expect.objectContaining({ endpoint: '/v1/chat/completions', status: 200, provider: 'openai', model: 'gpt-4o-2024-08-06', client_ip: '203.0.113.7' }));
+    expect(JSON.stringify(delivered[0].record)).not.toContain(key);
+    expect(JSON.stringify(delivered[0].record)).not.toContain(PROVIDER_KEY);
+  });
+
+  test('the provider key is cached across invocations of the same container', async () => {
+    const before = aws.secretReads.length;
+    const sink = new ResponseSink();
+    await handler(event({ model: 'gpt-4o', messages: [{ role: 'user', content: 'again' }] }, key), sink);
+    expect(sink.parsed().status).toBe(200);
+    expect(aws.secretReads.length).toBe(before);
+  });
+
+  test('a wrong key is refused before any provider or secret is touched, and still logged', async () => {
+    const calls = upstream.received.length;
+    const reads = aws.secretReads.length;
+    const sink = new ResponseSink();
+    await handler(event({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] }, 'sk-gw-wrong-000000000000000000000000000000'), sink);
+    const res = sink.parsed();
+    expect(res.status).toBe(401);
+    expect(upstream.received.length).toBe(calls);
+    expect(aws.secretReads.length).toBe(reads);
+    expect(aws.firehoseRecords.some((r) => r.record.request_id === res.headers['x-request-id'] && r.record.status === 401)).toBe(true);
+  });
+});
