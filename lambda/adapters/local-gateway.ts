@@ -21,6 +21,7 @@ import type { TeamLimitsStore } from '../core/limits/teams';
 import { EnvSecretSource } from './env-secrets';
 import { FileLogSink } from './file-log-sink';
 import { createNodeServer } from './node-server';
+import { createKeepAliveFetch } from './keep-alive-fetch';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
 export interface LocalGatewayOptions {
@@ -113,6 +114,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
   const limiter =
     options.limiter?.(dynamo, tables.counters) ??
     createDynamoLimiter({ client: dynamo, tableName: tables.counters, now: options.overrides?.now, failMode: config.settings?.rateLimitFailMode, logger: options.logger });
+  const upstreamClient = createKeepAliveFetch();
   const gateway = createGateway({
     config,
     keyStore,
@@ -120,6 +122,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     logSink,
     logger: options.logger,
     limiter,
+    fetch: upstreamClient.fetch,
     ...options.overrides,
   });
   const adminToken = adminTokenFor(options, dataDir, env);
@@ -168,6 +171,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
         server.closeAllConnections();
       });
       await gateway.flush();
+      upstreamClient.close();
       dynamo.destroy();
       await db.close();
     },

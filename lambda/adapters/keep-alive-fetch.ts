@@ -1,0 +1,88 @@
+/**
+ * The local server's upstream client: `fetch` over node:http(s) with keep-alive agents.
+ *
+ * Node's built-in fetch (undici) builds a Request, an AbortSignal chain and Web streams for
+ * every call and sends the body through an async iterator; on the local server that is the
+ * largest single cost per proxied request. The providers only need what this gives them: a
+ * POST with a string body, no redirects followed, and a Response whose body streams as the
+ * upstream sends it. Anything else (another body type, redirect following) goes to the platform
+ * fetch unchanged.
+ *
+ * Failures look like fetch's: a TypeError whose `cause` carries the socket error's `code`, and an
+ * aborted signal rejects with its reason and tears the connection down (also mid-stream).
+ */
+import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { Readable } from 'node:stream';
+
+export interface KeepAliveFetchOptions {
+  /** Sockets per upstream host. @default 256 */
+  readonly maxSockets?: number;
+  /** The fetch used for calls this client does not handle. @default globalThis.fetch */
+  readonly fallback?: typeof fetch;
+}
+
+function plainHeaders(headers: HeadersInit | undefined): Record<string, string> | undefined {
+  if (headers === undefined) return {};
+  if (headers instanceof Headers || Array.isArray(headers)) return undefined;
+  return headers as Record<string, string>;
+}
+
+function toResponse(res: IncomingMessage, method: string): Response {
+  const headers = new Headers();
+  const raw = res.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) headers.append(raw[i], raw[i + 1]);
+  const status = res.statusCode ?? 502;
+  const noBody = status === 204 || status === 205 || status === 304 || method === 'HEAD';
+  if (noBody) res.resume();
+  return new Response(noBody ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>), { status, statusText: res.statusMessage, headers });
+}
+
+export interface KeepAliveFetch {
+  readonly fetch: typeof fetch;
+  /** Close the pooled sockets (server shutdown). */
+  close(): void;
+}
+
+export function createKeepAliveFetch(options: KeepAliveFetchOptions = {}): KeepAliveFetch {
+  const maxSockets = options.maxSockets ?? 256;
+  const agents = { http: new HttpAgent({ keepAlive: true, maxSockets }), https: new HttpsAgent({ keepAlive: true, maxSockets }) };
+  const fallback = options.fallback ?? globalThis.fetch;
+
+  const keepAliveFetch = ((input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
+    const headers = plainHeaders(init.headers);
+    const body = init.body;
+    if (typeof input !== 'string' || headers === undefined || (body != null && typeof body !== 'string') || init.redirect !== 'manual') return fallback(input, init);
+    const url = new URL(input);
+    const secure = url.protocol === 'https:';
+    if (!secure && url.protocol !== 'http:') return fallback(input, init);
+    const method = (init.method ?? 'GET').toUpperCase();
+    const payload = body == null ? undefined : Buffer.from(body);
+    const signal = init.signal ?? undefined;
+
+    return new Promise<Response>((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const req = (secure ? httpsRequest : httpRequest)(
+        url,
+        { method, agent: secure ? agents.https : agents.http, headers: payload ? { ...headers, 'content-length': String(payload.length) } : headers },
+        (res) => resolve(toResponse(res, method)),
+      );
+      // Aborting destroys the request, and with it a response body still streaming.
+      const onAbort = () => req.destroy(signal!.reason instanceof Error ? signal!.reason : new Error('aborted'));
+      if (signal) {
+        signal.addEventListener('abort', onAbort, { once: true });
+        req.once('close', () => signal.removeEventListener('abort', onAbort));
+      }
+      req.once('error', (err) => reject(signal?.aborted ? signal.reason : Object.assign(new TypeError('fetch failed'), { cause: err })));
+      req.end(payload);
+    });
+  }) as typeof fetch;
+
+  return {
+    fetch: keepAliveFetch,
+    close() {
+      agents.http.destroy();
+      agents.https.destroy();
+    },
+  };
+}

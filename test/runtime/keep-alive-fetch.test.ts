@@ -1,0 +1,113 @@
+/** The local server's keep-alive upstream client behaves like fetch where the providers rely on it. */
+import type { ServerResponse } from 'node:http';
+import { createKeepAliveFetch } from '../../lambda/adapters/keep-alive-fetch';
+import { freePort } from '../../bench/processes';
+import { type FakeUpstream, json, startFakeUpstream } from '../helpers/fake-upstream';
+
+const client = createKeepAliveFetch();
+const post = (url: string, body: string, init: RequestInit = {}) =>
+  client.fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer sk-up' }, body, redirect: 'manual', ...init });
+
+let upstream: FakeUpstream;
+beforeEach(async () => {
+  upstream = await startFakeUpstream();
+});
+afterEach(() => upstream.close());
+afterAll(() => client.close());
+
+test('sends the body with its length and headers, and returns status, headers and body', async () => {
+  upstream.handle((_r, res) => json(res, 201, { ok: true }, { 'x-upstream': 'yes' }));
+  for (let i = 0; i < 2; i++) {
+    const res = await post(`${upstream.url}/v1/chat/completions`, '{"model":"m","é":1}');
+    expect(res.status).toBe(201);
+    expect(res.headers.get('x-upstream')).toBe('yes');
+    expect(await res.json()).toEqual({ ok: true });
+  }
+  const [first, second] = upstream.received;
+  expect(first.method).toBe('POST');
+  expect(first.path).toBe('/v1/chat/completions');
+  expect(first.body).toEqual({ model: 'm', é: 1 });
+  expect(first.headers['content-length']).toBe(String(Buffer.byteLength('{"model":"m","é":1}')));
+  expect(first.headers.authorization).toBe('Bearer sk-up');
+  expect(second.rawBody).toBe(first.rawBody);
+});
+
+test('reuses one connection for consecutive calls', async () => {
+  const remotePorts: Array<number | undefined> = [];
+  upstream.handle((_r, res: ServerResponse) => {
+    remotePorts.push(res.socket?.remotePort);
+    json(res, 200, {});
+  });
+  for (let i = 0; i < 3; i++) await (await post(`${upstream.url}/x`, '{}')).arrayBuffer();
+  expect(new Set(remotePorts).size).toBe(1);
+});
+
+test('streams the body as the upstream sends it', async () => {
+  let finish!: () => void;
+  upstream.handle((_r, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write('data: first\n\n');
+    finish = () => res.end('data: [DONE]\n\n');
+  });
+  const res = await post(`${upstream.url}/s`, '{}');
+  const reader = res.body!.getReader();
+  const first = await reader.read();
+  expect(Buffer.from(first.value!).toString()).toBe('data: first\n\n');
+  finish();
+  let rest = '';
+  for (let r = await reader.read(); !r.done; r = await reader.read()) rest += Buffer.from(r.value).toString();
+  expect(rest).toBe('data: [DONE]\n\n');
+});
+
+test('an abort mid-stream closes the upstream connection and errors the body', async () => {
+  let upstreamClosed!: Promise<void>;
+  upstream.handle((_r, res) => {
+    upstreamClosed = new Promise((resolve) => res.once('close', () => resolve()));
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write('data: first\n\n');
+  });
+  const controller = new AbortController();
+  const res = await post(`${upstream.url}/s`, '{}', { signal: controller.signal });
+  const reader = res.body!.getReader();
+  await reader.read();
+  controller.abort(new Error('client went away'));
+  await expect(reader.read()).rejects.toThrow();
+  await upstreamClosed;
+});
+
+test('an already aborted signal rejects with its reason without calling the upstream', async () => {
+  const reason = new Error('too late');
+  await expect(post(`${upstream.url}/x`, '{}', { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+  expect(upstream.received).toHaveLength(0);
+});
+
+test('does not follow redirects', async () => {
+  upstream.handle((_r, res) => void res.writeHead(302, { location: 'http://127.0.0.1:1/elsewhere' }).end());
+  const res = await post(`${upstream.url}/x`, '{}');
+  expect(res.status).toBe(302);
+  expect(upstream.received).toHaveLength(1);
+});
+
+test('an unreachable upstream fails like fetch: a TypeError whose cause has the socket error code', async () => {
+  const port = await freePort();
+  const err = await post(`http://127.0.0.1:${port}/x`, '{}').catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(TypeError);
+  expect((err as { cause?: { code?: string } }).cause?.code).toBe('ECONNREFUSED');
+});
+
+test('calls it does not handle (a non-string body, redirects followed) go to the fallback fetch', async () => {
+  const seen: string[] = [];
+  const fallback = (async (input: RequestInfo | URL) => {
+    seen.push(String(input));
+    return new Response('fallback');
+  }) as typeof fetch;
+  const c = createKeepAliveFetch({ fallback });
+  try {
+    await c.fetch(`${upstream.url}/a`, { method: 'POST', body: new Uint8Array([1]), redirect: 'manual' });
+    await c.fetch(`${upstream.url}/b`, { method: 'POST', body: '{}' });
+    expect(seen).toEqual([`${upstream.url}/a`, `${upstream.url}/b`]);
+    expect(upstream.received).toHaveLength(0);
+  } finally {
+    c.close();
+  }
+});
