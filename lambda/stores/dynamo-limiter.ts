@@ -19,14 +19,13 @@ import {
   type AttributeValue,
   type DynamoDBClient,
   GetItemCommand,
-  PutItemCommand,
   UpdateItemCommand,
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import type { UsageReader, UsageReport } from '../core/admin';
 import { GatewayError, errors } from '../core/errors';
 import type { KeyLimits, KeyRecord } from '../core/keys';
-import type { TeamLimitsStore, TeamRecord } from '../core/limits/teams';
+import type { TeamLimitsStore } from '../core/limits/teams';
 import {
   type Need,
   type Refusal,
@@ -58,8 +57,8 @@ import {
   lostReservations,
   staleWindowAttributes,
   subjectPk,
-  teamConfigPk,
 } from './counter-item';
+import { DynamoTeamLimits } from './dynamo-team-limits';
 
 export interface DynamoLimiterOptions {
   readonly client: DynamoDBClient;
@@ -145,9 +144,8 @@ export function createDynamoLimiter(options: DynamoLimiterOptions): DynamoLimite
   const now = options.now ?? Date.now;
   const logger = options.logger ?? silentLogger;
   const failMode = options.failMode ?? 'closed';
-  const teamTtl = options.teamCacheTtlMs ?? 5_000;
   const images = new ImageCache();
-  const teamCache = new Map<string, { record: TeamRecord | undefined; at: number }>();
+  const teams = new DynamoTeamLimits(client, tableName, now, options.teamCacheTtlMs ?? 5_000);
   const stats: LimiterStats = { storeErrors: 0, failOpen: 0 };
   const random = options.random ?? Math.random;
   const rpmPerShard = options.rpmPerShard;
@@ -155,31 +153,10 @@ export function createDynamoLimiter(options: DynamoLimiterOptions): DynamoLimite
   const lastItem = new Map<string, { pk: string; shards: number }>();
   const subjectKey = (s: Subject) => `${s.kind}#${s.id}`;
 
-  async function readTeam(team: string): Promise<TeamRecord | undefined> {
-    const out = await client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: teamConfigPk(team) } }, ConsistentRead: true }));
-    if (!out.Item) return undefined;
-    const limitsJson = out.Item.limits?.S;
-    return { team, limits: limitsJson ? (JSON.parse(limitsJson) as KeyLimits) : {}, updatedAt: out.Item.updatedAt?.S };
-  }
-
-  /** Team limits with a short cache; a failed read serves the stale entry if there is one. */
-  async function teamLimits(team: string): Promise<KeyLimits | undefined> {
-    const cached = teamCache.get(team);
-    if (cached && now() - cached.at < teamTtl) return cached.record?.limits;
-    try {
-      const record = await readTeam(team);
-      teamCache.set(team, { record, at: now() });
-      return record?.limits;
-    } catch (err) {
-      if (cached) return cached.record?.limits;
-      throw err;
-    }
-  }
-
   function cachedSubjects(key: KeyRecord): Subject[] {
     const out: Subject[] = [];
     if (hasAnyLimit(key.limits)) out.push({ kind: 'key', id: key.id, label: key.name, limits: key.limits! });
-    const team = key.team ? teamCache.get(key.team)?.record : undefined;
+    const team = key.team ? teams.cached(key.team).record : undefined;
     if (team && hasAnyLimit(team.limits)) out.push({ kind: 'team', id: team.team, label: team.team, limits: team.limits });
     return out;
   }
@@ -188,7 +165,7 @@ export function createDynamoLimiter(options: DynamoLimiterOptions): DynamoLimite
     const out: Subject[] = [];
     if (hasAnyLimit(key.limits)) out.push({ kind: 'key', id: key.id, label: key.name, limits: key.limits! });
     if (key.team) {
-      const limits = await teamLimits(key.team);
+      const limits = await teams.limits(key.team);
       if (hasAnyLimit(limits)) out.push({ kind: 'team', id: key.team, label: key.team, limits: limits! });
     }
     return out;
@@ -327,7 +304,7 @@ export function createDynamoLimiter(options: DynamoLimiterOptions): DynamoLimite
 
   function storeFailure(subjects: Subject[], err: unknown, key: KeyRecord): Reservation {
     stats.storeErrors++;
-    const budgeted = subjects.some((s) => hasBudget(s.limits)) || (key.team !== undefined && !teamCache.has(key.team));
+    const budgeted = subjects.some((s) => hasBudget(s.limits)) || (key.team !== undefined && !teams.cached(key.team).known);
     if (failMode === 'open' && !budgeted) {
       stats.failOpen++;
       logger.warn('counter store unavailable: admitting without rate limits (rateLimitFailMode=open)', { ...emfCount('RateLimitFailOpen', now()), error: String(err), keyId: key.id });
@@ -396,22 +373,11 @@ export function createDynamoLimiter(options: DynamoLimiterOptions): DynamoLimite
     async usage(key: KeyRecord): Promise<UsageReport> {
       const own = await usageOf({ kind: 'key', id: key.id, limits: key.limits ?? {} });
       if (!key.team) return own;
-      const team = await readTeam(key.team);
+      const team = await teams.getTeam(key.team);
       return { ...own, team: { name: key.team, limits: team?.limits ?? {}, usage: await usageOf({ kind: 'team', id: key.team, limits: team?.limits ?? {} }) } };
     },
-    getTeam: readTeam,
-    async putTeam(team: string, limits: KeyLimits): Promise<TeamRecord> {
-      const record: TeamRecord = { team, limits, updatedAt: new Date(now()).toISOString() };
-      await client.send(
-        new PutItemCommand({
-          TableName: tableName,
-          Item: { pk: { S: teamConfigPk(team) }, type: { S: 'team' }, team: { S: team }, limits: { S: JSON.stringify(limits) }, updatedAt: { S: record.updatedAt! } },
-        }),
-      );
-      // This instance sees the change at once; others within teamCacheTtlMs.
-      teamCache.delete(team);
-      return record;
-    },
+    getTeam: (team) => teams.getTeam(team),
+    putTeam: (team, limits) => teams.putTeam(team, limits),
     stats: () => ({ ...stats }),
   };
 }
