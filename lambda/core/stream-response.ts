@@ -12,6 +12,7 @@ import type { RequestContext } from './request-context';
 import { encodeSseData } from './sse';
 import type { PeekedStream } from './stream';
 import { upstreamToGatewayError } from './upstream-errors';
+import { estimateTextTokens } from './tokens';
 import { type ChatCompletionChunk, UpstreamError } from '../providers/types';
 
 export interface StreamEncoder {
@@ -78,7 +79,8 @@ export function streamToClient(o: StreamToClientOptions): Response {
   const { pipeline, ctx, reservation, target, peeked, encoder } = o;
   const queue: ChatCompletionChunk[] = [...peeked.buffered];
   let upstreamDone = peeked.ended;
-  let deliveredChars = 0;
+  /** Tool-call fragments delivered, estimated as text once at the end (per-fragment rounding would inflate it). */
+  const deliveredToolCalls: string[] = [];
   let usageSeen: { prompt_tokens: number; completion_tokens: number } | undefined;
   const collected: string[] = [];
   const idleMs = target.timeouts.idleMs ?? DEFAULT_STREAM_IDLE_MS;
@@ -93,7 +95,7 @@ export function streamToClient(o: StreamToClientOptions): Response {
     ctx.status = status;
     if (errorCode) ctx.errorCode = errorCode;
     if (usageSeen) pipeline.recordUsage(ctx, target, usageSeen.prompt_tokens, usageSeen.completion_tokens);
-    else pipeline.recordUsage(ctx, target, o.promptEstimate, Math.ceil(deliveredChars / 4));
+    else pipeline.recordUsage(ctx, target, o.promptEstimate, estimateTextTokens(collected.join('') + deliveredToolCalls.join('')));
     ctx.responseBody = collected.join('');
     await pipeline.settleOrRelease(reservation, ctx, true);
     pipeline.finish(ctx);
@@ -137,10 +139,9 @@ export function streamToClient(o: StreamToClientOptions): Response {
           if (chunk.usage) usageSeen = chunk.usage;
           for (const c of chunk.choices) {
             if (typeof c.delta?.content === 'string') {
-              deliveredChars += c.delta.content.length;
               collected.push(c.delta.content);
             }
-            if (c.delta?.tool_calls) deliveredChars += JSON.stringify(c.delta.tool_calls).length;
+            if (c.delta?.tool_calls) deliveredToolCalls.push(JSON.stringify(c.delta.tool_calls));
           }
           const out = encoder.chunk(chunk);
           if (!out.length) continue;
