@@ -22,7 +22,7 @@ import type { ProviderSecrets } from './provider-secrets';
 import { LOG_PREFIXES, type RequestLog } from './request-log';
 import { bundleWithFiles } from './private/assets';
 import { createGatewayFunction } from './private/gateway-function';
-import { bedrockModelIds, checkGatewayConfig, hasBedrockProvider } from './private/gateway-config';
+import { bedrockTargets, checkGatewayConfig, hasBedrockProvider } from './private/gateway-config';
 import { BEDROCK_INVOKE_ACTIONS } from './private/iam-actions';
 import { acknowledge, wildcardResourceFinding } from './private/nag';
 import { PropsProblems } from './private/validation';
@@ -199,20 +199,25 @@ export class ProxyApi extends Construct {
 
   /** Bedrock calls go through IAM: allow exactly the models the routes name (foundation models in any region, for cross-region inference, and inference profiles). */
   private grantBedrock(fn: lambda.IFunction, config: GatewayConfig): void {
-    const ids = bedrockModelIds(config);
-    if (!ids.length) {
+    const targets = bedrockTargets(config);
+    if (!targets.length) {
       if (hasBedrockProvider(config)) Annotations.of(this).addWarning('A bedrock provider is configured but no route targets it: the proxy gets no Bedrock permissions, so provider/model requests to it will be denied.');
       return;
     }
     const stack = Stack.of(this);
     const foundationModelArn = (model: string) => stack.formatArn({ service: 'bedrock', region: '*', account: '', resource: 'foundation-model', resourceName: model });
-    const resourceArns = ids.flatMap((id) => [foundationModelArn(foundationModelOf(id)), stack.formatArn({ service: 'bedrock', resource: 'inference-profile', resourceName: id })]);
+    const models = [...new Set(targets.map((t) => foundationModelOf(t.modelId)))];
+    const resourceArns = [
+      ...models.map(foundationModelArn),
+      // The profile lives in the region the provider calls (its `region`, else the stack's).
+      ...targets.map((t) => stack.formatArn({ service: 'bedrock', region: t.region, resource: 'inference-profile', resourceName: t.modelId })),
+    ];
     iam.Grant.addToPrincipal({ grantee: fn, actions: BEDROCK_INVOKE_ACTIONS, resourceArns });
-    for (const id of ids)
+    for (const model of models)
       acknowledge(
         fn.role!,
-        wildcardResourceFinding(this, foundationModelArn(foundationModelOf(id))),
-        `Cross-region inference serves the configured Bedrock model ${id} from any region of its profile, so its foundation-model ARN uses region "*"; the model id is exactly the one in the routing config.`,
+        wildcardResourceFinding(this, foundationModelArn(model)),
+        `Cross-region inference serves the configured Bedrock model ${model} from any region of its profile, so its foundation-model ARN uses region "*"; the model id is exactly the one in the routing config.`,
       );
   }
 

@@ -27,12 +27,21 @@ function targetsOf(entries: readonly RouteTargetEntry[], out: { provider: string
   return out;
 }
 
-/** Bedrock model ids (or inference profile ids) the routes send to, per config. */
-export function bedrockModelIds(config: GatewayConfig): string[] {
-  const bedrock = new Set(Object.entries(config.providers).filter(([, p]) => p.type === 'bedrock').map(([n]) => n));
-  const ids = new Set<string>();
-  for (const route of Object.values(config.models ?? {})) for (const t of targetsOf(route.targets, [])) if (bedrock.has(t.provider)) ids.add(t.model);
-  return [...ids].sort();
+/** A Bedrock model (or inference profile) id the routes send to, with the region its provider calls. */
+export interface BedrockTarget {
+  readonly modelId: string;
+  /** The provider's `region`; undefined means the stack's region. */
+  readonly region?: string;
+}
+
+/** Bedrock targets of the routes, per config, without repeats, in a stable order. */
+export function bedrockTargets(config: GatewayConfig): BedrockTarget[] {
+  const regions = new Map(Object.entries(config.providers).filter(([, p]) => p.type === 'bedrock').map(([n, p]) => [n, p.region]));
+  const seen = new Map<string, BedrockTarget>();
+  for (const route of Object.values(config.models ?? {}))
+    for (const t of targetsOf(route.targets, []))
+      if (regions.has(t.provider)) seen.set(`${regions.get(t.provider) ?? ''}|${t.model}`, { modelId: t.model, region: regions.get(t.provider) });
+  return [...seen.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, v]) => v);
 }
 
 export function hasBedrockProvider(config: GatewayConfig): boolean {

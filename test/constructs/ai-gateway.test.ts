@@ -302,6 +302,25 @@ describe('AiGateway options', () => {
     }
   });
 
+  test('Bedrock grants follow the provider\'s region for inference profiles, and name only routed models', () => {
+    const { template } = gatewayStack({
+      config: {
+        providers: { us: { type: 'bedrock', region: 'us-east-1' }, here: { type: 'bedrock' } },
+        models: {
+          a: { targets: [{ provider: 'us', model: 'us.anthropic.claude-3-5-haiku-20241022-v1:0' }] },
+          b: { targets: [{ provider: 'here', model: 'amazon.titan-embed-text-v2:0' }] },
+        },
+      },
+    });
+    const statements = Object.values(template().findResources('AWS::IAM::Policy') as Resources).flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+    const bedrock = JSON.stringify(statements.filter((s) => asList(s.Action).includes('bedrock:InvokeModel')).map((s) => s.Resource));
+    expect(bedrock).toContain(':bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-3-5-haiku-20241022-v1:0');
+    expect(bedrock).toContain(':bedrock:eu-west-1:123456789012:inference-profile/amazon.titan-embed-text-v2:0');
+    expect(bedrock).toContain(':bedrock:*::foundation-model/anthropic.claude-3-5-haiku-20241022-v1:0');
+    expect(bedrock).toContain(':bedrock:*::foundation-model/amazon.titan-embed-text-v2:0');
+    expect(bedrock.match(/foundation-model\//g)).toHaveLength(2);
+  });
+
   test('a web ACL is associated with the stage when given', () => {
     const { template } = gatewayStack({ proxy: { webAclArn: 'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/gw/abc' } });
     template().hasResourceProperties('AWS::WAFv2::WebACLAssociation', { WebACLArn: 'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/gw/abc' });
