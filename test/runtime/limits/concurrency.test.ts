@@ -59,3 +59,23 @@ test(`${REQUESTS} concurrent requests: admitted tokens never exceed the limit pl
   expect(after.tpm.used).toBe(admitted * 15);
   expect(after.rpm.used).toBe(admitted);
 });
+
+test('two gateway instances (separate limiters, separate caches) sharing one table never over-admit together', async () => {
+  const { createDynamoLimiter } = await import('../../../lambda/stores/dynamo-limiter');
+  const instances = [0, 1].map(() => createDynamoLimiter({ client: h.gw.dynamo, tableName: h.gw.tables.counters, now: h.clock.now }));
+  const { record, id } = await h.gw.createKey({ limits: { tpm: 10_000, rpm: 1_000 } });
+  const NEED = 700;
+  const attempts = Array.from({ length: 60 }, (_, i) =>
+    instances[i % 2].reserve(record, { tokens: NEED, costUsd: 0 }, `req_multi_${i}`).then(
+      () => 'admitted' as const,
+      (err) => (err.status === 429 ? ('refused' as const) : Promise.reject(err)),
+    ),
+  );
+  const outcomes = await Promise.all(attempts);
+  const admitted = outcomes.filter((o) => o === 'admitted').length;
+  expect(admitted * NEED).toBeLessThanOrEqual(10_000 + NEED);
+  expect(admitted).toBe(Math.floor(10_000 / NEED)); // and no fewer: a refusal only when there was no room
+  const u = await usage(h.gw, id);
+  expect(u.tpm.used).toBe(admitted * NEED);
+  expect(u.inFlight).toBe(admitted);
+});
