@@ -1,5 +1,6 @@
 import { CfnOutput } from 'aws-cdk-lib';
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -105,7 +106,7 @@ export class AiGateway extends Construct {
     });
     this.observability = new GatewayObservability(this, 'Observability', {
       proxy: this.proxy,
-      functions: [this.proxy.handler, this.admin.handler],
+      functions: { Proxy: this.proxy.handler, Admin: this.admin.handler },
       tables: [this.keyStore.keysTable, this.keyStore.countersTable],
       requestLog: this.requestLog,
       alarmTopic: props.alarmTopic,
@@ -137,17 +138,17 @@ export class AiGateway extends Construct {
   }
 
   /** Share of proxy requests answered 5xx (Average of 5XXError, 5 minutes). */
-  metricServerErrorRate(): ReturnType<ProxyApi['metricServerErrorRate']> {
-    return this.proxy.metricServerErrorRate();
+  metricServerErrorRate(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.proxy.metricServerErrorRate(props);
   }
 
   /** Proxy requests (Sum of Count, 5 minutes). */
-  metricRequests(): ReturnType<ProxyApi['metricRequests']> {
-    return this.proxy.metricRequests();
+  metricRequests(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.proxy.metricRequests(props);
   }
 
   /** Time to the integration's first byte (p95 of IntegrationLatency, 5 minutes). */
-  metricIntegrationLatency(): ReturnType<ProxyApi['metricIntegrationLatency']> {
-    return this.proxy.metricIntegrationLatency();
+  metricIntegrationLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.proxy.metricIntegrationLatency(props);
   }
 }

@@ -10,8 +10,8 @@ import type { RequestLog } from './request-log';
 
 export interface GatewayObservabilityProps {
   readonly proxy: ProxyApi;
-  /** Functions whose errors and throttles are alarmed (proxy and admin). */
-  readonly functions: readonly lambda.IFunction[];
+  /** Functions whose errors and throttles are alarmed, by a short name used in alarm ids (e.g. Proxy, Admin). The first one's duration is on the dashboard. */
+  readonly functions: Readonly<Record<string, lambda.IFunction>>;
   readonly tables: readonly dynamodb.ITable[];
   readonly requestLog: RequestLog;
   /**
@@ -61,8 +61,9 @@ export class GatewayObservability extends Construct {
     };
 
     alarm('ServerErrorRate', props.proxy.metricServerErrorRate(), props.serverErrorRateThreshold ?? 0.05, 'Proxy API: share of 5xx answers over 5 minutes (all targets failed, or the gateway itself failed)');
-    props.functions.forEach((fn, i) => {
-      const name = i === 0 ? 'Proxy' : `Function${i}`;
+    const functions = Object.entries(props.functions);
+    if (!functions.length) throw new Error('Invalid GatewayObservability props:\n  - functions: needs at least the proxy function');
+    functions.forEach(([name, fn]) => {
       alarm(`${name}Errors`, fn.metricErrors({ statistic: 'Sum', period: PERIOD }), 1, `Lambda invocation errors (crashes, timeouts) of ${fn.node.path}`);
       alarm(`${name}Throttles`, fn.metricThrottles({ statistic: 'Sum', period: PERIOD }), 1, `Lambda throttles of ${fn.node.path}: raise the account's concurrency limit or the stage throttling`);
     });
@@ -77,7 +78,7 @@ export class GatewayObservability extends Construct {
       alarm(`Table${i}Throttles`, throttles, 1, `DynamoDB throttle events on ${table.node.path}`);
     });
 
-    const proxyFn = props.functions[0];
+    const proxyFn = functions[0][1];
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: props.dashboardName, defaultInterval: Duration.hours(3) });
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({ title: 'Requests', left: [props.proxy.metricRequests()], width: 8 }),
@@ -92,7 +93,7 @@ export class GatewayObservability extends Construct {
       new cloudwatch.GraphWidget({ title: 'Proxy function duration (p95)', left: [proxyFn.metricDuration({ statistic: 'p95', period: PERIOD })], width: 8 }),
       new cloudwatch.GraphWidget({
         title: 'Function errors and throttles',
-        left: props.functions.flatMap((fn) => [fn.metricErrors({ period: PERIOD }), fn.metricThrottles({ period: PERIOD })]),
+        left: functions.flatMap(([name, fn]) => [fn.metricErrors({ period: PERIOD, label: `${name} errors` }), fn.metricThrottles({ period: PERIOD, label: `${name} throttles` })]),
         width: 8,
       }),
       new cloudwatch.GraphWidget({
