@@ -12,6 +12,7 @@ const OPENAI_KEY = 'sk-provider-openai-000000000000';
 const COMPAT_KEY = 'sk-provider-compat-111111111111';
 const ANTHROPIC_KEY = 'sk-ant-provider-22222222222222';
 const GEMINI_KEY = 'AIza-provider-gemini-3333333333';
+const AZURE_KEY = 'f00dfeed4444444444444444444444';
 
 describe('no request can choose the upstream or its credential', () => {
   let upstream: FakeUpstream;
@@ -29,6 +30,7 @@ describe('no request can choose the upstream or its credential', () => {
           compat: { type: 'openai-compatible', baseUrl: `${upstream.url}/compat/v1`, apiKey: { env: 'COMPAT_KEY' } },
           anthropic: { type: 'anthropic', baseUrl: `${upstream.url}/anthropic`, apiKey: { env: 'ANTHROPIC_KEY' } },
           gemini: { type: 'gemini', baseUrl: `${upstream.url}/gemini`, apiKey: { env: 'GEMINI_KEY' } },
+          azure: { type: 'azure-openai', baseUrl: `${upstream.url}/azure`, apiKey: { env: 'AZURE_KEY' } },
         },
         models: {
           'gpt-4o': { targets: [{ provider: 'openai', model: 'gpt-4o' }] },
@@ -37,7 +39,7 @@ describe('no request can choose the upstream or its credential', () => {
           gemini: { targets: [{ provider: 'gemini', model: 'gemini-2.0-flash' }] },
         },
       },
-      { env: { OPENAI_KEY, COMPAT_KEY, ANTHROPIC_KEY, GEMINI_KEY } },
+      { env: { OPENAI_KEY, COMPAT_KEY, ANTHROPIC_KEY, GEMINI_KEY, AZURE_KEY } },
     );
     ({ key } = await gw.createKey({ name: 'steer' }));
   });
@@ -136,6 +138,20 @@ describe('no request can choose the upstream or its credential', () => {
     expectOnlyConfiguredCredential({ 'x-api-key': ANTHROPIC_KEY });
   });
 
+  test('the virtual key in api-key never reaches an upstream that itself authenticates with api-key (azure-openai)', async () => {
+    const steer = steeringHeaders() as Record<string, string>;
+    delete steer['api-key'];
+    const res = await fetch(gw.url + '/v1/chat/completions', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'api-key': key, ...steer },
+      body: JSON.stringify({ ...steeringBody(), model: 'azure/gpt-4o', messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    expect(res.status).toBe(200);
+    expect(upstream.received[0].path).toBe('/azure/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21');
+    expectOnlyConfiguredCredential({ 'api-key': AZURE_KEY });
+    expect(upstream.received[0].headers.authorization).toBeUndefined();
+  });
+
   test('a client x-goog-api-key never reaches gemini; the configured key does', async () => {
     upstream.handle((_r, res) => json(res, 500, { error: { code: 500, message: 'nope', status: 'INTERNAL' } }));
     const res = await fetch(gw.url + '/v1/chat/completions', {
@@ -162,6 +178,20 @@ describe('no request can choose the upstream or its credential', () => {
     const got = upstream.received[0];
     expect(got.path).toMatch(/^\/(openai|compat)\/v1\/chat\/completions$/);
     expect(got.body.model).toBe(model.slice(model.indexOf('/') + 1));
+  });
+
+  test.each([
+    ['gemini', '../../../v1/evil?key=x#'],
+    ['azure', '../../../evil/x?api-version=1#'],
+  ])('%s: a traversing model stays one encoded path segment under the configured base', async (provider, model) => {
+    upstream.handle((_r, res) => json(res, 500, { error: { message: 'nope' } }));
+    const res = await gw.post('/v1/chat/completions', { model: `${provider}/${model}`, messages: [{ role: 'user', content: 'hi' }] }, key);
+    await res.text();
+    expect(upstream.received).toHaveLength(1);
+    const got = upstream.received[0];
+    expect(got.path.startsWith(`/${provider}/`)).toBe(true);
+    expect(got.path).toContain(encodeURIComponent(model));
+    expect(got.path).not.toMatch(/\/\.\.\//);
   });
 
   test('a model naming the attacker as a provider is an unknown model (404)', async () => {
