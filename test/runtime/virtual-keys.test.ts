@@ -46,7 +46,8 @@ describe('virtual keys', () => {
   const loggerLines: string[] = [];
   /** Offset added to the gateway's clock, so expiry and grace periods are tested without waiting. */
   let clockOffsetMs = 0;
-  const TTL_MS = 250;
+  // Long enough that "still cached right after the revoke" holds on a loaded CI machine.
+  const TTL_MS = 1000;
 
   const send = (headers: Record<string, string>, body: unknown = chat()) =>
     fetch(gw.url + '/v1/chat/completions', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
@@ -252,15 +253,16 @@ describe('virtual keys', () => {
       expect((await send(h)).status).toBe(200);
       let status = 200;
       while (status === 200) {
-        expect(Date.now() - revokedAt).toBeLessThan(TTL_MS + 1000);
+        expect(Date.now() - revokedAt).toBeLessThan(TTL_MS + 2000);
         status = (await send(h)).status;
         if (status === 200) await new Promise((r) => setTimeout(r, 10));
       }
       const window = Date.now() - revokedAt;
       expect(status).toBe(403);
-      // Measured: never longer than the TTL plus one request's latency.
-      expect(window).toBeLessThanOrEqual(TTL_MS + 150);
-      expect(window).toBeGreaterThanOrEqual(TTL_MS - 50);
+      // Measured: about the TTL (the entry was loaded just before the revoke), never longer than
+      // the TTL plus one request's latency.
+      expect(window).toBeLessThanOrEqual(TTL_MS + 500);
+      expect(window).toBeGreaterThanOrEqual(TTL_MS - 300);
     });
   });
 
