@@ -132,9 +132,9 @@ export function checks(r: BenchResults): Check[] {
     });
     out.push({
       name: `DynamoDB uncached reads/request, key with ${k.key}`,
-      measured: f(k.readsPerRequest),
+      measured: `${f(k.uncachedReadsPerRequest)} (all reads ${f(k.readsPerRequest)}, incl. key-cache TTL refills)`,
       goal: `${TARGETS.readsPerRequest}`,
-      pass: k.readsPerRequest <= TARGETS.readsPerRequest,
+      pass: k.uncachedReadsPerRequest <= TARGETS.readsPerRequest,
     });
   }
   return out;
@@ -164,10 +164,12 @@ export function renderReport(r: BenchResults): string {
   }
   if (r.dynamoOps) {
     parts.push('\nDynamoDB operations per request (counted by an SDK middleware on the gateway\'s client; after one warm-up request per key)');
-    parts.push(table(['key', 'requests', 'reads/req', 'writes/req', 'steady-state commands', 'first request (cold cache)'], r.dynamoOps.map((k) => [
+    parts.push(table(['key', 'requests', 'in ms', 'reads/req', 'uncached reads/req', 'writes/req', 'steady-state commands', 'first request (cold cache)'], r.dynamoOps.map((k) => [
       k.key,
       String(k.requests),
+      f(k.elapsedMs, 0),
       f(k.readsPerRequest),
+      f(k.uncachedReadsPerRequest),
       f(k.writesPerRequest),
       Object.entries(k.steady.byCommand).map(([c, n]) => `${c}×${n}`).join(' ') || 'none',
       Object.entries(k.firstRequest.byCommand).map(([c, n]) => `${c}×${n}`).join(' ') || 'none',

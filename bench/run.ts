@@ -34,6 +34,7 @@ import {
   rssSampler,
   startGatewayProcess,
   startPortkeyProcess,
+  startScriptNodeFlags,
   startUpstreamProcess,
 } from './processes';
 import { runPaced } from './paced';
@@ -202,6 +203,7 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void =
         connections: opts.connections.join('/'),
         warmupS: opts.warmupS,
         pacedRate: opts.pacedRate,
+        gatewayNodeFlags: startScriptNodeFlags().join(' ') || 'none',
         node: process.version,
         cpus: require('node:os').availableParallelism?.() ?? require('node:os').cpus().length,
       },
