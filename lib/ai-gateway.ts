@@ -147,6 +147,16 @@ export class AiGateway extends Construct {
     return this.proxy.metricRequests(props);
   }
 
+  /** Tokens served, all models or one `provider/model` (Sum of Tokens, 5 minutes). */
+  metricTokens(options?: cloudwatch.MetricOptions & { readonly model?: string }): cloudwatch.Metric {
+    return this.proxy.metricTokens(options);
+  }
+
+  /** Spend in USD, all models or one `provider/model` (Sum of CostUsd, 5 minutes). */
+  metricCostUsd(options?: cloudwatch.MetricOptions & { readonly model?: string }): cloudwatch.Metric {
+    return this.proxy.metricCostUsd(options);
+  }
+
   /** Time to the integration's first byte (p95 of IntegrationLatency, 5 minutes). */
   metricIntegrationLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.proxy.metricIntegrationLatency(props);

@@ -103,6 +103,15 @@ export class GatewayObservability extends Construct {
         width: 8,
       }),
     );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({ title: 'Tokens', left: [props.proxy.metricTokens({ label: 'Tokens' })], width: 8 }),
+      new cloudwatch.GraphWidget({ title: 'Spend (USD)', left: [props.proxy.metricCostUsd({ label: 'USD' })], width: 8 }),
+      new cloudwatch.GraphWidget({
+        title: 'Requests needing fallback',
+        left: [props.proxy.metricGateway('Fallbacks', { label: 'Fallbacks' }), props.proxy.metricGateway('Errors', { label: '5xx' })],
+        width: 8,
+      }),
+    );
     this.dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 }));
   }
 }

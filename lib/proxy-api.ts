@@ -1,6 +1,6 @@
-import { Annotations, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration, Names, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
-import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -14,8 +14,10 @@ import {
   ENV_LOG_BUCKET,
   ENV_LOG_LEVEL,
   ENV_LOG_STREAM,
+  ENV_METRICS_ID,
   ENV_SECRET_TTL_SECONDS,
 } from '../lambda/adapters/aws-env';
+import { METRICS_NAMESPACE } from '../lambda/adapters/emf-metrics';
 import type { GatewayConfig } from '../lambda/core/config';
 import type { KeyStore } from './key-store';
 import type { ProviderSecrets } from './provider-secrets';
@@ -110,6 +112,8 @@ export class ProxyApi extends Construct {
   public readonly accessLogs: logs.ILogGroup;
   /** The stage's base URL, ending in '/'. Clients use `${url}v1` as the OpenAI base URL. */
   public readonly url: string;
+  /** Value of the `Gateway` dimension of this gateway's metrics in the `AiGateway` namespace. */
+  public readonly metricsGatewayId: string;
 
   constructor(scope: Construct, id: string, props: ProxyApiProps) {
     super(scope, id);
@@ -122,6 +126,7 @@ export class ProxyApi extends Construct {
     problems.throwIfAny();
 
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    this.metricsGatewayId = Names.uniqueResourceName(this, { maxLength: 64 });
     const fn = createGatewayFunction(this, 'Function', {
       description: 'AI gateway proxy (OpenAI/Anthropic-compatible, streaming)',
       assetDir: bundleWithFiles('proxy', { [CONFIG_FILE_NAME]: JSON.stringify(props.config) }),
@@ -137,6 +142,7 @@ export class ProxyApi extends Construct {
         [ENV_LOG_BODY_PREFIX]: LOG_PREFIXES.bodies,
         [ENV_LOG_LEVEL]: props.logLevel ?? 'info',
         [ENV_SECRET_TTL_SECONDS]: String((props.secretCacheTtl ?? Duration.minutes(5)).toSeconds()),
+        [ENV_METRICS_ID]: this.metricsGatewayId,
       },
     });
     this.handler = fn;
@@ -234,6 +240,33 @@ export class ProxyApi extends Construct {
   /** Share of requests answered 4xx (Average of 4XXError, 5 minutes). */
   metricClientErrorRate(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.api.metricClientError({ statistic: 'Average', period: Duration.minutes(5), ...props });
+  }
+
+  /**
+   * A gateway metric the proxy emits per request (Embedded Metric Format): Requests, Errors,
+   * Tokens, CostUsd, LatencyMs, Fallbacks. Sum over 5 minutes unless overridden; pass `model`
+   * ('provider/model' that served it) for one model.
+   */
+  metricGateway(metricName: 'Requests' | 'Errors' | 'Tokens' | 'CostUsd' | 'LatencyMs' | 'Fallbacks', options: cloudwatch.MetricOptions & { readonly model?: string } = {}): cloudwatch.Metric {
+    const { model, ...props } = options;
+    return new cloudwatch.Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName,
+      dimensionsMap: { Gateway: this.metricsGatewayId, ...(model ? { Model: model } : {}) },
+      statistic: 'Sum',
+      period: Duration.minutes(5),
+      ...props,
+    });
+  }
+
+  /** Tokens served (Sum of Tokens, 5 minutes). */
+  metricTokens(options?: cloudwatch.MetricOptions & { readonly model?: string }): cloudwatch.Metric {
+    return this.metricGateway('Tokens', options);
+  }
+
+  /** Spend in USD from usage and the pricing table (Sum of CostUsd, 5 minutes). */
+  metricCostUsd(options?: cloudwatch.MetricOptions & { readonly model?: string }): cloudwatch.Metric {
+    return this.metricGateway('CostUsd', options);
   }
 
   /** Time to the integration's first byte as API Gateway sees it (p95 of IntegrationLatency, 5 minutes). */

@@ -10,6 +10,8 @@ export const ENV_LOG_STREAM = 'GATEWAY_LOG_STREAM';
 /** Log bucket; bodies too large for one Firehose record go there under ENV_LOG_BODY_PREFIX. */
 export const ENV_LOG_BUCKET = 'GATEWAY_LOG_BUCKET';
 export const ENV_LOG_BODY_PREFIX = 'GATEWAY_LOG_BODY_PREFIX';
+/** Value of the `Gateway` dimension of the gateway's CloudWatch metrics (EMF). */
+export const ENV_METRICS_ID = 'GATEWAY_METRICS_ID';
 /** debug | info | warn | error. */
 export const ENV_LOG_LEVEL = 'GATEWAY_LOG_LEVEL';
 /** Seconds a Secrets Manager value is cached per container. */

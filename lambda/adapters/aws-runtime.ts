@@ -20,6 +20,7 @@ import { DynamoKeyStore } from '../stores/dynamo-key-store';
 import { createDynamoLimiter } from '../stores/dynamo-limiter';
 import { consoleLogger } from './console-logger';
 import { DeferredLogSink } from './deferred-log-sink';
+import { EmfMetricsSink } from './emf-metrics';
 import { SecretsManagerSecretSource, sdkSecretReader } from './secrets-manager';
 import {
   CONFIG_FILE_NAME,
@@ -29,6 +30,7 @@ import {
   ENV_LOG_BUCKET,
   ENV_LOG_LEVEL,
   ENV_LOG_STREAM,
+  ENV_METRICS_ID,
   ENV_SECRET_TTL_SECONDS,
 } from './aws-env';
 
@@ -84,7 +86,7 @@ export function createAwsGateway(env: Env, configDir: string): { gateway: Gatewa
     config,
     keyStore: s.keyStore,
     secrets: new SecretsManagerSecretSource({ read: sdkSecretReader(env.AWS_REGION), ttlMs: (Number.isFinite(ttlSeconds) ? ttlSeconds : 300) * 1000, env, logger: s.logger }),
-    logSink: firehoseSink(env, s.logger),
+    logSink: new EmfMetricsSink(firehoseSink(env, s.logger), { gatewayId: env[ENV_METRICS_ID] ?? 'default' }),
     limiter: limiter(s, config),
     logger: s.logger,
   });

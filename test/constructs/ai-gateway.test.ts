@@ -240,6 +240,17 @@ describe('AiGateway', () => {
     }
   });
 
+  test('the proxy emits per-request metrics under its own Gateway dimension, which the metric helpers and dashboard use', () => {
+    const fns = Object.values(template().findResources('AWS::Lambda::Function') as Resources);
+    const proxyEnv = fns.find((f) => /proxy/.test(f.Properties.Description))!.Properties.Environment.Variables;
+    expect(proxyEnv.GATEWAY_METRICS_ID).toBe(gateway.proxy.metricsGatewayId);
+    const tokens = gateway.metricTokens({ model: 'openai/gpt-4o' });
+    expect(tokens.namespace).toBe('AiGateway');
+    expect(tokens.dimensions).toEqual({ Gateway: proxyEnv.GATEWAY_METRICS_ID, Model: 'openai/gpt-4o' });
+    const dashboard = Object.values(template().findResources('AWS::CloudWatch::Dashboard') as Resources)[0];
+    expect(JSON.stringify(dashboard.Properties.DashboardBody)).toContain(`\\"AiGateway\\",\\"Tokens\\",\\"Gateway\\",\\"${proxyEnv.GATEWAY_METRICS_ID}\\"`);
+  });
+
   test('the stage is throttled and writes JSON access logs', () => {
     template().hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: 'prod',

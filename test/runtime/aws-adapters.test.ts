@@ -3,6 +3,7 @@
  * GetSecretValue, as no local Secrets Manager exists) and the deferred log sink.
  */
 import { DeferredLogSink } from '../../lambda/adapters/deferred-log-sink';
+import { EmfMetricsSink } from '../../lambda/adapters/emf-metrics';
 import { PLACEHOLDER_SECRET_VALUE } from '../../lambda/adapters/aws-env';
 import { SecretsManagerSecretSource } from '../../lambda/adapters/secrets-manager';
 import type { LogSink, RequestLogRecord } from '../../lambda/core/log-record';
@@ -105,5 +106,41 @@ describe('DeferredLogSink', () => {
     fail = false;
     await deferred.flush();
     expect(real.written).toEqual(['kept']);
+  });
+});
+
+describe('EmfMetricsSink', () => {
+  function sink() {
+    const lines: string[] = [];
+    const inner = { written: [] as string[], flushed: 0 };
+    const emf = new EmfMetricsSink(
+      { write: (r: RequestLogRecord) => void inner.written.push(r.request_id), flush: async () => void inner.flushed++ },
+      { gatewayId: 'gw-1', writeLine: (l) => void lines.push(l) },
+    );
+    return { emf, lines, inner };
+  }
+
+  test('one EMF document per record, with the served model as dimension, then the record goes on', async () => {
+    const { emf, lines, inner } = sink();
+    const record = { ...sampleRecord('r1'), status: 200, provider: 'openai', model: 'gpt-4o', total_tokens: 42, cost_usd: 0.0021, latency_ms: 830, attempts: JSON.stringify([{}, {}]) };
+    emf.write(record);
+    await emf.flush();
+    expect(inner.written).toEqual(['r1']);
+    expect(inner.flushed).toBe(1);
+    const doc = JSON.parse(lines[0]);
+    expect(doc._aws.CloudWatchMetrics[0]).toEqual(expect.objectContaining({ Namespace: 'AiGateway', Dimensions: [['Gateway'], ['Gateway', 'Model']] }));
+    expect(doc._aws.CloudWatchMetrics[0].Metrics.map((m: { Name: string }) => m.Name)).toEqual(['Requests', 'Errors', 'Tokens', 'CostUsd', 'LatencyMs', 'Fallbacks']);
+    expect(doc).toEqual(expect.objectContaining({ Gateway: 'gw-1', Model: 'openai/gpt-4o', Requests: 1, Errors: 0, Tokens: 42, CostUsd: 0.0021, LatencyMs: 830, Fallbacks: 1 }));
+  });
+
+  test('failed requests never turn client-chosen model names into dimensions, and no key, team or body is in the line', () => {
+    const { emf, lines } = sink();
+    const record = { ...sampleRecord('r2', { request: 'secret prompt', response: 'secret answer' }), status: 404, provider: null, model: null, requested_model: 'made-up-model-123', key_id: 'key_abc', team: 'team-x' };
+    emf.write(record);
+    const doc = JSON.parse(lines[0]);
+    expect(doc.Model).toBe('none');
+    expect(lines[0]).not.toMatch(/made-up-model|key_abc|team-x|secret prompt|secret answer/);
+    emf.write({ ...record, status: 502 });
+    expect(JSON.parse(lines[1]).Errors).toBe(1);
   });
 });

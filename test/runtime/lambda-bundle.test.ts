@@ -19,6 +19,7 @@ import {
   ENV_LOG_BODY_PREFIX,
   ENV_LOG_BUCKET,
   ENV_LOG_STREAM,
+  ENV_METRICS_ID,
 } from '../../lambda/adapters/aws-env';
 import type { RequestLogRecord } from '../../lambda/core/log-record';
 import { json, openAiCompletion, startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream';
@@ -126,6 +127,7 @@ describe('the built proxy bundle, run as Lambda runs it', () => {
       [ENV_LOG_STREAM]: 'gateway-log-stream',
       [ENV_LOG_BUCKET]: 'gateway-log-bucket',
       [ENV_LOG_BODY_PREFIX]: 'bodies/',
+      [ENV_METRICS_ID]: 'bundle-test-gateway',
       GATEWAY_LOG_LEVEL: 'error',
     });
     (globalThis as any).awslambda = {
@@ -156,7 +158,16 @@ describe('the built proxy bundle, run as Lambda runs it', () => {
 
   test('a chat request: key from DynamoDB, provider key from Secrets Manager, the log record to Firehose after the response', async () => {
     const sink = new ResponseSink();
-    await handler(event({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }, key), sink);
+    const stdout: string[] = [];
+    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (stdout.push(String(chunk)), true));
+    try {
+      await handler(event({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }, key), sink);
+    } finally {
+      spy.mockRestore();
+    }
+    // One CloudWatch EMF document for the request, on the function's stdout.
+    const emf = stdout.map((l) => JSON.parse(l)).filter((d) => d._aws);
+    expect(emf).toEqual([expect.objectContaining({ Gateway: 'bundle-test-gateway', Model: 'openai/gpt-4o-2024-08-06', Requests: 1 })]);
     const res = sink.parsed();
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body).choices[0].message.content).toBe('from the bundle');

@@ -1,0 +1,79 @@
+/**
+ * CloudWatch metrics from the request log, in CloudWatch's Embedded Metric Format: one JSON line
+ * on stdout per request, which Lambda's log delivery turns into metrics with no API call and no
+ * SDK. Wraps the real log sink, so every record is counted exactly where it is logged.
+ *
+ * Dimensions stay low-cardinality: the gateway id, and the provider/model that served the request
+ * (only set for answers under 400, so a client cannot create metrics by inventing model names).
+ * No key, team or body ever appears in a metric line.
+ */
+import type { LogSink, RequestLogRecord } from '../core/log-record';
+
+export const METRICS_NAMESPACE = 'AiGateway';
+
+export interface EmfMetricsOptions {
+  /** Value of the `Gateway` dimension, set by the construct (several gateways per account stay apart). */
+  readonly gatewayId: string;
+  /** @default METRICS_NAMESPACE */
+  readonly namespace?: string;
+  /** Where lines go. @default process.stdout */
+  readonly writeLine?: (line: string) => void;
+}
+
+const METRICS = [
+  { Name: 'Requests', Unit: 'Count' },
+  { Name: 'Errors', Unit: 'Count' },
+  { Name: 'Tokens', Unit: 'Count' },
+  { Name: 'CostUsd', Unit: 'None' },
+  { Name: 'LatencyMs', Unit: 'Milliseconds' },
+  { Name: 'Fallbacks', Unit: 'Count' },
+];
+
+function attemptCount(attempts: string): number {
+  try {
+    const parsed: unknown = JSON.parse(attempts);
+    return Array.isArray(parsed) ? parsed.length : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** The EMF document for one record. */
+export function emfLine(record: RequestLogRecord, gatewayId: string, namespace = METRICS_NAMESPACE, now = Date.now()): string {
+  const served = record.status < 400 && record.provider && record.model ? `${record.provider}/${record.model}` : 'none';
+  return JSON.stringify({
+    _aws: { Timestamp: now, CloudWatchMetrics: [{ Namespace: namespace, Dimensions: [['Gateway'], ['Gateway', 'Model']], Metrics: METRICS }] },
+    Gateway: gatewayId,
+    Model: served,
+    Requests: 1,
+    Errors: record.status >= 500 ? 1 : 0,
+    Tokens: record.total_tokens ?? 0,
+    CostUsd: record.cost_usd ?? 0,
+    LatencyMs: record.latency_ms,
+    Fallbacks: attemptCount(record.attempts) > 1 ? 1 : 0,
+  });
+}
+
+export class EmfMetricsSink implements LogSink {
+  private readonly writeLine: (line: string) => void;
+
+  constructor(
+    private readonly inner: LogSink,
+    private readonly opts: EmfMetricsOptions,
+  ) {
+    this.writeLine = opts.writeLine ?? ((line) => void process.stdout.write(line + '\n'));
+  }
+
+  write(record: RequestLogRecord): void | Promise<void> {
+    try {
+      this.writeLine(emfLine(record, this.opts.gatewayId, this.opts.namespace));
+    } catch {
+      // Metrics are best effort; the record itself must still be logged.
+    }
+    return this.inner.write(record);
+  }
+
+  flush(): Promise<void> {
+    return this.inner.flush?.() ?? Promise.resolve();
+  }
+}
