@@ -177,28 +177,32 @@ describe('npm start: the local gateway as a process', () => {
     });
 
     test('errors: exit 1 with the reason, exit 2 for usage', async () => {
-      const wrongToken = await runCli(['keys', 'list', '--url', gp.url, '--token', 'nope'], {});
-      expect(wrongToken.code).toBe(1);
-      expect(wrongToken.stderr).toContain('(set GATEWAY_ADMIN_TOKEN or --token)');
-      const missing = await cli('keys', 'show', 'key_missing');
-      expect(missing).toMatchObject({ code: 1 });
-      expect(missing.stderr).toContain("No key with id 'key_missing'");
-      const invalid = await cli('keys', 'create', '--name', 'x', '--rpm', '0');
-      expect(invalid.code).toBe(1);
-      expect(invalid.stderr).toContain('limits.rpm');
-      expect((await cli('keys', 'show')).code).toBe(2);
-      expect((await cli('keys', 'create')).code).toBe(2);
-      expect((await cli('keys', 'create', '--name', 'x', '--rpm', 'abc')).code).toBe(2);
-      expect((await cli('keys', 'frobnicate')).code).toBe(2);
       const closedPort = await new Promise<number>((resolve) => {
         const srv = createServer().listen(0, '127.0.0.1', () => {
           const { port } = srv.address() as AddressInfo;
           srv.close(() => resolve(port));
         });
       });
-      const down = await runCli(['keys', 'list', '--url', `http://127.0.0.1:${closedPort}`], { GATEWAY_ADMIN_TOKEN: 't' });
+      // Independent invocations: run side by side to keep the suite fast.
+      const [wrongToken, missing, invalid, down, ...usage] = await Promise.all([
+        runCli(['keys', 'list', '--url', gp.url, '--token', 'nope'], {}),
+        cli('keys', 'show', 'key_missing'),
+        cli('keys', 'create', '--name', 'x', '--rpm', '0'),
+        runCli(['keys', 'list', '--url', `http://127.0.0.1:${closedPort}`], { GATEWAY_ADMIN_TOKEN: 't' }),
+        cli('keys', 'show'),
+        cli('keys', 'create'),
+        cli('keys', 'create', '--name', 'x', '--rpm', 'abc'),
+        cli('keys', 'frobnicate'),
+      ]);
+      expect(wrongToken.code).toBe(1);
+      expect(wrongToken.stderr).toContain('(set GATEWAY_ADMIN_TOKEN or --token)');
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toContain("No key with id 'key_missing'");
+      expect(invalid.code).toBe(1);
+      expect(invalid.stderr).toContain('limits.rpm');
       expect(down.code).toBe(1);
       expect(down.stderr).toContain(`cannot reach the gateway at http://127.0.0.1:${closedPort} (ECONNREFUSED). Is it running?`);
+      expect(usage.map((u) => u.code)).toEqual([2, 2, 2, 2]);
     });
 
     test('GATEWAY_URL and GATEWAY_ADMIN_TOKEN work instead of flags', async () => {
@@ -385,11 +389,9 @@ describe('npm start: the local gateway as a process', () => {
   });
 
   test('SIGTERM with a stream in flight exits 0 promptly; a restart on the same data dir keeps keys and token; SIGINT exits 0', async () => {
-    const keep = JSON.parse((await cli('keys', 'create', '--name', 'survivor', '--json')).stdout);
-    const gone = JSON.parse((await cli('keys', 'create', '--name', 'revoked-before-restart', '--json')).stdout);
-    await cli('keys', 'revoke', gone.id);
-    const rotated = JSON.parse((await cli('keys', 'create', '--name', 'rotated', '--json')).stdout);
-    const rot = JSON.parse((await cli('keys', 'rotate', rotated.id, '--grace-seconds', '3600', '--json')).stdout);
+    const [keep, gone, rotated] = (await Promise.all(['survivor', 'revoked-before-restart', 'rotated'].map((name) => cli('keys', 'create', '--name', name, '--json')))).map((r) => JSON.parse(r.stdout));
+    const [, rotation] = await Promise.all([cli('keys', 'revoke', gone.id), cli('keys', 'rotate', rotated.id, '--grace-seconds', '3600', '--json')]);
+    const rot = JSON.parse(rotation.stdout);
 
     // A stream the upstream never finishes: shutdown must not wait for it.
     upstream.handle((_r, res) => {
