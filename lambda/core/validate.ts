@@ -2,6 +2,21 @@
 import { errors } from './errors';
 import type { ChatRequest, EmbeddingsRequest } from '../providers/types';
 
+/**
+ * Body fields other gateways and SDKs read to pick an upstream or a credential (LiteLLM, Portkey,
+ * SDK option names). This gateway takes both from config only, so no provider ever sees them:
+ * they are dropped before a request is handed on, whatever the endpoint and the provider.
+ */
+export const STEERING_FIELDS: readonly string[] = ['api_base', 'base_url', 'baseURL', 'api_key', 'apiKey', 'api_version', 'custom_llm_provider', 'custom_host', 'extra_headers'];
+
+/** A copy of `body` without the steering fields (the same object when it has none). */
+export function withoutSteeringFields<T extends Record<string, unknown>>(body: T): T {
+  if (!STEERING_FIELDS.some((f) => f in body)) return body;
+  const out: Record<string, unknown> = { ...body };
+  for (const f of STEERING_FIELDS) delete out[f];
+  return out as T;
+}
+
 const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function']);
 
 function optionalNumber(body: Record<string, unknown>, field: string, min: number, max = Number.MAX_SAFE_INTEGER) {
@@ -60,7 +75,7 @@ export function validateChatRequest(body: Record<string, unknown>): ChatRequest 
   validateToolChoice(body.tool_choice);
   if (body.stream_options !== undefined && body.stream_options !== null && (typeof body.stream_options !== 'object' || Array.isArray(body.stream_options)))
     throw errors.badRequest("'stream_options' must be an object.", 'stream_options');
-  return body as unknown as ChatRequest;
+  return withoutSteeringFields(body) as unknown as ChatRequest;
 }
 
 export function validateEmbeddingsRequest(body: Record<string, unknown>): EmbeddingsRequest {
@@ -71,5 +86,5 @@ export function validateEmbeddingsRequest(body: Record<string, unknown>): Embedd
     (Array.isArray(input) && input.length > 0 && input.every((x) => typeof x === 'string' || typeof x === 'number' || (Array.isArray(x) && x.every((n) => typeof n === 'number'))));
   if (!ok) throw errors.badRequest("'input' must be a string or a non-empty array of strings or token arrays.", 'input');
   optionalNumber(body, 'dimensions', 1, 65536);
-  return body as unknown as EmbeddingsRequest;
+  return withoutSteeringFields(body) as unknown as EmbeddingsRequest;
 }

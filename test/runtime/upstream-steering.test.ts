@@ -152,6 +152,21 @@ describe('no request can choose the upstream or its credential', () => {
     expect(upstream.received[0].headers.authorization).toBeUndefined();
   });
 
+  test.each([
+    ['claude', '/anthropic/v1/messages', { 'x-api-key': ANTHROPIC_KEY }],
+    ['gpt-4o', '/openai/v1/chat/completions', { authorization: `Bearer ${OPENAI_KEY}` }],
+  ])('/v1/messages to %s: steering headers and body fields are ignored, only the configured key is sent', async (model, path, credential) => {
+    upstream.handle((_r, res) => json(res, 500, { error: { message: 'nope' } }));
+    const res = await fetch(gw.url + '/v1/messages', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': key, ...steeringHeaders() },
+      body: JSON.stringify({ ...steeringBody(), model, max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    await res.text();
+    expect(upstream.received[0].path).toBe(path);
+    expectOnlyConfiguredCredential(credential);
+  });
+
   test('a client x-goog-api-key never reaches gemini; the configured key does', async () => {
     upstream.handle((_r, res) => json(res, 500, { error: { code: 500, message: 'nope', status: 'INTERNAL' } }));
     const res = await fetch(gw.url + '/v1/chat/completions', {

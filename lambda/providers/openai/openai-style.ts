@@ -3,6 +3,7 @@
  * and the openai-compatible family). A provider only says where to send a request and how to
  * authenticate; request and response bodies are already canonical.
  */
+import { STEERING_FIELDS } from '../../core/validate';
 import { readSseEvents } from '../../core/sse';
 import { fetchFailure } from '../http-errors';
 import { postUpstream, readUpstreamJson } from '../http-call';
@@ -29,11 +30,10 @@ export interface OpenAiStyleEndpoint {
   supportsStreamUsage?: boolean;
 }
 
-/** Fields a client could use to steer the upstream; they are never forwarded. */
-const STEERING_FIELDS = ['api_base', 'base_url', 'api_key', 'api_version', 'baseURL', 'apiKey', 'custom_llm_provider'];
 
 function upstreamBody<T extends { model: string }>(body: T, call: ProviderCall, endpoint: OpenAiStyleEndpoint): Record<string, unknown> {
   const out: Record<string, unknown> = { ...body };
+  // Defence in depth: the core already drops these (core/validate.ts); never forward them.
   for (const f of STEERING_FIELDS) delete out[f];
   const model = endpoint.bodyModel ? endpoint.bodyModel(call) : call.model;
   if (model === undefined) delete out.model;

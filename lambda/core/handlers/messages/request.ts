@@ -4,6 +4,7 @@
  * ANTHROPIC_NATIVE_REQUEST for Anthropic targets, which get it unchanged.
  */
 import { errors } from '../../errors';
+import { withoutSteeringFields } from '../../validate';
 import type { ChatMessage, ChatRequest, ContentPart, ToolCall } from '../../../providers/types';
 import {
   ANTHROPIC_BETA,
@@ -35,7 +36,8 @@ export function validateMessagesRequest(body: Record<string, unknown>): Anthropi
   if (body.stream !== undefined && typeof body.stream !== 'boolean') throw errors.badRequest('stream: must be a boolean', 'stream');
   if (body.tools !== undefined && !(Array.isArray(body.tools) && body.tools.every((t) => isObject(t) && typeof t.name === 'string')))
     throw errors.badRequest('tools: must be a list of { name, description, input_schema }', 'tools');
-  return body as unknown as AnthropicRequest;
+  // The native passthrough sends this body to Anthropic as is: without the steering fields.
+  return withoutSteeringFields(body) as unknown as AnthropicRequest;
 }
 
 function imagePart(block: Extract<AnthropicBlock, { type: 'image' }>, at: string): ContentPart {
