@@ -4,7 +4,7 @@
  * asset (not in environment variables: Lambda caps those at 4 KB).
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -25,12 +25,22 @@ export function bundleWithFiles(name: 'proxy' | 'admin', files: Readonly<Record<
   const code = readFileSync(source);
   const hash = createHash('sha256').update(code);
   for (const [file, content] of Object.entries(files).sort(([a], [b]) => a.localeCompare(b))) hash.update(`\0${file}\0${content}`);
-  const dir = join(tmpdir(), 'cdk-ai-gateway-assets', `${name}-${hash.digest('hex').slice(0, 32)}`);
-  if (!existsSync(join(dir, 'index.js'))) {
-    mkdirSync(dir, { recursive: true });
-    for (const [file, content] of Object.entries(files)) writeFileSync(join(dir, file), content);
-    // index.js last: its presence marks a complete directory for the next synth.
-    copyFileSync(source, join(dir, 'index.js'));
+  const root = join(tmpdir(), 'cdk-ai-gateway-assets');
+  const dir = join(root, `${name}-${hash.digest('hex').slice(0, 32)}`);
+  if (existsSync(join(dir, 'index.js'))) return dir;
+  // Build beside it and rename into place: a parallel synth never sees a half-written directory.
+  mkdirSync(root, { recursive: true });
+  const scratch = mkdtempSync(join(root, `.${name}-`));
+  for (const [file, content] of Object.entries(files)) writeFileSync(join(scratch, file), content);
+  copyFileSync(source, join(scratch, 'index.js'));
+  try {
+    renameSync(scratch, dir);
+  } catch {
+    // Another synth put the same content there first; an incomplete leftover is replaced.
+    if (!existsSync(join(dir, 'index.js'))) {
+      rmSync(dir, { recursive: true, force: true });
+      renameSync(scratch, dir);
+    } else rmSync(scratch, { recursive: true, force: true });
   }
   return dir;
 }
