@@ -78,9 +78,14 @@ export function clientInfo(event: APIGatewayProxyEvent): ClientInfo {
   return { clientIp: event.requestContext?.identity?.sourceIp ?? undefined };
 }
 
+/** Framing headers belong to the connection API Gateway holds with the client, not to our metadata. */
+const CONNECTION_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'upgrade']);
+
 function metadataOf(response: Response): { statusCode: number; headers: Record<string, string> } {
   const headers: Record<string, string> = {};
-  response.headers.forEach((value, name) => (headers[name] = value));
+  response.headers.forEach((value, name) => {
+    if (!CONNECTION_HEADERS.has(name)) headers[name] = value;
+  });
   return { statusCode: response.status, headers };
 }
 

@@ -219,6 +219,17 @@ describe('Lambda streaming adapter (API Gateway REST proxy events)', () => {
     expect(res.headers['content-type']).toMatch(/^application\/json/);
   });
 
+  test('connection framing headers never reach the metadata prelude (API Gateway frames the stream)', async () => {
+    const framed = createStreamingHandler(() => ({
+      fetch: async () => new Response('{"ok":true}', { status: 200, headers: { 'content-type': 'application/json', 'content-length': '11', connection: 'keep-alive', 'x-request-id': 'req_1' } }),
+    }));
+    const stream = new RecordingResponseStream();
+    await framed(fixture('health.json'), stream);
+    const res = stream.parsed();
+    expect(res.headers).toEqual({ 'content-type': 'application/json', 'x-request-id': 'req_1' });
+    expect(res.body).toBe('{"ok":true}');
+  });
+
   test('GET with a query string: path from the resource template, query and client IP preserved', async () => {
     const event = fixture('models.json', key);
     const req = eventToRequest(event);
