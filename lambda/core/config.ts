@@ -238,6 +238,8 @@ export function validateConfig(input: unknown): GatewayConfig {
         if (!isObject(p[k]) || !Object.values(p[k] as object).every((x) => typeof x === 'string')) problems.push(`${at}.${k} must map strings to strings`);
       }
       if (p.type === 'openai-compatible' && p.baseUrl === undefined && p.preset === undefined) problems.push(`${at} (openai-compatible) needs a baseUrl or a preset`);
+      // Azure has no default endpoint: each resource has its own host.
+      if (p.type === 'azure-openai' && p.baseUrl === undefined) problems.push(`${at} (azure-openai) needs a baseUrl such as https://<resource>.openai.azure.com`);
       if (typeof p.preset === 'string' && !Object.hasOwn(OPENAI_COMPATIBLE_PRESETS, p.preset))
         problems.push(`${at}.preset '${p.preset}' is not a known preset (${Object.keys(OPENAI_COMPATIBLE_PRESETS).join(', ')}); set baseUrl instead`);
       if (p.preset !== undefined && p.type !== 'openai-compatible') problems.push(`${at}.preset is only for type openai-compatible`);

@@ -58,6 +58,7 @@ describe('validateConfig', () => {
     ['baseUrl not a URL', { providers: { o: { type: 'openai', baseUrl: 'api.openai.com' } } }, /^providers\.o\.baseUrl must be an http\(s\) URL/],
     ['baseUrl with another scheme', { providers: { o: { type: 'openai', baseUrl: 'file:///etc/passwd' } } }, /^providers\.o\.baseUrl must be an http\(s\) URL/],
     ['openai-compatible without baseUrl or preset', { providers: { c: { type: 'openai-compatible' } } }, /^providers\.c \(openai-compatible\) needs a baseUrl or a preset/],
+    ['azure-openai without baseUrl', { providers: { az: { type: 'azure-openai', apiKey: { env: 'AZ' } } } }, /^providers\.az \(azure-openai\) needs a baseUrl/],
     ['unknown openai-compatible preset', { providers: { c: { type: 'openai-compatible', preset: 'qroq' } } }, /^providers\.c\.preset 'qroq' is not a known preset \(.*groq.*\)/],
     ['a prototype name as preset', { providers: { c: { type: 'openai-compatible', preset: 'toString' } } }, /^providers\.c\.preset 'toString' is not a known preset/],
     ['preset on another type', { providers: { o: { type: 'openai', preset: 'groq' } } }, /^providers\.o\.preset is only for type openai-compatible/],
