@@ -9,12 +9,15 @@ export function checkGatewayConfig(problems: PropsProblems, prop: string, config
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     for (const p of err.problems) problems.add(prop, p);
-    return;
   }
-  for (const [name, provider] of Object.entries(config.providers)) {
-    if (provider.apiKey && 'env' in provider.apiKey)
-      problems.add(prop, `providers.${name}.apiKey reads the environment variable ${provider.apiKey.env}, which does not exist on Lambda; use { "secret": "<secret name or ARN>" } and put the key into Secrets Manager`);
-    if (provider.baseUrl && /^https?:\/\/(localhost|127\.|\[::1\])/.test(provider.baseUrl))
+  // What cannot work on Lambda, checked even when the schema has problems, so all come at once.
+  const providers = typeof config?.providers === 'object' && config.providers !== null ? config.providers : {};
+  for (const [name, provider] of Object.entries(providers)) {
+    if (typeof provider !== 'object' || provider === null) continue;
+    const apiKey = provider.apiKey as { env?: unknown } | undefined;
+    if (apiKey && typeof apiKey === 'object' && typeof apiKey.env === 'string')
+      problems.add(prop, `providers.${name}.apiKey reads the environment variable ${apiKey.env}, which does not exist on Lambda; use { "secret": "<secret name or ARN>" } and put the key into Secrets Manager`);
+    if (typeof provider.baseUrl === 'string' && /^https?:\/\/(localhost|127\.|\[::1\])/.test(provider.baseUrl))
       problems.add(prop, `providers.${name}.baseUrl (${provider.baseUrl}) points at the local machine, which a Lambda function cannot reach`);
   }
 }
