@@ -3,7 +3,7 @@
  * embedded DynamoDB-compatible store persisted under the data dir, and JSONL logs beside it.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Server } from 'node:http';
@@ -100,12 +100,54 @@ function adminTokenFor(options: LocalGatewayOptions, dataDir: string, env: Recor
   return token;
 }
 
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * One gateway per persisted data dir: a second one would fail deep inside the embedded store
+ * ("Database is closed", an uncaught crash). A pid file says who holds the dir; a stale one (its
+ * process is gone) is taken over. Returns the release function.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const file = join(dataDir, 'gateway.pid');
+  const mine = String(process.pid);
+  try {
+    writeFileSync(file, mine, { flag: 'wx', mode: 0o600 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    const holder = Number(readFileSync(file, 'utf8').trim());
+    if (Number.isInteger(holder) && holder > 0 && processAlive(holder))
+      throw new Error(`another gateway (pid ${holder}) is using ${dataDir}; stop it, or give this one its own GATEWAY_DATA_DIR`);
+    writeFileSync(file, mine, { mode: 0o600 });
+  }
+  return () => {
+    try {
+      if (readFileSync(file, 'utf8').trim() === mine) unlinkSync(file);
+    } catch {
+      /* already gone */
+    }
+  };
+}
+
 export async function startLocalGateway(options: LocalGatewayOptions = {}): Promise<LocalGateway> {
   const env = options.env ?? process.env;
   const dataDir = resolve(options.dataDir ?? env.GATEWAY_DATA_DIR ?? '.gateway');
   mkdirSync(join(dataDir, 'logs'), { recursive: true, mode: 0o700 });
   const config = options.config ?? loadConfig(env).config;
-  const db = await startDynalite(options.inMemory ? undefined : join(dataDir, 'db'));
+  const unlock = options.inMemory ? () => undefined : lockDataDir(dataDir);
+  let db: Awaited<ReturnType<typeof startDynalite>>;
+  try {
+    db = await startDynalite(options.inMemory ? undefined : join(dataDir, 'db'));
+  } catch (err) {
+    unlock();
+    throw err;
+  }
   const dynamo = createDynamoClient({ endpoint: db.endpoint, region: 'us-east-1' });
   const tables = { keys: 'gateway-keys', counters: 'gateway-counters' };
   await ensureTables(dynamo, tables);
@@ -152,6 +194,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     // Release the store too, or its open server would keep a failed start-up process alive.
     dynamo.destroy();
     await db.close();
+    unlock();
     const reason = (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'the port is in use (set PORT to another one, or 0 for any free port)' : (err as Error).message;
     throw new Error(`cannot listen on ${host}:${port}: ${reason}`);
   }
@@ -174,6 +217,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       upstreamClient.close();
       dynamo.destroy();
       await db.close();
+      unlock();
     },
   };
 }

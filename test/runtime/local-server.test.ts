@@ -380,6 +380,27 @@ describe('npm start: the local gateway as a process', () => {
     }
   });
 
+  test('a second gateway on the same data dir is refused with a clear message and exit code 1', async () => {
+    expect(readFileSync(join(dataDir, 'gateway.pid'), 'utf8')).toBe(String(gp.proc.pid));
+    const res = await runCli(['dev'], { PORT: '0', GATEWAY_DATA_DIR: dataDir, GATEWAY_CONFIG: configPath }, 20_000);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain(`another gateway (pid ${gp.proc.pid}) is using ${dataDir}`);
+    expect((await fetch(gp.url + '/health')).status).toBe(200); // the first one is untouched
+  });
+
+  test('a stale pid file (its process is gone) does not block start-up', async () => {
+    const other = mkdtempSync(join(tmpdir(), 'gw-process-s-'));
+    writeFileSync(join(other, 'gateway.pid'), '2147483646'); // no such process
+    const third = await startGatewayProcess({ PORT: '0', GATEWAY_DATA_DIR: other });
+    try {
+      expect(readFileSync(join(other, 'gateway.pid'), 'utf8')).toBe(String(third.proc.pid));
+    } finally {
+      expect(await third.stop('SIGTERM')).toBe(0);
+      expect(existsSync(join(other, 'gateway.pid'))).toBe(false); // released on a clean shutdown
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+
   test('a config error stops start-up with exit code 1, naming the field', async () => {
     const bad = join(dataDir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ providers: { groq: { type: 'openai-compatible', preset: 'grok' } } }));
