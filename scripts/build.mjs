@@ -5,12 +5,12 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const only = process.argv[2]; // 'cli' to build just the CLI (npm start)
+const only = process.argv[2]; // 'cli' to build just the CLI (npm start), 'lambda' just the Lambda assets (cdk synth)
 
 const common = { bundle: true, platform: 'node', sourcemap: false, logLevel: 'warning', legalComments: 'none' };
 
 const jobs = [];
-jobs.push(
+if (only !== 'lambda') jobs.push(
   build({
     ...common,
     entryPoints: [join(root, 'bin/ai-gateway.ts')],
