@@ -15,6 +15,7 @@ import { acknowledge, wildcardResourceFinding } from './private/nag';
 export interface AdminApiProps {
   /** The REST API to add `/admin/...` to (the proxy's API, so one URL serves both). */
   readonly api: apigateway.RestApi;
+  /** The tables the admin function manages keys and team limits in (granted with `grantAdmin`). */
   readonly keyStore: KeyStore;
   /**
    * Retention of the admin function's logs.

@@ -74,12 +74,19 @@ export interface AiGatewayProps {
 export class AiGateway extends Construct {
   /** Base URL of the stage (ends in '/'); the OpenAI base URL is `${url}v1`. */
   public readonly url: string;
+  /** The REST API serving `/v1/…`, `/health` and `/admin/…`. */
   public readonly api: apigateway.RestApi;
+  /** The streaming proxy function. */
   public readonly proxyFunction: lambda.IFunction;
+  /** The admin API function. */
   public readonly adminFunction: lambda.IFunction;
+  /** Virtual key records and key-hash lookups (never plaintext keys). */
   public readonly keysTable: dynamodb.ITable;
+  /** Rate-limit and budget counters, and team limits. */
   public readonly countersTable: dynamodb.ITable;
+  /** Request log records, oversized bodies and Athena results. */
   public readonly logBucket: s3.IBucket;
+  /** The parts, for finer-grained use. */
   public readonly keyStore: KeyStore;
   public readonly secrets: ProviderSecrets;
   public readonly proxy: ProxyApi;

@@ -9,10 +9,13 @@ import type { ProxyApi } from './proxy-api';
 import type { RequestLog } from './request-log';
 
 export interface GatewayObservabilityProps {
+  /** The proxy API: 5xx rate, latency and the gateway's own metrics. */
   readonly proxy: ProxyApi;
   /** Functions whose errors and throttles are alarmed, by a short name used in alarm ids (e.g. Proxy, Admin). The first one's duration is on the dashboard. */
   readonly functions: Readonly<Record<string, lambda.IFunction>>;
+  /** Tables whose throttle events are alarmed. */
   readonly tables: readonly dynamodb.ITable[];
+  /** The request log whose Firehose delivery is alarmed. */
   readonly requestLog: RequestLog;
   /**
    * Topic every alarm notifies (on ALARM and back to OK).

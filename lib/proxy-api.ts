@@ -85,8 +85,11 @@ export interface ProxyApiOptions {
 export interface ProxyApiProps extends ProxyApiOptions {
   /** The routing config, shipped inside the proxy function's asset (not in environment variables). */
   readonly config: GatewayConfig;
+  /** Tables the proxy reads keys from and keeps limit counters in (granted with `grantProxy`). */
   readonly keyStore: KeyStore;
+  /** The provider secrets the proxy may read, and no others. */
   readonly secrets: ProviderSecrets;
+  /** Where the proxy delivers log records and oversized bodies. */
   readonly requestLog: RequestLog;
 }
 
