@@ -3,7 +3,7 @@
  * Only the SHA-256 hash of a key is ever stored; the plaintext exists once, in the create/rotate answer.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { errors } from './errors';
+import { GatewayError, errors } from './errors';
 
 export const KEY_PREFIX = 'sk-gw-';
 
@@ -104,6 +104,20 @@ export function modelAllowed(record: KeyRecord, model: string): boolean {
   return record.models.some((g) => globToRegExp(g).test(model));
 }
 
+/**
+ * The error for a key that exists but may not be used (revoked, expired). It carries the record so
+ * the request's log record can name the key: an audit trail of a revoked key still in use matters.
+ */
+export type KeyRejectedError = GatewayError & { readonly keyRecord: KeyRecord };
+
+function rejectedKey(err: GatewayError, record: KeyRecord): KeyRejectedError {
+  return Object.assign(err, { keyRecord: record });
+}
+
+export function rejectedKeyRecord(err: unknown): KeyRecord | undefined {
+  return err instanceof GatewayError ? (err as Partial<KeyRejectedError>).keyRecord : undefined;
+}
+
 interface CacheEntry {
   record: KeyRecord;
   validUntil?: number;
@@ -144,8 +158,8 @@ export class KeyVerifier {
     }
     if (entry.validUntil !== undefined && now >= entry.validUntil) throw errors.invalidKey();
     const r = entry.record;
-    if (r.revokedAt) throw errors.revokedKey();
-    if (r.expiresAt && now >= Date.parse(r.expiresAt)) throw errors.expiredKey();
+    if (r.revokedAt) throw rejectedKey(errors.revokedKey(), r);
+    if (r.expiresAt && now >= Date.parse(r.expiresAt)) throw rejectedKey(errors.expiredKey(), r);
     return r;
   }
 

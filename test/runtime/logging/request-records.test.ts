@@ -183,12 +183,12 @@ describe('audit record per outcome', () => {
     expect(rec).toMatchObject({ status: 403, error_code: 'model_not_allowed', key_id: limited.id, requested_model: 'gpt-4o', attempts: '[]', provider: null });
   });
 
-  test('403 revoked key: recorded', async () => {
+  test('403 revoked key: recorded under the key it names', async () => {
     const doomed = await gw.createKey({ name: 'doomed' });
     expect((await gw.admin('POST', `/admin/keys/${doomed.id}/revoke`)).status).toBe(200);
     const res = await gw.post('/v1/chat/completions', { model: 'gpt-4o', messages: [] }, doomed.key);
     expect(res.status).toBe(403);
-    expect(await recordOf(res)).toMatchObject({ status: 403, error_code: 'key_revoked' });
+    expect(await recordOf(res)).toMatchObject({ status: 403, error_code: 'key_revoked', key_id: doomed.id });
   });
 
   test('400 invalid request and 400 malformed JSON: recorded with the key', async () => {
