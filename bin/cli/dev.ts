@@ -11,7 +11,25 @@ export async function runDevServer(): Promise<void> {
     console.error(`ai-gateway: ${(err as Error).message}`);
     process.exit(1);
   }
-  const gw = await startLocalGateway({ config: loaded.config, logger });
+  // Signal handlers go in before anything is announced: a SIGTERM that arrives right after the
+  // "listening" line (or during start-up) must shut down cleanly, not hit Node's default kill.
+  let closing = false;
+  const started = startLocalGateway({ config: loaded.config, logger });
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    console.log(`\n${signal}: shutting down…`);
+    try {
+      await (await started).close();
+      process.exit(0);
+    } catch (err) {
+      console.error(`ai-gateway: shutdown failed: ${(err as Error).message}`);
+      process.exit(1);
+    }
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  const gw = await started;
   const models = gw.gateway.catalog.names();
   const tokenHint = process.env.GATEWAY_ADMIN_TOKEN ? '$GATEWAY_ADMIN_TOKEN' : `$(cat ${gw.dataDir}/admin-token)`;
   // The CLI finds the gateway and its token by the same defaults; spell out whatever differs.
@@ -31,19 +49,4 @@ Call it:
   curl ${gw.url}/v1/chat/completions -H "authorization: Bearer sk-gw-..." \\
     -H 'content-type: application/json' -d '{"model":"${models[0] ?? 'mock-model'}","messages":[{"role":"user","content":"hi"}]}'
 `);
-  let closing = false;
-  const shutdown = async (signal: string) => {
-    if (closing) return;
-    closing = true;
-    console.log(`\n${signal}: shutting down…`);
-    try {
-      await gw.close();
-      process.exit(0);
-    } catch (err) {
-      console.error(`ai-gateway: shutdown failed: ${(err as Error).message}`);
-      process.exit(1);
-    }
-  };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
 }
