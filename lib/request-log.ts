@@ -19,7 +19,7 @@ import {
   QUERY_RESULT_WRITE_ACTIONS,
 } from './private/iam-actions';
 import { acknowledge, wildcardResourceFinding } from './private/nag';
-import { savedQueries } from './private/saved-queries';
+import { logQueries } from '../lambda/core/log-queries';
 import { PropsProblems } from './private/validation';
 
 /** How the log bucket encrypts objects. */
@@ -253,17 +253,19 @@ export class RequestLog extends Construct {
     });
 
     const queries: Record<string, athena.CfnNamedQuery> = {};
-    for (const q of savedQueries(`"${this.databaseName}"."${LOG_TABLE_NAME}"`)) {
-      const named = new athena.CfnNamedQuery(this, `Query${q.key[0].toUpperCase()}${q.key.slice(1)}`, {
+    // The SQL is defined once beside the record schema (lambda/core/log-queries.ts), columns checked against it.
+    for (const q of logQueries({ database: this.databaseName, table: LOG_TABLE_NAME })) {
+      const key = q.name.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
+      const named = new athena.CfnNamedQuery(this, `Query${key[0].toUpperCase()}${key.slice(1)}`, {
         database: this.databaseName,
         workGroup: workGroup.name,
-        name: q.name,
+        name: `ai-gateway: ${q.name.replace(/-/g, ' ')}`,
         description: q.description,
         queryString: q.sql,
       });
       named.node.addDependency(workGroup);
       named.node.addDependency(table);
-      queries[q.key] = named;
+      queries[key] = named;
     }
     this.namedQueries = queries;
   }
