@@ -144,6 +144,25 @@ export function initOnce<T>(build: () => Promise<T>): () => Promise<T> {
     }));
 }
 
+/**
+ * Time kept back before the function's own timeout: when only this much is left the request is
+ * aborted, so the stream ends, the reservation settles and the log record is flushed inside the
+ * invocation. A Lambda killed at its timeout would otherwise leave no record at all.
+ */
+export const DEADLINE_RESERVE_MS = 3_000;
+
+/** Abort `controller` shortly before the invocation's deadline; returns a canceller. */
+function abortBeforeDeadline(controller: AbortController, context: Context | undefined, logger?: Logger): () => void {
+  const remaining = context?.getRemainingTimeInMillis?.();
+  if (remaining === undefined || !Number.isFinite(remaining)) return () => undefined;
+  const timer = setTimeout(() => {
+    logger?.warn('invocation deadline near: ending the request so it settles and is logged', { remainingMs: DEADLINE_RESERVE_MS });
+    controller.abort(new Error('lambda invocation deadline'));
+  }, Math.max(0, remaining - DEADLINE_RESERVE_MS));
+  timer.unref?.();
+  return () => clearTimeout(timer);
+}
+
 const INTERNAL_ERROR = JSON.stringify({ error: { message: 'Internal gateway error.', type: 'api_error', code: 'internal_error', param: null } });
 
 /**
@@ -151,8 +170,9 @@ const INTERNAL_ERROR = JSON.stringify({ error: { message: 'Internal gateway erro
  * stand-in global. `app` is resolved per invocation (the entry builds it once per container).
  */
 export function createStreamingHandler(app: () => Promise<StreamingApp> | StreamingApp, logger?: Logger) {
-  return async (event: APIGatewayProxyEvent, responseStream: Writable, _context?: Context): Promise<void> => {
+  return async (event: APIGatewayProxyEvent, responseStream: Writable, context?: Context): Promise<void> => {
     const controller = new AbortController();
+    const cancelDeadline = abortBeforeDeadline(controller, context, logger);
     // The client went away (API Gateway closed the stream): stop the upstream call too.
     const onClose = () => {
       if (!responseStream.writableFinished) controller.abort(new Error('client disconnected'));
@@ -179,6 +199,7 @@ export function createStreamingHandler(app: () => Promise<StreamingApp> | Stream
         else await writeResponse(new Response(INTERNAL_ERROR, { status: 500, headers: { 'content-type': 'application/json' } }), responseStream);
       }
     } finally {
+      cancelDeadline();
       responseStream.off('close', onClose);
       // Log delivery runs after the client has its last byte, inside the invocation.
       if (gateway?.flush) await gateway.flush().catch((err) => logger?.error('flush failed', { error: String(err) }));

@@ -182,6 +182,36 @@ describe('Lambda streaming adapter (API Gateway REST proxy events)', () => {
     expect(text).toBe('Hello');
   });
 
+  test('near the invocation deadline a hung stream is ended, settled and logged inside the invocation', async () => {
+    const records: Record<string, unknown>[] = [];
+    const deadlineGw = await startTestGateway(
+      { providers: { openai: { type: 'openai', baseUrl: `${upstream.url}/v1`, apiKey: { env: 'OPENAI_KEY' } } }, models: { 'gpt-4o': { targets: [{ provider: 'openai', model: 'gpt-4o' }] } } },
+      { env: { OPENAI_KEY: 'sk-provider-test' }, overrides: { logSink: { write: (r) => void records.push(r as unknown as Record<string, unknown>) } } },
+    );
+    try {
+      const { key: k } = await deadlineGw.createKey({ name: 'deadline' });
+      const chunks = openAiChunks(['Hel', 'lo'], 'gpt-4o');
+      // The upstream sends one word and then hangs: only the deadline can end this invocation.
+      upstream.handle((_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        for (const c of chunks.slice(0, 2)) res.write(`data: ${JSON.stringify(c)}\n\n`);
+      });
+      const deadlineHandler = createStreamingHandler(() => ({ fetch: (req, client) => deadlineGw.gateway.fetch(req, client), flush: () => deadlineGw.gateway.flush() }));
+      const stream = new RecordingResponseStream();
+      const started = Date.now();
+      // 3.2 s left on the clock: the adapter keeps 3 s back, so it must end the request after ~200 ms.
+      await deadlineHandler(fixture('chat-completions-stream.json', k), stream, { getRemainingTimeInMillis: () => 3_200 } as never);
+      expect(Date.now() - started).toBeLessThan(2_500);
+      const res = stream.parsed();
+      expect(res.body).toContain('"Hel"');
+      expect(res.body).not.toContain('[DONE]'); // a cut stream never looks complete
+      expect(records).toHaveLength(1);
+      expect(records[0]).toMatchObject({ status: 499, stream: true, provider: 'openai' });
+    } finally {
+      await deadlineGw.close();
+    }
+  });
+
   test('an error: a wrong virtual key gets 401 in the OpenAI error shape', async () => {
     const stream = new RecordingResponseStream();
     await handler(fixture('chat-completions.json', 'sk-gw-not-a-real-key-000000000000000000000000'), stream);
