@@ -160,7 +160,7 @@ export function renderReport(r: BenchResults): string {
   if (r.bundle) {
     parts.push('\nProxy Lambda bundle');
     const b = r.bundle;
-    parts.push(b.built ? `  ${b.path}: ${f(b.sizeKb, 1)} KB; cold import ${b.coldImportMs !== undefined ? `${f(b.coldImportMs, 1)} ms median of ${b.importRuns} fresh processes` : `FAILED:\n    ${b.importError?.replace(/\n/g, '\n    ')}`}` : `  not built (${b.path} does not exist: scripts/build.mjs builds it from lambda/entry/proxy.ts)`);
+    parts.push(b.built ? `  ${b.path}: ${f(b.sizeKb, 1)} KB; cold import ${b.coldImportMs !== undefined ? `${f(b.coldImportMs, 1)} ms median of ${b.importRuns} fresh processes; first invocation after it (builds the gateway, loads the AWS SDK clients) ${b.firstInvokeMs !== undefined ? f(b.firstInvokeMs, 1) : '?'} ms` : `FAILED:\n    ${b.importError?.replace(/\n/g, '\n    ')}`}` : `  not built (${b.path} does not exist: scripts/build.mjs builds it from lambda/entry/proxy.ts)`);
   }
   if (r.dynamoOps) {
     parts.push('\nDynamoDB operations per request (counted by an SDK middleware on the gateway\'s client; after one warm-up request per key)');
