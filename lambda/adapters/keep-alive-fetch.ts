@@ -28,6 +28,64 @@ function plainHeaders(headers: HeadersInit | undefined): Record<string, string> 
   return headers as Record<string, string>;
 }
 
+/**
+ * The upstream's answer as a Response that reads the socket directly: `text()`/`json()` collect
+ * the IncomingMessage without a Web stream (JSON answers, the common case), and `body` becomes a
+ * Web stream only when a caller streams it (SSE). Either way the bytes are read once.
+ */
+class UpstreamResponse extends Response {
+  readonly #res: IncomingMessage;
+  readonly #noBody: boolean;
+  #stream?: ReadableStream<Uint8Array<ArrayBuffer>>;
+  #used = false;
+
+  constructor(res: IncomingMessage, status: number, headers: Headers, noBody: boolean) {
+    super(null, { status, statusText: res.statusMessage, headers });
+    this.#res = res;
+    this.#noBody = noBody;
+  }
+
+  override get body(): ReadableStream<Uint8Array<ArrayBuffer>> | null {
+    if (this.#noBody) return null;
+    this.#stream ??= Readable.toWeb(this.#res) as ReadableStream<Uint8Array<ArrayBuffer>>;
+    return this.#stream;
+  }
+
+  override get bodyUsed(): boolean {
+    return this.#used;
+  }
+
+  private collect(): Promise<Buffer> {
+    if (this.#used || this.#stream) return Promise.reject(new TypeError('Body is unusable: Body has already been read'));
+    this.#used = true;
+    if (this.#noBody) return Promise.resolve(Buffer.alloc(0));
+    const res = this.#res;
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.once('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
+      // A reset or an abort mid-body: fetch's body readers reject with a TypeError ('terminated').
+      res.once('error', (err) => reject(Object.assign(new TypeError('terminated'), { cause: err })));
+      res.once('close', () => {
+        if (!res.complete) reject(new TypeError('terminated'));
+      });
+    });
+  }
+
+  override async text(): Promise<string> {
+    return (await this.collect()).toString('utf8');
+  }
+
+  override async json(): Promise<any> {
+    return JSON.parse(await this.text());
+  }
+
+  override async arrayBuffer(): Promise<ArrayBuffer> {
+    const b = await this.collect();
+    return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+  }
+}
+
 function toResponse(res: IncomingMessage, method: string): Response {
   const headers = new Headers();
   const raw = res.rawHeaders;
@@ -35,7 +93,7 @@ function toResponse(res: IncomingMessage, method: string): Response {
   const status = res.statusCode ?? 502;
   const noBody = status === 204 || status === 205 || status === 304 || method === 'HEAD';
   if (noBody) res.resume();
-  return new Response(noBody ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>), { status, statusText: res.statusMessage, headers });
+  return new UpstreamResponse(res, status, headers, noBody);
 }
 
 export interface KeepAliveFetch {

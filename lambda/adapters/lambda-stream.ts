@@ -12,6 +12,7 @@ import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import type { Writable } from 'node:stream';
 import type { ClientInfo } from '../core/request-context';
 import type { Logger } from '../core/ports';
+import { BufferedResponse, requestWithBody } from '../core/buffered-response';
 
 /** What the adapter drives: the gateway (or the admin app) as a fetch-style function plus a flush. */
 export interface StreamingApp {
@@ -70,8 +71,9 @@ function requestHeaders(event: APIGatewayProxyEvent): Headers {
 export function eventToRequest(event: APIGatewayProxyEvent, signal?: AbortSignal): Request {
   const method = event.httpMethod.toUpperCase();
   const hasBody = method !== 'GET' && method !== 'HEAD' && event.body !== null && event.body !== undefined;
-  const body = hasBody ? (event.isBase64Encoded ? Buffer.from(event.body as string, 'base64') : (event.body as string)) : undefined;
-  return new Request(ORIGIN + requestPath(event) + queryString(event), { method, headers: requestHeaders(event), body, signal });
+  // The event holds the whole body already: the core reads it from memory, not through a stream.
+  const body = hasBody ? Buffer.from(event.body as string, event.isBase64Encoded ? 'base64' : 'utf8') : undefined;
+  return requestWithBody(ORIGIN + requestPath(event) + queryString(event), { method, headers: requestHeaders(event), signal }, body);
 }
 
 export function clientInfo(event: APIGatewayProxyEvent): ClientInfo {
@@ -110,6 +112,12 @@ function end(stream: Writable): Promise<void> {
  */
 export async function writeResponse(response: Response, responseStream: Writable, signal?: AbortSignal, onHeadersSent?: () => void): Promise<void> {
   const stream = awslambda.HttpResponseStream.from(responseStream, metadataOf(response));
+  if (response instanceof BufferedResponse) {
+    // In memory already: the prelude and the whole body in one write.
+    await write(stream, response.buffered);
+    onHeadersSent?.();
+    return end(stream);
+  }
   await write(stream, new Uint8Array(0));
   onHeadersSent?.();
   if (response.body) {

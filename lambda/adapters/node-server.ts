@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import type { Socket } from 'node:net';
 import { type ErrorFormat, GatewayError, errorBody } from '../core/errors';
 import type { ClientInfo } from '../core/request-context';
+import { BufferedResponse, requestWithBody } from '../core/buffered-response';
 
 export type FetchHandler = (req: Request, client: ClientInfo) => Promise<Response>;
 
@@ -18,11 +19,12 @@ function toRequest(req: IncomingMessage, origin: string, signal: AbortSignal, bu
   const headers = new Headers();
   for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
   const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
+  // A body read with the headers goes to the core from memory; only large or chunked ones stream.
+  if (!hasBody || buffered) return requestWithBody(origin + (req.url ?? '/'), { method: req.method, headers, signal }, hasBody ? buffered : undefined);
   return new Request(origin + (req.url ?? '/'), {
     method: req.method,
     headers,
-    // (Node's Buffers sit on plain ArrayBuffers, never shared ones.)
-    body: hasBody ? ((buffered as Uint8Array<ArrayBuffer> | undefined) ?? (Readable.toWeb(req) as ReadableStream<Uint8Array>)) : undefined,
+    body: Readable.toWeb(req) as ReadableStream<Uint8Array>,
     signal,
     // @ts-expect-error Node's fetch needs duplex for streamed request bodies
     duplex: 'half',
@@ -59,6 +61,13 @@ async function writeResponse(req: IncomingMessage, res: ServerResponse, response
   // after this response instead of leaving a keep-alive client waiting on a connection that never
   // answers again.
   if (!req.complete) headers.connection = 'close';
+  if (response instanceof BufferedResponse) {
+    // Already in memory: one write with its length, no stream to build or drain.
+    const body = response.buffered;
+    headers['content-length'] = String(body.byteLength);
+    res.writeHead(response.status, headers);
+    return void res.end(req.method === 'HEAD' ? undefined : body);
+  }
   if (!response.body) {
     res.writeHead(response.status, headers);
     return void res.end();

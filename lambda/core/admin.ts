@@ -2,6 +2,7 @@
  * The admin API (ARCHITECTURE §6): issue, list, show, patch, revoke and rotate virtual keys.
  * Transport decides who may call it (IAM on AWS, a bearer token locally); see `authorize`.
  */
+import { jsonResponse } from './buffered-response';
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { GatewayError, errors, renderError, toGatewayError } from './errors';
 import { readJsonObject } from './body';
@@ -107,7 +108,7 @@ function validateTeam(v: unknown): string | undefined {
   return v.trim();
 }
 
-const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+const json = (status: number, body: unknown) => jsonResponse(body, status);
 
 const notFoundKey = (id: string) => new GatewayError({ status: 404, type: 'not_found_error', code: 'key_not_found', message: `No key with id '${id}'.` });
 

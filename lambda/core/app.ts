@@ -6,6 +6,7 @@
  * → reserve limits → router (targets, retries, fallback) → provider adapter → respond (JSON or
  * SSE) → settle + log after the last byte. Errors are rendered here, in one place.
  */
+import { jsonResponse } from './buffered-response';
 import { randomUUID } from 'node:crypto';
 import { type ErrorFormat, GatewayError, errors, renderError, toGatewayError } from './errors';
 import type { KeyVerifier } from './keys';
@@ -47,7 +48,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       path = '/';
     }
     if (path === '/health' && (req.method === 'GET' || req.method === 'HEAD')) {
-      return new Response(JSON.stringify({ status: 'ok' }), { status: 200, headers: { 'content-type': 'application/json' } });
+      return jsonResponse({ status: 'ok' }, 200);
     }
     const format: ErrorFormat = path.startsWith('/v1/messages') ? 'anthropic' : 'openai';
     const ctx = new RequestContext(newId(), p.now(), path, req.headers.get('user-agent'), client?.clientIp ?? null);

@@ -1,4 +1,5 @@
 /** Reading request bodies with a hard size limit, and parsing them as JSON objects. */
+import { BufferedRequest } from './buffered-response';
 import { errors } from './errors';
 
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -6,6 +7,10 @@ export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
 export async function readBodyText(req: Request, maxBytes: number): Promise<string> {
   const declared = Number(req.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > maxBytes) throw errors.tooLarge(maxBytes);
+  if (req instanceof BufferedRequest) {
+    if (req.buffered.byteLength > maxBytes) throw errors.tooLarge(maxBytes);
+    return req.text();
+  }
   if (!req.body) return '';
   const reader = req.body.getReader();
   // The transport aborts the request's signal when the client goes away mid-body. That is a

@@ -2,6 +2,7 @@
  * One error type for everything the gateway answers with a non-2xx status.
  * Handlers throw it; `renderError` turns it into the client's wire format in one place.
  */
+import { BufferedResponse } from './buffered-response';
 export type ErrorType =
   | 'invalid_request_error'
   | 'authentication_error'
@@ -157,7 +158,7 @@ export function errorHeaders(err: GatewayError): Record<string, string> {
 }
 
 export function renderError(err: GatewayError, format: ErrorFormat, extraHeaders: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(errorBody(err, format)), {
+  return new BufferedResponse(JSON.stringify(errorBody(err, format)), {
     status: err.status,
     headers: { ...errorHeaders(err), ...extraHeaders },
   });

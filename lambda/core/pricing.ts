@@ -113,8 +113,13 @@ function isVersionOf(model: string, name: string): boolean {
   return next === '' || next === '-' || next === ':' || next === '@';
 }
 
+/** Bounds the per-process memo of resolved prices (model names come from requests). */
+const MEMO_MAX = 1_000;
+
 export class PriceTable {
   private readonly prices: Map<string, ModelPrice>;
+  /** provider/model → resolved price: the prefix scan runs once per model, not once per request. */
+  private readonly memo = new Map<string, ModelPrice | null>();
 
   constructor(overrides: Readonly<Record<string, ModelPrice>> = {}) {
     this.prices = new Map(Object.entries({ ...DEFAULT_PRICES, ...overrides }));
@@ -126,6 +131,16 @@ export class PriceTable {
    * model is never priced as another.
    */
   priceFor(provider: string, model: string): ModelPrice | undefined {
+    const memoKey = `${provider}/${model}`;
+    const memoised = this.memo.get(memoKey);
+    if (memoised !== undefined) return memoised ?? undefined;
+    const price = this.resolve(provider, model);
+    if (this.memo.size >= MEMO_MAX) this.memo.clear();
+    this.memo.set(memoKey, price ?? null);
+    return price;
+  }
+
+  private resolve(provider: string, model: string): ModelPrice | undefined {
     const direct = this.prices.get(`${provider}/${model}`) ?? this.prices.get(model);
     if (direct) return direct;
     const bare = model.replace(BEDROCK_REGION, '').replace(BEDROCK_VENDOR, '');

@@ -1,4 +1,5 @@
 /** POST /v1/chat/completions: OpenAI format in, any provider behind, JSON or SSE out. */
+import { jsonResponse } from '../buffered-response';
 import { readJsonObject } from '../body';
 import type { Pipeline } from '../pipeline';
 import { peekFirstContent } from '../stream';
@@ -47,6 +48,6 @@ export function chatCompletionsHandler(p: Pipeline): Handler {
     p.recordUsage(ctx, target, usage?.prompt_tokens ?? promptEstimate, usage?.completion_tokens ?? completionFallback);
     ctx.responseBody = response;
     await p.settleOrRelease(reservation, ctx, true);
-    return new Response(JSON.stringify(response), { status: 200, headers: { 'content-type': 'application/json', ...p.gatewayHeaders(ctx, reservation) } });
+    return jsonResponse(response, 200, p.gatewayHeaders(ctx, reservation));
   };
 }

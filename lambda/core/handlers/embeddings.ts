@@ -1,4 +1,5 @@
 /** POST /v1/embeddings. */
+import { jsonResponse } from '../buffered-response';
 import { readJsonObject } from '../body';
 import type { Pipeline } from '../pipeline';
 import { estimateEmbeddingTokens } from '../tokens';
@@ -26,6 +27,6 @@ export function embeddingsHandler(p: Pipeline): Handler {
     p.recordUsage(ctx, target, value.usage?.prompt_tokens ?? estimate, 0);
     ctx.responseBody = { object: 'list', model: value.model, count: value.data.length };
     await p.settleOrRelease(reservation, ctx, true);
-    return new Response(JSON.stringify(value), { status: 200, headers: { 'content-type': 'application/json', ...p.gatewayHeaders(ctx, reservation) } });
+    return jsonResponse(value, 200, p.gatewayHeaders(ctx, reservation));
   };
 }

@@ -5,6 +5,7 @@
  * unchanged (only model and stream are set, plus the client's anthropic-beta header) and their
  * answer is returned as they sent it; every other provider is translated both ways.
  */
+import { jsonResponse } from '../buffered-response';
 import { readJsonObject } from '../body';
 import type { Pipeline } from '../pipeline';
 import { peekFirstContent } from '../stream';
@@ -58,6 +59,6 @@ export function messagesHandler(p: Pipeline): Handler {
     p.recordUsage(ctx, target, usage?.prompt_tokens ?? promptEstimate, usage?.completion_tokens ?? estimateTextTokens(JSON.stringify(message.content)));
     ctx.responseBody = message;
     await p.settleOrRelease(reservation, ctx, true);
-    return new Response(JSON.stringify(message), { status: 200, headers: { 'content-type': 'application/json', ...p.gatewayHeaders(ctx, reservation) } });
+    return jsonResponse(message, 200, p.gatewayHeaders(ctx, reservation));
   };
 }

@@ -1,4 +1,5 @@
 /** GET /v1/models: the configured models this key may call. */
+import { jsonResponse } from '../buffered-response';
 import { modelAllowed } from '../keys';
 import type { Pipeline } from '../pipeline';
 import type { Handler } from './types';
@@ -10,6 +11,6 @@ export function modelsHandler(p: Pipeline): Handler {
       .names()
       .filter((name) => modelAllowed(key, name))
       .map((id) => ({ id, object: 'model', created: 0, owned_by: p.catalog.route(id).targets[0].provider.name }));
-    return new Response(JSON.stringify({ object: 'list', data }), { status: 200, headers: { 'content-type': 'application/json', 'x-request-id': ctx.id } });
+    return jsonResponse({ object: 'list', data }, 200, { 'x-request-id': ctx.id });
   };
 }

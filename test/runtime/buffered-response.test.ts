@@ -1,0 +1,39 @@
+import { BufferedRequest, BufferedResponse, jsonResponse, requestWithBody } from '../../lambda/core/buffered-response';
+import { readBodyText } from '../../lambda/core/body';
+
+describe('in-memory bodies behave like fetch bodies', () => {
+  test('a JSON response: status, headers, json() once, then unusable', async () => {
+    const res = jsonResponse({ ok: true }, 201, { 'x-request-id': 'req_1' });
+    expect(res).toBeInstanceOf(Response);
+    expect([res.status, res.ok, res.headers.get('content-type'), res.headers.get('x-request-id')]).toEqual([201, true, 'application/json', 'req_1']);
+    expect(res.bodyUsed).toBe(false);
+    expect(await res.json()).toEqual({ ok: true });
+    expect(res.bodyUsed).toBe(true);
+    await expect(res.text()).rejects.toThrow(TypeError);
+  });
+
+  test('its body is still a stream for consumers that read one', async () => {
+    const res = new BufferedResponse('héllo', { status: 200 });
+    expect(await new Response(res.body).text()).toBe('héllo');
+    expect(res.buffered.toString()).toBe('héllo');
+  });
+
+  test('a request with a held body: the core reads it without a stream, others can stream it', async () => {
+    const req = requestWithBody('http://localhost/v1/x', { method: 'POST', headers: { 'content-type': 'application/json' } }, Buffer.from('{"a":1}'));
+    expect(req).toBeInstanceOf(BufferedRequest);
+    expect(await readBodyText(req, 100)).toBe('{"a":1}');
+    const again = requestWithBody('http://localhost/v1/x', { method: 'POST' }, Buffer.from('{"a":1}'));
+    expect(await new Response(again.body).json()).toEqual({ a: 1 });
+  });
+
+  test('the body limit applies to held bodies too', async () => {
+    const req = requestWithBody('http://localhost/v1/x', { method: 'POST' }, Buffer.alloc(101));
+    await expect(readBodyText(req, 100)).rejects.toMatchObject({ status: 413 });
+  });
+
+  test('no body: a plain Request', () => {
+    const req = requestWithBody('http://localhost/v1/models', { method: 'GET' }, undefined);
+    expect(req).not.toBeInstanceOf(BufferedRequest);
+    expect(req.body).toBeNull();
+  });
+});
