@@ -4,7 +4,7 @@
  * are about a millisecond of overhead.
  */
 import autocannon from 'autocannon';
-import { percentile } from './stats';
+import { median, percentile } from './stats';
 
 export interface LoadTarget {
   readonly name: string;
@@ -88,16 +88,15 @@ export function summarise(runs: readonly LoadRun[]): LoadSummary {
     at += r.latencies.length;
   }
   all.sort();
-  const rpsSorted = runs.map((r) => r.rps).sort((a, b) => a - b);
   return {
     target: runs[0].target,
     connections: runs[0].connections,
     runs: runs.length,
-    rps: percentile(rpsSorted, 50),
+    rps: median(runs.map((r) => r.rps)),
     p50: percentile(all, 50),
     p99: percentile(all, 99),
     requests: total,
     failures: runs.reduce((s, r) => s + r.non2xx + r.errors, 0),
-    proxyCpuMsPerRequest: runs[0].proxyCpuMsPerRequest === undefined ? undefined : percentile(runs.map((r) => r.proxyCpuMsPerRequest ?? NaN).sort((a, b) => a - b), 50),
+    proxyCpuMsPerRequest: runs[0].proxyCpuMsPerRequest === undefined ? undefined : median(runs.map((r) => r.proxyCpuMsPerRequest ?? NaN)),
   };
 }

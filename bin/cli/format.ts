@@ -19,6 +19,12 @@ function status(r: Rec): string {
   return 'active';
 }
 
+/** A header row and its rows, each column padded to its widest cell. */
+function printTable(head: string[], rows: string[][], indent: string): void {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  for (const r of [head, ...rows]) console.log(indent + r.map((c, i) => c.padEnd(widths[i])).join('  '));
+}
+
 export function printKey(r: Rec, showSecret: boolean): void {
   if (showSecret && r.key) {
     console.log(`Key ${r.id} (${r.name}) — copy it now, it is not shown again:\n\n  ${r.key}\n`);
@@ -43,9 +49,7 @@ export function printKey(r: Rec, showSecret: boolean): void {
 export function printKeyList(list: Rec[]): void {
   if (!list.length) return console.log('No keys yet. Create one with: ai-gateway keys create --name my-app');
   const rows = list.map((r) => [String(r.id), String(r.name), String(r.team ?? '-'), status(r), `…${r.hint}`, limitsText(r.limits)]);
-  const head = ['ID', 'NAME', 'TEAM', 'STATUS', 'KEY', 'LIMITS'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  for (const r of [head, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  '));
+  printTable(['ID', 'NAME', 'TEAM', 'STATUS', 'KEY', 'LIMITS'], rows, '');
 }
 
 function usageRows(u: Rec): string[][] {
@@ -64,10 +68,7 @@ function usageRows(u: Rec): string[][] {
 }
 
 function printUsageTable(u: Rec, indent: string): void {
-  const head = ['LIMIT', 'SET TO', 'USED', 'REMAINING', 'RESETS AT'];
-  const rows = usageRows(u);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  for (const r of [head, ...rows]) console.log(indent + r.map((c, i) => c.padEnd(widths[i])).join('  '));
+  printTable(['LIMIT', 'SET TO', 'USED', 'REMAINING', 'RESETS AT'], usageRows(u), indent);
   if (typeof u.inFlight === 'number') console.log(`${indent}in flight: ${u.inFlight} request(s)`);
 }
 

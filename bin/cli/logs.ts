@@ -56,8 +56,8 @@ export function recordFilter(filter: LogFilter, now = Date.now()): { matches: (r
 }
 
 /** The last `limit` matching records, oldest first. */
-export function tailRecords(logsDir: string, filter: LogFilter, limit: number, now = Date.now()): RequestLogRecord[] {
-  const { matches, sinceDay } = recordFilter(filter, now);
+export function tailRecords(logsDir: string, filter: LogFilter | ReturnType<typeof recordFilter>, limit: number, now = Date.now()): RequestLogRecord[] {
+  const { matches, sinceDay } = 'matches' in filter ? filter : recordFilter(filter, now);
   const found = readRecords(logsDir, sinceDay).filter(matches);
   return limit > 0 ? found.slice(-limit) : found;
 }
@@ -140,9 +140,9 @@ export interface LogsCommandOptions {
 
 export async function logsCommand(o: LogsCommandOptions): Promise<void> {
   const show = (r: RequestLogRecord) => o.print(o.json ? JSON.stringify(r) : formatRecord(r));
-  const { matches } = recordFilter(o.filter);
-  const follower = o.follow ? new LogFollower(o.logsDir, matches) : undefined;
-  const records = tailRecords(o.logsDir, o.filter, o.limit);
+  const filter = recordFilter(o.filter);
+  const follower = o.follow ? new LogFollower(o.logsDir, filter.matches) : undefined;
+  const records = tailRecords(o.logsDir, filter, o.limit);
   if (!records.length && !o.json && !o.follow) o.print(`No matching requests in ${o.logsDir}.`);
   records.forEach(show);
   if (!follower) return;

@@ -78,11 +78,11 @@ function firehoseSink(env: Env, logger: Logger): LogSink {
 }
 
 /** The proxy gateway: bundled config, DynamoDB keys and counters, Secrets Manager credentials, Firehose logs. */
-export function createAwsGateway(env: Env, configDir: string): { gateway: Gateway; logger: Logger } {
+export function createAwsGateway(env: Env, configDir: string): Gateway {
   const s = stores(env);
   const config = loadBundledConfig(configDir);
   const ttlSeconds = Number(env[ENV_SECRET_TTL_SECONDS] ?? 300);
-  const gateway = createGateway({
+  return createGateway({
     config,
     keyStore: s.keyStore,
     secrets: new SecretsManagerSecretSource({ read: sdkSecretReader(env.AWS_REGION), ttlMs: (Number.isFinite(ttlSeconds) ? ttlSeconds : 300) * 1000, env, logger: s.logger }),
@@ -90,12 +90,11 @@ export function createAwsGateway(env: Env, configDir: string): { gateway: Gatewa
     limiter: limiter(s, config),
     logger: s.logger,
   });
-  return { gateway, logger: s.logger };
 }
 
 /** The admin app. API Gateway has already checked the caller's IAM signature, so `authorize` admits all. */
-export function createAwsAdmin(env: Env): { admin: ReturnType<typeof createAdminApp>; logger: Logger } {
+export function createAwsAdmin(env: Env): ReturnType<typeof createAdminApp> {
   const s = stores(env);
   const limits = limiter(s);
-  return { admin: createAdminApp({ keyStore: s.keyStore, usage: limits, teams: limits, authorize: () => true, logger: s.logger }), logger: s.logger };
+  return createAdminApp({ keyStore: s.keyStore, usage: limits, teams: limits, authorize: () => true, logger: s.logger });
 }

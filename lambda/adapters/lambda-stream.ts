@@ -13,6 +13,7 @@ import type { Writable } from 'node:stream';
 import type { ClientInfo } from '../core/request-context';
 import type { Logger } from '../core/ports';
 import { BufferedResponse, requestWithBody } from '../core/buffered-response';
+import { errors, renderError } from '../core/errors';
 
 /** What the adapter drives: the gateway (or the admin app) as a fetch-style function plus a flush. */
 export interface StreamingApp {
@@ -171,8 +172,6 @@ function abortBeforeDeadline(controller: AbortController, context: Context | und
   return () => clearTimeout(timer);
 }
 
-const INTERNAL_ERROR = JSON.stringify({ error: { message: 'Internal gateway error.', type: 'api_error', code: 'internal_error', param: null } });
-
 /**
  * The handler body, independent of `awslambda.streamifyResponse` so tests can call it with a
  * stand-in global. `app` is resolved per invocation (the entry builds it once per container).
@@ -194,8 +193,7 @@ export function createStreamingHandler(app: () => Promise<StreamingApp> | Stream
       try {
         request = eventToRequest(event, controller.signal);
       } catch {
-        const bad = JSON.stringify({ error: { message: 'Malformed request.', type: 'invalid_request_error', code: 'bad_request', param: null } });
-        return await writeResponse(new Response(bad, { status: 400, headers: { 'content-type': 'application/json' } }), responseStream);
+        return await writeResponse(renderError(errors.badRequest('Malformed request.', null, 'bad_request'), 'openai'), responseStream);
       }
       const response = await gateway.fetch(request, clientInfo(event));
       await writeResponse(response, responseStream, controller.signal, () => (headersSent = true));
@@ -204,7 +202,7 @@ export function createStreamingHandler(app: () => Promise<StreamingApp> | Stream
       if (!responseStream.writableEnded) {
         // Headers may already be out (a body that failed mid-way): then just end what was sent.
         if (headersSent) await end(responseStream);
-        else await writeResponse(new Response(INTERNAL_ERROR, { status: 500, headers: { 'content-type': 'application/json' } }), responseStream);
+        else await writeResponse(renderError(errors.internal('Internal gateway error.'), 'openai'), responseStream);
       }
     } finally {
       cancelDeadline();

@@ -5,7 +5,7 @@
 import { jsonResponse } from './buffered-response';
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { GatewayError, errors, renderError, toGatewayError } from './errors';
-import { readJsonObject } from './body';
+import { parseJsonObject, readBodyText, readJsonObject } from './body';
 import { type KeyLimits, type KeyRecord, type KeyStore, type KeyVerifier, type LoggingPolicy, generateKey, hashKey, keyHint, newKeyId } from './keys';
 import type { Logger } from './ports';
 import type { TeamLimitsStore } from './limits/teams';
@@ -108,6 +108,9 @@ function validateTeam(v: unknown): string | undefined {
   return v.trim();
 }
 
+/** Admin bodies are small JSON objects (a key's settings, a team's limits). */
+const ADMIN_MAX_BODY_BYTES = 64 * 1024;
+
 const json = (status: number, body: unknown) => jsonResponse(body, status);
 
 const notFoundKey = (id: string) => new GatewayError({ status: 404, type: 'not_found_error', code: 'key_not_found', message: `No key with id '${id}'.` });
@@ -124,7 +127,7 @@ export function createAdminApp(deps: AdminDeps): { fetch(req: Request): Promise<
   }
 
   async function create(req: Request): Promise<Response> {
-    const b = await readJsonObject(req, 64 * 1024);
+    const b = await readJsonObject(req, ADMIN_MAX_BODY_BYTES);
     const t = now();
     const key = generateKey();
     const record: KeyRecord = {
@@ -144,7 +147,7 @@ export function createAdminApp(deps: AdminDeps): { fetch(req: Request): Promise<
   }
 
   async function patch(req: Request, id: string): Promise<Response> {
-    const b = await readJsonObject(req, 64 * 1024);
+    const b = await readJsonObject(req, ADMIN_MAX_BODY_BYTES);
     const allowed = ['name', 'team', 'models', 'limits', 'expiresAt', 'logging', 'metadata'];
     for (const k of Object.keys(b)) if (!allowed.includes(k)) throw bad(`'${k}' cannot be changed (changeable: ${allowed.join(', ')}).`, k);
     const changes: Record<string, unknown> = { updatedAt: iso() };
@@ -171,11 +174,9 @@ export function createAdminApp(deps: AdminDeps): { fetch(req: Request): Promise<
   }
 
   async function rotate(req: Request, id: string): Promise<Response> {
-    const text = req.headers.get('content-length') === '0' ? {} : await readJsonObject(req, 64 * 1024).catch((e) => {
-      if (e instanceof GatewayError && /empty/.test(e.message)) return {};
-      throw e;
-    });
-    const grace = (text as Record<string, unknown>).gracePeriodSeconds ?? 0;
+    // The body is optional here: none (or a blank one) means no grace period.
+    const text = req.headers.get('content-length') === '0' ? '' : await readBodyText(req, ADMIN_MAX_BODY_BYTES);
+    const grace = (text.trim() ? parseJsonObject(text) : {}).gracePeriodSeconds ?? 0;
     if (typeof grace !== 'number' || !Number.isInteger(grace) || grace < 0 || grace > MAX_GRACE_SECONDS)
       throw bad(`'gracePeriodSeconds' must be an integer between 0 and ${MAX_GRACE_SECONDS}.`, 'gracePeriodSeconds');
     const existing = await mustGet(id);
@@ -198,7 +199,7 @@ export function createAdminApp(deps: AdminDeps): { fetch(req: Request): Promise<
       return json(200, record);
     }
     if (req.method === 'PUT') {
-      const b = await readJsonObject(req, 64 * 1024);
+      const b = await readJsonObject(req, ADMIN_MAX_BODY_BYTES);
       for (const k of Object.keys(b)) if (k !== 'limits') throw bad(`'${k}' is not a team field (only 'limits').`, k);
       return json(200, await deps.teams.putTeam(team, validateLimits(b.limits) ?? {}));
     }

@@ -49,6 +49,11 @@ export async function readBodyText(req: Request, maxBytes: number): Promise<stri
 export async function readJsonObject(req: Request, maxBytes: number): Promise<Record<string, unknown>> {
   const text = await readBodyText(req, maxBytes);
   if (!text.trim()) throw errors.badRequest('The request body is empty; send a JSON object.');
+  return parseJsonObject(text);
+}
+
+/** `text` (not blank) parsed as a JSON object, or a 400 saying why it is not one. */
+export function parseJsonObject(text: string): Record<string, unknown> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

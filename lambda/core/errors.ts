@@ -116,6 +116,22 @@ export const errors = {
   /** The client went away before the answer (nginx's 499): only ever seen in logs, never by the client. */
   clientCancelled: () =>
     new GatewayError({ status: 499, type: 'api_error', code: 'client_cancelled', message: 'The client closed the request.' }),
+  /** A committed stream ran into the gateway's maximum stream duration (ended in-band). */
+  streamMaxDuration: (maxDurationMs: number) =>
+    new GatewayError({
+      status: 504,
+      type: 'timeout_error',
+      code: 'stream_max_duration',
+      message: `The stream reached the gateway's maximum duration of ${maxDurationMs} ms and was ended; the answer is incomplete.`,
+    }),
+  /** A committed stream's provider went silent past the idle limit (ended in-band). */
+  streamIdle: (provider: string, idleMs: number) =>
+    new GatewayError({
+      status: 504,
+      type: 'timeout_error',
+      code: 'upstream_idle_timeout',
+      message: `${provider} sent nothing for ${idleMs} ms; the stream was ended and the answer is incomplete.`,
+    }),
   internal: (message = 'The gateway hit an unexpected error while handling the request.') =>
     new GatewayError({ status: 500, type: 'api_error', code: 'internal_error', message }),
   unavailable: (message: string, retryAfterSeconds = 1, code = 'service_unavailable') =>

@@ -74,6 +74,9 @@ export function keyHint(key: string): string {
   return key.slice(-4);
 }
 
+/** Headers other SDKs put a key in (Anthropic, Azure OpenAI, Gemini), after `Authorization: Bearer`. */
+const KEY_HEADERS = ['x-api-key', 'api-key', 'x-goog-api-key'] as const;
+
 /** Pick the presented key from any of the accepted headers; all paths get the same checks. */
 export function extractPresentedKey(headers: Headers): string | undefined {
   const auth = headers.get('authorization');
@@ -81,7 +84,7 @@ export function extractPresentedKey(headers: Headers): string | undefined {
     const m = /^Bearer\s+(.+)$/i.exec(auth.trim());
     if (m) return m[1].trim();
   }
-  for (const h of ['x-api-key', 'api-key', 'x-goog-api-key']) {
+  for (const h of KEY_HEADERS) {
     const v = headers.get(h);
     if (v && v.trim()) return v.trim();
   }
@@ -121,6 +124,8 @@ export function rejectedKeyRecord(err: unknown): KeyRecord | undefined {
 interface CacheEntry {
   record: KeyRecord;
   validUntil?: number;
+  /** record.expiresAt parsed once per load, not once per request. */
+  expiresAt?: number;
   fetchedAt: number;
 }
 
@@ -159,7 +164,7 @@ export class KeyVerifier {
     if (entry.validUntil !== undefined && now >= entry.validUntil) throw errors.invalidKey();
     const r = entry.record;
     if (r.revokedAt) throw rejectedKey(errors.revokedKey(), r);
-    if (r.expiresAt && now >= Date.parse(r.expiresAt)) throw rejectedKey(errors.expiredKey(), r);
+    if (entry.expiresAt !== undefined && now >= entry.expiresAt) throw rejectedKey(errors.expiredKey(), r);
     return r;
   }
 
@@ -171,7 +176,13 @@ export class KeyVerifier {
   private async load(hash: string, now: number): Promise<CacheEntry | undefined> {
     const lookup = await this.store.lookup(hash);
     if (!lookup) return undefined;
-    const entry: CacheEntry = { record: lookup.record, fetchedAt: now, validUntil: lookup.validUntil ? Date.parse(lookup.validUntil) : undefined };
+    const { record } = lookup;
+    const entry: CacheEntry = {
+      record,
+      fetchedAt: now,
+      validUntil: lookup.validUntil ? Date.parse(lookup.validUntil) : undefined,
+      expiresAt: record.expiresAt ? Date.parse(record.expiresAt) : undefined,
+    };
     const max = this.options.maxEntries ?? 10_000;
     if (this.cache.size >= max) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(hash, entry);

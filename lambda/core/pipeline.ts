@@ -4,11 +4,12 @@
  * Endpoint handlers (handlers/) compose these; none of them repeats error shaping or try/catch.
  */
 import type { GatewayConfig } from './config';
-import { DEFAULT_MAX_BODY_BYTES } from './body';
+import { DEFAULT_MAX_BODY_BYTES, readJsonObject } from './body';
+import { jsonResponse } from './buffered-response';
 import { GatewayError, errors } from './errors';
 import { KeyVerifier, type KeyRecord, type KeyStore, extractPresentedKey, modelAllowed, rejectedKeyRecord } from './keys';
 import type { LogSink } from './log-record';
-import { ModelCatalog, type ResolvedTarget } from './models';
+import { ModelCatalog, type ResolvedRoute, type ResolvedTarget } from './models';
 import { type Limiter, type Logger, type Reservation, type SecretSource, silentLogger, unlimited } from './ports';
 import { PriceTable } from './pricing';
 import type { RequestContext } from './request-context';
@@ -16,7 +17,8 @@ import { CooldownTracker } from './cooldown';
 import { Router, type RouterDeps, realSleep } from './router';
 import { upstreamToGatewayError } from './upstream-errors';
 import { builtinProviders, type ProviderRegistry } from '../providers/registry';
-import { type ProviderAdapter, type ProviderCall, UpstreamError } from '../providers/types';
+import { type ChatCompletion, type ChatRequest, type ProviderAdapter, type ProviderCall, UpstreamError } from '../providers/types';
+import { type PeekedStream, peekFirstContent } from './stream';
 import { bodiesForPolicy } from './logging-policy';
 
 export interface GatewayDeps {
@@ -37,6 +39,9 @@ export interface GatewayDeps {
 
 export type Pipeline = ReturnType<typeof createPipeline>;
 
+/** What one chat attempt produced: a whole JSON answer, or a stream that has sent real content. */
+export type ChatAttempt = { readonly kind: 'json'; readonly response: ChatCompletion } | { readonly kind: 'stream'; readonly peeked: PeekedStream };
+
 export function createPipeline(deps: GatewayDeps) {
   const now = deps.now ?? Date.now;
   const logger = deps.logger ?? silentLogger;
@@ -44,6 +49,7 @@ export function createPipeline(deps: GatewayDeps) {
   const providers: ProviderRegistry = { ...builtinProviders, ...deps.providers };
   const upstreamFetch = deps.fetch ?? globalThis.fetch;
   const settings = deps.config.settings ?? {};
+  const maxBodyBytes = settings.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const catalog = new ModelCatalog(deps.config);
   const prices = new PriceTable(deps.config.pricing);
   const verifier = new KeyVerifier(deps.keyStore, { cacheTtlMs: settings.keyCacheTtlMs ?? 5_000, now });
@@ -94,6 +100,14 @@ export function createPipeline(deps: GatewayDeps) {
     return key;
   }
 
+  /** The request's JSON object, noted in `ctx` for the log before validation can reject it. */
+  async function readBody(req: Request, ctx: RequestContext): Promise<Record<string, unknown>> {
+    const raw = await readJsonObject(req, maxBodyBytes);
+    ctx.requestBody = raw;
+    if (typeof raw.model === 'string') ctx.requestedModel = raw.model;
+    return raw;
+  }
+
   function authorizeModel(key: KeyRecord, model: string): void {
     if (!modelAllowed(key, model)) throw errors.modelNotAllowed(model);
   }
@@ -140,6 +154,13 @@ export function createPipeline(deps: GatewayDeps) {
     }
   }
 
+  /** Reserve the estimated tokens, and their cost priced at the route's primary target. */
+  function reserve(ctx: RequestContext, key: KeyRecord, route: ResolvedRoute, promptTokens: number, outputTokens: number): Promise<Reservation> {
+    const first = route.targets[0];
+    const costUsd = prices.cost(first.provider.name, first.model, { prompt_tokens: promptTokens, completion_tokens: outputTokens }) ?? 0;
+    return limiter.reserve(key, { tokens: promptTokens + outputTokens, costUsd }, ctx.id);
+  }
+
   function recordUsage(ctx: RequestContext, target: ResolvedTarget, prompt: number, completion: number): void {
     ctx.promptTokens = prompt;
     ctx.completionTokens = completion;
@@ -153,11 +174,10 @@ export function createPipeline(deps: GatewayDeps) {
   async function callRoute<T>(
     ctx: RequestContext,
     reservation: Reservation,
-    routeName: string,
+    route: ResolvedRoute,
     signal: AbortSignal,
     attempt: (target: ResolvedTarget, signal: AbortSignal) => Promise<T>,
   ): Promise<{ value: T; target: ResolvedTarget }> {
-    const route = catalog.route(routeName);
     try {
       const out = await router.execute(route, signal, ctx.attempts, ctx.stream, ({ target, signal: s, firstByte }) => {
         firstByteHooks.set(s, firstByte);
@@ -175,24 +195,40 @@ export function createPipeline(deps: GatewayDeps) {
     }
   }
 
+  /** One chat attempt (chat completions and messages): a stream commits to its target only once it has sent real content, so errors before that can still fall back. */
+  async function chatAttempt(body: ChatRequest, target: ResolvedTarget, signal: AbortSignal): Promise<ChatAttempt> {
+    const { adapter, call } = await providerCall(target, signal);
+    const result = await adapter.chat({ ...body, model: target.model }, call);
+    if (!result.stream) return { kind: 'json', response: result.response };
+    return { kind: 'stream', peeked: await peekFirstContent(result.chunks) };
+  }
+
+  /** A whole (non-streamed) answer: record its usage, settle the reservation, respond with `body`. */
+  async function respondJson(ctx: RequestContext, reservation: Reservation, target: ResolvedTarget, prompt: number, completion: number, logged: unknown, body: unknown): Promise<Response> {
+    recordUsage(ctx, target, prompt, completion);
+    ctx.responseBody = logged;
+    await settleOrRelease(reservation, ctx, true);
+    return jsonResponse(body, 200, gatewayHeaders(ctx, reservation));
+  }
+
   return {
     deps,
     now,
     logger,
-    limiter,
     catalog,
-    prices,
     verifier,
-    router,
-    maxBodyBytes: settings.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     finish,
     authenticate,
+    readBody,
     authorizeModel,
+    reserve,
     providerCall,
     gatewayHeaders,
     settleOrRelease,
     recordUsage,
     callRoute,
+    chatAttempt,
+    respondJson,
     async flush(): Promise<void> {
       await Promise.allSettled([...pending]);
       await deps.logSink.flush?.();

@@ -4,7 +4,7 @@
  * a stream that fails after its first byte ends with an in-band error event and no end marker,
  * and a client that disconnects stops the upstream call.
  */
-import { GatewayError, toGatewayError } from './errors';
+import { GatewayError, errorBody, errors, toGatewayError } from './errors';
 import type { ResolvedTarget } from './models';
 import type { Pipeline } from './pipeline';
 import type { Reservation } from './ports';
@@ -37,7 +37,7 @@ export function openAiSseEncoder(clientWantsUsage: boolean): StreamEncoder {
       return [encodeSseData(chunk)];
     },
     done: () => [encodeSseData('[DONE]')],
-    error: (gw) => [encodeSseData({ error: { message: gw.message, type: gw.type, code: gw.code, param: null } })],
+    error: (gw) => [encodeSseData(errorBody(gw, 'openai'))],
   };
 }
 
@@ -94,9 +94,10 @@ export function streamToClient(o: StreamToClientOptions): Response {
     ended = true;
     ctx.status = status;
     if (errorCode) ctx.errorCode = errorCode;
+    const text = collected.join('');
     if (usageSeen) pipeline.recordUsage(ctx, target, usageSeen.prompt_tokens, usageSeen.completion_tokens);
-    else pipeline.recordUsage(ctx, target, o.promptEstimate, estimateTextTokens(collected.join('') + deliveredToolCalls.join('')));
-    ctx.responseBody = collected.join('');
+    else pipeline.recordUsage(ctx, target, o.promptEstimate, estimateTextTokens(text + deliveredToolCalls.join('')));
+    ctx.responseBody = text;
     await pipeline.settleOrRelease(reservation, ctx, true);
     pipeline.finish(ctx);
   };
@@ -113,9 +114,7 @@ export function streamToClient(o: StreamToClientOptions): Response {
     const remaining = deadline - pipeline.now();
     const byDeadline = remaining <= idleMs;
     const r = await nextWithin(peeked.rest, byDeadline ? remaining : idleMs, () =>
-      byDeadline
-        ? new GatewayError({ status: 504, type: 'timeout_error', code: 'stream_max_duration', message: `The stream reached the gateway's maximum duration of ${maxDurationMs} ms and was ended; the answer is incomplete.` })
-        : new GatewayError({ status: 504, type: 'timeout_error', code: 'upstream_idle_timeout', message: `${target.provider.name} sent nothing for ${idleMs} ms; the stream was ended and the answer is incomplete.` }),
+      byDeadline ? errors.streamMaxDuration(maxDurationMs) : errors.streamIdle(target.provider.name, idleMs),
     );
     if (r.done) {
       upstreamDone = true;

@@ -5,6 +5,9 @@ import { UpstreamError } from '../providers/types';
 /** Upstream statuses that mean the client's request itself is wrong: passed on with the provider's message. */
 const CLIENT_FAULT = new Set([400, 404, 409, 413, 415, 422]);
 
+/** The provider's Retry-After in whole seconds, at least 1 (1 when it named none). */
+const retryAfterSeconds = (err: UpstreamError) => Math.max(1, Math.ceil((err.retryAfterMs ?? 1000) / 1000));
+
 export function upstreamToGatewayError(err: UpstreamError): GatewayError {
   const status = err.status ?? 0;
   if (err.upstreamCode === 'client_cancelled') {
@@ -26,7 +29,7 @@ export function upstreamToGatewayError(err: UpstreamError): GatewayError {
       type: 'rate_limit_error',
       code: 'upstream_rate_limited',
       message: `${err.message} (every target was rate limited)`,
-      retryAfterSeconds: Math.max(1, Math.ceil((err.retryAfterMs ?? 1000) / 1000)),
+      retryAfterSeconds: retryAfterSeconds(err),
     });
   }
   if (err.kind === 'http' && (status === 401 || status === 403)) {
@@ -41,7 +44,7 @@ export function upstreamToGatewayError(err: UpstreamError): GatewayError {
     return new GatewayError({ status, type: 'invalid_request_error', code: err.upstreamCode ?? 'upstream_bad_request', message: err.message });
   }
   if (err.kind === 'http' && (status === 503 || status === 529)) {
-    return new GatewayError({ status: 503, type: 'overloaded_error', code: 'upstream_unavailable', message: err.message, retryAfterSeconds: Math.max(1, Math.ceil((err.retryAfterMs ?? 1000) / 1000)) });
+    return new GatewayError({ status: 503, type: 'overloaded_error', code: 'upstream_unavailable', message: err.message, retryAfterSeconds: retryAfterSeconds(err) });
   }
   return new GatewayError({ status: 502, type: 'upstream_error', code: err.kind === 'http' ? 'upstream_error' : `upstream_${err.kind}`, message: err.message });
 }

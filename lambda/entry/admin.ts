@@ -9,7 +9,7 @@ import { createStreamingHandler, initOnce } from '../adapters/lambda-stream';
 
 const app = initOnce(async () => {
   const { createAwsAdmin } = await import('../adapters/aws-runtime');
-  return createAwsAdmin(process.env).admin;
+  return createAwsAdmin(process.env);
 });
 
 // With provisioned concurrency the environment is initialized ahead of traffic: build the app

@@ -10,7 +10,7 @@ import { createStreamingHandler, initOnce } from '../adapters/lambda-stream';
 
 const app = initOnce(async () => {
   const { createAwsGateway } = await import('../adapters/aws-runtime');
-  return createAwsGateway(process.env, __dirname).gateway;
+  return createAwsGateway(process.env, __dirname);
 });
 
 // With provisioned concurrency the environment is initialized ahead of traffic: build the app

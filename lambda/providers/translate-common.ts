@@ -6,6 +6,7 @@ import {
   type ChatCompletionChunk,
   type ChatMessage,
   type ContentPart,
+  type EmbeddingsRequest,
   type FinishReason,
   type ToolCall,
   type Usage,
@@ -99,6 +100,13 @@ export function parseEventJson<T>(data: string, providerName: string): T {
   }
 }
 
+/** The inputs of an embeddings request, for providers that embed text only (no token arrays). */
+export function textInputs(body: EmbeddingsRequest, provider: string): string[] {
+  const inputs = Array.isArray(body.input) ? body.input : [body.input];
+  if (!inputs.every((x): x is string => typeof x === 'string')) throw clientFault(`${provider} embeddings take text input only (no token arrays)`, 'unsupported_input');
+  return inputs;
+}
+
 /** An embedding vector in the client's encoding: floats, or base64 of little-endian float32 (what the openai SDK asks for). */
 export function encodeEmbedding(values: number[], format: 'float' | 'base64' | undefined): number[] | string {
   if (format !== 'base64') return values;
@@ -107,22 +115,47 @@ export function encodeEmbedding(values: number[], format: 'float' | 'base64' | u
   return buf.toString('base64');
 }
 
+export type Turn<B> = { role: 'user' | 'assistant'; blocks: B[] };
+
 /**
- * Builds a turn list for providers that need alternating roles (Anthropic, Bedrock, Gemini):
- * blocks for the same role as the previous turn join it; empty block lists add nothing.
+ * A chat's messages for providers that take the system prompt apart and need alternating turns
+ * (Anthropic, Bedrock, Gemini): system and developer texts are collected; every other message
+ * becomes blocks, and blocks for the same role as the previous turn join it (e.g. several tool
+ * results); empty block lists add nothing. Other roles are refused, naming the provider.
  */
-export function alternatingTurns<R extends string, B>(make: (role: R, blocks: B[]) => { role: R; content: B[] } | { role: R; parts: B[] }) {
-  const turns: Array<ReturnType<typeof make>> = [];
-  const blocksOf = (t: ReturnType<typeof make>): B[] => ('content' in t ? t.content : t.parts);
-  return {
-    turns,
-    push(role: R, blocks: B[]): void {
-      if (!blocks.length) return;
-      const last = turns[turns.length - 1];
-      if (last?.role === role) blocksOf(last).push(...blocks);
-      else turns.push(make(role, blocks));
-    },
+export function conversationOf<B>(
+  messages: ChatMessage[],
+  provider: string,
+  blocks: { user(m: ChatMessage): B[]; assistant(m: ChatMessage): B[]; tool(m: ChatMessage): B[] },
+): { system: string[]; turns: Array<Turn<B>> } {
+  const system: string[] = [];
+  const turns: Array<Turn<B>> = [];
+  const push = (role: Turn<B>['role'], bs: B[]): void => {
+    if (!bs.length) return;
+    const last = turns[turns.length - 1];
+    if (last?.role === role) last.blocks.push(...bs);
+    else turns.push({ role, blocks: bs });
   };
+  for (const m of messages) {
+    switch (m.role) {
+      case 'system':
+      case 'developer':
+        system.push(textOf(m.content));
+        break;
+      case 'user':
+        push('user', blocks.user(m));
+        break;
+      case 'assistant':
+        push('assistant', blocks.assistant(m));
+        break;
+      case 'tool':
+        push('user', blocks.tool(m));
+        break;
+      default:
+        throw clientFault(`message role '${m.role}' is not supported for ${provider} models`);
+    }
+  }
+  return { system, turns };
 }
 
 /**

@@ -27,6 +27,7 @@ import { GatewayError, errors } from '../core/errors';
 import type { KeyLimits, KeyRecord } from '../core/keys';
 import type { TeamLimitsStore } from '../core/limits/teams';
 import {
+  type CounterField,
   type Need,
   type Refusal,
   type Subject,
@@ -139,6 +140,9 @@ class ImageCache {
 
 const RACE_RETRIES = 3;
 
+/** The expression alias of each counter field in a reserve write (the names map sets them). */
+const FIELD_ALIAS: Readonly<Record<CounterField, string>> = { requestsMinute: '#rm', tokensMinute: '#tm', tokensDay: '#td', costDay: '#cd', costMonth: '#co' };
+
 export function createDynamoLimiter(options: DynamoLimiterOptions): DynamoLimiter {
   const { client, tableName } = options;
   const now = options.now ?? Date.now;
@@ -209,9 +213,8 @@ export function createDynamoLimiter(options: DynamoLimiterOptions): DynamoLimite
       ':exp': expiresAt(t),
     };
     const conditions = ['(attribute_not_exists(#inf) OR NOT contains(#inf, :m))'];
-    const fieldAlias: Record<string, string> = { requestsMinute: '#rm', tokensMinute: '#tm', tokensDay: '#td', costDay: '#cd', costMonth: '#co' };
     for (const c of checks) {
-      const alias = fieldAlias[c.field];
+      const alias = FIELD_ALIAS[c.field];
       values[`:max_${c.name}`] = { N: String(maxBefore(c)) };
       conditions.push(`(attribute_not_exists(${alias}) OR ${alias} <= :max_${c.name})`);
     }

@@ -1,7 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import OpenAI from 'openai';
-import { json, openAiChunks, openAiCompletion, startFakeUpstream, type FakeUpstream, writeSse } from '../helpers/fake-upstream';
-import { startTestGateway, type TestGateway } from '../helpers/gateway';
+import { json, openAiChunks, openAiCompletion, type FakeUpstream, writeSse } from '../helpers/fake-upstream';
+import type { TestGateway } from '../helpers/gateway';
+import { startOpenAiHarness } from '../helpers/openai-harness';
 
 const PROVIDER_KEY = 'sk-real-provider-key-0123456789';
 
@@ -12,16 +13,13 @@ describe('official openai client through the local gateway', () => {
   let key: string;
 
   beforeAll(async () => {
-    upstream = await startFakeUpstream();
-    gw = await startTestGateway(
-      {
-        providers: { openai: { type: 'openai', baseUrl: `${upstream.url}/v1`, apiKey: { env: 'OPENAI_KEY' } }, mock: { type: 'mock' } },
+    ({ upstream, gw, key, client } = await startOpenAiHarness(
+      (url) => ({
+        providers: { openai: { type: 'openai', baseUrl: `${url}/v1`, apiKey: { env: 'OPENAI_KEY' } }, mock: { type: 'mock' } },
         models: { 'gpt-4o': { targets: [{ provider: 'openai', model: 'gpt-4o-2024-08-06' }] }, 'mock-model': { targets: [{ provider: 'mock', model: 'mock-model' }] } },
-      },
-      { env: { OPENAI_KEY: PROVIDER_KEY } },
-    );
-    ({ key } = await gw.createKey({ name: 'sdk' }));
-    client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: key, maxRetries: 0 });
+      }),
+      { keyName: 'sdk', env: { OPENAI_KEY: PROVIDER_KEY } },
+    ));
   });
   afterAll(async () => {
     await gw.close();

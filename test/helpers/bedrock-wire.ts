@@ -6,7 +6,7 @@ import type { ServerResponse } from 'node:http';
 import { createServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { EventStreamCodec } from '@smithy/core/event-streams';
-import type { FakeUpstream, ReceivedRequest, UpstreamHandler } from './fake-upstream';
+import { type FakeUpstream, type ReceivedRequest, recordRequest, type UpstreamHandler } from './fake-upstream';
 
 const codec = new EventStreamCodec(
   (bytes) => new TextDecoder().decode(bytes),
@@ -58,23 +58,10 @@ export function textFrames(words: string[], stopReason = 'end_turn', usage = { i
 export async function startFakeBedrock(handler: UpstreamHandler = (_r, res) => void res.writeHead(404).end()): Promise<FakeUpstream> {
   let current = handler;
   const received: ReceivedRequest[] = [];
-  const server = createServer((req: Http2ServerRequest, res: Http2ServerResponse) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const rawBody = Buffer.concat(chunks).toString('utf8');
-      let body: unknown;
-      try {
-        body = rawBody ? JSON.parse(rawBody) : undefined;
-      } catch {
-        body = undefined;
-      }
-      const r: ReceivedRequest = { method: req.method, path: req.url, headers: req.headers, rawBody, body };
-      received.push(r);
-      // The compat response offers the writeHead/write/end subset the fixtures use.
-      Promise.resolve(current(r, res as unknown as ServerResponse)).catch(() => res.stream.close());
-    });
-  });
+  const server = createServer((req: Http2ServerRequest, res: Http2ServerResponse) =>
+    // The compat response offers the writeHead/write/end subset the fixtures use.
+    recordRequest(req, received, (r) => void Promise.resolve(current(r, res as unknown as ServerResponse)).catch(() => res.stream.close())),
+  );
   const sessions = new Set<import('node:http2').ServerHttp2Session>();
   server.on('session', (s) => {
     sessions.add(s);

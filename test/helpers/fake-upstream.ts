@@ -4,6 +4,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Readable } from 'node:stream';
 
 export interface ReceivedRequest {
   readonly method: string;
@@ -23,25 +24,35 @@ export interface FakeUpstream {
   close(): Promise<void>;
 }
 
+/**
+ * Read a request's body (JSON-parsed when it parses), record it in `received`, then hand it on.
+ * Shared by the HTTP/1.1 fake here and the HTTP/2 fake Bedrock.
+ */
+export function recordRequest(
+  req: Readable & { readonly method?: string; readonly url?: string; readonly headers: IncomingMessage['headers'] },
+  received: ReceivedRequest[],
+  then: (r: ReceivedRequest) => void,
+): void {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    const rawBody = Buffer.concat(chunks).toString('utf8');
+    let body: unknown;
+    try {
+      body = rawBody ? JSON.parse(rawBody) : undefined;
+    } catch {
+      body = undefined;
+    }
+    const r: ReceivedRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, rawBody, body };
+    received.push(r);
+    then(r);
+  });
+}
+
 export async function startFakeUpstream(handler: UpstreamHandler = (_r, res) => void res.writeHead(404).end()): Promise<FakeUpstream> {
   let current = handler;
   const received: ReceivedRequest[] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      const rawBody = Buffer.concat(chunks).toString('utf8');
-      let body: unknown;
-      try {
-        body = rawBody ? JSON.parse(rawBody) : undefined;
-      } catch {
-        body = undefined;
-      }
-      const r: ReceivedRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, rawBody, body };
-      received.push(r);
-      Promise.resolve(current(r, res)).catch(() => res.destroy());
-    });
-  });
+  const server: Server = createServer((req, res) => recordRequest(req, received, (r) => void Promise.resolve(current(r, res)).catch(() => res.destroy())));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {

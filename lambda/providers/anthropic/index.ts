@@ -5,11 +5,11 @@
  */
 import { postUpstream, readUpstreamJson, streamBody } from '../http-call';
 import { joinUrl } from '../openai/openai-style';
-import { type ChatRequest, type ChatResult, type ProviderAdapter, type ProviderCall, UpstreamError } from '../types';
+import type { ChatRequest, ChatResult, ProviderAdapter, ProviderCall } from '../types';
 import { toAnthropicRequest } from './request';
-import { fromAnthropicResponse } from './response';
+import { fromAnthropicAnswer } from './response';
 import { anthropicChunks } from './stream';
-import { ANTHROPIC_API_VERSION, ANTHROPIC_BETA, ANTHROPIC_NATIVE_REQUEST, type AnthropicRequest, type AnthropicResponse } from './wire';
+import { ANTHROPIC_API_VERSION, type AnthropicRequest, type AnthropicResponse, anthropicBetaOf, nativeAnthropicRequest } from './wire';
 
 export const ANTHROPIC_DEFAULT_BASE_URL = 'https://api.anthropic.com';
 
@@ -27,7 +27,7 @@ export function anthropicHeaders(call: ProviderCall, beta?: string): Record<stri
 }
 
 function upstreamRequest(body: ChatRequest, call: ProviderCall): AnthropicRequest {
-  const native = (body as { [ANTHROPIC_NATIVE_REQUEST]?: AnthropicRequest })[ANTHROPIC_NATIVE_REQUEST];
+  const native = nativeAnthropicRequest(body);
   if (!native) return toAnthropicRequest(body, call.model);
   const out: AnthropicRequest = { ...native, model: call.model };
   if (body.stream) out.stream = true;
@@ -37,12 +37,8 @@ function upstreamRequest(body: ChatRequest, call: ProviderCall): AnthropicReques
 
 export const anthropicProvider: ProviderAdapter = {
   async chat(body: ChatRequest, call: ProviderCall): Promise<ChatResult> {
-    const beta = (body as { [ANTHROPIC_BETA]?: string })[ANTHROPIC_BETA];
-    const res = await postUpstream(call, anthropicUrl(call), anthropicHeaders(call, beta), upstreamRequest(body, call));
+    const res = await postUpstream(call, anthropicUrl(call), anthropicHeaders(call, anthropicBetaOf(body)), upstreamRequest(body, call));
     if (body.stream) return { stream: true, chunks: anthropicChunks(streamBody(res, call), call) };
-    const json = await readUpstreamJson<AnthropicResponse>(res, call);
-    if (!json || json.type !== 'message' || !Array.isArray(json.content))
-      throw new UpstreamError('malformed', `${call.provider.name} returned JSON that is not a message`, 502, 'malformed_response');
-    return { stream: false, response: fromAnthropicResponse(json) };
+    return { stream: false, response: fromAnthropicAnswer(await readUpstreamJson<AnthropicResponse>(res, call), call.provider.name) };
   },
 };

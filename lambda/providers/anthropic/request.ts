@@ -1,6 +1,6 @@
 /** Canonical (OpenAI) chat request → Anthropic Messages request. */
 import type { ChatMessage, ChatRequest, ContentPart } from '../types';
-import { alternatingTurns, clientFault, forcedToolName, imageRef, partsOf, requireSingleChoice, stopSequences, textOf, toolCallsOf } from '../translate-common';
+import { clientFault, conversationOf, forcedToolName, imageRef, partsOf, requireSingleChoice, stopSequences, textOf, toolCallsOf } from '../translate-common';
 import type { AnthropicBlock, AnthropicMessage, AnthropicRequest, AnthropicToolChoice } from './wire';
 
 /** Anthropic requires max_tokens; used when the client sets none. */
@@ -44,35 +44,20 @@ function toolChoice(body: ChatRequest): AnthropicToolChoice | undefined {
 
 export function toAnthropicRequest(body: ChatRequest, model: string): AnthropicRequest {
   requireSingleChoice(body.n, 'Anthropic');
-  const system: string[] = [];
   // Anthropic wants alternating turns: consecutive same-role messages (e.g. several tool results) merge.
-  const { turns, push } = alternatingTurns<'user' | 'assistant', AnthropicBlock>((role, content) => ({ role, content }));
-  for (const m of body.messages) {
-    switch (m.role) {
-      case 'system':
-      case 'developer':
-        system.push(textOf(m.content));
-        break;
-      case 'user':
-        push('user', blocksOf(m.content));
-        break;
-      case 'assistant':
-        push('assistant', assistantBlocks(m));
-        break;
-      case 'tool': {
-        const parts = blocksOf(m.content);
-        const content = parts.every((b) => b.type === 'text') ? textOf(m.content) : parts;
-        push('user', [{ type: 'tool_result', tool_use_id: String(m.tool_call_id ?? ''), content }]);
-        break;
-      }
-      default:
-        throw clientFault(`message role '${m.role}' is not supported for Anthropic models`);
-    }
-  }
+  const { system, turns } = conversationOf<AnthropicBlock>(body.messages, 'Anthropic', {
+    user: (m) => blocksOf(m.content),
+    assistant: assistantBlocks,
+    tool: (m) => {
+      const parts = blocksOf(m.content);
+      const content = parts.every((b) => b.type === 'text') ? textOf(m.content) : parts;
+      return [{ type: 'tool_result', tool_use_id: String(m.tool_call_id ?? ''), content }];
+    },
+  });
   const out: AnthropicRequest = {
     model,
     max_tokens: body.max_completion_tokens ?? body.max_tokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS,
-    messages: turns as AnthropicMessage[],
+    messages: turns.map((t): AnthropicMessage => ({ role: t.role, content: t.blocks })),
   };
   if (system.length) out.system = system.join('\n\n');
   // OpenAI allows temperature up to 2, Anthropic up to 1.

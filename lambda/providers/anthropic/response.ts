@@ -1,7 +1,13 @@
 /** Anthropic Messages response → canonical chat completion. */
-import type { ChatCompletion, ToolCall } from '../types';
+import { type ChatCompletion, type ToolCall, UpstreamError } from '../types';
 import { usageOf } from '../translate-common';
 import { ANTHROPIC_NATIVE_RESPONSE, type AnthropicResponse, finishReasonFromAnthropic, promptTokensOf } from './wire';
+
+/** A non-streamed Messages answer (Anthropic's API or Claude on Bedrock), checked for shape, as a canonical completion. */
+export function fromAnthropicAnswer(json: AnthropicResponse | null | undefined, providerName: string): ChatCompletion {
+  if (!json || json.type !== 'message' || !Array.isArray(json.content)) throw new UpstreamError('malformed', `${providerName} returned JSON that is not a message`, 502, 'malformed_response');
+  return fromAnthropicResponse(json);
+}
 
 export function fromAnthropicResponse(res: AnthropicResponse, created = Math.floor(Date.now() / 1000)): ChatCompletion {
   const text: string[] = [];

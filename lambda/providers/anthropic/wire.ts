@@ -2,7 +2,7 @@
  * Anthropic Messages API wire types (the subset the gateway translates) and the stop-reason map,
  * shared by the anthropic provider and the /v1/messages endpoint.
  */
-import type { FinishReason } from '../types';
+import type { ChatRequest, FinishReason } from '../types';
 import { finishFromStopReason } from '../translate-common';
 
 export type AnthropicImageSource =
@@ -117,3 +117,13 @@ export const ANTHROPIC_NATIVE_RESPONSE = Symbol.for('cdk-ai-gateway.anthropic.re
 export const ANTHROPIC_NATIVE_EVENTS = Symbol.for('cdk-ai-gateway.anthropic.events');
 /** The client's `anthropic-beta` header on a /v1/messages request, forwarded to Anthropic targets only. */
 export const ANTHROPIC_BETA = Symbol.for('cdk-ai-gateway.anthropic.beta');
+
+/** The native Anthropic body a /v1/messages request carries, if any. */
+export function nativeAnthropicRequest(body: ChatRequest): AnthropicRequest | undefined {
+  return (body as { [ANTHROPIC_NATIVE_REQUEST]?: AnthropicRequest })[ANTHROPIC_NATIVE_REQUEST];
+}
+
+/** The `anthropic-beta` header a /v1/messages request carries, if any. */
+export function anthropicBetaOf(body: ChatRequest): string | undefined {
+  return (body as { [ANTHROPIC_BETA]?: string })[ANTHROPIC_BETA];
+}

@@ -4,13 +4,13 @@
  * documents and thinking survive, and the answer is Anthropic's own message or events.
  */
 import type { ResponseStream } from '@aws-sdk/client-bedrock-runtime';
-import { fromAnthropicResponse } from '../anthropic/response';
+import { fromAnthropicAnswer } from '../anthropic/response';
 import { anthropicEventChunks } from '../anthropic/stream';
-import { ANTHROPIC_BETA, ANTHROPIC_NATIVE_REQUEST, type AnthropicRequest, type AnthropicResponse, type AnthropicStreamEvent } from '../anthropic/wire';
+import { type AnthropicRequest, type AnthropicResponse, type AnthropicStreamEvent, anthropicBetaOf, nativeAnthropicRequest } from '../anthropic/wire';
 import { type ChatRequest, type ChatResult, type ProviderCall, UpstreamError } from '../types';
 import { bedrockClient } from './client';
 import { bedrockError } from './errors';
-import { invokeJson } from './invoke';
+import { invokeInput, invokeJson } from './invoke';
 
 export const BEDROCK_ANTHROPIC_VERSION = 'bedrock-2023-05-31';
 
@@ -21,7 +21,7 @@ export function isBedrockClaude(modelId: string): boolean {
 
 /** The native Anthropic body of a /v1/messages request, when this call carries one for a Claude model. */
 export function nativeClaudeRequest(body: ChatRequest, modelId: string): AnthropicRequest | undefined {
-  const native = (body as { [ANTHROPIC_NATIVE_REQUEST]?: AnthropicRequest })[ANTHROPIC_NATIVE_REQUEST];
+  const native = nativeAnthropicRequest(body);
   return native && isBedrockClaude(modelId) ? native : undefined;
 }
 
@@ -50,19 +50,14 @@ export async function* claudeEvents(stream: AsyncIterable<ResponseStream>, provi
 }
 
 export async function claudeNativeChat(body: ChatRequest, native: AnthropicRequest, call: ProviderCall): Promise<ChatResult> {
-  const payload = bedrockClaudeBody(native, (body as { [ANTHROPIC_BETA]?: string })[ANTHROPIC_BETA]);
+  const payload = bedrockClaudeBody(native, anthropicBetaOf(body));
   if (!body.stream) {
-    const json = (await invokeJson(call, payload)) as AnthropicResponse;
-    if (!json || json.type !== 'message' || !Array.isArray(json.content)) throw new UpstreamError('malformed', `${call.provider.name} returned JSON that is not a message`, 502, 'malformed_response');
-    return { stream: false, response: fromAnthropicResponse(json) };
+    return { stream: false, response: fromAnthropicAnswer((await invokeJson(call, payload)) as AnthropicResponse, call.provider.name) };
   }
   const { client, sdk } = await bedrockClient(call.provider.config);
   let out;
   try {
-    out = await client.send(
-      new sdk.InvokeModelWithResponseStreamCommand({ modelId: call.model, contentType: 'application/json', accept: 'application/json', body: new TextEncoder().encode(JSON.stringify(payload)) }),
-      { abortSignal: call.signal },
-    );
+    out = await client.send(new sdk.InvokeModelWithResponseStreamCommand(invokeInput(call, payload)), { abortSignal: call.signal });
   } catch (err) {
     throw bedrockError(err, call);
   }

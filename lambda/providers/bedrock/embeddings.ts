@@ -15,12 +15,6 @@ export function embeddingFamily(modelId: string): EmbeddingFamily {
   throw clientFault(`Bedrock embeddings support Amazon Titan and Cohere embedding models, not '${modelId}'`, 'embeddings_unsupported');
 }
 
-export function textInputs(body: EmbeddingsRequest): string[] {
-  const inputs = Array.isArray(body.input) ? body.input : [body.input];
-  if (!inputs.every((x): x is string => typeof x === 'string')) throw clientFault('Bedrock embeddings take text input only (no token arrays)', 'unsupported_input');
-  return inputs;
-}
-
 export function titanBody(text: string, body: EmbeddingsRequest): Record<string, unknown> {
   return { inputText: text, ...(body.dimensions ? { dimensions: body.dimensions } : {}) };
 }

@@ -15,10 +15,10 @@ import {
   type ProviderCall,
   UpstreamError,
 } from '../types';
-import { encodeEmbedding } from '../translate-common';
+import { encodeEmbedding, textInputs } from '../translate-common';
 import { bedrockClient } from './client';
 import { claudeNativeChat, nativeClaudeRequest } from './claude-native';
-import { cohereBody, embeddingFamily, readCohere, readTitan, textInputs, titanBody } from './embeddings';
+import { cohereBody, embeddingFamily, readCohere, readTitan, titanBody } from './embeddings';
 import { bedrockError } from './errors';
 import { invokeJson } from './invoke';
 import { toConverseInput } from './request';
@@ -58,7 +58,7 @@ export const bedrockProvider: ProviderAdapter = {
 
   async embeddings(body: EmbeddingsRequest, call: ProviderCall): Promise<EmbeddingsResponse> {
     const family = embeddingFamily(call.model);
-    const inputs = textInputs(body);
+    const inputs = textInputs(body, 'Bedrock');
     let vectors: number[][];
     let tokens: number;
     try {

@@ -3,19 +3,24 @@ import { type ProviderCall, UpstreamError } from '../types';
 import { bedrockClient } from './client';
 import { bedrockError } from './errors';
 
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** The InvokeModel / InvokeModelWithResponseStream input for a JSON body. */
+export function invokeInput(call: ProviderCall, body: Record<string, unknown>) {
+  return { modelId: call.model, contentType: 'application/json', accept: 'application/json', body: encoder.encode(JSON.stringify(body)) };
+}
+
 export async function invokeJson(call: ProviderCall, body: Record<string, unknown>): Promise<unknown> {
   const { client, sdk } = await bedrockClient(call.provider.config);
   let out;
   try {
-    out = await client.send(
-      new sdk.InvokeModelCommand({ modelId: call.model, contentType: 'application/json', accept: 'application/json', body: new TextEncoder().encode(JSON.stringify(body)) }),
-      { abortSignal: call.signal },
-    );
+    out = await client.send(new sdk.InvokeModelCommand(invokeInput(call, body)), { abortSignal: call.signal });
   } catch (err) {
     throw bedrockError(err, call);
   }
   try {
-    return JSON.parse(new TextDecoder().decode(out.body));
+    return JSON.parse(decoder.decode(out.body));
   } catch {
     throw new UpstreamError('malformed', `${call.provider.name} returned an InvokeModel body that is not JSON`, 502, 'malformed_response');
   }

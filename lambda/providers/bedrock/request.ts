@@ -1,7 +1,7 @@
 /** Canonical (OpenAI) chat request → Bedrock Converse input (types only from the SDK: no runtime import here). */
 import type { ContentBlock, ConverseCommandInput, ImageFormat, Message, Tool, ToolChoice } from '@aws-sdk/client-bedrock-runtime';
 import type { ChatMessage, ChatRequest, ContentPart } from '../types';
-import { alternatingTurns, clientFault, forcedToolName, imageRef, partsOf, requireSingleChoice, stopSequences, textOf, toolCallsOf } from '../translate-common';
+import { clientFault, conversationOf, forcedToolName, imageRef, partsOf, requireSingleChoice, stopSequences, textOf, toolCallsOf } from '../translate-common';
 
 const IMAGE_FORMATS: Record<string, ImageFormat> = { 'image/png': 'png', 'image/jpeg': 'jpeg', 'image/jpg': 'jpeg', 'image/gif': 'gif', 'image/webp': 'webp' };
 
@@ -36,39 +36,25 @@ function toolChoice(c: ChatRequest['tool_choice']): ToolChoice | undefined {
 
 export function toConverseInput(body: ChatRequest, modelId: string): ConverseCommandInput {
   requireSingleChoice(body.n, 'Bedrock');
-  const system: string[] = [];
   let hasToolBlocks = false;
   // Converse needs alternating turns: consecutive same-role messages (e.g. several tool results) merge.
-  const { turns, push } = alternatingTurns<'user' | 'assistant', ContentBlock>((role, content) => ({ role, content }));
-  for (const m of body.messages) {
-    switch (m.role) {
-      case 'system':
-      case 'developer':
-        system.push(textOf(m.content));
-        break;
-      case 'user':
-        push('user', blocksOf(m.content));
-        break;
-      case 'assistant': {
-        const blocks = blocksOf(m.content);
-        for (const tc of toolCallsOf(m)) {
-          hasToolBlocks = true;
-          blocks.push({ toolUse: { toolUseId: tc.id, name: tc.name, input: tc.input as never } });
-        }
-        push('assistant', blocks);
-        break;
-      }
-      case 'tool': {
+  const { system, turns } = conversationOf<ContentBlock>(body.messages, 'Bedrock', {
+    user: (m) => blocksOf(m.content),
+    assistant: (m) => {
+      const blocks = blocksOf(m.content);
+      for (const tc of toolCallsOf(m)) {
         hasToolBlocks = true;
-        const text = textOf(m.content);
-        push('user', [{ toolResult: { toolUseId: String(m.tool_call_id ?? ''), content: [{ text: text || ' ' }] } }]);
-        break;
+        blocks.push({ toolUse: { toolUseId: tc.id, name: tc.name, input: tc.input as never } });
       }
-      default:
-        throw clientFault(`message role '${m.role}' is not supported for Bedrock models`);
-    }
-  }
-  const input: ConverseCommandInput = { modelId, messages: turns as Message[] };
+      return blocks;
+    },
+    tool: (m) => {
+      hasToolBlocks = true;
+      const text = textOf(m.content);
+      return [{ toolResult: { toolUseId: String(m.tool_call_id ?? ''), content: [{ text: text || ' ' }] } }];
+    },
+  });
+  const input: ConverseCommandInput = { modelId, messages: turns.map((t): Message => ({ role: t.role, content: t.blocks })) };
   const sys = system.filter((s) => s.trim());
   if (sys.length) input.system = sys.map((text) => ({ text }));
   const inference: NonNullable<ConverseCommandInput['inferenceConfig']> = {};

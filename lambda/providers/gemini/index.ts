@@ -15,7 +15,7 @@ import {
   type ProviderCall,
   UpstreamError,
 } from '../types';
-import { clientFault, encodeEmbedding } from '../translate-common';
+import { encodeEmbedding, textInputs } from '../translate-common';
 import { toGeminiRequest } from './request';
 import { fromGeminiResponse } from './response';
 import { geminiChunks } from './stream';
@@ -23,9 +23,14 @@ import type { GeminiResponse } from './wire';
 
 export const GEMINI_DEFAULT_BASE_URL = 'https://generativelanguage.googleapis.com';
 
+/** The model id without the `models/` prefix a client may have sent. */
+function bareModel(call: ProviderCall): string {
+  return call.model.replace(/^models\//, '');
+}
+
 /** `{base}/v1beta/models/{model}:{method}`; the model is one path segment, whatever the client sent. */
 export function geminiUrl(call: ProviderCall, method: string): string {
-  const model = encodeURIComponent(call.model.replace(/^models\//, ''));
+  const model = encodeURIComponent(bareModel(call));
   return joinUrl(call.provider.config.baseUrl ?? GEMINI_DEFAULT_BASE_URL, `v1beta/models/${model}:${method}`);
 }
 
@@ -51,9 +56,8 @@ export const geminiProvider: ProviderAdapter = {
   },
 
   async embeddings(body: EmbeddingsRequest, call: ProviderCall): Promise<EmbeddingsResponse> {
-    const inputs = Array.isArray(body.input) ? body.input : [body.input];
-    if (!inputs.every((x): x is string => typeof x === 'string')) throw clientFault('Gemini embeddings take text input only (no token arrays)', 'unsupported_input');
-    const model = `models/${call.model.replace(/^models\//, '')}`;
+    const inputs = textInputs(body, 'Gemini');
+    const model = `models/${bareModel(call)}`;
     const requests = inputs.map((text) => ({ model, content: { parts: [{ text }] }, ...(body.dimensions ? { outputDimensionality: body.dimensions } : {}) }));
     const res = await postUpstream(call, geminiUrl(call, 'batchEmbedContents'), headers(call), { requests });
     const json = await readUpstreamJson<{ embeddings?: Array<{ values?: number[] }> }>(res, call);

@@ -1,6 +1,6 @@
 /** Canonical (OpenAI) chat request → Gemini generateContent request. */
 import type { ChatMessage, ChatRequest, ContentPart } from '../types';
-import { alternatingTurns, clientFault, forcedToolName, imageRef, partsOf, stopSequences, textOf, toolCallsOf, toolNamesById } from '../translate-common';
+import { clientFault, conversationOf, forcedToolName, imageRef, partsOf, stopSequences, textOf, toolCallsOf, toolNamesById } from '../translate-common';
 import { type GeminiContent, type GeminiPart, type GeminiRequest, signatureFromId } from './wire';
 
 /** JSON Schema keywords Gemini's OpenAPI-subset `parameters` rejects. */
@@ -27,6 +27,10 @@ function mediaPart(part: ContentPart): GeminiPart | undefined {
     return { fileData: { mimeType: MIME_BY_EXTENSION[ext] ?? 'image/jpeg', fileUri: ref.url } };
   }
   throw clientFault(`content part type '${part.type}' is not supported for Gemini models`, 'unsupported_content');
+}
+
+function mediaParts(content: ChatMessage['content']): GeminiPart[] {
+  return partsOf(content).map(mediaPart).filter((p): p is GeminiPart => p !== undefined);
 }
 
 function toolResponse(m: ChatMessage, names: Map<string, string>): GeminiPart {
@@ -71,35 +75,20 @@ function generationConfig(body: ChatRequest): Record<string, unknown> | undefine
 }
 
 export function toGeminiRequest(body: ChatRequest): GeminiRequest {
-  const system: string[] = [];
   const names = toolNamesById(body.messages);
-  const { turns, push } = alternatingTurns<'user' | 'model', GeminiPart>((role, parts) => ({ role, parts }));
-  for (const m of body.messages) {
-    switch (m.role) {
-      case 'system':
-      case 'developer':
-        system.push(textOf(m.content));
-        break;
-      case 'user':
-        push('user', partsOf(m.content).map(mediaPart).filter((p): p is GeminiPart => p !== undefined));
-        break;
-      case 'assistant': {
-        const parts: GeminiPart[] = partsOf(m.content).map(mediaPart).filter((p): p is GeminiPart => p !== undefined);
-        for (const tc of toolCallsOf(m)) {
-          const signature = signatureFromId(tc.id);
-          parts.push({ functionCall: { name: tc.name, args: tc.input }, ...(signature ? { thoughtSignature: signature } : {}) });
-        }
-        push('model', parts);
-        break;
+  const { system, turns } = conversationOf<GeminiPart>(body.messages, 'Gemini', {
+    user: (m) => mediaParts(m.content),
+    assistant: (m) => {
+      const parts = mediaParts(m.content);
+      for (const tc of toolCallsOf(m)) {
+        const signature = signatureFromId(tc.id);
+        parts.push({ functionCall: { name: tc.name, args: tc.input }, ...(signature ? { thoughtSignature: signature } : {}) });
       }
-      case 'tool':
-        push('user', [toolResponse(m, names)]);
-        break;
-      default:
-        throw clientFault(`message role '${m.role}' is not supported for Gemini models`);
-    }
-  }
-  const out: GeminiRequest = { contents: turns as GeminiContent[] };
+      return parts;
+    },
+    tool: (m) => [toolResponse(m, names)],
+  });
+  const out: GeminiRequest = { contents: turns.map((t): GeminiContent => ({ role: t.role === 'assistant' ? 'model' : 'user', parts: t.blocks })) };
   if (system.length) out.systemInstruction = { parts: [{ text: system.join('\n\n') }] };
   if (body.tools?.length) {
     out.tools = [

@@ -6,7 +6,8 @@
 import { STEERING_FIELDS } from '../../core/validate';
 import { readSseEvents } from '../../core/sse';
 import { fetchFailure } from '../http-errors';
-import { postUpstream, readUpstreamJson } from '../http-call';
+import { postUpstream, readUpstreamJson, streamBody } from '../http-call';
+import { parseEventJson } from '../translate-common';
 import {
   type ChatCompletion,
   type ChatCompletionChunk,
@@ -45,20 +46,13 @@ function post(call: ProviderCall, endpoint: OpenAiStyleEndpoint, op: 'chat/compl
   return postUpstream(call, endpoint.url(call, op), endpoint.headers(call), body);
 }
 
-const readJson = readUpstreamJson;
-
 /** Canonical chunks from an OpenAI-format SSE stream. An in-band error or a missing [DONE] throws. */
 export async function* openAiChunks(body: ReadableStream<Uint8Array>, call: ProviderCall): AsyncGenerator<ChatCompletionChunk> {
   let done = false;
   try {
     for await (const ev of readSseEvents(body)) {
       if (ev.data === '[DONE]') { done = true; break; }
-      let parsed: ChatCompletionChunk & { error?: { message?: string; type?: string; code?: string } };
-      try {
-        parsed = JSON.parse(ev.data);
-      } catch {
-        throw new UpstreamError('malformed', `${call.provider.name} sent a stream event that is not valid JSON`, 502, 'malformed_response');
-      }
+      const parsed = parseEventJson<ChatCompletionChunk & { error?: { message?: string; type?: string; code?: string } }>(ev.data, call.provider.name);
       if (parsed.error || ev.event === 'error') {
         const e = parsed.error ?? {};
         throw new UpstreamError('in_band', `${call.provider.name}: ${e.message ?? 'error event in stream'}`, 502, e.type ?? e.code);
@@ -81,18 +75,17 @@ export function createOpenAiStyleAdapter(endpoint: OpenAiStyleEndpoint): Provide
         // from clients that did not ask for it.
         if (endpoint.supportsStreamUsage !== false) payload.stream_options = { ...(body.stream_options ?? {}), include_usage: true };
         const res = await post(call, endpoint, 'chat/completions', payload);
-        if (!res.body) throw new UpstreamError('malformed', `${call.provider.name} returned an empty stream`, 502, 'malformed_response');
-        return { stream: true, chunks: openAiChunks(res.body, call) };
+        return { stream: true, chunks: openAiChunks(streamBody(res, call), call) };
       }
       const res = await post(call, endpoint, 'chat/completions', payload);
-      const json = await readJson<ChatCompletion>(res, call);
+      const json = await readUpstreamJson<ChatCompletion>(res, call);
       if (!json || typeof json !== 'object' || !Array.isArray(json.choices))
         throw new UpstreamError('malformed', `${call.provider.name} returned JSON that is not a chat completion`, 502, 'malformed_response');
       return { stream: false, response: json };
     },
     async embeddings(body: EmbeddingsRequest, call: ProviderCall): Promise<EmbeddingsResponse> {
       const res = await post(call, endpoint, 'embeddings', upstreamBody(body, call, endpoint));
-      const json = await readJson<EmbeddingsResponse>(res, call);
+      const json = await readUpstreamJson<EmbeddingsResponse>(res, call);
       if (!json || !Array.isArray(json.data))
         throw new UpstreamError('malformed', `${call.provider.name} returned JSON that is not an embeddings list`, 502, 'malformed_response');
       return json;

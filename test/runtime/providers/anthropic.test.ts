@@ -3,8 +3,9 @@
  * on 127.0.0.1 answers in Messages wire format, and the test checks both sides.
  */
 import OpenAI from 'openai';
-import { json, startFakeUpstream, type FakeUpstream } from '../../helpers/fake-upstream';
-import { startTestGateway, type TestGateway } from '../../helpers/gateway';
+import { json, type FakeUpstream } from '../../helpers/fake-upstream';
+import type { TestGateway } from '../../helpers/gateway';
+import { startOpenAiHarness } from '../../helpers/openai-harness';
 import { anthropicMessage, anthropicTextEvents, anthropicToolEvents, writeAnthropicSse } from '../../helpers/anthropic-wire';
 
 const PROVIDER_KEY = 'sk-ant-api03-provider-secret-0123456789';
@@ -17,16 +18,13 @@ describe('anthropic provider', () => {
   let key: string;
 
   beforeAll(async () => {
-    upstream = await startFakeUpstream();
-    gw = await startTestGateway(
-      {
-        providers: { anthropic: { type: 'anthropic', baseUrl: upstream.url, apiKey: { env: 'ANTHROPIC_KEY' } } },
+    ({ upstream, gw, key, client } = await startOpenAiHarness(
+      (url) => ({
+        providers: { anthropic: { type: 'anthropic', baseUrl: url, apiKey: { env: 'ANTHROPIC_KEY' } } },
         models: { claude: { targets: [{ provider: 'anthropic', model: 'claude-sonnet-4-5' }] } },
-      },
-      { env: { ANTHROPIC_KEY: PROVIDER_KEY } },
-    );
-    ({ key } = await gw.createKey({ name: 'anthropic-test' }));
-    client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: key, maxRetries: 0 });
+      }),
+      { keyName: 'anthropic-test', env: { ANTHROPIC_KEY: PROVIDER_KEY } },
+    ));
   });
   afterAll(async () => {
     await gw.close();

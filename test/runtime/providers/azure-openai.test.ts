@@ -1,7 +1,8 @@
 /** The azure-openai provider: deployment URLs, api-version, api-key header; OpenAI's format otherwise. */
 import OpenAI from 'openai';
-import { json, openAiChunks, openAiCompletion, startFakeUpstream, type FakeUpstream, writeSse } from '../../helpers/fake-upstream';
-import { startTestGateway, type TestGateway } from '../../helpers/gateway';
+import { json, openAiChunks, openAiCompletion, type FakeUpstream, writeSse } from '../../helpers/fake-upstream';
+import type { TestGateway } from '../../helpers/gateway';
+import { startOpenAiHarness } from '../../helpers/openai-harness';
 
 const PROVIDER_KEY = '0123456789abcdef0123456789abcdef';
 
@@ -12,13 +13,12 @@ describe('azure-openai provider', () => {
   let key: string;
 
   beforeAll(async () => {
-    upstream = await startFakeUpstream();
-    gw = await startTestGateway(
-      {
+    ({ upstream, gw, key, client } = await startOpenAiHarness(
+      (url) => ({
         providers: {
           azure: {
             type: 'azure-openai',
-            baseUrl: upstream.url,
+            baseUrl: url,
             apiKey: { env: 'AZURE_KEY' },
             apiVersion: '2024-10-21',
             deployments: { 'gpt-4o': 'prod-gpt4o-eu', 'text-embedding-3-small': 'embed-small' },
@@ -28,11 +28,9 @@ describe('azure-openai provider', () => {
           'gpt-4o': { targets: [{ provider: 'azure', model: 'gpt-4o' }] },
           embed: { targets: [{ provider: 'azure', model: 'text-embedding-3-small' }] },
         },
-      },
-      { env: { AZURE_KEY: PROVIDER_KEY } },
-    );
-    ({ key } = await gw.createKey({ name: 'azure-test' }));
-    client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: key, maxRetries: 0 });
+      }),
+      { keyName: 'azure-test', env: { AZURE_KEY: PROVIDER_KEY } },
+    ));
   });
   afterAll(async () => {
     await gw.close();

@@ -6,7 +6,8 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { json, type FakeUpstream } from '../../helpers/fake-upstream';
-import { startTestGateway, type TestGateway } from '../../helpers/gateway';
+import type { TestGateway } from '../../helpers/gateway';
+import { startOpenAiHarness } from '../../helpers/openai-harness';
 import { awsError, converseAnswer, startFakeBedrock, textFrames, writeEventStream } from '../../helpers/bedrock-wire';
 
 const SECRET = 'bedrock-test-secret-access-key-0123456789';
@@ -25,21 +26,21 @@ describe('bedrock provider', () => {
     Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIDBEDROCKTEST', AWS_SECRET_ACCESS_KEY: SECRET, AWS_EC2_METADATA_DISABLED: 'true' });
     delete process.env.AWS_PROFILE;
     delete process.env.AWS_SESSION_TOKEN;
-    upstream = await startFakeBedrock();
-    gw = await startTestGateway({
-      providers: {
-        bedrock: { type: 'bedrock', region: 'eu-west-3', baseUrl: upstream.url },
-        backup: { type: 'mock' },
-      },
-      models: {
-        claude: { targets: [{ provider: 'bedrock', model: CLAUDE }] },
-        'claude-or-mock': { targets: [{ provider: 'bedrock', model: CLAUDE }, { provider: 'backup', model: 'mock-model' }] },
-        titan: { targets: [{ provider: 'bedrock', model: 'amazon.titan-embed-text-v2:0' }] },
-        cohere: { targets: [{ provider: 'bedrock', model: 'cohere.embed-english-v3' }] },
-      },
-    });
-    ({ key } = await gw.createKey({ name: 'bedrock-test' }));
-    client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: key, maxRetries: 0 });
+    ({ upstream, gw, key, client } = await startOpenAiHarness(
+      (url) => ({
+        providers: {
+          bedrock: { type: 'bedrock', region: 'eu-west-3', baseUrl: url },
+          backup: { type: 'mock' },
+        },
+        models: {
+          claude: { targets: [{ provider: 'bedrock', model: CLAUDE }] },
+          'claude-or-mock': { targets: [{ provider: 'bedrock', model: CLAUDE }, { provider: 'backup', model: 'mock-model' }] },
+          titan: { targets: [{ provider: 'bedrock', model: 'amazon.titan-embed-text-v2:0' }] },
+          cohere: { targets: [{ provider: 'bedrock', model: 'cohere.embed-english-v3' }] },
+        },
+      }),
+      { keyName: 'bedrock-test', startUpstream: () => startFakeBedrock() },
+    ));
   });
   afterAll(async () => {
     await gw.close();

@@ -1,8 +1,9 @@
 /** The gemini provider behind the gateway: the official openai client calls, a fake Gemini API answers. */
 import OpenAI from 'openai';
 import type { ServerResponse } from 'node:http';
-import { json, startFakeUpstream, type FakeUpstream } from '../../helpers/fake-upstream';
-import { startTestGateway, type TestGateway } from '../../helpers/gateway';
+import { json, type FakeUpstream } from '../../helpers/fake-upstream';
+import type { TestGateway } from '../../helpers/gateway';
+import { startOpenAiHarness } from '../../helpers/openai-harness';
 
 const PROVIDER_KEY = 'AIzaSyFakeProviderKey0123456789abcdef';
 const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
@@ -24,16 +25,13 @@ describe('gemini provider', () => {
   let key: string;
 
   beforeAll(async () => {
-    upstream = await startFakeUpstream();
-    gw = await startTestGateway(
-      {
-        providers: { gemini: { type: 'gemini', baseUrl: upstream.url, apiKey: { env: 'GEMINI_KEY' } } },
+    ({ upstream, gw, key, client } = await startOpenAiHarness(
+      (url) => ({
+        providers: { gemini: { type: 'gemini', baseUrl: url, apiKey: { env: 'GEMINI_KEY' } } },
         models: { flash: { targets: [{ provider: 'gemini', model: 'gemini-2.5-flash' }] }, embed: { targets: [{ provider: 'gemini', model: 'text-embedding-004' }] } },
-      },
-      { env: { GEMINI_KEY: PROVIDER_KEY } },
-    );
-    ({ key } = await gw.createKey({ name: 'gemini-test' }));
-    client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: key, maxRetries: 0 });
+      }),
+      { keyName: 'gemini-test', env: { GEMINI_KEY: PROVIDER_KEY } },
+    ));
   });
   afterAll(async () => {
     await gw.close();
