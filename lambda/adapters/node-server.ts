@@ -20,7 +20,7 @@ function toRequest(req: IncomingMessage, origin: string, signal: AbortSignal, bu
   for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
   const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
   // A body read with the headers goes to the core from memory; only large or chunked ones stream.
-  if (!hasBody || buffered) return requestWithBody(origin + (req.url ?? '/'), { method: req.method, headers, signal }, hasBody ? buffered : undefined);
+  if (!hasBody || buffered) return requestWithBody(origin + (req.url ?? '/'), { method: req.method ?? 'GET', headers, signal }, hasBody ? buffered : undefined);
   return new Request(origin + (req.url ?? '/'), {
     method: req.method,
     headers,

@@ -3,13 +3,15 @@
  * API key as its plain SecretString. `{ env: NAME }` refs still read the environment, so one config
  * works in both homes.
  *
- * The cache keeps a value for `ttlMs` (so a rotated key is picked up without a redeploy) and
- * shares one in-flight read among concurrent requests; `refresh(ref)` drops a value the provider
- * has just rejected, so the next request reads it fresh.
+ * The cache keeps a value for at most `ttlMs` (so a rotated key is picked up without a redeploy),
+ * re-reads it in the background before then (so no request waits on Secrets Manager while the
+ * provider is in use) and shares one in-flight read among concurrent requests; `refresh(ref)`
+ * drops a value the provider has just rejected, so the next request reads it fresh.
  */
 import type { SecretRef } from '../core/config';
 import { type Logger, type SecretSource, silentLogger } from '../core/ports';
 import { PLACEHOLDER_SECRET_VALUE } from './aws-env';
+import { RefreshingCache } from '../core/refreshing-cache';
 
 /** Reads one secret's SecretString. `sdkSecretReader` is the Secrets Manager binding; tests pass a stub. */
 export type SecretStringReader = (secretId: string) => Promise<string | undefined>;
@@ -40,13 +42,16 @@ export interface SecretsManagerSourceOptions {
 }
 
 export class SecretsManagerSecretSource implements SecretSource {
-  private readonly cache = new Map<string, { value: Promise<string>; expires: number }>();
-  private readonly ttlMs: number;
-  private readonly now: () => number;
+  private readonly cache: RefreshingCache<string, string>;
 
   constructor(private readonly opts: SecretsManagerSourceOptions) {
-    this.ttlMs = opts.ttlMs ?? 300_000;
-    this.now = opts.now ?? Date.now;
+    const logger = opts.logger ?? silentLogger;
+    this.cache = new RefreshingCache({
+      maxAgeMs: opts.ttlMs ?? 300_000,
+      now: opts.now ?? Date.now,
+      // The cached value served the request; the next refresh or expiry reads again.
+      onRefreshError: (err) => logger.warn('re-reading a provider credential failed', { error: err instanceof Error ? err.message : 'error' }),
+    });
   }
 
   async get(ref: SecretRef): Promise<string> {
@@ -55,20 +60,18 @@ export class SecretsManagerSecretSource implements SecretSource {
       if (!value) throw new Error(`environment variable ${ref.env} is not set`);
       return value;
     }
-    const hit = this.cache.get(ref.secret);
-    if (hit && hit.expires > this.now()) return hit.value;
-    const value = this.read(ref.secret);
-    this.cache.set(ref.secret, { value, expires: this.now() + this.ttlMs });
-    // A failed read is not cached: the next request tries again. The reason names the secret, never a value.
-    value.catch((err: Error) => {
-      this.cache.delete(ref.secret);
-      (this.opts.logger ?? silentLogger).error('provider credential unavailable', { error: err.message });
-    });
-    return value;
+    const secretId = ref.secret;
+    try {
+      return await this.cache.get(secretId, () => this.read(secretId));
+    } catch (err) {
+      // A failed read is not cached: the next request tries again. The reason names the secret, never a value.
+      (this.opts.logger ?? silentLogger).error('provider credential unavailable', { error: (err as Error).message });
+      throw err;
+    }
   }
 
   refresh(ref: SecretRef): void {
-    if ('secret' in ref) this.cache.delete(ref.secret);
+    if ('secret' in ref) this.cache.invalidate(ref.secret);
   }
 
   private async read(secretId: string): Promise<string> {

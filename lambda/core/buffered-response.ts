@@ -46,27 +46,57 @@ export class BufferedResponse extends Response {
   }
 }
 
-/** A Request whose body an adapter already holds in full (a small HTTP body, a Lambda event's body). */
-export class BufferedRequest extends Request {
-  readonly [HELD]: HeldBody;
+/** What an adapter hands over to build a request: the body, if any, travels separately as bytes. */
+export interface AdapterRequestInit {
+  readonly method: string;
+  readonly headers: Headers | Record<string, string>;
+  readonly signal?: AbortSignal;
+}
 
-  constructor(url: string, init: Omit<RequestInit, 'body'>, body: Buffer) {
-    super(url, init);
-    this[HELD] = new HeldBody(body);
+/**
+ * A Request whose body (if any) an adapter already holds in full: a small HTTP body, a Lambda
+ * event's body, or none. Its headers and signal are the adapter's own objects, not copies: given
+ * a signal, undici's Request constructor follows it with a listener, a WeakRef and a
+ * FinalizationRegistry entry per request, which kept every request's controller alive into V8's
+ * old space and ran a burst of listener removals after each full GC (seen as 10-40 ms stalls at
+ * the gateway's p99 in bench/). What fetch() would need of its internal state (sending this
+ * Request onwards, clone()) the gateway never does with a client's request.
+ */
+export class BufferedRequest extends Request {
+  readonly [HELD]: HeldBody | undefined;
+  readonly #headers: Headers;
+  readonly #signal: AbortSignal | undefined;
+
+  constructor(url: string, init: AdapterRequestInit, body: Buffer | undefined) {
+    super(url, { method: init.method });
+    this[HELD] = body === undefined ? undefined : new HeldBody(body);
+    this.#headers = init.headers instanceof Headers ? init.headers : new Headers(init.headers);
+    this.#signal = init.signal;
   }
 
+  override get headers(): Headers {
+    return this.#headers;
+  }
+
+  override get signal(): AbortSignal {
+    return this.#signal ?? super.signal;
+  }
+
+  /** The whole body (empty when there is none). */
   get buffered(): Buffer {
-    return this[HELD].bytes;
+    return this[HELD]?.bytes ?? EMPTY;
   }
 }
 
-/** The body members both classes override, defined once: reads come from the held bytes. */
-type Holder = { readonly [HELD]: HeldBody };
+const EMPTY = Buffer.alloc(0);
+
+/** The body members both classes override, defined once: reads come from the held bytes (no body: as fetch's null body). */
+type Holder = { readonly [HELD]: HeldBody | undefined };
 const heldBodyMembers: PropertyDescriptorMap = {
-  body: { configurable: true, get(this: Holder) { return this[HELD].stream(); } },
-  bodyUsed: { configurable: true, get(this: Holder) { return this[HELD].used; } },
-  text: { configurable: true, writable: true, async value(this: Holder) { return this[HELD].text(); } },
-  json: { configurable: true, writable: true, async value(this: Holder) { return JSON.parse(this[HELD].text()); } },
+  body: { configurable: true, get(this: Holder) { return this[HELD]?.stream() ?? null; } },
+  bodyUsed: { configurable: true, get(this: Holder) { return this[HELD]?.used ?? false; } },
+  text: { configurable: true, writable: true, async value(this: Holder) { return this[HELD]?.text() ?? ''; } },
+  json: { configurable: true, writable: true, async value(this: Holder) { return JSON.parse(this[HELD]?.text() ?? ''); } },
 };
 for (const cls of [BufferedResponse, BufferedRequest]) Object.defineProperties(cls.prototype, heldBodyMembers);
 
@@ -75,7 +105,7 @@ export function jsonResponse(body: unknown, status: number, headers: Record<stri
   return new BufferedResponse(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
 }
 
-/** A Request carrying `body` from memory when there is one (else a plain body-less Request). */
-export function requestWithBody(url: string, init: Omit<RequestInit, 'body'>, body: Buffer | undefined): Request {
-  return body === undefined ? new Request(url, init) : new BufferedRequest(url, init, body);
+/** The adapters' Request: `body` from memory when there is one. */
+export function requestWithBody(url: string, init: AdapterRequestInit, body: Buffer | undefined): BufferedRequest {
+  return new BufferedRequest(url, init, body);
 }

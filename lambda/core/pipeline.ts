@@ -52,7 +52,12 @@ export function createPipeline(deps: GatewayDeps) {
   const maxBodyBytes = settings.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const catalog = new ModelCatalog(deps.config);
   const prices = new PriceTable(deps.config.pricing);
-  const verifier = new KeyVerifier(deps.keyStore, { cacheTtlMs: settings.keyCacheTtlMs ?? 5_000, now });
+  const verifier = new KeyVerifier(deps.keyStore, {
+    cacheTtlMs: settings.keyCacheTtlMs ?? 5_000,
+    now,
+    // The request was answered from the cached record; a later one retries the read.
+    onRefreshError: (err) => logger.warn('re-reading a cached key failed', { error: String(err) }),
+  });
   const router = new Router({
     now,
     random: deps.random ?? Math.random,

@@ -1,23 +1,28 @@
 /**
  * Team limits stored in the counters table as `team#<name>` items (the limiter owns everything it
- * enforces: one table, one grant). Reads on the hot path go through a short cache, so a team's
- * limits cost one GetItem per instance per TTL; a failed read serves the stale entry if any.
+ * enforces: one table, one grant). Reads on the hot path go through a short cache that re-reads in
+ * the background before it expires, so a team's limits cost one GetItem per instance per TTL and
+ * no request waits for it while the team is in use; a failed read serves the stale entry if any.
  */
 import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { KeyLimits } from '../core/keys';
 import type { TeamLimitsStore, TeamRecord } from '../core/limits/teams';
 import { teamConfigPk } from './counter-item';
+import { RefreshingCache } from '../core/refreshing-cache';
 
 export class DynamoTeamLimits implements TeamLimitsStore {
-  private readonly cache = new Map<string, { record: TeamRecord | undefined; at: number }>();
+  /** `{ record: undefined }` is a read that found no team: cached too (most teams have no item). */
+  private readonly cache: RefreshingCache<string, { readonly record: TeamRecord | undefined }>;
 
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
     private readonly now: () => number,
     /** How long a read is trusted; a change made elsewhere applies within it. */
-    private readonly ttlMs: number,
-  ) {}
+    ttlMs: number,
+  ) {
+    this.cache = new RefreshingCache({ maxAgeMs: ttlMs, now, staleIfError: true });
+  }
 
   async getTeam(team: string): Promise<TeamRecord | undefined> {
     const out = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: teamConfigPk(team) } }, ConsistentRead: true }));
@@ -35,27 +40,19 @@ export class DynamoTeamLimits implements TeamLimitsStore {
       }),
     );
     // This instance sees the change at once; others within the TTL.
-    this.cache.delete(team);
+    this.cache.invalidate(team);
     return record;
   }
 
   /** The team's limits through the cache (undefined: the team has none). Throws only with nothing cached. */
   async limits(team: string): Promise<KeyLimits | undefined> {
-    const cached = this.cache.get(team);
-    if (cached && this.now() - cached.at < this.ttlMs) return cached.record?.limits;
-    try {
-      const record = await this.getTeam(team);
-      this.cache.set(team, { record, at: this.now() });
-      return record?.limits;
-    } catch (err) {
-      if (cached) return cached.record?.limits;
-      throw err;
-    }
+    const { record } = await this.cache.get(team, async () => ({ record: await this.getTeam(team) }));
+    return record?.limits;
   }
 
   /** What the cache holds, without a store call; `known` is false when nothing was ever read. */
   cached(team: string): { known: boolean; record?: TeamRecord } {
-    const entry = this.cache.get(team);
+    const entry = this.cache.peek(team);
     return { known: entry !== undefined, record: entry?.record };
   }
 }

@@ -22,18 +22,39 @@ describe('in-memory bodies behave like fetch bodies', () => {
     const req = requestWithBody('http://localhost/v1/x', { method: 'POST', headers: { 'content-type': 'application/json' } }, Buffer.from('{"a":1}'));
     expect(req).toBeInstanceOf(BufferedRequest);
     expect(await readBodyText(req, 100)).toBe('{"a":1}');
-    const again = requestWithBody('http://localhost/v1/x', { method: 'POST' }, Buffer.from('{"a":1}'));
+    const again = requestWithBody('http://localhost/v1/x', { method: 'POST', headers: {} }, Buffer.from('{"a":1}'));
     expect(await new Response(again.body).json()).toEqual({ a: 1 });
   });
 
   test('the body limit applies to held bodies too', async () => {
-    const req = requestWithBody('http://localhost/v1/x', { method: 'POST' }, Buffer.alloc(101));
+    const req = requestWithBody('http://localhost/v1/x', { method: 'POST', headers: {} }, Buffer.alloc(101));
     await expect(readBodyText(req, 100)).rejects.toMatchObject({ status: 413 });
   });
 
-  test('no body: a plain Request', () => {
-    const req = requestWithBody('http://localhost/v1/models', { method: 'GET' }, undefined);
-    expect(req).not.toBeInstanceOf(BufferedRequest);
-    expect(req.body).toBeNull();
+  test('no body: a null body, as fetch has it', async () => {
+    const req = requestWithBody('http://localhost/v1/models', { method: 'GET', headers: {} }, undefined);
+    expect(req).toBeInstanceOf(Request);
+    expect([req.method, req.url, req.body, req.bodyUsed]).toEqual(['GET', 'http://localhost/v1/models', null, false]);
+    expect(await req.text()).toBe('');
+    expect(await readBodyText(req, 100)).toBe('');
+  });
+
+  test("the adapter's own headers and signal, not copies: an abort reaches the core without a listener chain", () => {
+    const headers = new Headers({ authorization: 'Bearer x' });
+    const controller = new AbortController();
+    const req = requestWithBody('http://localhost/v1/x', { method: 'POST', headers, signal: controller.signal }, Buffer.from('{}'));
+    expect(req.headers).toBe(headers);
+    expect(req.signal).toBe(controller.signal);
+    expect(req.signal.aborted).toBe(false);
+    controller.abort();
+    expect(req.signal.aborted).toBe(true);
+    // Without one, a signal that never aborts.
+    const plain = requestWithBody('http://localhost/v1/x', { method: 'POST', headers: { a: 'b' } }, Buffer.from('{}'));
+    expect(plain.signal.aborted).toBe(false);
+    expect(plain.headers.get('a')).toBe('b');
+  });
+
+  test('a method fetch forbids is still refused when the request is built', () => {
+    expect(() => requestWithBody('http://localhost/x', { method: 'TRACE', headers: {} }, undefined)).toThrow(/TRACE/);
   });
 });

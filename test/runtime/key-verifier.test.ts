@@ -13,16 +13,27 @@ const CONFIG = { providers: { mock: { type: 'mock' as const } }, models: { 'mock
 /** The real store, counting lookups. */
 class CountingStore implements KeyStore {
   lookups = 0;
+  /** The newest lookup, so a test can wait for a background re-read to land. */
+  lastLookup: Promise<unknown> = Promise.resolve();
   constructor(private readonly inner: KeyStore) {}
   create(record: KeyRecord, keyHash: string) { return this.inner.create(record, keyHash); }
   lookup(keyHash: string): Promise<HashLookup | undefined> {
     this.lookups++;
-    return this.inner.lookup(keyHash);
+    const result = this.inner.lookup(keyHash);
+    this.lastLookup = result;
+    return result;
   }
   get(id: string) { return this.inner.get(id); }
   list() { return this.inner.list(); }
   update(id: string, patch: Partial<KeyRecord>) { return this.inner.update(id, patch); }
   rotate(...args: Parameters<KeyStore['rotate']>) { return this.inner.rotate(...args); }
+}
+
+/** Wait until a background re-read has started, finished, and been written into the cache. */
+async function settled(store: CountingStore): Promise<void> {
+  await new Promise((r) => setImmediate(r));
+  await store.lastLookup.catch(() => undefined);
+  await new Promise((r) => setImmediate(r));
 }
 
 describe('KeyVerifier', () => {
@@ -47,17 +58,43 @@ describe('KeyVerifier', () => {
     store.lookups = 0;
   });
 
-  test('a verified key is served from memory until the TTL is up, then read again', async () => {
+  test('a verified key is served from memory, re-read in the background from 80% of the TTL, and never served past it', async () => {
     const v = new KeyVerifier(store, { cacheTtlMs: 1000, now: clock });
     const { key, record } = await newKey();
     for (let i = 0; i < 5; i++) expect((await v.verify(key)).id).toBe(record.id);
     expect(store.lookups).toBe(1);
-    now += 999;
+    now += 799;
     await v.verify(key);
     expect(store.lookups).toBe(1);
+    // From 80% of the TTL: answered from memory at once, one re-read starts behind it.
     now += 1;
-    await v.verify(key);
+    await Promise.all([v.verify(key), v.verify(key), v.verify(key)]);
+    await settled(store);
     expect(store.lookups).toBe(2);
+    // Revoked in the store by another instance: the background re-read picks it up.
+    await store.update(record.id, { revokedAt: new Date().toISOString() });
+    now += 800;
+    await v.verify(key); // served (still young), starts the re-read that sees the revocation
+    await settled(store);
+    await expect(v.verify(key)).rejects.toMatchObject({ status: 403, code: 'key_revoked' });
+  });
+
+  test('an entry past the TTL is never served: the request waits for the store', async () => {
+    const v = new KeyVerifier(store, { cacheTtlMs: 1000, now: clock });
+    const { key, record } = await newKey();
+    await v.verify(key);
+    await store.update(record.id, { revokedAt: new Date().toISOString() });
+    now += 1000;
+    await expect(v.verify(key)).rejects.toMatchObject({ status: 403, code: 'key_revoked' });
+    expect(store.lookups).toBe(2);
+  });
+
+  test('concurrent requests for a key that is not cached share one store read', async () => {
+    const v = new KeyVerifier(store, { cacheTtlMs: 1000, now: clock });
+    const { key, record } = await newKey();
+    const results = await Promise.all(Array.from({ length: 16 }, () => v.verify(key)));
+    expect(results.every((r) => r.id === record.id)).toBe(true);
+    expect(store.lookups).toBe(1);
   });
 
   test('an unknown key reads the store every time (no negative cache)', async () => {
