@@ -3,10 +3,23 @@
  * Files and folders are private to the user (bodies may hold personal data). A record that cannot
  * be appended (disk full, permissions) goes to the fallback, marked, rather than being lost.
  */
-import { appendFile, mkdir } from 'node:fs/promises';
+import { type FileHandle, mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LogSink, RequestLogRecord } from '../core/log-record';
 import { type LogFallback, stderrFallback } from './log-fallback';
+
+/**
+ * An open file is reused for this long, then closed and opened again: one open/write/close per
+ * batch cost more than the batch's own write under load, and reopening now and then means a log
+ * file deleted or moved while the gateway runs is recreated within a second instead of swallowing
+ * records into an unlinked inode.
+ */
+const HANDLE_REUSE_MS = 1000;
+
+interface OpenFile {
+  readonly handle: FileHandle;
+  readonly openedAt: number;
+}
 
 interface PendingLine {
   readonly dir: string;
@@ -30,11 +43,14 @@ export class FileLogSink implements LogSink {
   private open: (Batch & { start(): void }) | undefined;
   private chain: Promise<void> = Promise.resolve();
   private readonly madeDirs = new Set<string>();
+  /** At most one open file: records arrive in time order, so a new day's file retires the last. */
+  private file: (OpenFile & { readonly path: string }) | undefined;
 
   constructor(
     private readonly logsDir: string,
     private readonly onError: (err: unknown) => void = () => undefined,
     private readonly fallback: LogFallback = stderrFallback,
+    private readonly now: () => number = Date.now,
   ) {}
 
   write(record: RequestLogRecord): Promise<void> {
@@ -71,7 +87,7 @@ export class FileLogSink implements LogSink {
           await mkdir(dir, { recursive: true, mode: 0o700 });
           this.madeDirs.add(dir);
         }
-        await appendFile(join(dir, `requests-${process.pid}.jsonl`), group.map((l) => l.line).join(''), { mode: 0o600 });
+        await this.appendTo(join(dir, `requests-${process.pid}.jsonl`), group.map((l) => l.line).join(''));
       } catch (err) {
         this.onError(err);
         for (const l of group) {
@@ -85,7 +101,34 @@ export class FileLogSink implements LogSink {
     }
   }
 
+  /** Append through the open file, opening (or reopening) it when needed. Runs inside the batch chain only. */
+  private async appendTo(path: string, data: string): Promise<void> {
+    const at = this.now();
+    if (this.file && (this.file.path !== path || at - this.file.openedAt >= HANDLE_REUSE_MS)) await this.closeFile();
+    if (!this.file) this.file = { path, handle: await open(path, 'a', 0o600), openedAt: at };
+    try {
+      await this.file.handle.write(data);
+    } catch (err) {
+      // A handle that failed once is not trusted again: the next batch opens the file afresh.
+      await this.closeFile();
+      throw err;
+    }
+  }
+
+  private async closeFile(): Promise<void> {
+    const file = this.file;
+    this.file = undefined;
+    await file?.handle.close().catch((err: unknown) => this.onError(err));
+  }
+
   flush(): Promise<void> {
     return this.chain;
+  }
+
+  /** Write what is pending and close the file (server shutdown). */
+  async close(): Promise<void> {
+    await this.chain;
+    this.chain = this.chain.then(() => this.closeFile());
+    await this.chain;
   }
 }

@@ -214,6 +214,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
         server.closeAllConnections();
       });
       await gateway.flush();
+      await logSink.close?.();
       upstreamClient.close();
       dynamo.destroy();
       await db.close();

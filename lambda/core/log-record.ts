@@ -104,4 +104,6 @@ export interface LogSink {
   write(record: RequestLogRecord): void | Promise<void>;
   /** Flush buffered records (Lambda: before the invocation ends; local: on shutdown). */
   flush?(): Promise<void>;
+  /** Flush, then release what the sink holds open (local: the log file, on shutdown). */
+  close?(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 /** The local sink: date-partitioned private JSONL files; a record it cannot write goes to the fallback. */
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileLogSink } from '../../../lambda/adapters/file-log-sink';
@@ -45,4 +45,21 @@ test('a fallback line is one marked JSON line holding the record', () => {
   const line = fallbackLine(sampleRecord('x'), 'disk full');
   expect(line.endsWith('\n')).toBe(true);
   expect(JSON.parse(line)).toEqual({ [FALLBACK_MARKER]: 1, reason: 'disk full', record: sampleRecord('x') });
+});
+
+test('a log file deleted while the gateway runs is recreated within a second, and close() releases the file', async () => {
+  let now = 0;
+  const logs = join(dir, 'logs');
+  const sink = new FileLogSink(logs, undefined, undefined, () => now);
+  await sink.write(sampleRecord('first'));
+  const part = join(logs, 'dt=2026-11-24');
+  const [file] = readdirSync(part);
+  const openFds = () => readdirSync('/proc/self/fd').filter((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`).startsWith(part); } catch { return false; } }).length;
+  expect(openFds()).toBe(1); // reused across batches, not reopened per batch
+  rmSync(join(part, file));
+  now += 1000;
+  await sink.write(sampleRecord('after-delete'));
+  expect(readLogRecords(logs).map((r) => r.request_id)).toEqual(['after-delete']);
+  await sink.close();
+  expect(openFds()).toBe(0);
 });
