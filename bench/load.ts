@@ -72,6 +72,8 @@ export interface LoadSummary {
   /** Percentiles over every latency of every run. */
   readonly p50: number;
   readonly p99: number;
+  /** Each run's own p99, in run order: how much the pooled figure moves between rounds. */
+  readonly runP99s: readonly number[];
   readonly requests: number;
   readonly failures: number;
   /** Median over the runs of the proxy's CPU ms per request (undefined for direct). */
@@ -95,6 +97,7 @@ export function summarise(runs: readonly LoadRun[]): LoadSummary {
     rps: median(runs.map((r) => r.rps)),
     p50: percentile(all, 50),
     p99: percentile(all, 99),
+    runP99s: runs.map((r) => percentile(Float64Array.from(r.latencies).sort(), 99)),
     requests: total,
     failures: runs.reduce((s, r) => s + r.non2xx + r.errors, 0),
     proxyCpuMsPerRequest: runs[0].proxyCpuMsPerRequest === undefined ? undefined : median(runs.map((r) => r.proxyCpuMsPerRequest ?? NaN)),

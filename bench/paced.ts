@@ -5,8 +5,15 @@
  * autocannon's own rate option sends each second's quota in a burst, which queues just the same,
  * so this paces requests evenly: connection i of n sends at t0 + (k·n + i)/rate, or as soon as
  * its previous answer arrives if that is later. Latency is measured from the actual send.
+ *
+ * `runPacedInProcess` runs it in a fresh child process (`node bench/paced.ts` reads its job from
+ * BENCH_PACED_JOB and prints the run as JSON): the load generator's own event loop and garbage
+ * collector are then its own, not the orchestrator's, whose heap holds every closed-loop run's
+ * latencies by the time the paced runs start.
  */
+import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
+import { resolve as resolvePath } from 'node:path';
 import type { LoadRun, LoadTarget } from './load';
 
 function once(agent: Agent, url: URL, target: LoadTarget, body: Buffer): Promise<number> {
@@ -61,4 +68,48 @@ export async function runPaced(target: LoadTarget, connections: number, rate: nu
     non2xx: failures,
     errors: 0,
   };
+}
+
+interface PacedJob {
+  readonly target: LoadTarget;
+  readonly connections: number;
+  readonly rate: number;
+  readonly durationS: number;
+  /** Seconds paced the same way before measuring, so every target is measured in its steady state. */
+  readonly warmupS: number;
+}
+
+type PacedResult = Omit<LoadRun, 'latencies'> & { readonly latencies: number[] };
+
+/** One paced run in a fresh process of its own (see the file comment). */
+export function runPacedInProcess(target: LoadTarget, connections: number, rate: number, durationS: number, warmupS = 1): Promise<LoadRun> {
+  const job: PacedJob = { target, connections, rate, durationS, warmupS };
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', resolvePath(__dirname, 'paced.ts')], {
+    cwd: resolvePath(__dirname, '..'),
+    env: { ...process.env, BENCH_PACED_JOB: JSON.stringify(job) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code !== 0) return reject(new Error(`paced load generator exited with code ${code}`));
+      const run = JSON.parse(out) as PacedResult;
+      resolve({ ...run, latencies: Float64Array.from(run.latencies) });
+    });
+  });
+}
+
+async function pacedJobMain(job: PacedJob): Promise<void> {
+  if (job.warmupS > 0) await runPaced(job.target, job.connections, job.rate, job.warmupS);
+  const run = await runPaced(job.target, job.connections, job.rate, job.durationS);
+  process.stdout.write(JSON.stringify({ ...run, latencies: Array.from(run.latencies) }));
+}
+
+if (require.main === module && process.env.BENCH_PACED_JOB) {
+  pacedJobMain(JSON.parse(process.env.BENCH_PACED_JOB) as PacedJob).catch((err) => {
+    console.error(err instanceof Error ? err.stack : err);
+    process.exit(1);
+  });
 }

@@ -72,12 +72,21 @@ function stopper(child: ChildProcess, cleanup: () => void = () => undefined): ()
 
 const tsNode = ['-r', '@swc-node/register'];
 
+/** The `{"url": …}` line a bench server prints when it is listening. */
+const urlLine = (out: string): string | undefined => {
+  const line = out.split('\n').find((l) => l.startsWith('{"url"'));
+  return line ? (JSON.parse(line) as { url: string }).url : undefined;
+};
+
 export async function startUpstreamProcess(streamHoldMs: number): Promise<BenchProcess> {
-  const { child, url } = await startChild('upstream', process.execPath, [...tsNode, 'bench/upstream.ts'], { BENCH_STREAM_HOLD_MS: String(streamHoldMs) }, (out) => {
-    const line = out.split('\n').find((l) => l.startsWith('{"url"'));
-    return line ? (JSON.parse(line) as { url: string }).url : undefined;
-  });
+  const { child, url } = await startChild('upstream', process.execPath, [...tsNode, 'bench/upstream.ts'], { BENCH_STREAM_HOLD_MS: String(streamHoldMs) }, urlLine);
   return { name: 'upstream', url, pid: child.pid!, stop: stopper(child) };
+}
+
+/** The floor reference: a minimal Node proxy in front of the same upstream (bench/floor-proxy.ts). */
+export async function startFloorProcess(upstreamUrl: string): Promise<BenchProcess> {
+  const { child, url } = await startChild('floor', process.execPath, [...tsNode, 'bench/floor-proxy.ts'], { BENCH_UPSTREAM_URL: upstreamUrl, BENCH_UPSTREAM_KEY: UPSTREAM_PROVIDER_KEY }, urlLine);
+  return { name: 'floor', url, pid: child.pid!, stop: stopper(child) };
 }
 
 export interface GatewayProcess extends BenchProcess {
@@ -97,11 +106,12 @@ export function benchGatewayConfig(upstreamUrl: string) {
 
 /**
  * The node flags `npm start` runs the gateway with (package.json's start script), so the bench
- * measures the same process. (--max-semi-space-size=8: a smaller young generation promotes less
- * per-request garbage to the old space. --heap-growing-percent=100: after a full GC the old space
- * may only double before the next one, instead of V8's up-to-4x for a fast-collecting heap; under
- * 16-connection load peak RSS went from 192-202 MB to 132 MB for about +30% GC CPU per request,
- * with throughput still over 2x Portkey's.)
+ * measures the same process. (--max-semi-space-size=16: V8's young generation may grow to 16 MB
+ * per semi-space, so the stop-the-world scavenges that every request's garbage triggers come half
+ * as often as at 8 MB; in interleaved paced runs the gateway's worst latencies went from 12-25 ms
+ * to 6-9 ms, at the cost of up to 16 MB more RSS. --heap-growing-percent=100: after a full GC the
+ * old space may only double before the next one, instead of V8's up-to-4x for a fast-collecting
+ * heap; under 16-connection load peak RSS went from 192-202 MB to 132 MB.)
  */
 export function startScriptNodeFlags(): string[] {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };

@@ -13,7 +13,9 @@
  *   BENCH_CONNECTIONS    comma list (default 1,16)
  *   BENCH_PACED_RATE     req/s for the fixed-rate latency runs at the highest connection count (default 400; 0 skips)
  *   BENCH_WARMUP         seconds of warm-up per target before measuring (default 2)
- *   BENCH_TARGETS        comma list of direct,gateway,portkey (default all three)
+ *   BENCH_TARGETS        comma list of direct,floor,gateway,portkey (default all four; floor is a
+ *                        minimal Node proxy: what any Node proxy adds on this machine)
+ *   BENCH_PACED_WARMUP   seconds paced before each measured paced run (default 1)
  *   BENCH_STREAM_HOLD_MS how long the upstream holds a stream after its first chunk (default 1000)
  *   BENCH_TTFB_SAMPLES   streaming requests per target (default 5)
  *   BENCH_COLD_RUNS      fresh processes importing the proxy bundle (default 15; 0 skips)
@@ -33,17 +35,19 @@ import {
   rssBytes,
   rssSampler,
   startGatewayProcess,
+  startFloorProcess,
   startPortkeyProcess,
   startScriptNodeFlags,
   startUpstreamProcess,
 } from './processes';
-import { runPaced } from './paced';
+import { runPacedInProcess } from './paced';
 import { type BenchResults, renderReport } from './report';
 import { percentile } from './stats';
 import { type TtfbSummary, ttfbSummary } from './ttfb';
 import { BENCH_MODEL } from './upstream';
 
-export type TargetName = 'direct' | 'gateway' | 'portkey';
+export type TargetName = 'direct' | 'floor' | 'gateway' | 'portkey';
+const TARGET_NAMES: readonly TargetName[] = ['direct', 'floor', 'gateway', 'portkey'];
 
 export interface BenchOptions {
   readonly durationS: number;
@@ -51,6 +55,7 @@ export interface BenchOptions {
   readonly connections: readonly number[];
   readonly warmupS: number;
   readonly pacedRate: number;
+  readonly pacedWarmupS: number;
   readonly targets: readonly TargetName[];
   readonly streamHoldMs: number;
   readonly ttfbSamples: number;
@@ -67,8 +72,8 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): BenchOptio
     return n;
   };
   const list = (name: string, dflt: string) => (env[name] || dflt).split(',').map((s) => s.trim()).filter(Boolean);
-  const targets = list('BENCH_TARGETS', 'direct,gateway,portkey');
-  for (const t of targets) if (!['direct', 'gateway', 'portkey'].includes(t)) throw new Error(`BENCH_TARGETS: unknown target '${t}'`);
+  const targets = list('BENCH_TARGETS', TARGET_NAMES.join(','));
+  for (const t of targets) if (!TARGET_NAMES.includes(t as TargetName)) throw new Error(`BENCH_TARGETS: unknown target '${t}'`);
   const connections = list('BENCH_CONNECTIONS', '1,16').map(Number);
   if (connections.some((c) => !Number.isInteger(c) || c < 1)) throw new Error('BENCH_CONNECTIONS must be positive integers');
   return {
@@ -77,6 +82,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): BenchOptio
     connections,
     warmupS: num('BENCH_WARMUP', 2),
     pacedRate: num('BENCH_PACED_RATE', 400),
+    pacedWarmupS: num('BENCH_PACED_WARMUP', 1),
     targets: targets as TargetName[],
     streamHoldMs: num('BENCH_STREAM_HOLD_MS', 1000),
     ttfbSamples: Math.max(1, Math.round(num('BENCH_TTFB_SAMPLES', 5))),
@@ -112,6 +118,12 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void =
     let gateway: GatewayProcess | undefined;
     let portkey: BenchProcess | undefined;
     if (opts.targets.includes('direct')) targets.push(direct);
+    let floor: BenchProcess | undefined;
+    if (opts.targets.includes('floor')) {
+      floor = await startFloorProcess(upstream.url);
+      started.push(floor);
+      targets.push({ name: 'floor', url: floor.url, headers: { 'content-type': 'application/json' }, body: REQUEST_BODY });
+    }
     if (opts.targets.includes('gateway')) {
       gateway = await startGatewayProcess(upstream.url);
       started.push(gateway);
@@ -150,7 +162,7 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void =
       const order = targets.map((_, i) => targets[(i + round) % targets.length]);
       for (const c of opts.connections) {
         for (const t of order) {
-          const proc = t.name === 'gateway' ? gateway : t.name === 'portkey' ? portkey : undefined;
+          const proc = t.name === 'gateway' ? gateway : t.name === 'portkey' ? portkey : t.name === 'floor' ? floor : undefined;
           const sampler = proc && c === top ? rssSampler(proc.pid) : undefined;
           const cpuBefore = proc ? cpuMs(proc.pid) : undefined;
           const measured = await runLoad(t, c, opts.durationS);
@@ -170,7 +182,7 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void =
     if (opts.pacedRate > 0) {
       for (let round = 0; round < opts.rounds; round++) {
         for (const t of targets.map((_, i) => targets[(i + round) % targets.length])) {
-          const run = await runPaced(t, top, opts.pacedRate, opts.durationS);
+          const run = await runPacedInProcess(t, top, opts.pacedRate, opts.durationS, opts.pacedWarmupS);
           pacedRuns.push(run);
           log(`round ${round + 1}/${opts.rounds}  ${String(top).padStart(3)} conns @ ${opts.pacedRate} req/s  ${t.name.padEnd(8)} p50 ${percentileOf(run, 50).toFixed(2)} ms  p99 ${percentileOf(run, 99).toFixed(2)} ms${run.non2xx ? `  (${run.non2xx} failed)` : ''}`);
         }
@@ -203,6 +215,7 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void =
         connections: opts.connections.join('/'),
         warmupS: opts.warmupS,
         pacedRate: opts.pacedRate,
+        pacedWarmupS: opts.pacedWarmupS,
         gatewayNodeFlags: startScriptNodeFlags().join(' ') || 'none',
         node: process.version,
         cpus: require('node:os').availableParallelism?.() ?? require('node:os').cpus().length,

@@ -19,7 +19,8 @@ const options: BenchOptions = {
   connections: [4],
   warmupS: 0,
   pacedRate: 100,
-  targets: ['direct', 'gateway', 'portkey'],
+  pacedWarmupS: 0.2,
+  targets: ['direct', 'floor', 'gateway', 'portkey'],
   streamHoldMs: HOLD_MS,
   ttfbSamples: 1,
   coldImportRuns: 1,
@@ -34,7 +35,8 @@ describe('bench harness', () => {
   });
 
   it('loads every target without a failed request', () => {
-    expect(results.load.map((s) => s.target)).toEqual(['direct', 'gateway', 'portkey']);
+    expect(results.load.map((s) => s.target)).toEqual(['direct', 'floor', 'gateway', 'portkey']);
+    expect(results.paced.map((s) => s.target)).toEqual(['direct', 'floor', 'gateway', 'portkey']);
     for (const s of [...results.load, ...results.paced]) {
       expect(s.failures).toBe(0);
       expect(s.requests).toBeGreaterThan(0);
