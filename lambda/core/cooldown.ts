@@ -3,12 +3,30 @@
  * `cooldownMs`, then tried again. State lives in memory on purpose: each Lambda instance learns
  * on its own within a few requests, and a shared store would put a network round trip (and a
  * new failure mode) in front of every call.
+ *
+ * After a cooldown the next call is a probe: if it fails, the target cools again at once, for
+ * twice as long each time (up to MAX_COOLDOWN_MS), instead of taking `failures` more client
+ * requests down with it; a success forgets the history. A provider's Retry-After is a floor on
+ * the cooldown's length, and one longer than the router is willing to wait starts the cooldown
+ * at once: the provider has said when it will serve again.
  */
 import type { CooldownConfig } from './config';
 
 interface TargetHealth {
   consecutiveFailures: number;
   coolingUntil: number;
+  /** Cooldowns since the last success: the next one lasts cooldownMs × 2^strikes. */
+  strikes: number;
+}
+
+/** Longest cooldown, however often a target fails or whatever Retry-After it sends. */
+export const MAX_COOLDOWN_MS = 300_000;
+
+export interface FailureHints {
+  /** The provider's Retry-After, in ms. */
+  readonly retryAfterMs?: number;
+  /** Start a cooldown now (the router will not wait as long as the provider asked). */
+  readonly coolNow?: boolean;
 }
 
 /** Bound on tracked targets, so direct `provider/model` requests cannot grow the map without limit. */
@@ -26,18 +44,23 @@ export class CooldownTracker {
   }
 
   /** A failure that says the target is unwell (not the client's fault, not a cancel). Returns true when it starts a cooldown. */
-  recordFailure(targetId: string, policy: Required<CooldownConfig>): boolean {
+  recordFailure(targetId: string, policy: Required<CooldownConfig>, hints: FailureHints = {}): boolean {
     if (policy.failures <= 0) return false;
     let h = this.health.get(targetId);
     if (!h) {
       if (this.health.size >= MAX_TRACKED) this.health.delete(this.health.keys().next().value as string);
-      h = { consecutiveFailures: 0, coolingUntil: 0 };
+      h = { consecutiveFailures: 0, coolingUntil: 0, strikes: 0 };
       this.health.set(targetId, h);
     }
+    const now = this.now();
     h.consecutiveFailures++;
-    if (h.consecutiveFailures < policy.failures) return false;
+    const failedProbe = h.strikes > 0 && h.coolingUntil <= now;
+    if (h.consecutiveFailures < policy.failures && !failedProbe && !hints.coolNow) return false;
+    const backedOff = Math.min(policy.cooldownMs * 2 ** h.strikes, MAX_COOLDOWN_MS);
+    const asked = Math.min(hints.retryAfterMs ?? 0, MAX_COOLDOWN_MS);
     h.consecutiveFailures = 0;
-    h.coolingUntil = this.now() + policy.cooldownMs;
+    h.strikes++;
+    h.coolingUntil = Math.max(h.coolingUntil, now + Math.max(backedOff, asked));
     return true;
   }
 

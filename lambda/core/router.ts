@@ -140,11 +140,12 @@ export class Router {
             break;
           }
           if (!isRetryable(err, route.retry)) throw err;
-          cooldowns?.recordFailure(target.id, route.cooldown);
+          // The provider asked for longer than we are willing to wait: another target may serve
+          // now, and later requests should not knock on this one before it said it would serve.
+          const waitTooLong = err.retryAfterMs !== undefined && err.retryAfterMs > maxWait;
+          cooldowns?.recordFailure(target.id, route.cooldown, { retryAfterMs: err.retryAfterMs, coolNow: waitTooLong });
           i++;
-          if (i >= tries || cooldowns?.coolingUntil(target.id) !== undefined) break;
-          // The provider asked for longer than we are willing to wait: another target may serve now.
-          if (err.retryAfterMs !== undefined && err.retryAfterMs > maxWait) break;
+          if (i >= tries || waitTooLong || cooldowns?.coolingUntil(target.id) !== undefined) break;
           await this.deps.sleep(Math.min(backoffMs(i - 1, route.retry, this.deps.random, err.retryAfterMs), deadline - this.deps.now()), clientSignal);
         }
       }

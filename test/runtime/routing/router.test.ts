@@ -2,7 +2,7 @@
  * The router on its own, with a seeded PRNG and an injected clock: weighted load balancing
  * (statistically), groups, cooldowns, retry/backoff decisions and timeouts.
  */
-import { CooldownTracker } from '../../../lambda/core/cooldown';
+import { CooldownTracker, MAX_COOLDOWN_MS } from '../../../lambda/core/cooldown';
 import type { AttemptLog } from '../../../lambda/core/log-record';
 import { ModelCatalog, type ResolvedRoute, type ResolvedTarget } from '../../../lambda/core/models';
 import { type AttemptContext, Router, backoffMs, loadBalanceOrder, orderTargets } from '../../../lambda/core/router';
@@ -141,6 +141,52 @@ describe('cooldowns (injected clock)', () => {
     const calls: string[] = [];
     expect((await router.execute(route, signal(), [], false, scripted({}, calls))).value).toBe('a/m');
     expect(calls).toEqual(['a/m']);
+  });
+
+  test('a failed probe after a cooldown cools the target again at once, twice as long each time (capped); a success forgets', async () => {
+    const clock = fakeClock();
+    const cooldowns = new CooldownTracker(clock.now);
+    const router = routerWith({ now: clock.now, cooldowns });
+    const failingA = scripted({ 'a/m': http(503) });
+    for (let i = 0; i < 3; i++) await router.execute(route, signal(), [], false, failingA);
+    expect(cooldowns.coolingUntil('a/m')).toBe(clock.now() + 30_000);
+    // Each probe that fails: one failure is enough, and the cooldown doubles.
+    for (const expected of [60_000, 120_000, 240_000, MAX_COOLDOWN_MS, MAX_COOLDOWN_MS]) {
+      clock.advance(cooldowns.coolingUntil('a/m')! - clock.now());
+      const calls: string[] = [];
+      expect((await router.execute(route, signal(), [], false, scripted({ 'a/m': http(503) }, calls))).value).toBe('b/m');
+      expect(calls).toEqual(['a/m', 'b/m']);
+      expect(cooldowns.coolingUntil('a/m')).toBe(clock.now() + expected);
+    }
+    // A probe that succeeds forgets the history: three failures in a row again, for the base length.
+    clock.advance(MAX_COOLDOWN_MS);
+    await router.execute(route, signal(), [], false, scripted({}));
+    for (let i = 0; i < 2; i++) await router.execute(route, signal(), [], false, failingA);
+    expect(cooldowns.coolingUntil('a/m')).toBeUndefined();
+    await router.execute(route, signal(), [], false, failingA);
+    expect(cooldowns.coolingUntil('a/m')).toBe(clock.now() + 30_000);
+  });
+
+  test("a provider's Retry-After sets the cooldown's least length, and one longer than the router will wait cools the target at once", async () => {
+    const clock = fakeClock();
+    const cooldowns = new CooldownTracker(clock.now);
+    const router = routerWith({ now: clock.now, cooldowns });
+    // Retry-After 90 s (over the 5 s the router waits): one 429 is enough, and it lasts 90 s, not 30.
+    const calls: string[] = [];
+    expect((await router.execute(route, signal(), [], false, scripted({ 'a/m': http(429, 90_000) }, calls))).value).toBe('b/m');
+    expect(calls).toEqual(['a/m', 'b/m']);
+    expect(cooldowns.coolingUntil('a/m')).toBe(clock.now() + 90_000);
+    // A Retry-After the router waits for does not cool by itself, but lengthens the cooldown it joins.
+    const other = new CooldownTracker(clock.now);
+    const r2 = routerWith({ now: clock.now, cooldowns: other });
+    for (let i = 0; i < 2; i++) await r2.execute(route, signal(), [], false, scripted({ 'a/m': http(429, 2_000) }));
+    expect(other.coolingUntil('a/m')).toBeUndefined();
+    other.recordFailure('a/m', { failures: 3, cooldownMs: 1_000 }, { retryAfterMs: 45_000 });
+    expect(other.coolingUntil('a/m')).toBe(clock.now() + 45_000);
+    // Never longer than MAX_COOLDOWN_MS, whatever the provider says.
+    const third = new CooldownTracker(clock.now);
+    third.recordFailure('a/m', { failures: 3, cooldownMs: 1_000 }, { retryAfterMs: 24 * 3600_000, coolNow: true });
+    expect(third.coolingUntil('a/m')).toBe(clock.now() + MAX_COOLDOWN_MS);
   });
 
   test('failures: 0 turns cooldowns off', async () => {
