@@ -5,6 +5,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { LIMITS_METRIC_NAMESPACE, type LimitsMetric } from '../lambda/core/limits/metrics';
 import type { ProxyApi } from './proxy-api';
 import type { RequestLog } from './request-log';
 
@@ -36,9 +37,13 @@ export interface GatewayObservabilityProps {
 
 const PERIOD = Duration.minutes(5);
 
+/** A limiter metric (emitted by the proxy as EMF, no dimensions). */
+const limitsMetric = (name: LimitsMetric) => new cloudwatch.Metric({ namespace: LIMITS_METRIC_NAMESPACE, metricName: name, statistic: 'Sum', period: PERIOD });
+
 /**
  * Alarms on what breaks a gateway (5xx rate, function errors and throttles, log delivery
- * failures, DynamoDB throttles) and one dashboard with traffic, latency, errors and log delivery.
+ * failures, DynamoDB throttles, a limits store the proxy cannot use) and one dashboard with
+ * traffic, latency, errors and log delivery.
  */
 export class GatewayObservability extends Construct {
   public readonly alarms: cloudwatch.IAlarm[] = [];
@@ -71,6 +76,10 @@ export class GatewayObservability extends Construct {
       alarm(`${name}Throttles`, fn.metricThrottles({ statistic: 'Sum', period: PERIOD }), 1, `Lambda throttles of ${fn.node.path}: raise the account's concurrency limit or the stage throttling`);
     });
     alarm('LogDeliveryFailures', props.requestLog.metricDeliverySuccess({ statistic: 'Minimum' }), 1, 'Firehose could not deliver request log records to S3 (they are retried, then written to errors/)', cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD);
+    // The counter table failing: budgets (and rpm/tpm with rateLimitFailMode 'closed') answer 503,
+    // or with 'open' requests pass unmetered. Either way someone should know within 5 minutes.
+    alarm('LimitsUnavailable', limitsMetric('LimitsUnavailable'), 1, 'The proxy could not read or write the limits counter table: keys with budgets were refused with 503 (fail closed), rpm/tpm followed settings.rateLimitFailMode');
+    alarm('RateLimitFailOpen', limitsMetric('RateLimitFailOpen'), 1, "Requests passed without rpm/tpm enforcement because the counter table failed (settings.rateLimitFailMode: 'open')");
     props.tables.forEach((table, i) => {
       const throttles = new cloudwatch.MathExpression({
         expression: 'r + w',

@@ -259,11 +259,15 @@ describe('AiGateway', () => {
     });
   });
 
-  test('alarms cover 5xx rate, function errors and throttles, log delivery and table throttles; one dashboard', () => {
+  test('alarms cover 5xx rate, function errors and throttles, log delivery, the limits store and table throttles; one dashboard', () => {
     const alarms = Object.values(template().findResources('AWS::CloudWatch::Alarm') as Resources).map((a) => a.Properties);
     const metricNames = alarms.map((a) => a.MetricName ?? a.Metrics?.map((m: any) => m.MetricStat?.Metric?.MetricName).filter(Boolean).join('+'));
-    expect(metricNames).toEqual(expect.arrayContaining(['5XXError', 'Errors', 'Throttles', 'DeliveryToS3.Success', 'ReadThrottleEvents+WriteThrottleEvents']));
-    expect(alarms).toHaveLength(1 + 2 * 2 + 1 + 2);
+    expect(metricNames).toEqual(expect.arrayContaining(['5XXError', 'Errors', 'Throttles', 'DeliveryToS3.Success', 'ReadThrottleEvents+WriteThrottleEvents', 'LimitsUnavailable', 'RateLimitFailOpen']));
+    expect(alarms).toHaveLength(1 + 2 * 2 + 1 + 2 + 2);
+    // The limiter's metrics: the namespace and name the proxy emits (lambda/core/limits/metrics.ts), summed, any one alarms.
+    for (const name of ['LimitsUnavailable', 'RateLimitFailOpen']) {
+      expect(alarms).toContainEqual(expect.objectContaining({ Namespace: 'AiGateway/Limits', MetricName: name, Statistic: 'Sum', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching' }));
+    }
     template().resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 
