@@ -31,3 +31,17 @@ export async function startOpenAiHarness(config: (upstreamUrl: string) => Gatewa
   const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: key, maxRetries: 0 });
   return { upstream, gw, key, client };
 }
+
+/** A chat stream read to its end: the content, the finish reason, and how many chunks carried tool calls. */
+export async function readChatStream(stream: AsyncIterable<{ choices: Array<{ delta?: { content?: string | null; tool_calls?: unknown[] }; finish_reason?: string | null }> }>) {
+  let content = '';
+  let finish: string | null = null;
+  let toolCallChunks = 0;
+  for await (const c of stream) {
+    const choice = c.choices[0];
+    if (choice?.delta?.tool_calls?.length) toolCallChunks++;
+    content += choice?.delta?.content ?? '';
+    finish = choice?.finish_reason ?? finish;
+  }
+  return { content, finish, toolCallChunks };
+}

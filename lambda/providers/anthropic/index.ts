@@ -6,6 +6,7 @@
 import { postUpstream, readUpstreamJson, streamBody } from '../http-call';
 import { joinUrl } from '../openai/openai-style';
 import type { ChatRequest, ChatResult, ProviderAdapter, ProviderCall } from '../types';
+import { answerFromResponseTool, chunksFromResponseTool, responseToolOf } from '../structured-output';
 import { toAnthropicRequest } from './request';
 import { fromAnthropicAnswer } from './response';
 import { anthropicChunks } from './stream';
@@ -38,7 +39,9 @@ function upstreamRequest(body: ChatRequest, call: ProviderCall): AnthropicReques
 export const anthropicProvider: ProviderAdapter = {
   async chat(body: ChatRequest, call: ProviderCall): Promise<ChatResult> {
     const res = await postUpstream(call, anthropicUrl(call), anthropicHeaders(call, anthropicBetaOf(body)), upstreamRequest(body, call));
-    if (body.stream) return { stream: true, chunks: anthropicChunks(streamBody(res, call), call) };
-    return { stream: false, response: fromAnthropicAnswer(await readUpstreamJson<AnthropicResponse>(res, call), call.provider.name) };
+    // A /v1/messages request goes as sent; a canonical one may carry response_format as a tool.
+    const responseTool = nativeAnthropicRequest(body) ? undefined : responseToolOf(body);
+    if (body.stream) return { stream: true, chunks: chunksFromResponseTool(anthropicChunks(streamBody(res, call), call), responseTool) };
+    return { stream: false, response: answerFromResponseTool(fromAnthropicAnswer(await readUpstreamJson<AnthropicResponse>(res, call), call.provider.name), responseTool) };
   },
 };

@@ -1,6 +1,7 @@
 /** Canonical (OpenAI) chat request → Anthropic Messages request. */
 import type { ChatMessage, ChatRequest, ContentPart } from '../types';
 import { clientFault, conversationOf, forcedToolName, imageRef, partsOf, requireSingleChoice, stopSequences, textOf, toolCallsOf } from '../translate-common';
+import { responseToolChoice, responseToolOf } from '../structured-output';
 import type { AnthropicBlock, AnthropicMessage, AnthropicRequest, AnthropicToolChoice } from './wire';
 
 /** Anthropic requires max_tokens; used when the client sets none. */
@@ -75,6 +76,15 @@ export function toAnthropicRequest(body: ChatRequest, model: string): AnthropicR
   }
   const choice = toolChoice(body);
   if (choice && out.tools) out.tool_choice = choice;
+  // response_format: the JSON answer travels as one more tool the model must call (structured-output.ts).
+  const responseTool = responseToolOf(body);
+  if (responseTool) {
+    out.tools = [...(out.tools ?? []), { name: responseTool.name, description: responseTool.description, input_schema: responseTool.schema }];
+    const how = responseToolChoice(body);
+    const noParallel = body.parallel_tool_calls === false ? { disable_parallel_tool_use: true } : {};
+    if (how.kind === 'response_tool') out.tool_choice = { type: 'tool', name: responseTool.name };
+    else if (how.kind === 'any_tool') out.tool_choice = { type: 'any', ...noParallel };
+  }
   if (body.stream) out.stream = true;
   return out;
 }

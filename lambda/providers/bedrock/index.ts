@@ -21,6 +21,7 @@ import { claudeNativeChat, nativeClaudeRequest } from './claude-native';
 import { cohereBody, embeddingFamily, readCohere, readTitan, titanBody } from './embeddings';
 import { bedrockError } from './errors';
 import { invokeJson } from './invoke';
+import { answerFromResponseTool, chunksFromResponseTool, responseToolOf } from '../structured-output';
 import { toConverseInput } from './request';
 import { fromConverseOutput } from './response';
 import { bedrockChunks } from './stream';
@@ -44,7 +45,7 @@ export const bedrockProvider: ProviderAdapter = {
         throw bedrockError(err, call);
       }
       if (!out.stream) throw malformed(call, 'an empty stream');
-      return { stream: true, chunks: bedrockChunks(out.stream, call, id) };
+      return { stream: true, chunks: chunksFromResponseTool(bedrockChunks(out.stream, call, id), responseToolOf(body)) };
     }
     let out;
     try {
@@ -53,7 +54,7 @@ export const bedrockProvider: ProviderAdapter = {
       throw bedrockError(err, call);
     }
     if (!out.output?.message) throw malformed(call, 'a Converse answer without a message');
-    return { stream: false, response: fromConverseOutput(out, call.model, id) };
+    return { stream: false, response: answerFromResponseTool(fromConverseOutput(out, call.model, id), responseToolOf(body)) };
   },
 
   async embeddings(body: EmbeddingsRequest, call: ProviderCall): Promise<EmbeddingsResponse> {

@@ -1,6 +1,7 @@
 /** Canonical (OpenAI) chat request → Bedrock Converse input (types only from the SDK: no runtime import here). */
 import type { ContentBlock, ConverseCommandInput, ImageFormat, Message, Tool, ToolChoice } from '@aws-sdk/client-bedrock-runtime';
 import type { ChatMessage, ChatRequest, ContentPart } from '../types';
+import { responseToolChoice, responseToolOf } from '../structured-output';
 import { clientFault, conversationOf, forcedToolName, imageRef, partsOf, requireSingleChoice, stopSequences, textOf, toolCallsOf } from '../translate-common';
 
 const IMAGE_FORMATS: Record<string, ImageFormat> = { 'image/png': 'png', 'image/jpeg': 'jpeg', 'image/jpg': 'jpeg', 'image/gif': 'gif', 'image/webp': 'webp' };
@@ -77,6 +78,16 @@ export function toConverseInput(body: ChatRequest, modelId: string): ConverseCom
     }));
     const choice = body.tool_choice === 'none' ? undefined : toolChoice(body.tool_choice);
     input.toolConfig = { tools, ...(choice ? { toolChoice: choice } : {}) };
+  }
+  // response_format: the JSON answer travels as one more tool the model must call (structured-output.ts).
+  // Converse honours a forced tool choice for Anthropic and Mistral models; others answer 400.
+  const responseTool = responseToolOf(body);
+  if (responseTool) {
+    const spec: Tool = { toolSpec: { name: responseTool.name, description: responseTool.description, inputSchema: { json: responseTool.schema as never } } };
+    const how = responseToolChoice(body);
+    const toolChoiceFor: ToolChoice | undefined =
+      how.kind === 'response_tool' ? { tool: { name: responseTool.name } } : how.kind === 'any_tool' ? { any: {} } : input.toolConfig?.toolChoice;
+    input.toolConfig = { tools: [...(input.toolConfig?.tools ?? []), spec], ...(toolChoiceFor ? { toolChoice: toolChoiceFor } : {}) };
   }
   return input;
 }

@@ -5,7 +5,7 @@
 import OpenAI from 'openai';
 import { json, type FakeUpstream } from '../../helpers/fake-upstream';
 import type { TestGateway } from '../../helpers/gateway';
-import { startOpenAiHarness } from '../../helpers/openai-harness';
+import { readChatStream, startOpenAiHarness } from '../../helpers/openai-harness';
 import { anthropicMessage, anthropicTextEvents, anthropicToolEvents, writeAnthropicSse } from '../../helpers/anthropic-wire';
 
 const PROVIDER_KEY = 'sk-ant-api03-provider-secret-0123456789';
@@ -163,6 +163,77 @@ describe('anthropic provider', () => {
     expect(text).toBe('Checking.');
     expect({ id, name, args: JSON.parse(args) }).toEqual({ id: 'toolu_9', name: 'lookup', args: { q: 'cats' } });
     expect(finish).toBe('tool_calls');
+  });
+
+  describe('response_format (JSON through a forced tool)', () => {
+    const schema = { type: 'object', properties: { city: { type: 'string' }, celsius: { type: 'number' } }, required: ['city', 'celsius'] };
+
+    test('json_schema: the schema goes up as the forced json_response tool; its input comes back as the message content', async () => {
+      upstream.handle((_r, res) =>
+        json(res, 200, anthropicMessage([{ type: 'tool_use', id: 'toolu_j', name: 'json_response', input: { city: 'Lyon', celsius: 21 } }], { stop_reason: 'tool_use' })),
+      );
+      const out = await client.chat.completions.create({
+        model: 'claude',
+        messages: [{ role: 'user', content: 'Weather in Lyon as JSON' }],
+        response_format: { type: 'json_schema', json_schema: { name: 'weather', schema, strict: true } },
+      });
+      const body = upstream.received.at(-1)!.body;
+      expect(body.tools).toEqual([{ name: 'json_response', description: "Give your complete answer as JSON matching the 'weather' schema.", input_schema: schema }]);
+      expect(body.tool_choice).toEqual({ type: 'tool', name: 'json_response' });
+      expect(body.response_format).toBeUndefined();
+      expect(JSON.parse(out.choices[0].message.content!)).toEqual({ city: 'Lyon', celsius: 21 });
+      expect(out.choices[0].message.tool_calls).toBeUndefined();
+      expect(out.choices[0].finish_reason).toBe('stop');
+    });
+
+    test('json_object, streaming: input_json_delta fragments arrive as content deltas and the stream finishes with stop', async () => {
+      upstream.handle((_r, res) => writeAnthropicSse(res, anthropicToolEvents('toolu_s', 'json_response', ['{"ok":', ' true}']).filter((e) => (e as { index?: number }).index !== 0)));
+      const stream = await client.chat.completions.create({ model: 'claude', stream: true, messages: [{ role: 'user', content: 'JSON please' }], response_format: { type: 'json_object' } });
+      const { content, finish, toolCallChunks } = await readChatStream(stream);
+      const body = upstream.received.at(-1)!.body;
+      expect(body.tools).toEqual([{ name: 'json_response', description: 'Give your complete answer as a JSON object.', input_schema: { type: 'object' } }]);
+      expect([JSON.parse(content), finish, toolCallChunks]).toEqual([{ ok: true }, 'stop', 0]);
+    });
+
+    test("with the client's own tools the model must call one of them or answer in JSON; a client tool call comes back as usual", async () => {
+      upstream.handle((_r, res) => writeAnthropicSse(res, anthropicToolEvents('toolu_c', 'lookup', ['{"q":"cats"}']).filter((e) => (e as { index?: number }).index !== 0)));
+      const stream = await client.chat.completions.create({
+        model: 'claude',
+        stream: true,
+        tools: [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object' } } }],
+        messages: [{ role: 'user', content: 'find cats' }],
+        response_format: { type: 'json_object' },
+      });
+      const calls: Array<{ index: number; name?: string; args: string }> = [];
+      let finish: string | null = null;
+      for await (const c of stream) {
+        for (const tc of c.choices[0]?.delta?.tool_calls ?? []) {
+          calls[tc.index] ??= { index: tc.index, name: tc.function?.name, args: '' };
+          calls[tc.index].args += tc.function?.arguments ?? '';
+        }
+        finish = c.choices[0]?.finish_reason ?? finish;
+      }
+      const body = upstream.received.at(-1)!.body;
+      expect(body.tools.map((t: { name: string }) => t.name)).toEqual(['lookup', 'json_response']);
+      expect(body.tool_choice).toEqual({ type: 'any' });
+      expect(calls).toEqual([{ index: 0, name: 'lookup', args: '{"q":"cats"}' }]);
+      expect(finish).toBe('tool_calls');
+    });
+
+    test('a malformed response_format, or a client tool named json_response, is a 400 in OpenAI shape before any upstream call', async () => {
+      const before = upstream.received.length;
+      for (const bad of [
+        { response_format: { type: 'json_schema', json_schema: { name: 'x' } } },
+        { response_format: { type: 'yaml' } },
+        { response_format: 'json' },
+        { response_format: { type: 'json_object' }, tools: [{ type: 'function', function: { name: 'json_response', parameters: { type: 'object' } } }] },
+      ]) {
+        const err = await client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'x' }], ...(bad as object) } as never).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+        expect((err as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({ type: 'invalid_request_error', message: expect.stringMatching(/response_format|json_response/) });
+      }
+      expect(upstream.received.length).toBe(before);
+    });
   });
 
   test('a stream cut before message_stop ends with an in-band error, never [DONE]', async () => {

@@ -7,7 +7,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { json, type FakeUpstream } from '../../helpers/fake-upstream';
 import type { TestGateway } from '../../helpers/gateway';
-import { startOpenAiHarness } from '../../helpers/openai-harness';
+import { readChatStream, startOpenAiHarness } from '../../helpers/openai-harness';
 import { awsError, converseAnswer, startFakeBedrock, textFrames, writeEventStream } from '../../helpers/bedrock-wire';
 
 const SECRET = 'bedrock-test-secret-access-key-0123456789';
@@ -166,6 +166,36 @@ describe('bedrock provider', () => {
       finish = c.choices[0]?.finish_reason ?? finish;
     }
     expect({ id, args: JSON.parse(args), finish }).toEqual({ id: 'tooluse_s', args: { q: 'z' }, finish: 'tool_calls' });
+  });
+
+  test('response_format json_schema: Converse gets the forced json_response toolSpec; its toolUse input is the content', async () => {
+    const schema = { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] };
+    upstream.handle((_r, res) => json(res, 200, converseAnswer([{ toolUse: { toolUseId: 'tooluse_j', name: 'json_response', input: { n: 7 } } }], 'tool_use')));
+    const out = await client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'a number' }], response_format: { type: 'json_schema', json_schema: { name: 'num', schema } } });
+    expect(upstream.received.at(-1)!.body.toolConfig).toEqual({
+      tools: [{ toolSpec: { name: 'json_response', description: "Give your complete answer as JSON matching the 'num' schema.", inputSchema: { json: schema } } }],
+      toolChoice: { tool: { name: 'json_response' } },
+    });
+    expect(JSON.parse(out.choices[0].message.content!)).toEqual({ n: 7 });
+    expect([out.choices[0].finish_reason, out.choices[0].message.tool_calls]).toEqual(['stop', undefined]);
+  });
+
+  test('response_format json_object, streaming: toolUse input deltas arrive as content and the stream finishes with stop', async () => {
+    upstream.handle((_r, res) =>
+      writeEventStream(res, [
+        { event: 'messageStart', body: { role: 'assistant' } },
+        { event: 'contentBlockStart', body: { contentBlockIndex: 0, start: { toolUse: { toolUseId: 'tooluse_js', name: 'json_response' } } } },
+        { event: 'contentBlockDelta', body: { contentBlockIndex: 0, delta: { toolUse: { input: '{"a":' } } } },
+        { event: 'contentBlockDelta', body: { contentBlockIndex: 0, delta: { toolUse: { input: '[1,2]}' } } } },
+        { event: 'contentBlockStop', body: { contentBlockIndex: 0 } },
+        { event: 'messageStop', body: { stopReason: 'tool_use' } },
+        { event: 'metadata', body: { usage: { inputTokens: 30, outputTokens: 8, totalTokens: 38 }, metrics: { latencyMs: 5 } } },
+      ]),
+    );
+    const stream = await client.chat.completions.create({ model: 'claude', stream: true, messages: [{ role: 'user', content: 'json' }], response_format: { type: 'json_object' } });
+    const { content, finish, toolCallChunks } = await readChatStream(stream);
+    expect(upstream.received.at(-1)!.body.toolConfig.toolChoice).toEqual({ tool: { name: 'json_response' } });
+    expect([JSON.parse(content), finish, toolCallChunks]).toEqual([{ a: [1, 2] }, 'stop', 0]);
   });
 
   test('an exception frame mid-stream ends the client stream with an in-band error and no [DONE]', async () => {
