@@ -42,6 +42,7 @@ describe('local log CLI', () => {
     const sink = new FileLogSink(logsDir);
     for (const r of RECORDS) await sink.write(r);
     await sink.write(RECORDS[2]); // delivered twice (at-least-once): counted once
+    await sink.close();
     appendFileSync(join(logsDir, 'dt=2026-11-24', `requests-${process.pid}.jsonl`), '{"request_id":"torn'); // a crash mid-append
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));

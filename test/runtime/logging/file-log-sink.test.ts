@@ -24,6 +24,7 @@ test('records land in dt=YYYY-MM-DD partitions by their ts, in private files, in
   const part = join(dir, 'logs', 'dt=2026-11-24');
   expect(statSync(part).mode & 0o777).toBe(0o700);
   expect(statSync(join(part, readdirSync(part)[0])).mode & 0o777).toBe(0o600);
+  await sink.close();
 });
 
 test('a record that cannot be written reaches the fallback, and later writes still work', async () => {
@@ -39,6 +40,7 @@ test('a record that cannot be written reaches the fallback, and later writes sti
   rmSync(logs);
   await sink.write(sampleRecord('next'));
   expect(readLogRecords(logs).map((r) => r.request_id)).toEqual(['next']);
+  await sink.close();
 });
 
 test('a fallback line is one marked JSON line holding the record', () => {

@@ -31,6 +31,10 @@ export class AwaitableFileSink implements LogSink {
     return this.inner.flush();
   }
 
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
   /** The first record (already written or still to come) matching `match`, once it is on disk. */
   async waitFor(match: (r: RequestLogRecord) => boolean): Promise<RequestLogRecord> {
     const record = this.written.find(match) ?? (await new Promise<RequestLogRecord>((resolve) => this.waiters.push({ match, resolve })));
