@@ -84,6 +84,15 @@ export const errors = {
       message: `This API key is not allowed to use model '${model}'.`,
       param: 'model',
     }),
+  /** A key or team with a USD budget asked for a route whose spend could not be counted. */
+  modelNotPriced: (target: string) =>
+    new GatewayError({
+      status: 403,
+      type: 'permission_error',
+      code: 'model_not_priced',
+      message: `'${target}' has no price in the gateway's pricing table, so its spend cannot be counted against the USD budget of this key or its team. Ask the gateway's operators to price it (config "pricing"), or use a priced model.`,
+      param: 'model',
+    }),
   unknownModel: (model: string) =>
     new GatewayError({
       status: 404,

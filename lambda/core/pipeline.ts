@@ -159,11 +159,16 @@ export function createPipeline(deps: GatewayDeps) {
     }
   }
 
-  /** Reserve the estimated tokens, and their cost priced at the route's primary target. */
+  /**
+   * Reserve the estimated tokens, and their cost priced at the route's primary target. Any target
+   * without a price is named, so a budgeted key is refused rather than spending uncounted.
+   */
   function reserve(ctx: RequestContext, key: KeyRecord, route: ResolvedRoute, promptTokens: number, outputTokens: number): Promise<Reservation> {
     const first = route.targets[0];
     const costUsd = prices.cost(first.provider.name, first.model, { prompt_tokens: promptTokens, completion_tokens: outputTokens }) ?? 0;
-    return limiter.reserve(key, { tokens: promptTokens + outputTokens, costUsd }, ctx.id);
+    const unpriced = route.targets.find((t) => !prices.priceFor(t.provider.name, t.model));
+    const unpricedTarget = unpriced ? `${unpriced.provider.name}/${unpriced.model}` : undefined;
+    return limiter.reserve(key, { tokens: promptTokens + outputTokens, costUsd, unpricedTarget }, ctx.id);
   }
 
   function recordUsage(ctx: RequestContext, target: ResolvedTarget, prompt: number, completion: number): void {

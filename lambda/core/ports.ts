@@ -22,6 +22,8 @@ export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() 
 export interface UsageEstimate {
   readonly tokens: number;
   readonly costUsd: number;
+  /** A target of the route with no price (`provider/model`): a USD budget cannot count its spend. */
+  readonly unpricedTarget?: string;
 }
 
 /** What a request really consumed, for settlement. */

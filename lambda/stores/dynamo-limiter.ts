@@ -352,6 +352,8 @@ export function createDynamoLimiter(options: DynamoLimiterOptions): DynamoLimite
       try {
         subjects = await subjectsFor(key);
         if (!subjects.length) return new FreeReservation({});
+        // Spend on a model with no price would pass a USD budget uncounted: budgets are strict.
+        if (estimate.unpricedTarget && subjects.some((s) => hasBudget(s.limits))) throw errors.modelNotPriced(estimate.unpricedTarget);
         const t = now();
         const need: Need = { requests: 1, tokens: Math.max(0, Math.ceil(estimate.tokens)), nanoUsd: toNanoUsd(estimate.costUsd) };
         const states: SubjectState[] = [];

@@ -109,3 +109,24 @@ test('a limit lowered behind this instance (another instance wrote the store) ap
   h.clock.advance(5_000);
   expect((await chat(h.gw, key)).status).toBe(429);
 });
+
+test('a key or team with a USD budget may not call a model with no price (its spend could not be counted); other keys may', async () => {
+  h.clock.set('2026-07-01T09:00:00Z');
+  const budgeted = await h.gw.createKey({ limits: { budgetUsd: { amount: 5, period: 'day' } } });
+  const before = h.upstream.received.length;
+  const res = await chat(h.gw, budgeted.key, { model: 'up/house-llm-7b' });
+  expect(res.status).toBe(403);
+  const { error } = await res.json();
+  expect(error).toMatchObject({ type: 'permission_error', code: 'model_not_priced', param: 'model' });
+  expect(error.message).toContain("'up/house-llm-7b' has no price");
+  expect(h.upstream.received.length).toBe(before);
+  // A team's budget counts the same way.
+  expect((await h.gw.admin('PUT', '/admin/teams/finance', { limits: { budgetUsd: { amount: 5, period: 'month' } } })).status).toBe(200);
+  const member = await h.gw.createKey({ team: 'finance' });
+  expect((await chat(h.gw, member.key, { model: 'up/house-llm-7b' })).status).toBe(403);
+  // Priced models are fine for budgeted keys, and keys without a budget may use unpriced ones.
+  expect((await chat(h.gw, budgeted.key, { model: 'priced' })).status).toBe(200);
+  const rpmOnly = await h.gw.createKey({ limits: { rpm: 100 } });
+  expect((await chat(h.gw, rpmOnly.key, { model: 'up/house-llm-7b' })).status).toBe(200);
+  expect(h.upstream.received.length).toBe(before + 2);
+});
