@@ -40,6 +40,12 @@ export interface GatewayDeps {
 export type Pipeline = ReturnType<typeof createPipeline>;
 
 /** What one chat attempt produced: a whole JSON answer, or a stream that has sent real content. */
+/** What one upstream attempt gets from the router: its abort signal, and the hook to call when the upstream's headers arrive. */
+export interface UpstreamAttempt {
+  readonly signal: AbortSignal;
+  readonly firstByte: () => void;
+}
+
 export type ChatAttempt = { readonly kind: 'json'; readonly response: ChatCompletion } | { readonly kind: 'stream'; readonly peeked: PeekedStream };
 
 export function createPipeline(deps: GatewayDeps) {
@@ -70,8 +76,6 @@ export function createPipeline(deps: GatewayDeps) {
       return true;
     },
   });
-  /** Per-attempt signal → the router's "headers arrived" hook (stops a JSON call's first-byte timer). */
-  const firstByteHooks = new WeakMap<AbortSignal, () => void>();
   const pending = new Set<Promise<unknown>>();
 
   /** One log record per request, after the last byte; never throws into the request path. */
@@ -118,7 +122,7 @@ export function createPipeline(deps: GatewayDeps) {
   }
 
   /** Adapter and call context for one attempt; the credential comes from config only. */
-  async function providerCall(target: ResolvedTarget, signal: AbortSignal): Promise<{ adapter: ProviderAdapter; call: ProviderCall }> {
+  async function providerCall(target: ResolvedTarget, { signal, firstByte }: UpstreamAttempt): Promise<{ adapter: ProviderAdapter; call: ProviderCall }> {
     const adapter = providers[target.provider.config.type];
     if (!adapter) throw new UpstreamError('http', `provider type '${target.provider.config.type}' is not available in this build`, 501, 'provider_unavailable');
     let apiKey: string | undefined;
@@ -131,8 +135,8 @@ export function createPipeline(deps: GatewayDeps) {
         throw new UpstreamError('network', `credential for provider '${target.provider.name}' is unavailable`, 502, 'provider_credentials_unavailable');
       }
     }
-    const onFirstByte = firstByteHooks.get(signal);
-    const timedFetch: typeof fetch = onFirstByte ? (input, init) => upstreamFetch(input, init).then((res) => (onFirstByte(), res)) : upstreamFetch;
+    // The router's "headers arrived" hook stops a JSON call's first-byte timer.
+    const timedFetch: typeof fetch = (input, init) => upstreamFetch(input, init).then((res) => (firstByte(), res));
     return { adapter, call: { provider: target.provider, model: target.model, apiKey, signal, fetch: timedFetch } };
   }
 
@@ -186,13 +190,12 @@ export function createPipeline(deps: GatewayDeps) {
     reservation: Reservation,
     route: ResolvedRoute,
     signal: AbortSignal,
-    attempt: (target: ResolvedTarget, signal: AbortSignal) => Promise<T>,
+    attempt: (target: ResolvedTarget, upstream: UpstreamAttempt) => Promise<T>,
   ): Promise<{ value: T; target: ResolvedTarget }> {
     try {
-      const out = await router.execute(route, signal, ctx.attempts, ctx.stream, ({ target, signal: s, firstByte }) => {
-        firstByteHooks.set(s, firstByte);
-        return attempt(target, s);
-      });
+      // The attempt's own signal and hook go straight to it: a side table keyed by the signal kept
+      // each attempt's whole closure reachable past its end as far as the young-generation GC could tell.
+      const out = await router.execute(route, signal, ctx.attempts, ctx.stream, ({ target, signal: s, firstByte }) => attempt(target, { signal: s, firstByte }));
       ctx.abortUpstream = out.abort;
       ctx.provider = out.target.provider.name;
       ctx.model = out.target.model;
@@ -206,8 +209,8 @@ export function createPipeline(deps: GatewayDeps) {
   }
 
   /** One chat attempt (chat completions and messages): a stream commits to its target only once it has sent real content, so errors before that can still fall back. */
-  async function chatAttempt(body: ChatRequest, target: ResolvedTarget, signal: AbortSignal): Promise<ChatAttempt> {
-    const { adapter, call } = await providerCall(target, signal);
+  async function chatAttempt(body: ChatRequest, target: ResolvedTarget, upstream: UpstreamAttempt): Promise<ChatAttempt> {
+    const { adapter, call } = await providerCall(target, upstream);
     const result = await adapter.chat({ ...body, model: target.model }, call);
     if (!result.stream) return { kind: 'json', response: result.response };
     return { kind: 'stream', peeked: await peekFirstContent(result.chunks) };

@@ -22,7 +22,7 @@ export function chatCompletionsHandler(p: Pipeline): Handler {
     const outputCap = (body.max_completion_tokens ?? body.max_tokens ?? DEFAULT_OUTPUT_RESERVATION) * Math.max(1, body.n ?? 1);
     const reservation = await p.reserve(ctx, key, route, promptEstimate, outputCap);
 
-    const { value, target } = await p.callRoute(ctx, reservation, route, req.signal, (t, signal) => p.chatAttempt(body, t, signal));
+    const { value, target } = await p.callRoute(ctx, reservation, route, req.signal, (t, upstream) => p.chatAttempt(body, t, upstream));
 
     if (value.kind === 'stream') {
       const encoder = openAiSseEncoder(body.stream_options?.include_usage === true);

@@ -13,8 +13,8 @@ export function embeddingsHandler(p: Pipeline): Handler {
     p.authorizeModel(key, body.model);
     const estimate = estimateEmbeddingTokens(body.input);
     const reservation = await p.reserve(ctx, key, route, estimate, 0);
-    const { value, target } = await p.callRoute(ctx, reservation, route, req.signal, async (t, signal) => {
-      const { adapter, call } = await p.providerCall(t, signal);
+    const { value, target } = await p.callRoute(ctx, reservation, route, req.signal, async (t, upstream) => {
+      const { adapter, call } = await p.providerCall(t, upstream);
       if (!adapter.embeddings) throw new UpstreamError('http', `provider '${t.provider.name}' does not offer embeddings`, 400, 'embeddings_unsupported');
       return adapter.embeddings({ ...body, model: t.model }, call);
     });

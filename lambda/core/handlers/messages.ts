@@ -34,10 +34,10 @@ export function messagesHandler(p: Pipeline): Handler {
     const promptEstimate = estimatePromptTokens(body);
     const reservation = await p.reserve(ctx, key, route, promptEstimate, body.max_tokens ?? 0);
 
-    const { value, target } = await p.callRoute(ctx, reservation, route, req.signal, async (t, signal) => {
+    const { value, target } = await p.callRoute(ctx, reservation, route, req.signal, async (t, upstream) => {
       if (onlyAnthropic.length && !takesNativeBody(t))
         throw new UpstreamError('http', `content blocks of type ${onlyAnthropic.join(', ')} need an Anthropic model; '${t.provider.name}' cannot serve them`, 400, 'unsupported_content');
-      return p.chatAttempt(body, t, signal);
+      return p.chatAttempt(body, t, upstream);
     });
 
     if (value.kind === 'stream') {
