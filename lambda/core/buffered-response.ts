@@ -24,9 +24,14 @@ class HeldBody {
   }
 
   text(): string {
+    return this.take().toString('utf8');
+  }
+
+  /** The bytes, once (fetch's read-once rule). */
+  take(): Buffer {
     if (this.used) throw new TypeError('Body is unusable: Body has already been read');
     this.used = true;
-    return this.bytes.toString('utf8');
+    return this.bytes;
   }
 }
 
@@ -53,38 +58,85 @@ export interface AdapterRequestInit {
   readonly signal?: AbortSignal;
 }
 
+/** Methods fetch's Request refuses (and so do we): they are no business of an LLM gateway either. */
+const FORBIDDEN_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK']);
+/** Methods fetch upper-cases whatever their case; any other token is kept as sent. */
+const NORMALISED_METHODS = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT']);
+const METHOD_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+function normaliseMethod(method: string): string {
+  if (!METHOD_TOKEN.test(method)) throw new TypeError(`'${method}' is not a valid HTTP method.`);
+  const upper = method.toUpperCase();
+  if (FORBIDDEN_METHODS.has(upper)) throw new TypeError(`'${method}' HTTP method is unsupported.`);
+  return NORMALISED_METHODS.has(upper) ? upper : method;
+}
+
+/** The signal of a request no one can cancel (an adapter that passes none). */
+const NEVER_ABORTED = new AbortController().signal;
+
 /**
  * A Request whose body (if any) an adapter already holds in full: a small HTTP body, a Lambda
- * event's body, or none. Its headers and signal are the adapter's own objects, not copies: given
- * a signal, undici's Request constructor follows it with a listener, a WeakRef and a
- * FinalizationRegistry entry per request, which kept every request's controller alive into V8's
- * old space and ran a burst of listener removals after each full GC (seen as 10-40 ms stalls at
- * the gateway's p99 in bench/). What fetch() would need of its internal state (sending this
- * Request onwards, clone()) the gateway never does with a client's request.
+ * event's body, or none. It implements fetch's Request without being undici's: undici's
+ * constructor builds its own AbortController, Headers and request state (and, given a signal,
+ * follows it with a listener, a WeakRef and a FinalizationRegistry entry), all per request and
+ * all unused by the core; that was CPU on every request and a share of what survived each young
+ * GC (bench/). The URL and method are checked and normalised as fetch's constructor does them
+ * (WHATWG URL parsing, forbidden and case-normalised methods), so routing sees the same request.
  */
-export class BufferedRequest extends Request {
+export class BufferedRequest implements Request {
   readonly [HELD]: HeldBody | undefined;
-  readonly #headers: Headers;
-  readonly #signal: AbortSignal | undefined;
+  readonly url: string;
+  readonly method: string;
+  readonly headers: Headers;
+  readonly signal: AbortSignal;
+  readonly cache: RequestCache = 'default';
+  readonly credentials: RequestCredentials = 'same-origin';
+  readonly destination: RequestDestination = '';
+  readonly integrity = '';
+  readonly keepalive = false;
+  readonly mode: RequestMode = 'cors';
+  readonly redirect: RequestRedirect = 'follow';
+  readonly referrer = 'about:client';
+  readonly referrerPolicy: ReferrerPolicy = '';
+  declare readonly body: ReadableStream<Uint8Array<ArrayBuffer>> | null;
+  declare readonly bodyUsed: boolean;
+  declare text: () => Promise<string>;
+  declare json: () => Promise<any>;
 
   constructor(url: string, init: AdapterRequestInit, body: Buffer | undefined) {
-    super(url, { method: init.method });
+    this.url = new URL(url).href;
+    this.method = normaliseMethod(init.method);
     this[HELD] = body === undefined ? undefined : new HeldBody(body);
-    this.#headers = init.headers instanceof Headers ? init.headers : new Headers(init.headers);
-    this.#signal = init.signal;
-  }
-
-  override get headers(): Headers {
-    return this.#headers;
-  }
-
-  override get signal(): AbortSignal {
-    return this.#signal ?? super.signal;
+    this.headers = init.headers instanceof Headers ? init.headers : new Headers(init.headers);
+    this.signal = init.signal ?? NEVER_ABORTED;
   }
 
   /** The whole body (empty when there is none). */
   get buffered(): Buffer {
     return this[HELD]?.bytes ?? EMPTY;
+  }
+
+  async arrayBuffer(): Promise<ArrayBuffer> {
+    const bytes = this[HELD]?.take() ?? EMPTY;
+    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  }
+
+  async bytes(): Promise<Uint8Array<ArrayBuffer>> {
+    return new Uint8Array(await this.arrayBuffer());
+  }
+
+  async blob(): Promise<Blob> {
+    return new Blob([await this.arrayBuffer()], { type: this.headers.get('content-type') ?? '' });
+  }
+
+  /** Parsed by fetch's own Response, which knows multipart and urlencoded bodies. */
+  formData(): Promise<FormData> {
+    return new Response(this.body, { headers: this.headers }).formData() as Promise<FormData>;
+  }
+
+  clone(): Request {
+    if (this.bodyUsed) throw new TypeError('Request.clone: Body has already been consumed.');
+    return new BufferedRequest(this.url, { method: this.method, headers: new Headers(this.headers), signal: this.signal }, this[HELD] && Buffer.from(this[HELD].bytes));
   }
 }
 

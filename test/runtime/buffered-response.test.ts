@@ -32,8 +32,7 @@ describe('in-memory bodies behave like fetch bodies', () => {
   });
 
   test('no body: a null body, as fetch has it', async () => {
-    const req = requestWithBody('http://localhost/v1/models', { method: 'GET', headers: {} }, undefined);
-    expect(req).toBeInstanceOf(Request);
+    const req = requestWithBody('http://localhost/v1/models', { method: 'get', headers: {} }, undefined);
     expect([req.method, req.url, req.body, req.bodyUsed]).toEqual(['GET', 'http://localhost/v1/models', null, false]);
     expect(await req.text()).toBe('');
     expect(await readBodyText(req, 100)).toBe('');
@@ -54,7 +53,19 @@ describe('in-memory bodies behave like fetch bodies', () => {
     expect(plain.headers.get('a')).toBe('b');
   });
 
-  test('a method fetch forbids is still refused when the request is built', () => {
+  test("URL and method as fetch's Request has them: parsed and normalised, forbidden methods and bad URLs refused", async () => {
+    const req = requestWithBody('http://localhost/v1/../admin/./keys?x=1', { method: 'post', headers: {} }, Buffer.from('héllo'));
+    expect([req.url, req.method]).toEqual(['http://localhost/admin/keys?x=1', 'POST']);
+    expect(requestWithBody('http://localhost/x', { method: 'Patch', headers: {} }, undefined).method).toBe('Patch'); // fetch keeps other methods as sent
     expect(() => requestWithBody('http://localhost/x', { method: 'TRACE', headers: {} }, undefined)).toThrow(/TRACE/);
+    expect(() => requestWithBody('http://localhost/x', { method: 'track', headers: {} }, undefined)).toThrow(/track/);
+    expect(() => requestWithBody('http://localhost/x', { method: 'GE T', headers: {} }, undefined)).toThrow(TypeError);
+    expect(() => requestWithBody('http://[::1/x', { method: 'GET', headers: {} }, undefined)).toThrow();
+    // The other body readers, each once.
+    expect(Buffer.from(await req.clone().arrayBuffer()).toString()).toBe('héllo');
+    expect(await (await req.clone().blob()).text()).toBe('héllo');
+    expect(await req.text()).toBe('héllo');
+    await expect(req.text()).rejects.toThrow(TypeError);
+    expect(() => req.clone()).toThrow(TypeError);
   });
 });
