@@ -62,6 +62,9 @@ export async function runLoad(target: LoadTarget, connections: number, durationS
   };
 }
 
+/** A percentile of one run's latencies. */
+export const runPercentile = (run: LoadRun, p: number): number => percentile(Float64Array.from(run.latencies).sort(), p);
+
 /** One figure per (target, connections) from several interleaved runs. */
 export interface LoadSummary {
   readonly target: string;
@@ -97,7 +100,7 @@ export function summarise(runs: readonly LoadRun[]): LoadSummary {
     rps: median(runs.map((r) => r.rps)),
     p50: percentile(all, 50),
     p99: percentile(all, 99),
-    runP99s: runs.map((r) => percentile(Float64Array.from(r.latencies).sort(), 99)),
+    runP99s: runs.map((r) => runPercentile(r, 99)),
     requests: total,
     failures: runs.reduce((s, r) => s + r.non2xx + r.errors, 0),
     proxyCpuMsPerRequest: runs[0].proxyCpuMsPerRequest === undefined ? undefined : median(runs.map((r) => r.proxyCpuMsPerRequest ?? NaN)),

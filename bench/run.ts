@@ -25,7 +25,7 @@
 import { writeFileSync } from 'node:fs';
 import { bundleReport } from './bundle';
 import { measureDynamoOps } from './dynamo-ops';
-import { type LoadRun, type LoadTarget, runLoad, summarise } from './load';
+import { type LoadRun, type LoadTarget, runLoad, runPercentile, summarise } from './load';
 import {
   type BenchProcess,
   type GatewayProcess,
@@ -42,7 +42,6 @@ import {
 } from './processes';
 import { runPacedInProcess } from './paced';
 import { type BenchResults, renderReport } from './report';
-import { percentile } from './stats';
 import { type TtfbSummary, ttfbSummary } from './ttfb';
 import { BENCH_MODEL } from './upstream';
 
@@ -91,7 +90,6 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): BenchOptio
   };
 }
 
-const percentileOf = (run: LoadRun, p: number) => percentile(Float64Array.from(run.latencies).sort(), p);
 
 const REQUEST_BODY = JSON.stringify({ model: BENCH_MODEL, messages: [{ role: 'user', content: 'Say hello.' }], max_tokens: 16 });
 
@@ -184,7 +182,7 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void =
         for (const t of targets.map((_, i) => targets[(i + round) % targets.length])) {
           const run = await runPacedInProcess(t, top, opts.pacedRate, opts.durationS, opts.pacedWarmupS);
           pacedRuns.push(run);
-          log(`round ${round + 1}/${opts.rounds}  ${String(top).padStart(3)} conns @ ${opts.pacedRate} req/s  ${t.name.padEnd(8)} p50 ${percentileOf(run, 50).toFixed(2)} ms  p99 ${percentileOf(run, 99).toFixed(2)} ms${run.non2xx ? `  (${run.non2xx} failed)` : ''}`);
+          log(`round ${round + 1}/${opts.rounds}  ${String(top).padStart(3)} conns @ ${opts.pacedRate} req/s  ${t.name.padEnd(8)} p50 ${runPercentile(run, 50).toFixed(2)} ms  p99 ${runPercentile(run, 99).toFixed(2)} ms${run.non2xx ? `  (${run.non2xx} failed)` : ''}`);
         }
       }
     }

@@ -17,6 +17,7 @@ import { type LogFallback, stderrFallback } from './log-fallback';
 const HANDLE_REUSE_MS = 1000;
 
 interface OpenFile {
+  readonly path: string;
   readonly handle: FileHandle;
   readonly openedAt: number;
 }
@@ -44,7 +45,7 @@ export class FileLogSink implements LogSink {
   private chain: Promise<void> = Promise.resolve();
   private readonly madeDirs = new Set<string>();
   /** At most one open file: records arrive in time order, so a new day's file retires the last. */
-  private file: (OpenFile & { readonly path: string }) | undefined;
+  private file: OpenFile | undefined;
 
   constructor(
     private readonly logsDir: string,
@@ -126,9 +127,8 @@ export class FileLogSink implements LogSink {
   }
 
   /** Write what is pending and close the file (server shutdown). */
-  async close(): Promise<void> {
-    await this.chain;
+  close(): Promise<void> {
     this.chain = this.chain.then(() => this.closeFile());
-    await this.chain;
+    return this.chain;
   }
 }

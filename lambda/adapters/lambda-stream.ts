@@ -12,7 +12,7 @@ import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import type { Writable } from 'node:stream';
 import type { ClientInfo } from '../core/request-context';
 import type { Logger } from '../core/ports';
-import { BufferedResponse, requestWithBody } from '../core/buffered-response';
+import { BufferedRequest, BufferedResponse } from '../core/buffered-response';
 import { errors, renderError } from '../core/errors';
 
 /** What the adapter drives: the gateway (or the admin app) as a fetch-style function plus a flush. */
@@ -74,7 +74,7 @@ export function eventToRequest(event: APIGatewayProxyEvent, signal?: AbortSignal
   const hasBody = method !== 'GET' && method !== 'HEAD' && event.body !== null && event.body !== undefined;
   // The event holds the whole body already: the core reads it from memory, not through a stream.
   const body = hasBody ? Buffer.from(event.body as string, event.isBase64Encoded ? 'base64' : 'utf8') : undefined;
-  return requestWithBody(ORIGIN + requestPath(event) + queryString(event), { method, headers: requestHeaders(event), signal }, body);
+  return new BufferedRequest(ORIGIN + requestPath(event) + queryString(event), { method, headers: requestHeaders(event), signal }, body);
 }
 
 export function clientInfo(event: APIGatewayProxyEvent): ClientInfo {

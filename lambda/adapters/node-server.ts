@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import type { Socket } from 'node:net';
 import { type ErrorFormat, GatewayError, errorBody } from '../core/errors';
 import type { ClientInfo } from '../core/request-context';
-import { BufferedResponse, requestWithBody } from '../core/buffered-response';
+import { BufferedRequest, BufferedResponse } from '../core/buffered-response';
 
 export type FetchHandler = (req: Request, client: ClientInfo) => Promise<Response>;
 
@@ -20,7 +20,7 @@ function toRequest(req: IncomingMessage, origin: string, signal: AbortSignal, bu
   for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
   const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
   // A body read with the headers goes to the core from memory; only large or chunked ones stream.
-  if (!hasBody || buffered) return requestWithBody(origin + (req.url ?? '/'), { method: req.method ?? 'GET', headers, signal }, hasBody ? buffered : undefined);
+  if (!hasBody || buffered) return new BufferedRequest(origin + (req.url ?? '/'), { method: req.method ?? 'GET', headers, signal }, hasBody ? buffered : undefined);
   return new Request(origin + (req.url ?? '/'), {
     method: req.method,
     headers,

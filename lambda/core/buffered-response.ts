@@ -1,9 +1,10 @@
 /**
- * Requests and responses whose body is already in memory. They are real Request/Response objects
- * (status, headers, text(), json(), a `body` stream when someone asks for one), but they build no
- * Web stream unless a consumer reads `.body`: the core reads `buffered` and the Node and Lambda
- * adapters write it out in one go. Creating and draining a ReadableStream per request and per
- * JSON answer was a measurable share of the gateway's per-request CPU on Node 20 (bench/).
+ * Requests and responses whose body is already in memory. The response is a real Response and the
+ * request implements fetch's Request (status or method, headers, text(), json(), a `body` stream
+ * when someone asks for one), but neither builds a Web stream unless a consumer reads `.body`: the
+ * core reads `buffered` and the Node and Lambda adapters write it out in one go. Creating and
+ * draining a ReadableStream per request and per JSON answer was a measurable share of the
+ * gateway's per-request CPU on Node 20 (bench/).
  */
 
 /** The held bytes, their stream on demand, and fetch's read-once rule. */
@@ -155,9 +156,4 @@ for (const cls of [BufferedResponse, BufferedRequest]) Object.defineProperties(c
 /** A JSON answer: serialised once, sent as one write by the adapters. */
 export function jsonResponse(body: unknown, status: number, headers: Record<string, string> = {}): BufferedResponse {
   return new BufferedResponse(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
-}
-
-/** The adapters' Request: `body` from memory when there is one. */
-export function requestWithBody(url: string, init: AdapterRequestInit, body: Buffer | undefined): BufferedRequest {
-  return new BufferedRequest(url, init, body);
 }

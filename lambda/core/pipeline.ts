@@ -39,13 +39,13 @@ export interface GatewayDeps {
 
 export type Pipeline = ReturnType<typeof createPipeline>;
 
-/** What one chat attempt produced: a whole JSON answer, or a stream that has sent real content. */
 /** What one upstream attempt gets from the router: its abort signal, and the hook to call when the upstream's headers arrive. */
 export interface UpstreamAttempt {
   readonly signal: AbortSignal;
   readonly firstByte: () => void;
 }
 
+/** What one chat attempt produced: a whole JSON answer, or a stream that has sent real content. */
 export type ChatAttempt = { readonly kind: 'json'; readonly response: ChatCompletion } | { readonly kind: 'stream'; readonly peeked: PeekedStream };
 
 export function createPipeline(deps: GatewayDeps) {

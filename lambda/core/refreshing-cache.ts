@@ -7,8 +7,8 @@
  * gateway at 400 req/s, that herd (16 concurrent lookups of two GetItems each) stalled every
  * request for 20-50 ms once per TTL and set the gateway's p99. So:
  * - single flight: concurrent reads of one entry share one load;
- * - refresh ahead: an entry older than `refreshAfterMs` is still served while one background
- *   load replaces it, so an entry in steady use never expires under its callers;
+ * - refresh ahead: an entry past REFRESH_AT of its maximum age is still served while one
+ *   background load replaces it, so an entry in steady use never expires under its callers;
  * - the bound holds: an entry is never served once `maxAgeMs` has passed since its load began;
  *   callers then wait for a new load;
  * - `invalidate` takes effect for the next call: the entry is dropped, and a load that was in
@@ -18,13 +18,9 @@
 export interface RefreshingCacheOptions<V> {
   /** An entry is never served once this long has passed since its load began. 0 disables caching. */
   readonly maxAgeMs: number;
-  /** From this age an entry is served while a background load replaces it. @default 80% of maxAgeMs */
-  readonly refreshAfterMs?: number;
   readonly now: () => number;
   /** Largest number of entries; past it the least recently loaded is dropped. @default 10000 */
   readonly maxEntries?: number;
-  /** Whether a loaded value is kept (e.g. not a "not found"). @default value !== undefined */
-  readonly cacheable?: (value: V) => boolean;
   /**
    * When a load fails and an entry older than maxAgeMs exists, serve it instead of failing.
    * For reads that fail open to the last known value (team limits); never for credentials.
@@ -34,6 +30,9 @@ export interface RefreshingCacheOptions<V> {
   /** Where failed background refreshes are reported (the caller was already answered). */
   readonly onRefreshError?: (err: unknown) => void;
 }
+
+/** The share of maxAgeMs from which an entry is refreshed in the background. */
+const REFRESH_AT = 0.8;
 
 interface Entry<V> {
   readonly value: V;
@@ -54,7 +53,7 @@ export class RefreshingCache<K, V> {
   private readonly refreshAfterMs: number;
 
   constructor(private readonly options: RefreshingCacheOptions<V>) {
-    this.refreshAfterMs = Math.min(options.refreshAfterMs ?? options.maxAgeMs * 0.8, options.maxAgeMs);
+    this.refreshAfterMs = options.maxAgeMs * REFRESH_AT;
   }
 
   /** The value for `key`: from memory when young enough, else from `load` (shared with concurrent callers). */
@@ -135,11 +134,11 @@ export class RefreshingCache<K, V> {
     return flight.promise;
   }
 
+  /** An undefined value (a read that found nothing) is never kept; it drops what was there. */
   private store(key: K, value: V, loadedAt: number): void {
-    const cacheable = this.options.cacheable ?? ((v: V) => v !== undefined);
     // Delete first so a reloaded entry moves to the back of the eviction order.
     this.entries.delete(key);
-    if (!cacheable(value)) return;
+    if (value === undefined) return;
     const max = this.options.maxEntries ?? 10_000;
     if (this.entries.size >= max) this.entries.delete(this.entries.keys().next().value as K);
     this.entries.set(key, { value, loadedAt });

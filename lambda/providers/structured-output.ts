@@ -22,7 +22,7 @@ export interface ResponseTool {
 }
 
 /** How the provider should pick a tool once the response tool is added. */
-export type ResponseToolChoice = { kind: 'response_tool' } | { kind: 'any_tool' } | { kind: 'client_choice' };
+export type ResponseToolChoice = 'response_tool' | 'any_tool' | 'client_choice';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -53,9 +53,9 @@ export function responseToolOf(body: ChatRequest): ResponseTool | undefined {
 
 export function responseToolChoice(body: ChatRequest): ResponseToolChoice {
   const choice = body.tool_choice;
-  if (isObject(choice)) return { kind: 'client_choice' };
-  if (body.tools?.length && choice !== 'none') return { kind: 'any_tool' };
-  return { kind: 'response_tool' };
+  if (isObject(choice)) return 'client_choice';
+  if (body.tools?.length && choice !== 'none') return 'any_tool';
+  return 'response_tool';
 }
 
 /** A completion whose response-tool call becomes its content (finish_reason stop unless the client's own tools were called too). */

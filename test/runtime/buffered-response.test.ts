@@ -1,4 +1,4 @@
-import { BufferedRequest, BufferedResponse, jsonResponse, requestWithBody } from '../../lambda/core/buffered-response';
+import { BufferedRequest, BufferedResponse, jsonResponse } from '../../lambda/core/buffered-response';
 import { readBodyText } from '../../lambda/core/body';
 
 describe('in-memory bodies behave like fetch bodies', () => {
@@ -19,20 +19,20 @@ describe('in-memory bodies behave like fetch bodies', () => {
   });
 
   test('a request with a held body: the core reads it without a stream, others can stream it', async () => {
-    const req = requestWithBody('http://localhost/v1/x', { method: 'POST', headers: { 'content-type': 'application/json' } }, Buffer.from('{"a":1}'));
+    const req = new BufferedRequest('http://localhost/v1/x', { method: 'POST', headers: { 'content-type': 'application/json' } }, Buffer.from('{"a":1}'));
     expect(req).toBeInstanceOf(BufferedRequest);
     expect(await readBodyText(req, 100)).toBe('{"a":1}');
-    const again = requestWithBody('http://localhost/v1/x', { method: 'POST', headers: {} }, Buffer.from('{"a":1}'));
+    const again = new BufferedRequest('http://localhost/v1/x', { method: 'POST', headers: {} }, Buffer.from('{"a":1}'));
     expect(await new Response(again.body).json()).toEqual({ a: 1 });
   });
 
   test('the body limit applies to held bodies too', async () => {
-    const req = requestWithBody('http://localhost/v1/x', { method: 'POST', headers: {} }, Buffer.alloc(101));
+    const req = new BufferedRequest('http://localhost/v1/x', { method: 'POST', headers: {} }, Buffer.alloc(101));
     await expect(readBodyText(req, 100)).rejects.toMatchObject({ status: 413 });
   });
 
   test('no body: a null body, as fetch has it', async () => {
-    const req = requestWithBody('http://localhost/v1/models', { method: 'get', headers: {} }, undefined);
+    const req = new BufferedRequest('http://localhost/v1/models', { method: 'get', headers: {} }, undefined);
     expect([req.method, req.url, req.body, req.bodyUsed]).toEqual(['GET', 'http://localhost/v1/models', null, false]);
     expect(await req.text()).toBe('');
     expect(await readBodyText(req, 100)).toBe('');
@@ -41,26 +41,26 @@ describe('in-memory bodies behave like fetch bodies', () => {
   test("the adapter's own headers and signal, not copies: an abort reaches the core without a listener chain", () => {
     const headers = new Headers({ authorization: 'Bearer x' });
     const controller = new AbortController();
-    const req = requestWithBody('http://localhost/v1/x', { method: 'POST', headers, signal: controller.signal }, Buffer.from('{}'));
+    const req = new BufferedRequest('http://localhost/v1/x', { method: 'POST', headers, signal: controller.signal }, Buffer.from('{}'));
     expect(req.headers).toBe(headers);
     expect(req.signal).toBe(controller.signal);
     expect(req.signal.aborted).toBe(false);
     controller.abort();
     expect(req.signal.aborted).toBe(true);
     // Without one, a signal that never aborts.
-    const plain = requestWithBody('http://localhost/v1/x', { method: 'POST', headers: { a: 'b' } }, Buffer.from('{}'));
+    const plain = new BufferedRequest('http://localhost/v1/x', { method: 'POST', headers: { a: 'b' } }, Buffer.from('{}'));
     expect(plain.signal.aborted).toBe(false);
     expect(plain.headers.get('a')).toBe('b');
   });
 
   test("URL and method as fetch's Request has them: parsed and normalised, forbidden methods and bad URLs refused", async () => {
-    const req = requestWithBody('http://localhost/v1/../admin/./keys?x=1', { method: 'post', headers: {} }, Buffer.from('héllo'));
+    const req = new BufferedRequest('http://localhost/v1/../admin/./keys?x=1', { method: 'post', headers: {} }, Buffer.from('héllo'));
     expect([req.url, req.method]).toEqual(['http://localhost/admin/keys?x=1', 'POST']);
-    expect(requestWithBody('http://localhost/x', { method: 'Patch', headers: {} }, undefined).method).toBe('Patch'); // fetch keeps other methods as sent
-    expect(() => requestWithBody('http://localhost/x', { method: 'TRACE', headers: {} }, undefined)).toThrow(/TRACE/);
-    expect(() => requestWithBody('http://localhost/x', { method: 'track', headers: {} }, undefined)).toThrow(/track/);
-    expect(() => requestWithBody('http://localhost/x', { method: 'GE T', headers: {} }, undefined)).toThrow(TypeError);
-    expect(() => requestWithBody('http://[::1/x', { method: 'GET', headers: {} }, undefined)).toThrow();
+    expect(new BufferedRequest('http://localhost/x', { method: 'Patch', headers: {} }, undefined).method).toBe('Patch'); // fetch keeps other methods as sent
+    expect(() => new BufferedRequest('http://localhost/x', { method: 'TRACE', headers: {} }, undefined)).toThrow(/TRACE/);
+    expect(() => new BufferedRequest('http://localhost/x', { method: 'track', headers: {} }, undefined)).toThrow(/track/);
+    expect(() => new BufferedRequest('http://localhost/x', { method: 'GE T', headers: {} }, undefined)).toThrow(TypeError);
+    expect(() => new BufferedRequest('http://[::1/x', { method: 'GET', headers: {} }, undefined)).toThrow();
     // The other body readers, each once.
     expect(Buffer.from(await req.clone().arrayBuffer()).toString()).toBe('héllo');
     expect(await (await req.clone().blob()).text()).toBe('héllo');

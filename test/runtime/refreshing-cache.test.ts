@@ -41,7 +41,7 @@ describe('RefreshingCache', () => {
     expect(calls).toHaveLength(1);
   });
 
-  test('from refreshAfterMs an entry is served at once while one background load replaces it', async () => {
+  test('from 80% of maxAgeMs an entry is served at once while one background load replaces it', async () => {
     const cache = new RefreshingCache<string, string>({ maxAgeMs: 1000, now: clock });
     const { calls, load } = manualLoader<string>();
     const first = cache.get('k', load);
@@ -152,7 +152,7 @@ describe('RefreshingCache', () => {
     await expect(cache.get('other', () => Promise.reject(new Error('down')))).rejects.toThrow('down');
   });
 
-  test('values that are not cacheable (undefined by default) are never kept, and a reload that finds nothing drops the entry', async () => {
+  test('undefined values (a read that found nothing) are never kept, and a reload that finds nothing drops the entry', async () => {
     const cache = new RefreshingCache<string, string | undefined>({ maxAgeMs: 1000, now: clock });
     let loads = 0;
     const missing = async () => (loads++, undefined);

@@ -82,8 +82,8 @@ export function toAnthropicRequest(body: ChatRequest, model: string): AnthropicR
     out.tools = [...(out.tools ?? []), { name: responseTool.name, description: responseTool.description, input_schema: responseTool.schema }];
     const how = responseToolChoice(body);
     const noParallel = body.parallel_tool_calls === false ? { disable_parallel_tool_use: true } : {};
-    if (how.kind === 'response_tool') out.tool_choice = { type: 'tool', name: responseTool.name };
-    else if (how.kind === 'any_tool') out.tool_choice = { type: 'any', ...noParallel };
+    if (how === 'response_tool') out.tool_choice = { type: 'tool', name: responseTool.name };
+    else if (how === 'any_tool') out.tool_choice = { type: 'any', ...noParallel };
   }
   if (body.stream) out.stream = true;
   return out;

@@ -86,7 +86,7 @@ export function toConverseInput(body: ChatRequest, modelId: string): ConverseCom
     const spec: Tool = { toolSpec: { name: responseTool.name, description: responseTool.description, inputSchema: { json: responseTool.schema as never } } };
     const how = responseToolChoice(body);
     const toolChoiceFor: ToolChoice | undefined =
-      how.kind === 'response_tool' ? { tool: { name: responseTool.name } } : how.kind === 'any_tool' ? { any: {} } : input.toolConfig?.toolChoice;
+      how === 'response_tool' ? { tool: { name: responseTool.name } } : how === 'any_tool' ? { any: {} } : input.toolConfig?.toolChoice;
     input.toolConfig = { tools: [...(input.toolConfig?.tools ?? []), spec], ...(toolChoiceFor ? { toolChoice: toolChoiceFor } : {}) };
   }
   return input;
