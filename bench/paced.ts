@@ -6,10 +6,11 @@
  * so this paces requests evenly: connection i of n sends at t0 + (k·n + i)/rate, or as soon as
  * its previous answer arrives if that is later. Latency is measured from the actual send.
  *
- * `runPacedInProcess` runs it in a fresh child process (`node bench/paced.ts` reads its job from
- * BENCH_PACED_JOB and prints the run as JSON): the load generator's own event loop and garbage
- * collector are then its own, not the orchestrator's, whose heap holds every closed-loop run's
- * latencies by the time the paced runs start.
+ * `runPacedInProcess` runs every target's rounds in one fresh child process (`node bench/paced.ts`
+ * reads its job from BENCH_PACED_JOB and prints the runs as JSON): the load generator's own event
+ * loop and garbage collector are then its own, not the orchestrator's, whose heap holds every
+ * closed-loop run's latencies by the time the paced runs start. Inside it the targets take turns
+ * in short slices (PacedJob.sliceS), so the machine's stalls spread over all of them alike.
  */
 import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
@@ -32,9 +33,13 @@ function once(agent: Agent, url: URL, target: LoadTarget, body: Buffer): Promise
   });
 }
 
-/** One paced run; its `rps` is what was achieved (below `rate` when the target could not keep up). */
-export async function runPaced(target: LoadTarget, connections: number, rate: number, durationS: number): Promise<LoadRun> {
-  const agent = new Agent({ keepAlive: true, maxSockets: connections });
+/**
+ * One paced run; its `rps` is what was achieved (below `rate` when the target could not keep up).
+ * Given an agent, the run uses (and leaves open) its keep-alive connections, so slices of one
+ * target's run go over the same connections as a long run would.
+ */
+export async function runPaced(target: LoadTarget, connections: number, rate: number, durationS: number, shared?: Agent): Promise<LoadRun> {
+  const agent = shared ?? new Agent({ keepAlive: true, maxSockets: connections });
   const url = new URL(target.url + '/v1/chat/completions');
   const body = Buffer.from(target.body);
   const latencies: number[] = [];
@@ -58,7 +63,7 @@ export async function runPaced(target: LoadTarget, connections: number, rate: nu
   const started = performance.now();
   await Promise.all(Array.from({ length: connections }, (_, i) => worker(i)));
   const elapsedS = (performance.now() - started) / 1000;
-  agent.destroy();
+  if (!shared) agent.destroy();
   return {
     target: target.name,
     connections,
@@ -70,20 +75,68 @@ export async function runPaced(target: LoadTarget, connections: number, rate: nu
   };
 }
 
-interface PacedJob {
-  readonly target: LoadTarget;
+export interface PacedJob {
+  readonly targets: readonly LoadTarget[];
   readonly connections: number;
   readonly rate: number;
+  readonly rounds: number;
+  /** Seconds each target is measured per round. */
   readonly durationS: number;
-  /** Seconds paced the same way before measuring, so every target is measured in its steady state. */
+  /**
+   * Seconds per slice: a round runs every target for this long in turn, again and again, until
+   * each has had `durationS`. A stall of the machine (a noisy neighbour, another process's GC)
+   * then lands in some slice of every target instead of in one target's whole run.
+   */
+  readonly sliceS: number;
+  /** Seconds paced against each target before measuring, so every target is measured in its steady state. */
   readonly warmupS: number;
+}
+
+/** Merge one target's slices into the run they make up together. */
+function joinSlices(slices: readonly LoadRun[]): LoadRun {
+  const durationS = slices.reduce((s, r) => s + r.durationS, 0);
+  const latencies = Float64Array.from(slices.flatMap((r) => Array.from(r.latencies)));
+  return {
+    target: slices[0].target,
+    connections: slices[0].connections,
+    durationS,
+    rps: latencies.length / durationS,
+    latencies,
+    non2xx: slices.reduce((s, r) => s + r.non2xx, 0),
+    errors: slices.reduce((s, r) => s + r.errors, 0),
+  };
+}
+
+/** Every round of every target, slices interleaved (see PacedJob.sliceS); one run per target per round, rounds in order. */
+export async function runPacedInterleaved(job: PacedJob): Promise<LoadRun[]> {
+  const agents = job.targets.map(() => new Agent({ keepAlive: true, maxSockets: job.connections }));
+  try {
+    if (job.warmupS > 0) for (const [i, t] of job.targets.entries()) await runPaced(t, job.connections, job.rate, job.warmupS, agents[i]);
+    const slices = Math.max(1, Math.round(job.durationS / job.sliceS));
+    const sliceS = job.durationS / slices;
+    const runs: LoadRun[] = [];
+    for (let round = 0; round < job.rounds; round++) {
+      const taken: LoadRun[][] = job.targets.map(() => []);
+      for (let k = 0; k < slices; k++) {
+        // Rotate the order each slice so no target always runs first, or right after another.
+        const shift = (round * slices + k) % job.targets.length;
+        for (let j = 0; j < job.targets.length; j++) {
+          const i = (j + shift) % job.targets.length;
+          taken[i].push(await runPaced(job.targets[i], job.connections, job.rate, sliceS, agents[i]));
+        }
+      }
+      runs.push(...taken.map(joinSlices));
+    }
+    return runs;
+  } finally {
+    for (const a of agents) a.destroy();
+  }
 }
 
 type PacedResult = Omit<LoadRun, 'latencies'> & { readonly latencies: number[] };
 
-/** One paced run in a fresh process of its own (see the file comment). */
-export function runPacedInProcess(target: LoadTarget, connections: number, rate: number, durationS: number, warmupS = 1): Promise<LoadRun> {
-  const job: PacedJob = { target, connections, rate, durationS, warmupS };
+/** The paced job in a fresh process of its own (see the file comment). */
+export function runPacedInProcess(job: PacedJob): Promise<LoadRun[]> {
   const child = spawn(process.execPath, ['-r', '@swc-node/register', resolvePath(__dirname, 'paced.ts')], {
     cwd: resolvePath(__dirname, '..'),
     env: { ...process.env, BENCH_PACED_JOB: JSON.stringify(job) },
@@ -95,16 +148,15 @@ export function runPacedInProcess(target: LoadTarget, connections: number, rate:
     child.once('error', reject);
     child.once('exit', (code) => {
       if (code !== 0) return reject(new Error(`paced load generator exited with code ${code}`));
-      const run = JSON.parse(out) as PacedResult;
-      resolve({ ...run, latencies: Float64Array.from(run.latencies) });
+      const runs = JSON.parse(out) as PacedResult[];
+      resolve(runs.map((run) => ({ ...run, latencies: Float64Array.from(run.latencies) })));
     });
   });
 }
 
 async function pacedJobMain(job: PacedJob): Promise<void> {
-  if (job.warmupS > 0) await runPaced(job.target, job.connections, job.rate, job.warmupS);
-  const run = await runPaced(job.target, job.connections, job.rate, job.durationS);
-  process.stdout.write(JSON.stringify({ ...run, latencies: Array.from(run.latencies) }));
+  const runs = await runPacedInterleaved(job);
+  process.stdout.write(JSON.stringify(runs.map((run) => ({ ...run, latencies: Array.from(run.latencies) }))));
 }
 
 if (require.main === module && process.env.BENCH_PACED_JOB) {

@@ -15,7 +15,8 @@
  *   BENCH_WARMUP         seconds of warm-up per target before measuring (default 2)
  *   BENCH_TARGETS        comma list of direct,floor,gateway,portkey (default all four; floor is a
  *                        minimal Node proxy: what any Node proxy adds on this machine)
- *   BENCH_PACED_WARMUP   seconds paced before each measured paced run (default 1)
+ *   BENCH_PACED_WARMUP   seconds paced against each target before the paced runs (default 1)
+ *   BENCH_PACED_SLICE    seconds a target is paced before the next takes its turn (default 1)
  *   BENCH_STREAM_HOLD_MS how long the upstream holds a stream after its first chunk (default 1000)
  *   BENCH_TTFB_SAMPLES   streaming requests per target (default 5)
  *   BENCH_COLD_RUNS      fresh processes importing the proxy bundle (default 15; 0 skips)
@@ -55,6 +56,7 @@ export interface BenchOptions {
   readonly warmupS: number;
   readonly pacedRate: number;
   readonly pacedWarmupS: number;
+  readonly pacedSliceS: number;
   readonly targets: readonly TargetName[];
   readonly streamHoldMs: number;
   readonly ttfbSamples: number;
@@ -82,6 +84,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): BenchOptio
     warmupS: num('BENCH_WARMUP', 2),
     pacedRate: num('BENCH_PACED_RATE', 400),
     pacedWarmupS: num('BENCH_PACED_WARMUP', 1),
+    pacedSliceS: num('BENCH_PACED_SLICE', 1) || 1,
     targets: targets as TargetName[],
     streamHoldMs: num('BENCH_STREAM_HOLD_MS', 1000),
     ttfbSamples: Math.max(1, Math.round(num('BENCH_TTFB_SAMPLES', 5))),
@@ -178,12 +181,12 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void =
 
     const pacedRuns: LoadRun[] = [];
     if (opts.pacedRate > 0) {
-      for (let round = 0; round < opts.rounds; round++) {
-        for (const t of targets.map((_, i) => targets[(i + round) % targets.length])) {
-          const run = await runPacedInProcess(t, top, opts.pacedRate, opts.durationS, opts.pacedWarmupS);
-          pacedRuns.push(run);
-          log(`round ${round + 1}/${opts.rounds}  ${String(top).padStart(3)} conns @ ${opts.pacedRate} req/s  ${t.name.padEnd(8)} p50 ${runPercentile(run, 50).toFixed(2)} ms  p99 ${runPercentile(run, 99).toFixed(2)} ms${run.non2xx ? `  (${run.non2xx} failed)` : ''}`);
-        }
+      log(`paced runs: ${opts.rounds} × ${opts.durationS} s per target at ${opts.pacedRate} req/s, targets taking turns every ${opts.pacedSliceS} s…`);
+      pacedRuns.push(
+        ...(await runPacedInProcess({ targets, connections: top, rate: opts.pacedRate, rounds: opts.rounds, durationS: opts.durationS, sliceS: opts.pacedSliceS, warmupS: opts.pacedWarmupS })),
+      );
+      for (const [i, run] of pacedRuns.entries()) {
+        log(`round ${Math.floor(i / targets.length) + 1}/${opts.rounds}  ${String(top).padStart(3)} conns @ ${opts.pacedRate} req/s  ${run.target.padEnd(8)} p50 ${runPercentile(run, 50).toFixed(2)} ms  p99 ${runPercentile(run, 99).toFixed(2)} ms${run.non2xx ? `  (${run.non2xx} failed)` : ''}`);
       }
     }
     const paced = pacedRuns.length ? targets.map((t) => summarise(pacedRuns.filter((r) => r.target === t.name))) : [];
@@ -214,6 +217,7 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void =
         warmupS: opts.warmupS,
         pacedRate: opts.pacedRate,
         pacedWarmupS: opts.pacedWarmupS,
+        pacedSliceS: opts.pacedSliceS,
         gatewayNodeFlags: startScriptNodeFlags().join(' ') || 'none',
         node: process.version,
         cpus: require('node:os').availableParallelism?.() ?? require('node:os').cpus().length,

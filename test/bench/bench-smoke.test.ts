@@ -20,6 +20,7 @@ const options: BenchOptions = {
   warmupS: 0,
   pacedRate: 100,
   pacedWarmupS: 0.2,
+  pacedSliceS: 0.5,
   targets: ['direct', 'floor', 'gateway', 'portkey'],
   streamHoldMs: HOLD_MS,
   ttfbSamples: 1,
@@ -44,6 +45,8 @@ describe('bench harness', () => {
       expect(s.p50).toBeGreaterThan(0);
       expect(s.p99).toBeGreaterThanOrEqual(s.p50);
     }
+    // Paced slices send exactly on schedule: 100 req/s for two 0.5 s slices per target.
+    for (const s of results.paced) expect(s.requests).toBe(100);
   });
 
   it('measures the gateway process memory', () => {
