@@ -36,13 +36,21 @@ function plainHeaders(headers: HeadersInit | undefined): Record<string, string> 
 class UpstreamResponse extends Response {
   readonly #res: IncomingMessage;
   readonly #noBody: boolean;
+  readonly #headers: Headers;
   #stream?: ReadableStream<Uint8Array<ArrayBuffer>>;
   #used = false;
 
   constructor(res: IncomingMessage, status: number, headers: Headers, noBody: boolean) {
-    super(null, { status, statusText: res.statusMessage, headers });
+    // The headers are not handed to Response's constructor, which would copy them (validated
+    // again, one by one) into a second Headers: the one built from the socket's raw headers serves.
+    super(null, { status, statusText: res.statusMessage });
     this.#res = res;
     this.#noBody = noBody;
+    this.#headers = headers;
+  }
+
+  override get headers(): Headers {
+    return this.#headers;
   }
 
   override get body(): ReadableStream<Uint8Array<ArrayBuffer>> | null {

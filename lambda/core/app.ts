@@ -6,7 +6,7 @@
  * → reserve limits → router (targets, retries, fallback) → provider adapter → respond (JSON or
  * SSE) → settle + log after the last byte. Errors are rendered here, in one place.
  */
-import { jsonResponse } from './buffered-response';
+import { BufferedResponse, jsonResponse } from './buffered-response';
 import { randomUUID } from 'node:crypto';
 import { type ErrorFormat, GatewayError, errors, renderError, toGatewayError } from './errors';
 import type { KeyVerifier } from './keys';
@@ -58,7 +58,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       if (!handler) throw methods ? errors.methodNotAllowed(req.method, path) : errors.notFound(req.method, path);
       const res = await handler(req, ctx);
       // Streams finish (settle + log) after their last byte; everything else finishes now.
-      if (!res.headers.get('content-type')?.startsWith('text/event-stream')) {
+      if (res instanceof BufferedResponse || !res.headers.get('content-type')?.startsWith('text/event-stream')) {
         ctx.status = res.status;
         p.finish(ctx);
       }

@@ -38,12 +38,40 @@ class HeldBody {
 
 const HELD = Symbol('heldBody');
 
+/** A buffered answer's status and headers; the header names are lower-case, as the core writes them. */
+export interface BufferedResponseInit {
+  readonly status: number;
+  readonly statusText?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
 export class BufferedResponse extends Response {
   readonly [HELD]: HeldBody;
+  readonly #given: Readonly<Record<string, string>>;
+  #headers?: Headers;
 
-  constructor(body: string | Buffer, init: ResponseInit) {
-    super(null, init);
+  constructor(body: string | Buffer, init: BufferedResponseInit) {
+    super(null, { status: init.status, statusText: init.statusText });
     this[HELD] = new HeldBody(typeof body === 'string' ? Buffer.from(body) : body);
+    this.#given = init.headers ?? {};
+  }
+
+  /**
+   * A Headers object only once someone asks for one. Building it (validating and copying every
+   * header) and iterating it again (sorted, as fetch's Headers iterate) to write the answer was a
+   * share of each request's CPU; the Node adapter writes `headerRecord` instead.
+   */
+  override get headers(): Headers {
+    this.#headers ??= new Headers(this.#given);
+    return this.#headers;
+  }
+
+  /** The headers to write: as given, or as they now are if someone read (and maybe changed) `headers`. */
+  get headerRecord(): Record<string, string> {
+    if (!this.#headers) return { ...this.#given };
+    const out: Record<string, string> = {};
+    this.#headers.forEach((v, k) => (out[k] = v));
+    return out;
   }
 
   /** The whole body, for adapters that can write it directly. */

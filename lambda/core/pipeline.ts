@@ -84,9 +84,13 @@ export function createPipeline(deps: GatewayDeps) {
     try {
       const bodies = bodiesForPolicy(ctx.key?.logging ?? 'metadata', ctx.requestBody, ctx.responseBody);
       const record = ctx.toRecord(now(), bodies);
-      const p = Promise.resolve(deps.logSink.write(record)).catch((err) => logger.error('log sink failed', { error: String(err), requestId: ctx.id }));
-      pending.add(p);
-      p.finally(() => pending.delete(p));
+      const written = deps.logSink.write(record);
+      // A sink that writes synchronously (the local file) leaves nothing to track.
+      if (written) {
+        const p = written.catch((err) => logger.error('log sink failed', { error: String(err), requestId: ctx.id }));
+        pending.add(p);
+        void p.finally(() => pending.delete(p));
+      }
     } catch (err) {
       logger.error('building the log record failed', { error: String(err), requestId: ctx.id });
     }

@@ -12,6 +12,16 @@ describe('in-memory bodies behave like fetch bodies', () => {
     await expect(res.text()).rejects.toThrow(TypeError);
   });
 
+  test('the headers an adapter writes: as given, or as changed through `headers`', () => {
+    const res = jsonResponse({ ok: true }, 200, { 'x-request-id': 'req_1' });
+    expect(res.headerRecord).toEqual({ 'content-type': 'application/json', 'x-request-id': 'req_1' });
+    res.headers.set('x-request-id', 'req_2'); // the admin app stamps its own id after building the answer
+    res.headers.append('vary', 'authorization');
+    expect(res.headerRecord).toEqual({ 'content-type': 'application/json', 'x-request-id': 'req_2', vary: 'authorization' });
+    res.headerRecord['x-request-id'] = 'not written back';
+    expect(res.headers.get('x-request-id')).toBe('req_2');
+  });
+
   test('its body is still a stream for consumers that read one', async () => {
     const res = new BufferedResponse('héllo', { status: 200 });
     expect(await new Response(res.body).text()).toBe('héllo');
