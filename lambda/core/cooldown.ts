@@ -9,6 +9,11 @@
  * requests down with it; a success forgets the history. A provider's Retry-After is a floor on
  * the cooldown's length, and one longer than the router is willing to wait starts the cooldown
  * at once: the provider has said when it will serve again.
+ *
+ * The probe is exclusive (a circuit breaker's half-open state): while one request is probing a
+ * target whose cooldown has ended, others treat it as still cooling, so a recovering provider gets
+ * one request, not every request that arrived meanwhile. The probe's verdict (success, failure, or
+ * none: a cancel, a client error) ends it; a probe that never reports lets go after PROBE_LEASE_MS.
  */
 import type { CooldownConfig } from './config';
 
@@ -17,6 +22,8 @@ interface TargetHealth {
   coolingUntil: number;
   /** Cooldowns since the last success: the next one lasts cooldownMs × 2^strikes. */
   strikes: number;
+  /** While a probe is in flight: when its lease runs out (ms epoch); 0 when none is. */
+  probeUntil: number;
 }
 
 /** Longest cooldown, however often a target fails or whatever Retry-After it sends. */
@@ -29,6 +36,9 @@ export interface FailureHints {
   readonly coolNow?: boolean;
 }
 
+/** How long one probe keeps others off a target whose cooldown has ended, if it never reports. */
+export const PROBE_LEASE_MS = 30_000;
+
 /** Bound on tracked targets, so direct `provider/model` requests cannot grow the map without limit. */
 const MAX_TRACKED = 10_000;
 
@@ -37,10 +47,37 @@ export class CooldownTracker {
 
   constructor(private readonly now: () => number) {}
 
-  /** When the target's cooldown ends (ms epoch), or undefined when it may be tried now. */
+  /** When the target may be tried again (ms epoch): its cooldown's end, or its probe's lease; undefined when it may be tried now. */
   coolingUntil(targetId: string): number | undefined {
     const h = this.health.get(targetId);
-    return h && h.coolingUntil > this.now() ? h.coolingUntil : undefined;
+    if (!h) return undefined;
+    const now = this.now();
+    if (h.coolingUntil > now) return h.coolingUntil;
+    return h.probeUntil > now ? h.probeUntil : undefined;
+  }
+
+  /** Whether another request is probing the target right now. */
+  probing(targetId: string): boolean {
+    const h = this.health.get(targetId);
+    return h !== undefined && h.coolingUntil <= this.now() && h.probeUntil > this.now();
+  }
+
+  /**
+   * Called right before a call to the target. True when this call is the probe after a cooldown:
+   * the caller then ends it with recordSuccess, recordFailure or endProbe.
+   */
+  startProbe(targetId: string): boolean {
+    const h = this.health.get(targetId);
+    const now = this.now();
+    if (!h || h.strikes === 0 || h.coolingUntil > now || h.probeUntil > now) return false;
+    h.probeUntil = now + PROBE_LEASE_MS;
+    return true;
+  }
+
+  /** The probe ended without a verdict on the target's health (a cancel, a client error): the next call probes. */
+  endProbe(targetId: string): void {
+    const h = this.health.get(targetId);
+    if (h) h.probeUntil = 0;
   }
 
   /** A failure that says the target is unwell (not the client's fault, not a cancel). Returns true when it starts a cooldown. */
@@ -49,10 +86,11 @@ export class CooldownTracker {
     let h = this.health.get(targetId);
     if (!h) {
       if (this.health.size >= MAX_TRACKED) this.health.delete(this.health.keys().next().value as string);
-      h = { consecutiveFailures: 0, coolingUntil: 0, strikes: 0 };
+      h = { consecutiveFailures: 0, coolingUntil: 0, strikes: 0, probeUntil: 0 };
       this.health.set(targetId, h);
     }
     const now = this.now();
+    h.probeUntil = 0;
     h.consecutiveFailures++;
     const failedProbe = h.strikes > 0 && h.coolingUntil <= now;
     if (h.consecutiveFailures < policy.failures && !failedProbe && !hints.coolNow) return false;

@@ -94,6 +94,12 @@ function attemptLog(target: ResolvedTarget, status: number | null, latency: numb
   return { provider: target.provider.name, model: target.model, status, latency_ms: latency, ...(error ? { error: error.slice(0, 500) } : {}) };
 }
 
+/** The attempts-log entry of a target skipped because it is cooling down, or because another request is probing it. */
+function skippedLog(target: ResolvedTarget, cooldowns: CooldownTracker, now: number): AttemptLog {
+  const why = cooldowns.probing(target.id) ? 'another request is probing it after its cooldown' : `cooling down for another ${cooldowns.coolingUntil(target.id)! - now} ms`;
+  return attemptLog(target, null, 0, `skipped: ${why}`);
+}
+
 export class Router {
   constructor(private readonly deps: RouterDeps) {}
 
@@ -114,40 +120,55 @@ export class Router {
     const cooldowns = this.deps.cooldowns;
     const deadline = this.deps.now() + (route.timeouts.routeMs ?? DEFAULT_ROUTE_BUDGET_MS);
     let last: UpstreamError | undefined;
-    for (const target of this.withoutCoolingTargets(orderTargets(route.plan, this.deps.random), attempts)) {
+    const candidates = this.withoutCoolingTargets(orderTargets(route.plan, this.deps.random), attempts);
+    // Every target was cooling, so all are tried anyway (never fail without a single upstream call).
+    const forced = cooldowns !== undefined && candidates.length > 0 && cooldowns.coolingUntil(candidates[0].id) !== undefined;
+    for (const target of candidates) {
+      // While earlier targets were tried, another request may have started probing this one.
+      if (cooldowns && !forced && target !== candidates[0] && cooldowns.coolingUntil(target.id) !== undefined) {
+        attempts.push(skippedLog(target, cooldowns, this.deps.now()));
+        continue;
+      }
+      // The first call after a cooldown is the probe; others skip the target until it reports.
+      const probe = cooldowns?.startProbe(target.id) ?? false;
       let credentialRefreshed = false;
-      for (let i = 0; i < tries; ) {
-        if (clientSignal.aborted) throw clientCancelled();
-        const started = this.deps.now();
-        if (started >= deadline) throw last ?? budgetSpent(route);
-        try {
-          const { value, abort } = await this.attemptOnce(target, stream, clientSignal, attempt, deadline - started);
-          attempts.push(attemptLog(target, 200, this.deps.now() - started));
-          cooldowns?.recordSuccess(target.id);
-          return { value, target, abort };
-        } catch (err) {
-          if (!(err instanceof UpstreamError)) throw err;
-          attempts.push(attemptLog(target, err.status ?? null, this.deps.now() - started, `${err.kind}: ${err.message}`));
-          if (err.upstreamCode === 'client_cancelled' || clientSignal.aborted) throw err;
-          last = err;
-          if (isAuthFailure(err)) {
-            // A rotated provider key: read the secret again and retry once; then move on.
-            if (!credentialRefreshed && (await this.deps.refreshCredential?.(target))) {
-              credentialRefreshed = true;
-              continue;
+      try {
+        for (let i = 0; i < tries; ) {
+          if (clientSignal.aborted) throw clientCancelled();
+          const started = this.deps.now();
+          if (started >= deadline) throw last ?? budgetSpent(route);
+          try {
+            const { value, abort } = await this.attemptOnce(target, stream, clientSignal, attempt, deadline - started);
+            attempts.push(attemptLog(target, 200, this.deps.now() - started));
+            cooldowns?.recordSuccess(target.id);
+            return { value, target, abort };
+          } catch (err) {
+            if (!(err instanceof UpstreamError)) throw err;
+            attempts.push(attemptLog(target, err.status ?? null, this.deps.now() - started, `${err.kind}: ${err.message}`));
+            if (err.upstreamCode === 'client_cancelled' || clientSignal.aborted) throw err;
+            last = err;
+            if (isAuthFailure(err)) {
+              // A rotated provider key: read the secret again and retry once; then move on.
+              if (!credentialRefreshed && (await this.deps.refreshCredential?.(target))) {
+                credentialRefreshed = true;
+                continue;
+              }
+              cooldowns?.recordFailure(target.id, route.cooldown);
+              break;
             }
-            cooldowns?.recordFailure(target.id, route.cooldown);
-            break;
+            if (!isRetryable(err, route.retry)) throw err;
+            // The provider asked for longer than we are willing to wait: another target may serve
+            // now, and later requests should not knock on this one before it said it would serve.
+            const waitTooLong = err.retryAfterMs !== undefined && err.retryAfterMs > maxWait;
+            cooldowns?.recordFailure(target.id, route.cooldown, { retryAfterMs: err.retryAfterMs, coolNow: waitTooLong });
+            i++;
+            if (i >= tries || waitTooLong || cooldowns?.coolingUntil(target.id) !== undefined) break;
+            await this.deps.sleep(Math.min(backoffMs(i - 1, route.retry, this.deps.random, err.retryAfterMs), deadline - this.deps.now()), clientSignal);
           }
-          if (!isRetryable(err, route.retry)) throw err;
-          // The provider asked for longer than we are willing to wait: another target may serve
-          // now, and later requests should not knock on this one before it said it would serve.
-          const waitTooLong = err.retryAfterMs !== undefined && err.retryAfterMs > maxWait;
-          cooldowns?.recordFailure(target.id, route.cooldown, { retryAfterMs: err.retryAfterMs, coolNow: waitTooLong });
-          i++;
-          if (i >= tries || waitTooLong || cooldowns?.coolingUntil(target.id) !== undefined) break;
-          await this.deps.sleep(Math.min(backoffMs(i - 1, route.retry, this.deps.random, err.retryAfterMs), deadline - this.deps.now()), clientSignal);
         }
+      } finally {
+        // A verdict (success, failure) already ended the probe; a cancel or a client error did not.
+        if (probe) cooldowns!.endProbe(target.id);
       }
     }
     throw last ?? new UpstreamError('http', 'no target could serve the request', 502, 'no_targets');
@@ -160,15 +181,13 @@ export class Router {
    */
   private withoutCoolingTargets(order: ResolvedTarget[], attempts: AttemptLog[]): ResolvedTarget[] {
     const cooldowns = this.deps.cooldowns;
-    if (!cooldowns) return order;
+    // The common case, on every request: nothing is cooling, and nothing needs building.
+    if (!cooldowns || order.every((t) => cooldowns.coolingUntil(t.id) === undefined)) return order;
     const until = new Map(order.map((t) => [t, cooldowns.coolingUntil(t.id)]));
     const ready = order.filter((t) => until.get(t) === undefined);
     if (!ready.length) return [...order].sort((a, b) => until.get(a)! - until.get(b)!);
     const now = this.deps.now();
-    for (const t of order) {
-      const u = until.get(t);
-      if (u !== undefined) attempts.push(attemptLog(t, null, 0, `skipped: cooling down for another ${u - now} ms`));
-    }
+    for (const t of order) if (until.get(t) !== undefined) attempts.push(skippedLog(t, cooldowns, now));
     return ready;
   }
 

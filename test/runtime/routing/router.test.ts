@@ -2,7 +2,7 @@
  * The router on its own, with a seeded PRNG and an injected clock: weighted load balancing
  * (statistically), groups, cooldowns, retry/backoff decisions and timeouts.
  */
-import { CooldownTracker, MAX_COOLDOWN_MS } from '../../../lambda/core/cooldown';
+import { CooldownTracker, MAX_COOLDOWN_MS, PROBE_LEASE_MS } from '../../../lambda/core/cooldown';
 import type { AttemptLog } from '../../../lambda/core/log-record';
 import { ModelCatalog, type ResolvedRoute, type ResolvedTarget } from '../../../lambda/core/models';
 import { type AttemptContext, Router, backoffMs, loadBalanceOrder, orderTargets } from '../../../lambda/core/router';
@@ -187,6 +187,92 @@ describe('cooldowns (injected clock)', () => {
     const third = new CooldownTracker(clock.now);
     third.recordFailure('a/m', { failures: 3, cooldownMs: 1_000 }, { retryAfterMs: 24 * 3600_000, coolNow: true });
     expect(third.coolingUntil('a/m')).toBe(clock.now() + MAX_COOLDOWN_MS);
+  });
+
+  describe('the probe after a cooldown is exclusive', () => {
+    /** Cool 'a/m' down, then let the cooldown end. */
+    async function cooledThenDue(clock: ReturnType<typeof fakeClock>, cooldowns: CooldownTracker, router: Router) {
+      for (let i = 0; i < 3; i++) await router.execute(route, signal(), [], false, scripted({ 'a/m': http(503) }));
+      clock.advance(cooldowns.coolingUntil('a/m')! - clock.now());
+    }
+    /** An attempt function whose call to `heldId` hangs until the test settles it. */
+    function heldAt(calls: string[], heldId = 'a/m') {
+      let settle!: { ok: () => void; fail: (e: unknown) => void };
+      const held = new Promise<void>((ok, fail) => (settle = { ok, fail }));
+      const fn = async ({ target }: AttemptContext) => {
+        calls.push(target.id);
+        if (target.id === heldId) await held;
+        return target.id;
+      };
+      return { fn, settle: () => settle };
+    }
+
+    test('while one request probes, the others go to the next target; the probe succeeding opens the target to all', async () => {
+      const clock = fakeClock();
+      const cooldowns = new CooldownTracker(clock.now);
+      const router = routerWith({ now: clock.now, cooldowns });
+      await cooledThenDue(clock, cooldowns, router);
+      const calls: string[] = [];
+      const probe = heldAt(calls);
+      const probing = router.execute(route, signal(), [], false, probe.fn);
+      expect(calls).toEqual(['a/m']);
+      expect(cooldowns.probing('a/m')).toBe(true);
+      for (let i = 0; i < 3; i++) {
+        const log: AttemptLog[] = [];
+        expect((await router.execute(route, signal(), log, false, scripted({}, calls))).value).toBe('b/m');
+        expect(log[0]).toMatchObject({ provider: 'a', status: null, error: 'skipped: another request is probing it after its cooldown' });
+      }
+      expect(calls).toEqual(['a/m', 'b/m', 'b/m', 'b/m']);
+      probe.settle().ok();
+      expect((await probing).value).toBe('a/m');
+      expect(cooldowns.probing('a/m')).toBe(false);
+      expect((await router.execute(route, signal(), [], false, scripted({}))).value).toBe('a/m');
+    });
+
+    test('a probe that fails cools the target again; one cancelled by its client lets the next request probe', async () => {
+      const clock = fakeClock();
+      const cooldowns = new CooldownTracker(clock.now);
+      const router = routerWith({ now: clock.now, cooldowns });
+      await cooledThenDue(clock, cooldowns, router);
+      const client = new AbortController();
+      const probe = heldAt([]);
+      const probing = router.execute(route, client.signal, [], false, probe.fn);
+      expect(cooldowns.probing('a/m')).toBe(true);
+      client.abort();
+      await expect(probing).rejects.toMatchObject({ upstreamCode: 'client_cancelled' });
+      // No verdict on the target: it is due again, and the next request is its probe.
+      expect(cooldowns.coolingUntil('a/m')).toBeUndefined();
+      const calls: string[] = [];
+      expect((await router.execute(route, signal(), [], false, scripted({ 'a/m': http(503) }, calls))).value).toBe('b/m');
+      expect(calls).toEqual(['a/m', 'b/m']);
+      expect(cooldowns.coolingUntil('a/m')).toBe(clock.now() + 60_000);
+      expect(cooldowns.probing('a/m')).toBe(false);
+    });
+
+    test('a probe that never reports lets go after its lease; a one-target route is still tried while probed', async () => {
+      const clock = fakeClock();
+      const cooldowns = new CooldownTracker(clock.now);
+      const router = routerWith({ now: clock.now, cooldowns });
+      await cooledThenDue(clock, cooldowns, router);
+      const probe = heldAt([]);
+      void router.execute(route, signal(), [], false, probe.fn).catch(() => undefined);
+      expect(cooldowns.coolingUntil('a/m')).toBe(clock.now() + PROBE_LEASE_MS);
+      clock.advance(PROBE_LEASE_MS);
+      const calls: string[] = [];
+      expect((await router.execute(route, signal(), [], false, scripted({}, calls))).value).toBe('a/m');
+      expect(calls).toEqual(['a/m']);
+
+      const only = routeOf({ targets: [{ provider: 'c', model: 'm' }], cooldown: { failures: 1, cooldownMs: 1_000 } });
+      await router.execute(only, signal(), [], false, scripted({ 'c/m': http(503) })).catch(() => undefined);
+      clock.advance(1_000);
+      const held = heldAt([], 'c/m');
+      void router.execute(only, signal(), [], false, held.fn).catch(() => undefined);
+      expect(cooldowns.probing('c/m')).toBe(true);
+      const onlyCalls: string[] = [];
+      expect((await router.execute(only, signal(), [], false, scripted({}, onlyCalls))).value).toBe('c/m');
+      expect(onlyCalls).toEqual(['c/m']);
+      held.settle().ok();
+    });
   });
 
   test('failures: 0 turns cooldowns off', async () => {
