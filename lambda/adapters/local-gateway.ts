@@ -21,6 +21,7 @@ import type { TeamLimitsStore } from '../core/limits/teams';
 import { EnvSecretSource } from './env-secrets';
 import { FileLogSink } from './file-log-sink';
 import { createNodeServer } from './node-server';
+import { pathOf } from '../core/url-path';
 import { createKeepAliveFetch } from './keep-alive-fetch';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
@@ -177,7 +178,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     logger: options.logger,
   });
   const server: Server = createNodeServer(
-    (req, client) => (new URL(req.url).pathname.startsWith('/admin/') ? admin.fetch(req) : gateway.fetch(req, client)),
+    (req, client) => (pathOf(req.url).startsWith('/admin/') ? admin.fetch(req) : gateway.fetch(req, client)),
     (err) => options.logger?.error('request failed', { error: String(err) }),
   );
   // Streams can be long; Node's default request timeout (5 min) would cut them.

@@ -10,6 +10,7 @@ import { type KeyLimits, type KeyRecord, type KeyStore, type KeyVerifier, type L
 import type { Logger } from './ports';
 import type { TeamLimitsStore } from './limits/teams';
 import { silentLogger } from './ports';
+import { pathOf } from './url-path';
 
 export interface UsageReport {
   readonly [limit: string]: unknown;
@@ -207,7 +208,7 @@ export function createAdminApp(deps: AdminDeps): { fetch(req: Request): Promise<
   }
 
   async function route(req: Request): Promise<Response> {
-    const path = new URL(req.url).pathname.replace(/\/+$/, '');
+    const path = pathOf(req.url).replace(/\/+$/, '');
     const teamMatch = /^\/admin\/teams\/([^/]+)$/.exec(path);
     if (teamMatch) {
       let team: string;

@@ -8,6 +8,7 @@
  */
 import { BufferedResponse, jsonResponse } from './buffered-response';
 import { randomUUID } from 'node:crypto';
+import { pathOf } from './url-path';
 import { type ErrorFormat, GatewayError, errors, renderError, toGatewayError } from './errors';
 import type { KeyVerifier } from './keys';
 import type { ModelCatalog } from './models';
@@ -41,12 +42,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   };
 
   async function handle(req: Request, client?: ClientInfo): Promise<Response> {
-    let path: string;
-    try {
-      path = new URL(req.url).pathname.replace(/\/+$/, '') || '/';
-    } catch {
-      path = '/';
-    }
+    const path = pathOf(req.url).replace(/\/+$/, '') || '/';
     if (path === '/health' && (req.method === 'GET' || req.method === 'HEAD')) {
       return jsonResponse({ status: 'ok' }, 200);
     }

@@ -2,7 +2,7 @@
  * Virtual keys: generation, hashing, the key record, and verification with a short cache.
  * Only the SHA-256 hash of a key is ever stored; the plaintext exists once, in the create/rotate answer.
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, hash as oneShotHash, randomBytes, randomUUID } from 'node:crypto';
 import { GatewayError, errors } from './errors';
 import { RefreshingCache } from './refreshing-cache';
 
@@ -63,8 +63,12 @@ export function generateKey(): string {
   return KEY_PREFIX + randomBytes(32).toString('base64url');
 }
 
+/** One-shot hashing where the runtime has it (Node 20.12+): a third of createHash's cost, on every request. */
+const sha256Hex: (text: string) => string =
+  typeof oneShotHash === 'function' ? (text) => oneShotHash('sha256', text, 'hex') : (text) => createHash('sha256').update(text).digest('hex');
+
 export function hashKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  return sha256Hex(key);
 }
 
 export function newKeyId(): string {
