@@ -14,6 +14,7 @@
 import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
+import { urlToHttpOptions } from 'node:url';
 
 export interface KeepAliveFetchOptions {
   /** Sockets per upstream host. @default 256 */
@@ -104,6 +105,26 @@ function toResponse(res: IncomingMessage, method: string): Response {
   return new UpstreamResponse(res, status, headers, noBody);
 }
 
+/**
+ * Request options per upstream URL. Providers call a handful of URLs built from config, the same
+ * strings on every request, so each is parsed once instead of per call. Bounded: a config with
+ * per-request URLs (a model name in the path) cannot grow it without limit.
+ */
+const targets = new Map<string, ReturnType<typeof urlToHttpOptions> | null>();
+const MAX_CACHED_TARGETS = 1024;
+
+/** The http(s) request options of `url`, or null for any other scheme (left to the platform fetch). */
+function targetOf(url: string): ReturnType<typeof urlToHttpOptions> | null {
+  let target = targets.get(url);
+  if (target === undefined) {
+    const parsed = new URL(url);
+    target = parsed.protocol === 'http:' || parsed.protocol === 'https:' ? urlToHttpOptions(parsed) : null;
+    if (targets.size >= MAX_CACHED_TARGETS) targets.clear();
+    targets.set(url, target);
+  }
+  return target;
+}
+
 export interface KeepAliveFetch {
   readonly fetch: typeof fetch;
   /** Close the pooled sockets (server shutdown). */
@@ -119,9 +140,9 @@ export function createKeepAliveFetch(options: KeepAliveFetchOptions = {}): KeepA
     const headers = plainHeaders(init.headers);
     const body = init.body;
     if (typeof input !== 'string' || headers === undefined || (body != null && typeof body !== 'string') || init.redirect !== 'manual') return fallback(input, init);
-    const url = new URL(input);
-    const secure = url.protocol === 'https:';
-    if (!secure && url.protocol !== 'http:') return fallback(input, init);
+    const target = targetOf(input);
+    if (!target) return fallback(input, init);
+    const secure = target.protocol === 'https:';
     const method = (init.method ?? 'GET').toUpperCase();
     const payload = body == null ? undefined : Buffer.from(body);
     const signal = init.signal ?? undefined;
@@ -129,8 +150,7 @@ export function createKeepAliveFetch(options: KeepAliveFetchOptions = {}): KeepA
     return new Promise<Response>((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
       const req = (secure ? httpsRequest : httpRequest)(
-        url,
-        { method, agent: secure ? agents.https : agents.http, headers: payload ? { ...headers, 'content-length': String(payload.length) } : headers },
+        { ...target, method, agent: secure ? agents.https : agents.http, headers: payload ? { ...headers, 'content-length': String(payload.length) } : headers },
         (res) => resolve(toResponse(res, method)),
       );
       // Aborting destroys the request, and with it a response body still streaming.
