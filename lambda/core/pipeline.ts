@@ -168,14 +168,19 @@ export function createPipeline(deps: GatewayDeps) {
   }
 
   /**
-   * Reserve the estimated tokens, and their cost priced at the route's primary target. Any target
-   * without a price is named, so a budgeted key is refused rather than spending uncounted.
+   * Reserve the estimated tokens, and their cost at the most expensive of the route's targets: any
+   * of them may end up serving (a fallback), and a budget must not be overspent by the difference.
+   * Settling charges the real usage at the price of the target that served. Any target without a
+   * price is named, so a budgeted key is refused rather than spending uncounted.
    */
   function reserve(ctx: RequestContext, key: KeyRecord, route: ResolvedRoute, promptTokens: number, outputTokens: number): Promise<Reservation> {
-    const first = route.targets[0];
-    const costUsd = prices.cost(first.provider.name, first.model, { prompt_tokens: promptTokens, completion_tokens: outputTokens }) ?? 0;
-    const unpriced = route.targets.find((t) => !prices.priceFor(t.provider.name, t.model));
-    const unpricedTarget = unpriced ? `${unpriced.provider.name}/${unpriced.model}` : undefined;
+    const estimate = { prompt_tokens: promptTokens, completion_tokens: outputTokens };
+    let costUsd = 0;
+    let unpricedTarget: string | undefined;
+    for (const t of route.targets) {
+      if (!prices.priceFor(t.provider.name, t.model)) unpricedTarget ??= `${t.provider.name}/${t.model}`;
+      costUsd = Math.max(costUsd, prices.cost(t.provider.name, t.model, estimate) ?? 0);
+    }
     return limiter.reserve(key, { tokens: promptTokens + outputTokens, costUsd, unpricedTarget }, ctx.id);
   }
 

@@ -53,6 +53,23 @@ test('a request whose estimated cost alone exceeds the budget is refused without
   expect(h.upstream.received.length).toBe(before);
 });
 
+test("the reservation is priced at the route's most expensive target, since a fallback may serve it; usage at the one that did", async () => {
+  h.clock.set('2026-08-03T10:00:00Z');
+  const { key, id } = await h.gw.createKey({ limits: { budgetUsd: { amount: 0.5, period: 'day' } } });
+  const before = h.upstream.received.length;
+  // 116 estimated tokens: $0.116 at the primary's price, $0.58 at the fallback's, over the $0.50 budget.
+  const refused = await chat(h.gw, key, { model: 'priced-with-fallback' });
+  expect(refused.status).toBe(429);
+  expect((await refused.json()).error.message).toContain('this request may cost up to $0.5800');
+  expect(h.upstream.received.length).toBe(before);
+  // The primary alone fits; a wider budget admits the route, and the primary's real price is what is spent.
+  expect((await chat(h.gw, key, { model: 'priced' })).status).toBe(200);
+  const roomy = await h.gw.createKey({ limits: { budgetUsd: { amount: 5, period: 'day' } } });
+  expect((await chat(h.gw, roomy.key, { model: 'priced-with-fallback' })).status).toBe(200);
+  expect((await usage(h.gw, roomy.id)).budgetUsd.spentUsd).toBeCloseTo(0.3, 9);
+  expect((await usage(h.gw, id)).budgetUsd.spentUsd).toBeCloseTo(0.3, 9);
+});
+
 test('team limits are shared by the keys of the team, and the answer names the team', async () => {
   h.clock.set('2026-06-01T08:00:10Z');
   const put = await h.gw.admin('PUT', '/admin/teams/research', { limits: { rpm: 3 } });

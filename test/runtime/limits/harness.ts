@@ -25,9 +25,14 @@ export class TestClock {
 export function limitsConfig(upstreamUrl: string, extra: Partial<GatewayConfig> = {}): GatewayConfig {
   return {
     providers: { up: { type: 'openai', baseUrl: `${upstreamUrl}/v1`, apiKey: { env: 'UP_KEY' } } },
-    models: { 'gpt-4o': { targets: [{ provider: 'up', model: 'gpt-4o' }] }, priced: { targets: [{ provider: 'up', model: 'priced-model' }] } },
+    models: {
+      'gpt-4o': { targets: [{ provider: 'up', model: 'gpt-4o' }] },
+      priced: { targets: [{ provider: 'up', model: 'priced-model' }] },
+      // A fallback five times the primary's price: the reservation must cover whichever serves.
+      'priced-with-fallback': { targets: [{ provider: 'up', model: 'priced-model' }, { provider: 'up', model: 'pricier-model' }] },
+    },
     // $1000 per million tokens = $0.001 per token: budgets move in visible steps.
-    pricing: { 'priced-model': { input: 1000, output: 1000 } },
+    pricing: { 'priced-model': { input: 1000, output: 1000 }, 'pricier-model': { input: 5000, output: 5000 } },
     ...extra,
   };
 }
