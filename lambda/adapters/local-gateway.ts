@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { Worker } from 'node:worker_threads';
 import { join, resolve } from 'node:path';
 import type { Server } from 'node:http';
 import { type GatewayConfig, defaultConfig, validateConfig } from '../core/config';
@@ -76,19 +77,62 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
   return { config: validateConfig(parsed), source: path };
 }
 
-interface DynaliteServer {
-  listen(port: number, host: string, cb: (err?: Error) => void): void;
-  close(cb: (err?: Error) => void): void;
-  address(): AddressInfo;
+/**
+ * The embedded store's server, run on a worker thread. Serving a DynamoDB request (parsing,
+ * validation, LevelDB, checksums) is CPU, and on the gateway's own thread every key-cache refresh
+ * or limiter write stalled the requests in flight behind it; on its own thread it only costs the
+ * gateway the SDK call, as a real DynamoDB would. Plain CommonJS: it is evaluated, not bundled.
+ */
+const STORE_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const dynalite = require(workerData.module);
+const server = dynalite({ ...(workerData.path ? { path: workerData.path } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+server.listen(0, '127.0.0.1', (err) => parentPort.postMessage(err ? { error: String(err && err.stack || err) } : { port: server.address().port }));
+parentPort.on('message', (m) => {
+  if (m === 'close') server.close(() => parentPort.postMessage({ closed: true }));
+});
+`;
+
+interface StoreMessage {
+  readonly port?: number;
+  readonly error?: string;
+  readonly closed?: boolean;
 }
 
-async function startDynalite(dbPath: string | undefined): Promise<{ endpoint: string; close(): Promise<void> }> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const dynalite = require('dynalite') as (opts: Record<string, unknown>) => DynaliteServer;
-  const server = dynalite({ ...(dbPath ? { path: dbPath } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((res, rej) => server.listen(0, '127.0.0.1', (err) => (err ? rej(err) : res())));
-  const { port } = server.address();
-  return { endpoint: `http://127.0.0.1:${port}`, close: () => new Promise((res) => server.close(() => res())) };
+async function startDynalite(dbPath: string | undefined, logger?: Logger): Promise<{ endpoint: string; close(): Promise<void> }> {
+  const worker = new Worker(STORE_WORKER, { eval: true, workerData: { module: require.resolve('dynalite'), path: dbPath } });
+  let onError!: (err: Error) => void;
+  let onExit!: (code: number) => void;
+  let onMessage!: (m: StoreMessage) => void;
+  const port = await new Promise<number>((res, rej) => {
+    onError = rej;
+    onExit = (code) => rej(new Error(`the embedded store stopped while starting (exit code ${code})`));
+    onMessage = (m) => (m.port ? res(m.port) : rej(new Error(`the embedded store did not start: ${m.error}`)));
+    worker.on('error', onError).on('exit', onExit).on('message', onMessage);
+  }).catch(async (err: unknown) => {
+    await worker.terminate();
+    throw err;
+  });
+  // Only these: Worker's own listeners (which ref and start its message port) must stay.
+  worker.off('error', onError).off('exit', onExit).off('message', onMessage);
+  // After start-up a failure is logged; requests then get the store's errors (503 where it matters).
+  worker.on('error', (err) => logger?.error('the embedded store failed', { error: String(err) }));
+  // The HTTP server keeps the process alive; the store alone never should.
+  worker.unref();
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    close: async () => {
+      // The store closes its database before the thread goes, so nothing written is lost.
+      const closed = new Promise<void>((res) => {
+        worker.on('message', (m: StoreMessage) => m.closed && res());
+        worker.once('exit', () => res());
+      });
+      worker.ref(); // the process waits for the store to close its database
+      worker.postMessage('close');
+      await closed;
+      await worker.terminate();
+    },
+  };
 }
 
 function adminTokenFor(options: LocalGatewayOptions, dataDir: string, env: Record<string, string | undefined>): string {
@@ -144,7 +188,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
   const unlock = options.inMemory ? () => undefined : lockDataDir(dataDir);
   let db: Awaited<ReturnType<typeof startDynalite>>;
   try {
-    db = await startDynalite(options.inMemory ? undefined : join(dataDir, 'db'));
+    db = await startDynalite(options.inMemory ? undefined : join(dataDir, 'db'), options.logger);
   } catch (err) {
     unlock();
     throw err;
