@@ -37,8 +37,9 @@ export interface GatewayObservabilityProps {
 
 const PERIOD = Duration.minutes(5);
 
-/** A limiter metric (emitted by the proxy as EMF, no dimensions). */
-const limitsMetric = (name: LimitsMetric) => new cloudwatch.Metric({ namespace: LIMITS_METRIC_NAMESPACE, metricName: name, statistic: 'Sum', period: PERIOD });
+/** A limiter metric, emitted by this gateway's proxy as EMF with its `Gateway` dimension. */
+const limitsMetric = (name: LimitsMetric, gatewayId: string) =>
+  new cloudwatch.Metric({ namespace: LIMITS_METRIC_NAMESPACE, metricName: name, dimensionsMap: { Gateway: gatewayId }, statistic: 'Sum', period: PERIOD });
 
 /**
  * Alarms on what breaks a gateway (5xx rate, function errors and throttles, log delivery
@@ -78,8 +79,8 @@ export class GatewayObservability extends Construct {
     alarm('LogDeliveryFailures', props.requestLog.metricDeliverySuccess({ statistic: 'Minimum' }), 1, 'Firehose could not deliver request log records to S3 (they are retried, then written to errors/)', cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD);
     // The counter table failing: budgets (and rpm/tpm with rateLimitFailMode 'closed') answer 503,
     // or with 'open' requests pass unmetered. Either way someone should know within 5 minutes.
-    alarm('LimitsUnavailable', limitsMetric('LimitsUnavailable'), 1, 'The proxy could not read or write the limits counter table: keys with budgets were refused with 503 (fail closed), rpm/tpm followed settings.rateLimitFailMode');
-    alarm('RateLimitFailOpen', limitsMetric('RateLimitFailOpen'), 1, "Requests passed without rpm/tpm enforcement because the counter table failed (settings.rateLimitFailMode: 'open')");
+    alarm('LimitsUnavailable', limitsMetric('LimitsUnavailable', props.proxy.metricsGatewayId), 1, 'The proxy could not read or write the limits counter table: keys with budgets were refused with 503 (fail closed), rpm/tpm followed settings.rateLimitFailMode');
+    alarm('RateLimitFailOpen', limitsMetric('RateLimitFailOpen', props.proxy.metricsGatewayId), 1, "Requests passed without rpm/tpm enforcement because the counter table failed (settings.rateLimitFailMode: 'open')");
     props.tables.forEach((table, i) => {
       const throttles = new cloudwatch.MathExpression({
         expression: 'r + w',

@@ -52,11 +52,11 @@ function stores(env: Env) {
   const tables = { keys: requireEnv(env, ENV_KEYS_TABLE), counters: requireEnv(env, ENV_COUNTERS_TABLE) };
   const dynamo = createDynamoClient({ region: env.AWS_REGION });
   const logger: Logger = consoleLogger(env[ENV_LOG_LEVEL] ?? 'info');
-  return { tables, dynamo, logger, keyStore: new DynamoKeyStore(dynamo, tables.keys) };
+  return { tables, dynamo, logger, keyStore: new DynamoKeyStore(dynamo, tables.keys), metricsGatewayId: env[ENV_METRICS_ID] ?? 'default' };
 }
 
 function limiter(s: ReturnType<typeof stores>, config?: GatewayConfig) {
-  return createDynamoLimiter({ client: s.dynamo, tableName: s.tables.counters, failMode: config?.settings?.rateLimitFailMode, logger: s.logger });
+  return createDynamoLimiter({ client: s.dynamo, tableName: s.tables.counters, failMode: config?.settings?.rateLimitFailMode, logger: s.logger, metricsGatewayId: s.metricsGatewayId });
 }
 
 /** Firehose records, with bodies too large for one record moved to the log bucket. Loaded on first flush. */
@@ -86,7 +86,7 @@ export function createAwsGateway(env: Env, configDir: string): Gateway {
     config,
     keyStore: s.keyStore,
     secrets: new SecretsManagerSecretSource({ read: sdkSecretReader(env.AWS_REGION), ttlMs: (Number.isFinite(ttlSeconds) ? ttlSeconds : 300) * 1000, env, logger: s.logger }),
-    logSink: new EmfMetricsSink(firehoseSink(env, s.logger), { gatewayId: env[ENV_METRICS_ID] ?? 'default' }),
+    logSink: new EmfMetricsSink(firehoseSink(env, s.logger), { gatewayId: s.metricsGatewayId }),
     limiter: limiter(s, config),
     logger: s.logger,
   });

@@ -73,6 +73,8 @@ export interface DynamoLimiterOptions {
    */
   readonly failMode?: 'open' | 'closed';
   readonly logger?: Logger;
+  /** Value of the `Gateway` dimension on the limiter's metrics (the construct's metrics id). @default - no dimension */
+  readonly metricsGatewayId?: string;
   /** How long team limits (`team#<name>` items in this table) are cached; a change takes effect within it. @default 5000 */
   readonly teamCacheTtlMs?: number;
   /** Hot-key spreading: one counters item per this many rpm of a subject's limit (max 16 items). @default 6000 */
@@ -310,10 +312,10 @@ export function createDynamoLimiter(options: DynamoLimiterOptions): DynamoLimite
     const budgeted = subjects.some((s) => hasBudget(s.limits)) || (key.team !== undefined && !teams.cached(key.team).known);
     if (failMode === 'open' && !budgeted) {
       stats.failOpen++;
-      logger.warn('counter store unavailable: admitting without rate limits (rateLimitFailMode=open)', { ...emfCount('RateLimitFailOpen', now()), error: String(err), keyId: key.id });
+      logger.warn('counter store unavailable: admitting without rate limits (rateLimitFailMode=open)', { ...emfCount('RateLimitFailOpen', now(), options.metricsGatewayId), error: String(err), keyId: key.id });
       return new FreeReservation(rateLimitHeaders(subjects.map((s) => stateOf(s, now())), now()));
     }
-    logger.error('counter store unavailable: refusing (budgets and fail-closed rate limits)', { ...emfCount('LimitsUnavailable', now()), error: String(err), keyId: key.id });
+    logger.error('counter store unavailable: refusing (budgets and fail-closed rate limits)', { ...emfCount('LimitsUnavailable', now(), options.metricsGatewayId), error: String(err), keyId: key.id });
     throw errors.unavailable('The gateway cannot check rate limits and budgets right now. Retry shortly.', 1, 'limits_unavailable');
   }
 

@@ -264,9 +264,23 @@ describe('AiGateway', () => {
     const metricNames = alarms.map((a) => a.MetricName ?? a.Metrics?.map((m: any) => m.MetricStat?.Metric?.MetricName).filter(Boolean).join('+'));
     expect(metricNames).toEqual(expect.arrayContaining(['5XXError', 'Errors', 'Throttles', 'DeliveryToS3.Success', 'ReadThrottleEvents+WriteThrottleEvents', 'LimitsUnavailable', 'RateLimitFailOpen']));
     expect(alarms).toHaveLength(1 + 2 * 2 + 1 + 2 + 2);
-    // The limiter's metrics: the namespace and name the proxy emits (lambda/core/limits/metrics.ts), summed, any one alarms.
+    // The limiter's metrics: the namespace, name and Gateway dimension the proxy emits (lambda/core/limits/metrics.ts,
+    // with the id the construct gives the proxy), summed, any one alarms.
+    const proxyEnv = Object.values(template().findResources('AWS::Lambda::Function') as Resources)
+      .map((f) => f.Properties?.Environment?.Variables)
+      .find((v) => v?.GATEWAY_METRICS_ID);
     for (const name of ['LimitsUnavailable', 'RateLimitFailOpen']) {
-      expect(alarms).toContainEqual(expect.objectContaining({ Namespace: 'AiGateway/Limits', MetricName: name, Statistic: 'Sum', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching' }));
+      expect(alarms).toContainEqual(
+        expect.objectContaining({
+          Namespace: 'AiGateway/Limits',
+          MetricName: name,
+          Dimensions: [{ Name: 'Gateway', Value: proxyEnv.GATEWAY_METRICS_ID }],
+          Statistic: 'Sum',
+          Threshold: 1,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+          TreatMissingData: 'notBreaching',
+        }),
+      );
     }
     template().resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });

@@ -7,10 +7,15 @@ export const LIMITS_METRIC_NAMESPACE = 'AiGateway/Limits';
 
 export type LimitsMetric = 'RateLimitFailOpen' | 'LimitsUnavailable';
 
-export function emfCount(name: LimitsMetric, now: number): Record<string, unknown> {
+/**
+ * One count of `name`. With a gateway id the metric carries the `Gateway` dimension (as the request
+ * metrics do), so two gateways in one account alarm apart; without one (local) it has none.
+ */
+export function emfCount(name: LimitsMetric, now: number, gatewayId?: string): Record<string, unknown> {
   return {
     metric: name,
-    _aws: { Timestamp: now, CloudWatchMetrics: [{ Namespace: LIMITS_METRIC_NAMESPACE, Dimensions: [[]], Metrics: [{ Name: name, Unit: 'Count' }] }] },
+    _aws: { Timestamp: now, CloudWatchMetrics: [{ Namespace: LIMITS_METRIC_NAMESPACE, Dimensions: [gatewayId ? ['Gateway'] : []], Metrics: [{ Name: name, Unit: 'Count' }] }] },
+    ...(gatewayId ? { Gateway: gatewayId } : {}),
     [name]: 1,
   };
 }

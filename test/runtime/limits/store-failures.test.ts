@@ -25,7 +25,7 @@ describe.each(['closed', 'open'] as const)('counter store unreachable, rateLimit
   let limiter: DynamoLimiter;
   const log = captureLogger();
   beforeAll(async () => {
-    h = await startLimitsHarness({}, { limiter: (_client, table) => (limiter = createDynamoLimiter({ client: deadStore(), tableName: table, failMode, logger: log.logger })) });
+    h = await startLimitsHarness({}, { limiter: (_client, table) => (limiter = createDynamoLimiter({ client: deadStore(), tableName: table, failMode, logger: log.logger, metricsGatewayId: 'gw-prod' })) });
   });
   afterAll(() => h.close());
 
@@ -57,11 +57,18 @@ describe.each(['closed', 'open'] as const)('counter store unreachable, rateLimit
       expect(limiter.stats().failOpen).toBe(failOpenBefore + 1);
       const warning = log.lines.find((l) => l.level === 'warn' && l.data?.metric === 'RateLimitFailOpen');
       // Embedded Metric Format: CloudWatch counts it from the log line.
-      expect(warning?.data).toMatchObject({ RateLimitFailOpen: 1, _aws: { CloudWatchMetrics: [{ Namespace: 'AiGateway/Limits', Metrics: [{ Name: 'RateLimitFailOpen', Unit: 'Count' }] }] } });
+      // Embedded Metric Format, with this gateway's dimension (two gateways in one account alarm apart).
+      expect(warning?.data).toMatchObject({
+        RateLimitFailOpen: 1,
+        Gateway: 'gw-prod',
+        _aws: { CloudWatchMetrics: [{ Namespace: 'AiGateway/Limits', Dimensions: [['Gateway']], Metrics: [{ Name: 'RateLimitFailOpen', Unit: 'Count' }] }] },
+      });
     } else {
       expect(res.status).toBe(503);
       expect(res.headers.get('retry-after')).toBe('1');
       expect(h.upstream.received.length).toBe(before);
+      const error = log.lines.find((l) => l.level === 'error' && l.data?.metric === 'LimitsUnavailable');
+      expect(error?.data).toMatchObject({ LimitsUnavailable: 1, Gateway: 'gw-prod', _aws: { CloudWatchMetrics: [{ Dimensions: [['Gateway']] }] } });
     }
   });
 });
