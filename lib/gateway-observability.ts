@@ -121,7 +121,11 @@ export class GatewayObservability extends Construct {
       new cloudwatch.GraphWidget({ title: 'Spend (USD)', left: [props.proxy.metricCostUsd({ label: 'USD' })], width: 8 }),
       new cloudwatch.GraphWidget({
         title: 'Requests needing fallback',
-        left: [props.proxy.metricGateway('Fallbacks', { label: 'Fallbacks' }), props.proxy.metricGateway('Errors', { label: '5xx' })],
+        left: [
+          props.proxy.metricGateway('Fallbacks', { label: 'Fallbacks' }),
+          props.proxy.metricGateway('CooldownSkips', { label: 'Skipped a cooling target' }),
+          props.proxy.metricGateway('Errors', { label: '5xx' }),
+        ],
         width: 8,
       }),
     );

@@ -247,10 +247,11 @@ export class ProxyApi extends Construct {
 
   /**
    * A gateway metric the proxy emits per request (Embedded Metric Format): Requests, Errors,
-   * Tokens, CostUsd, LatencyMs, Fallbacks. Sum over 5 minutes unless overridden; pass `model`
-   * ('provider/model' that served it) for one model.
+   * Tokens, CostUsd, LatencyMs, Fallbacks (requests that tried more than one target),
+   * CooldownSkips (requests that passed over a target cooling down or being probed). Sum over 5
+   * minutes unless overridden; pass `model` ('provider/model' that served it) for one model.
    */
-  metricGateway(metricName: 'Requests' | 'Errors' | 'Tokens' | 'CostUsd' | 'LatencyMs' | 'Fallbacks', options: cloudwatch.MetricOptions & { readonly model?: string } = {}): cloudwatch.Metric {
+  metricGateway(metricName: 'Requests' | 'Errors' | 'Tokens' | 'CostUsd' | 'LatencyMs' | 'Fallbacks' | 'CooldownSkips', options: cloudwatch.MetricOptions & { readonly model?: string } = {}): cloudwatch.Metric {
     const { model, ...props } = options;
     return new cloudwatch.Metric({
       namespace: METRICS_NAMESPACE,

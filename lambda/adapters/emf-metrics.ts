@@ -8,6 +8,7 @@
  * No key, team or body ever appears in a metric line.
  */
 import type { LogSink, RequestLogRecord } from '../core/log-record';
+import { SKIPPED_PREFIX } from '../core/router';
 
 export const METRICS_NAMESPACE = 'AiGateway';
 
@@ -27,20 +28,26 @@ const METRICS = [
   { Name: 'CostUsd', Unit: 'None' },
   { Name: 'LatencyMs', Unit: 'Milliseconds' },
   { Name: 'Fallbacks', Unit: 'Count' },
+  { Name: 'CooldownSkips', Unit: 'Count' },
 ];
 
-function attemptCount(attempts: string): number {
+/** The record's attempts log (a JSON array of AttemptLog); empty when it cannot be read. */
+function attemptsOf(attempts: string): { error?: unknown }[] {
   try {
     const parsed: unknown = JSON.parse(attempts);
-    return Array.isArray(parsed) ? parsed.length : 0;
+    return Array.isArray(parsed) ? (parsed as { error?: unknown }[]) : [];
   } catch {
-    return 0;
+    return [];
   }
 }
+
+/** A target passed over because it was cooling down or another request was probing it (router.ts). */
+const isSkip = (a: { error?: unknown }) => typeof a.error === 'string' && a.error.startsWith(SKIPPED_PREFIX);
 
 /** The EMF document for one record. */
 export function emfLine(record: RequestLogRecord, gatewayId: string, namespace = METRICS_NAMESPACE, now = Date.now()): string {
   const served = record.status < 400 && record.provider && record.model ? `${record.provider}/${record.model}` : 'none';
+  const attempts = attemptsOf(record.attempts);
   return JSON.stringify({
     _aws: { Timestamp: now, CloudWatchMetrics: [{ Namespace: namespace, Dimensions: [['Gateway'], ['Gateway', 'Model']], Metrics: METRICS }] },
     Gateway: gatewayId,
@@ -50,7 +57,9 @@ export function emfLine(record: RequestLogRecord, gatewayId: string, namespace =
     Tokens: record.total_tokens ?? 0,
     CostUsd: record.cost_usd ?? 0,
     LatencyMs: record.latency_ms,
-    Fallbacks: attemptCount(record.attempts) > 1 ? 1 : 0,
+    Fallbacks: attempts.length > 1 ? 1 : 0,
+    // Requests that passed over an unhealthy target: a provider in trouble shows here before errors do.
+    CooldownSkips: attempts.some(isSkip) ? 1 : 0,
   });
 }
 

@@ -94,10 +94,13 @@ function attemptLog(target: ResolvedTarget, status: number | null, latency: numb
   return { provider: target.provider.name, model: target.model, status, latency_ms: latency, ...(error ? { error: error.slice(0, 500) } : {}) };
 }
 
+/** How the attempts log marks a target passed over (metrics count these: emf-metrics.ts). */
+export const SKIPPED_PREFIX = 'skipped: ';
+
 /** The attempts-log entry of a target skipped because it is cooling down, or because another request is probing it. */
 function skippedLog(target: ResolvedTarget, cooldowns: CooldownTracker, now: number): AttemptLog {
   const why = cooldowns.probing(target.id) ? 'another request is probing it after its cooldown' : `cooling down for another ${cooldowns.coolingUntil(target.id)! - now} ms`;
-  return attemptLog(target, null, 0, `skipped: ${why}`);
+  return attemptLog(target, null, 0, SKIPPED_PREFIX + why);
 }
 
 export class Router {

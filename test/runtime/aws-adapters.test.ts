@@ -129,8 +129,17 @@ describe('EmfMetricsSink', () => {
     expect(inner.flushed).toBe(1);
     const doc = JSON.parse(lines[0]);
     expect(doc._aws.CloudWatchMetrics[0]).toEqual(expect.objectContaining({ Namespace: 'AiGateway', Dimensions: [['Gateway'], ['Gateway', 'Model']] }));
-    expect(doc._aws.CloudWatchMetrics[0].Metrics.map((m: { Name: string }) => m.Name)).toEqual(['Requests', 'Errors', 'Tokens', 'CostUsd', 'LatencyMs', 'Fallbacks']);
-    expect(doc).toEqual(expect.objectContaining({ Gateway: 'gw-1', Model: 'openai/gpt-4o', Requests: 1, Errors: 0, Tokens: 42, CostUsd: 0.0021, LatencyMs: 830, Fallbacks: 1 }));
+    expect(doc._aws.CloudWatchMetrics[0].Metrics.map((m: { Name: string }) => m.Name)).toEqual(['Requests', 'Errors', 'Tokens', 'CostUsd', 'LatencyMs', 'Fallbacks', 'CooldownSkips']);
+    expect(doc).toEqual(expect.objectContaining({ Gateway: 'gw-1', Model: 'openai/gpt-4o', Requests: 1, Errors: 0, Tokens: 42, CostUsd: 0.0021, LatencyMs: 830, Fallbacks: 1, CooldownSkips: 0 }));
+  });
+
+  test('a request that passed over a cooling (or probed) target counts as a cooldown skip, and as a fallback', () => {
+    const { emf, lines } = sink();
+    const attempts = (first: string) => JSON.stringify([{ provider: 'a', model: 'm', status: null, latency_ms: 0, error: first }, { provider: 'b', model: 'm', status: 200, latency_ms: 12 }]);
+    emf.write({ ...sampleRecord('s1'), status: 200, attempts: attempts('skipped: cooling down for another 1200 ms') });
+    emf.write({ ...sampleRecord('s2'), status: 200, attempts: attempts('skipped: another request is probing it after its cooldown') });
+    emf.write({ ...sampleRecord('s3'), status: 200, attempts: attempts('http: HTTP 503') });
+    expect(lines.map((l) => JSON.parse(l)).map((d) => [d.CooldownSkips, d.Fallbacks])).toEqual([[1, 1], [1, 1], [0, 1]]);
   });
 
   test('failed requests never turn client-chosen model names into dimensions, and no key, team or body is in the line', () => {
