@@ -42,5 +42,7 @@ function startFloorProxy(upstreamUrl: string, upstreamKey: string): Promise<stri
 }
 
 if (require.main === module) {
-  void startFloorProxy(process.env.BENCH_UPSTREAM_URL!, process.env.BENCH_UPSTREAM_KEY ?? '').then((url) => process.stdout.write(JSON.stringify({ url }) + '\n'));
+  void startFloorProxy(process.env.BENCH_UPSTREAM_URL!, process.env.BENCH_UPSTREAM_KEY ?? '').then((url) =>
+    process.stdout.write(JSON.stringify({ url }) + '\n'),
+  );
 }

@@ -20,7 +20,14 @@ export interface BenchProcess {
 }
 
 /** Start a child and wait for `ready` to find what it needs in its stdout (a URL, a line). */
-function startChild(name: string, command: string, args: string[], env: NodeJS.ProcessEnv, ready: (out: string) => string | undefined, timeoutMs = 30_000): Promise<{ child: ChildProcess; url: string }> {
+function startChild(
+  name: string,
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  ready: (out: string) => string | undefined,
+  timeoutMs = 30_000,
+): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -79,13 +86,25 @@ const urlLine = (out: string): string | undefined => {
 };
 
 export async function startUpstreamProcess(streamHoldMs: number): Promise<BenchProcess> {
-  const { child, url } = await startChild('upstream', process.execPath, [...tsNode, 'bench/upstream.ts'], { BENCH_STREAM_HOLD_MS: String(streamHoldMs) }, urlLine);
+  const { child, url } = await startChild(
+    'upstream',
+    process.execPath,
+    [...tsNode, 'bench/upstream.ts'],
+    { BENCH_STREAM_HOLD_MS: String(streamHoldMs) },
+    urlLine,
+  );
   return { name: 'upstream', url, pid: child.pid!, stop: stopper(child) };
 }
 
 /** The floor reference: a minimal Node proxy in front of the same upstream (bench/floor-proxy.ts). */
 export async function startFloorProcess(upstreamUrl: string): Promise<BenchProcess> {
-  const { child, url } = await startChild('floor', process.execPath, [...tsNode, 'bench/floor-proxy.ts'], { BENCH_UPSTREAM_URL: upstreamUrl, BENCH_UPSTREAM_KEY: UPSTREAM_PROVIDER_KEY }, urlLine);
+  const { child, url } = await startChild(
+    'floor',
+    process.execPath,
+    [...tsNode, 'bench/floor-proxy.ts'],
+    { BENCH_UPSTREAM_URL: upstreamUrl, BENCH_UPSTREAM_KEY: UPSTREAM_PROVIDER_KEY },
+    urlLine,
+  );
   return { name: 'floor', url, pid: child.pid!, stop: stopper(child) };
 }
 
@@ -132,7 +151,14 @@ export async function startGatewayProcess(upstreamUrl: string): Promise<GatewayP
     process.execPath,
     // BENCH_GATEWAY_NODE_ARGS: extra node flags for the gateway only (e.g. --cpu-prof to profile it).
     [...startScriptNodeFlags(), ...(process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean), cli, 'dev'],
-    { PORT: '0', GATEWAY_DATA_DIR: dataDir, GATEWAY_CONFIG: configPath, GATEWAY_ADMIN_TOKEN: adminToken, GATEWAY_LOG_LEVEL: 'warn', BENCH_UPSTREAM_KEY: UPSTREAM_PROVIDER_KEY },
+    {
+      PORT: '0',
+      GATEWAY_DATA_DIR: dataDir,
+      GATEWAY_CONFIG: configPath,
+      GATEWAY_ADMIN_TOKEN: adminToken,
+      GATEWAY_LOG_LEVEL: 'warn',
+      BENCH_UPSTREAM_KEY: UPSTREAM_PROVIDER_KEY,
+    },
     (out) => /listening on (http:\/\/\S+)/.exec(out)?.[1],
   );
   return { name: 'gateway', url, pid: child.pid!, adminToken, dataDir, stop: stopper(child, () => rmSync(dataDir, { recursive: true, force: true })) };
@@ -165,7 +191,11 @@ async function waitForHttp(url: string, child: ChildProcess, timeoutMs = 30_000)
 export async function startPortkeyProcess(): Promise<BenchProcess> {
   const entry = require.resolve('@portkey-ai/gateway/build/start-server.js', { paths: [root] });
   const port = await freePort();
-  const child = spawn(process.execPath, [entry, `--port=${port}`, '--headless'], { cwd: root, env: { ...process.env, NODE_ENV: 'production' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [entry, `--port=${port}`, '--headless'], {
+    cwd: root,
+    env: { ...process.env, NODE_ENV: 'production' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   child.stderr!.resume();
   const url = `http://127.0.0.1:${port}`;
   try {

@@ -61,10 +61,34 @@ export function loadTable(load: readonly LoadSummary[], withRunP99s = false): st
     const rpsVsDirect = direct && s.target !== 'direct' ? `${f(s.rps / direct.rps)}×` : '';
     const rpsVsPortkey = portkey && s.target !== 'portkey' && s.target !== 'direct' ? `${f(s.rps / portkey.rps)}×` : '';
     const cpu = s.proxyCpuMsPerRequest !== undefined ? f(s.proxyCpuMsPerRequest * 1000, 0) : '';
-    const row = [String(s.connections), s.target, f(s.rps, 0), f(s.p50), f(s.p99), vsDirect, rpsVsDirect, rpsVsPortkey, cpu, String(s.requests), String(s.failures)];
+    const row = [
+      String(s.connections),
+      s.target,
+      f(s.rps, 0),
+      f(s.p50),
+      f(s.p99),
+      vsDirect,
+      rpsVsDirect,
+      rpsVsPortkey,
+      cpu,
+      String(s.requests),
+      String(s.failures),
+    ];
     return withRunP99s ? [...row, s.runP99s.map((p) => f(p)).join(' ')] : row;
   });
-  const header = ['conns', 'target', 'req/s', 'p50 ms', 'p99 ms', 'added p50/p99 vs direct', 'req/s vs direct', 'req/s vs portkey', 'proxy CPU µs/req', 'requests', 'failed'];
+  const header = [
+    'conns',
+    'target',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    'added p50/p99 vs direct',
+    'req/s vs direct',
+    'req/s vs portkey',
+    'proxy CPU µs/req',
+    'requests',
+    'failed',
+  ];
   return table(withRunP99s ? [...header, 'p99 ms of each round'] : header, rows);
 }
 
@@ -103,7 +127,10 @@ export function checks(r: BenchResults): Check[] {
   });
   out.push({
     name: `gateway RSS peak under ${top}-conn load`,
-    measured: r.gatewayRssPeakMb !== undefined ? `${f(r.gatewayRssPeakMb, 1)} MB (idle ${f(r.gatewayRssIdleMb ?? NaN, 1)}${r.portkeyRssPeakMb !== undefined ? `, portkey ${f(r.portkeyRssPeakMb, 1)}` : ''})` : 'n/a',
+    measured:
+      r.gatewayRssPeakMb !== undefined
+        ? `${f(r.gatewayRssPeakMb, 1)} MB (idle ${f(r.gatewayRssIdleMb ?? NaN, 1)}${r.portkeyRssPeakMb !== undefined ? `, portkey ${f(r.portkeyRssPeakMb, 1)}` : ''})`
+        : 'n/a',
     goal: `≤ ${TARGETS.gatewayRssMb} MB`,
     pass: r.gatewayRssPeakMb !== undefined ? r.gatewayRssPeakMb <= TARGETS.gatewayRssMb : undefined,
   });
@@ -149,38 +176,73 @@ const verdict = (pass: boolean | undefined) => (pass === undefined ? 'N/A' : pas
 
 export function renderReport(r: BenchResults): string {
   const parts: string[] = [];
-  parts.push(`Settings: ${Object.entries(r.settings).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+  parts.push(
+    `Settings: ${Object.entries(r.settings)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ')}`,
+  );
   parts.push('\nLoad: POST /v1/chat/completions (JSON), closed loop, interleaved rounds; req/s = median of rounds, p50/p99 over all rounds');
   parts.push(loadTable(r.load));
   if (r.paced.length) {
-    parts.push(`\nLatency below saturation: ${Math.max(...r.paced.map((p) => p.connections))} keep-alive connections, requests paced evenly at ${r.pacedRate} req/s in total (req/s = achieved)`);
+    parts.push(
+      `\nLatency below saturation: ${Math.max(...r.paced.map((p) => p.connections))} keep-alive connections, requests paced evenly at ${r.pacedRate} req/s in total (req/s = achieved)`,
+    );
     parts.push(loadTable(r.paced, true));
   }
   parts.push(`\nStreaming time to first byte (median; the upstream holds the rest of the stream for ${r.streamHoldMs} ms)`);
-  parts.push(table(['target', 'first byte ms', 'first content ms', 'end ms', 'added first content vs direct'], r.ttfb.map((t) => {
-    const d = r.ttfb.find((x) => x.target === 'direct');
-    if (t.error) return [t.target, 'n/a', 'n/a', 'n/a', `failed: ${t.error}`];
-    return [t.target, f(t.ttfbMs), f(t.firstContentMs), f(t.totalMs), d && t.target !== 'direct' ? `${signed(t.firstContentMs - d.firstContentMs)} ms` : ''];
-  })));
+  parts.push(
+    table(
+      ['target', 'first byte ms', 'first content ms', 'end ms', 'added first content vs direct'],
+      r.ttfb.map((t) => {
+        const d = r.ttfb.find((x) => x.target === 'direct');
+        if (t.error) return [t.target, 'n/a', 'n/a', 'n/a', `failed: ${t.error}`];
+        return [
+          t.target,
+          f(t.ttfbMs),
+          f(t.firstContentMs),
+          f(t.totalMs),
+          d && t.target !== 'direct' ? `${signed(t.firstContentMs - d.firstContentMs)} ms` : '',
+        ];
+      }),
+    ),
+  );
   if (r.bundle) {
     parts.push('\nProxy Lambda bundle');
     const b = r.bundle;
-    parts.push(b.built ? `  ${b.path}: ${f(b.sizeKb, 1)} KB; cold import ${b.coldImportMs !== undefined ? `${f(b.coldImportMs, 1)} ms median of ${b.importRuns} fresh processes; first invocation after it (builds the gateway, loads the AWS SDK clients) ${b.firstInvokeMs !== undefined ? f(b.firstInvokeMs, 1) : '?'} ms` : `FAILED:\n    ${b.importError?.replace(/\n/g, '\n    ')}`}` : `  not built (${b.path} does not exist: scripts/build.mjs builds it from lambda/entry/proxy.ts)`);
+    parts.push(
+      b.built
+        ? `  ${b.path}: ${f(b.sizeKb, 1)} KB; cold import ${b.coldImportMs !== undefined ? `${f(b.coldImportMs, 1)} ms median of ${b.importRuns} fresh processes; first invocation after it (builds the gateway, loads the AWS SDK clients) ${b.firstInvokeMs !== undefined ? f(b.firstInvokeMs, 1) : '?'} ms` : `FAILED:\n    ${b.importError?.replace(/\n/g, '\n    ')}`}`
+        : `  not built (${b.path} does not exist: scripts/build.mjs builds it from lambda/entry/proxy.ts)`,
+    );
   }
   if (r.dynamoOps) {
-    parts.push('\nDynamoDB operations per request (counted by an SDK middleware on the gateway\'s client; after one warm-up request per key)');
-    parts.push(table(['key', 'requests', 'in ms', 'reads/req', 'uncached reads/req', 'writes/req', 'steady-state commands', 'first request (cold cache)'], r.dynamoOps.map((k) => [
-      k.key,
-      String(k.requests),
-      f(k.elapsedMs, 0),
-      f(k.readsPerRequest),
-      f(k.uncachedReadsPerRequest),
-      f(k.writesPerRequest),
-      Object.entries(k.steady.byCommand).map(([c, n]) => `${c}×${n}`).join(' ') || 'none',
-      Object.entries(k.firstRequest.byCommand).map(([c, n]) => `${c}×${n}`).join(' ') || 'none',
-    ])));
+    parts.push("\nDynamoDB operations per request (counted by an SDK middleware on the gateway's client; after one warm-up request per key)");
+    parts.push(
+      table(
+        ['key', 'requests', 'in ms', 'reads/req', 'uncached reads/req', 'writes/req', 'steady-state commands', 'first request (cold cache)'],
+        r.dynamoOps.map((k) => [
+          k.key,
+          String(k.requests),
+          f(k.elapsedMs, 0),
+          f(k.readsPerRequest),
+          f(k.uncachedReadsPerRequest),
+          f(k.writesPerRequest),
+          Object.entries(k.steady.byCommand)
+            .map(([c, n]) => `${c}×${n}`)
+            .join(' ') || 'none',
+          Object.entries(k.firstRequest.byCommand)
+            .map(([c, n]) => `${c}×${n}`)
+            .join(' ') || 'none',
+        ]),
+      ),
+    );
   }
   parts.push('\nTargets');
-  parts.push(table(['check', 'measured', 'goal', 'result'], checks(r).map((c) => [c.name, c.measured, c.goal, verdict(c.pass)])));
+  parts.push(
+    table(
+      ['check', 'measured', 'goal', 'result'],
+      checks(r).map((c) => [c.name, c.measured, c.goal, verdict(c.pass)]),
+    ),
+  );
   return parts.join('\n');
 }

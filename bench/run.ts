@@ -72,7 +72,11 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): BenchOptio
     if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got '${v}'`);
     return n;
   };
-  const list = (name: string, dflt: string) => (env[name] || dflt).split(',').map((s) => s.trim()).filter(Boolean);
+  const list = (name: string, dflt: string) =>
+    (env[name] || dflt)
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   const targets = list('BENCH_TARGETS', TARGET_NAMES.join(','));
   for (const t of targets) if (!TARGET_NAMES.includes(t as TargetName)) throw new Error(`BENCH_TARGETS: unknown target '${t}'`);
   const connections = list('BENCH_CONNECTIONS', '1,16').map(Number);
@@ -93,14 +97,14 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): BenchOptio
   };
 }
 
-
 const REQUEST_BODY = JSON.stringify({ model: BENCH_MODEL, messages: [{ role: 'user', content: 'Say hello.' }], max_tokens: 16 });
 
 /** Each target is asked once before any load: a wrong setup must fail loudly, not benchmark errors. */
 async function checkTarget(t: LoadTarget): Promise<void> {
   const res = await fetch(t.url + '/v1/chat/completions', { method: 'POST', headers: t.headers, body: t.body });
   const text = await res.text();
-  if (res.status !== 200 || !text.includes('chatcmpl-bench')) throw new Error(`${t.name} is not serving the bench upstream: ${res.status} ${text.slice(0, 300)}`);
+  if (res.status !== 200 || !text.includes('chatcmpl-bench'))
+    throw new Error(`${t.name} is not serving the bench upstream: ${res.status} ${text.slice(0, 300)}`);
 }
 
 export async function runBench(opts: BenchOptions, log: (line: string) => void = () => undefined): Promise<BenchResults> {
@@ -168,12 +172,17 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void =
           const cpuBefore = proc ? cpuMs(proc.pid) : undefined;
           const measured = await runLoad(t, c, opts.durationS);
           const cpuAfter = proc ? cpuMs(proc.pid) : undefined;
-          const run: LoadRun = cpuBefore !== undefined && cpuAfter !== undefined ? { ...measured, proxyCpuMsPerRequest: (cpuAfter - cpuBefore) / Math.max(1, measured.latencies.length) } : measured;
+          const run: LoadRun =
+            cpuBefore !== undefined && cpuAfter !== undefined
+              ? { ...measured, proxyCpuMsPerRequest: (cpuAfter - cpuBefore) / Math.max(1, measured.latencies.length) }
+              : measured;
           const peak = sampler?.stop();
           if (peak !== undefined && t.name === 'gateway') gatewayRssPeak = Math.max(gatewayRssPeak ?? 0, peak);
           if (peak !== undefined && t.name === 'portkey') portkeyRssPeak = Math.max(portkeyRssPeak ?? 0, peak);
           runs.push(run);
-          log(`round ${round + 1}/${opts.rounds}  ${String(c).padStart(3)} conns  ${t.name.padEnd(8)} ${run.rps.toFixed(0).padStart(6)} req/s${run.proxyCpuMsPerRequest !== undefined ? `  ${(run.proxyCpuMsPerRequest * 1000).toFixed(0)} µs CPU/req` : ''}${run.non2xx + run.errors ? `  (${run.non2xx} non-2xx, ${run.errors} errors)` : ''}`);
+          log(
+            `round ${round + 1}/${opts.rounds}  ${String(c).padStart(3)} conns  ${t.name.padEnd(8)} ${run.rps.toFixed(0).padStart(6)} req/s${run.proxyCpuMsPerRequest !== undefined ? `  ${(run.proxyCpuMsPerRequest * 1000).toFixed(0)} µs CPU/req` : ''}${run.non2xx + run.errors ? `  (${run.non2xx} non-2xx, ${run.errors} errors)` : ''}`,
+          );
         }
       }
     }
@@ -183,10 +192,20 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void =
     if (opts.pacedRate > 0) {
       log(`paced runs: ${opts.rounds} × ${opts.durationS} s per target at ${opts.pacedRate} req/s, targets taking turns every ${opts.pacedSliceS} s…`);
       pacedRuns.push(
-        ...(await runPacedInProcess({ targets, connections: top, rate: opts.pacedRate, rounds: opts.rounds, durationS: opts.durationS, sliceS: opts.pacedSliceS, warmupS: opts.pacedWarmupS })),
+        ...(await runPacedInProcess({
+          targets,
+          connections: top,
+          rate: opts.pacedRate,
+          rounds: opts.rounds,
+          durationS: opts.durationS,
+          sliceS: opts.pacedSliceS,
+          warmupS: opts.pacedWarmupS,
+        })),
       );
       for (const [i, run] of pacedRuns.entries()) {
-        log(`round ${Math.floor(i / targets.length) + 1}/${opts.rounds}  ${String(top).padStart(3)} conns @ ${opts.pacedRate} req/s  ${run.target.padEnd(8)} p50 ${runPercentile(run, 50).toFixed(2)} ms  p99 ${runPercentile(run, 99).toFixed(2)} ms${run.non2xx ? `  (${run.non2xx} failed)` : ''}`);
+        log(
+          `round ${Math.floor(i / targets.length) + 1}/${opts.rounds}  ${String(top).padStart(3)} conns @ ${opts.pacedRate} req/s  ${run.target.padEnd(8)} p50 ${runPercentile(run, 50).toFixed(2)} ms  p99 ${runPercentile(run, 99).toFixed(2)} ms${run.non2xx ? `  (${run.non2xx} failed)` : ''}`,
+        );
       }
     }
     const paced = pacedRuns.length ? targets.map((t) => summarise(pacedRuns.filter((r) => r.target === t.name))) : [];

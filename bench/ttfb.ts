@@ -24,7 +24,14 @@ export function measureTtfb(target: LoadTarget): Promise<TtfbSample> {
     const started = process.hrtime.bigint();
     const since = () => Number(process.hrtime.bigint() - started) / 1e6;
     const req = request(
-      { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { ...target.headers, 'content-length': Buffer.byteLength(body) }, agent: false },
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        headers: { ...target.headers, 'content-length': Buffer.byteLength(body) },
+        agent: false,
+      },
       (res) => {
         if (res.statusCode !== 200) {
           res.resume();

@@ -90,7 +90,11 @@ export function keyBodyFromFlags(v: Values): Record<string, unknown> {
   const body: Record<string, unknown> = {};
   if (v.name !== undefined) body.name = v.name;
   if (v.team !== undefined) body.team = v.team;
-  if (v.models !== undefined) body.models = v.models.split(',').map((s) => s.trim()).filter(Boolean);
+  if (v.models !== undefined)
+    body.models = v.models
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   const limits: Record<string, unknown> = {};
   if (v.rpm !== undefined) limits.rpm = num(v.rpm, 'rpm');
   if (v.tpm !== undefined) limits.tpm = num(v.tpm, 'tpm');

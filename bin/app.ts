@@ -20,9 +20,19 @@ const DEFAULT_CONFIG: GatewayConfig = {
   },
   models: {
     'mock-model': { targets: [{ provider: 'mock', model: 'mock-model' }] },
-    'gpt-4o': { targets: [{ provider: 'openai', model: 'gpt-4o' }, { provider: 'anthropic', model: 'claude-sonnet-4-5' }] },
+    'gpt-4o': {
+      targets: [
+        { provider: 'openai', model: 'gpt-4o' },
+        { provider: 'anthropic', model: 'claude-sonnet-4-5' },
+      ],
+    },
     'gpt-4o-mini': { targets: [{ provider: 'openai', model: 'gpt-4o-mini' }] },
-    'claude-sonnet-4-5': { targets: [{ provider: 'anthropic', model: 'claude-sonnet-4-5' }, { provider: 'openai', model: 'gpt-4o' }] },
+    'claude-sonnet-4-5': {
+      targets: [
+        { provider: 'anthropic', model: 'claude-sonnet-4-5' },
+        { provider: 'openai', model: 'gpt-4o' },
+      ],
+    },
   },
 };
 

@@ -76,12 +76,20 @@ export class AdminApi extends Construct {
     props.keyStore.grantAdmin(fn);
 
     // The admin entry uses the same streaming handler as the proxy, so its integration streams too.
-    const integration = new apigateway.LambdaIntegration(fn, { proxy: true, responseTransferMode: apigateway.ResponseTransferMode.STREAM, timeout: Duration.seconds(29) });
+    const integration = new apigateway.LambdaIntegration(fn, {
+      proxy: true,
+      responseTransferMode: apigateway.ResponseTransferMode.STREAM,
+      timeout: Duration.seconds(29),
+    });
     const admin = props.api.root.addResource('admin');
     for (const [method, path] of ADMIN_ROUTES) {
       const resource = path.split('/').reduce<apigateway.IResource>((r, part) => r.getResource(part) ?? r.addResource(part), admin);
       const m = resource.addMethod(method, integration, { authorizationType: apigateway.AuthorizationType.IAM });
-      acknowledge(m, 'AwsSolutions-COG4', 'Admin methods are for operators and pipelines with AWS credentials: IAM (SigV4) authorization, granted with AiGateway.grantAdmin, not Cognito user pools.');
+      acknowledge(
+        m,
+        'AwsSolutions-COG4',
+        'Admin methods are for operators and pipelines with AWS credentials: IAM (SigV4) authorization, granted with AiGateway.grantAdmin, not Cognito user pools.',
+      );
     }
   }
 
@@ -90,7 +98,11 @@ export class AdminApi extends Construct {
     const stage = this.api.deploymentStage.stageName;
     const arn = Stack.of(this).formatArn({ service: 'execute-api', resource: this.api.restApiId, resourceName: `${stage}/*/admin/*` });
     if (grantee.grantPrincipal instanceof Construct)
-      acknowledge(grantee.grantPrincipal, wildcardResourceFinding(this, arn), 'Admin callers may use every admin method (any verb, any key id) of this gateway stage, and nothing else on the API.');
+      acknowledge(
+        grantee.grantPrincipal,
+        wildcardResourceFinding(this, arn),
+        'Admin callers may use every admin method (any verb, any key id) of this gateway stage, and nothing else on the API.',
+      );
     return iam.Grant.addToPrincipal({ grantee, actions: API_INVOKE_ACTIONS, resourceArns: [arn] });
   }
 }

@@ -103,7 +103,13 @@ export class AiGateway extends Construct {
     this.keyStore = new KeyStore(this, 'KeyStore', props.keyStore);
     this.secrets = new ProviderSecrets(this, 'ProviderSecrets', { ...props.secrets, config: props.config });
     this.requestLog = new RequestLog(this, 'RequestLog', props.requestLog);
-    this.proxy = new ProxyApi(this, 'Proxy', { ...props.proxy, config: props.config, keyStore: this.keyStore, secrets: this.secrets, requestLog: this.requestLog });
+    this.proxy = new ProxyApi(this, 'Proxy', {
+      ...props.proxy,
+      config: props.config,
+      keyStore: this.keyStore,
+      secrets: this.secrets,
+      requestLog: this.requestLog,
+    });
     this.admin = new AdminApi(this, 'Admin', {
       api: this.proxy.api,
       keyStore: this.keyStore,

@@ -52,7 +52,13 @@ export class GatewayObservability extends Construct {
 
   constructor(scope: Construct, id: string, props: GatewayObservabilityProps) {
     super(scope, id);
-    const alarm = (aid: string, metric: cloudwatch.IMetric, threshold: number, description: string, comparison = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD) => {
+    const alarm = (
+      aid: string,
+      metric: cloudwatch.IMetric,
+      threshold: number,
+      description: string,
+      comparison = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    ) => {
       const a = new cloudwatch.Alarm(this, aid, {
         metric,
         threshold,
@@ -69,22 +75,51 @@ export class GatewayObservability extends Construct {
       return a;
     };
 
-    alarm('ServerErrorRate', props.proxy.metricServerErrorRate(), props.serverErrorRateThreshold ?? 0.05, 'Proxy API: share of 5xx answers over 5 minutes (all targets failed, or the gateway itself failed)');
+    alarm(
+      'ServerErrorRate',
+      props.proxy.metricServerErrorRate(),
+      props.serverErrorRateThreshold ?? 0.05,
+      'Proxy API: share of 5xx answers over 5 minutes (all targets failed, or the gateway itself failed)',
+    );
     const functions = Object.entries(props.functions);
     if (!functions.length) throw new Error('Invalid GatewayObservability props:\n  - functions: needs at least the proxy function');
     functions.forEach(([name, fn]) => {
       alarm(`${name}Errors`, fn.metricErrors({ statistic: 'Sum', period: PERIOD }), 1, `Lambda invocation errors (crashes, timeouts) of ${fn.node.path}`);
-      alarm(`${name}Throttles`, fn.metricThrottles({ statistic: 'Sum', period: PERIOD }), 1, `Lambda throttles of ${fn.node.path}: raise the account's concurrency limit or the stage throttling`);
+      alarm(
+        `${name}Throttles`,
+        fn.metricThrottles({ statistic: 'Sum', period: PERIOD }),
+        1,
+        `Lambda throttles of ${fn.node.path}: raise the account's concurrency limit or the stage throttling`,
+      );
     });
-    alarm('LogDeliveryFailures', props.requestLog.metricDeliverySuccess({ statistic: 'Minimum' }), 1, 'Firehose could not deliver request log records to S3 (they are retried, then written to errors/)', cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD);
+    alarm(
+      'LogDeliveryFailures',
+      props.requestLog.metricDeliverySuccess({ statistic: 'Minimum' }),
+      1,
+      'Firehose could not deliver request log records to S3 (they are retried, then written to errors/)',
+      cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+    );
     // The counter table failing: budgets (and rpm/tpm with rateLimitFailMode 'closed') answer 503,
     // or with 'open' requests pass unmetered. Either way someone should know within 5 minutes.
-    alarm('LimitsUnavailable', limitsMetric('LimitsUnavailable', props.proxy.metricsGatewayId), 1, 'The proxy could not read or write the limits counter table: keys with budgets were refused with 503 (fail closed), rpm/tpm followed settings.rateLimitFailMode');
-    alarm('RateLimitFailOpen', limitsMetric('RateLimitFailOpen', props.proxy.metricsGatewayId), 1, "Requests passed without rpm/tpm enforcement because the counter table failed (settings.rateLimitFailMode: 'open')");
+    alarm(
+      'LimitsUnavailable',
+      limitsMetric('LimitsUnavailable', props.proxy.metricsGatewayId),
+      1,
+      'The proxy could not read or write the limits counter table: keys with budgets were refused with 503 (fail closed), rpm/tpm followed settings.rateLimitFailMode',
+    );
+    alarm(
+      'RateLimitFailOpen',
+      limitsMetric('RateLimitFailOpen', props.proxy.metricsGatewayId),
+      1,
+      "Requests passed without rpm/tpm enforcement because the counter table failed (settings.rateLimitFailMode: 'open')",
+    );
     props.tables.forEach((table, i) => {
       const throttles = new cloudwatch.MathExpression({
         expression: 'r + w',
-        usingMetrics: { r: table.metric('ReadThrottleEvents', { statistic: 'Sum', period: PERIOD }), w: table.metric('WriteThrottleEvents', { statistic: 'Sum', period: PERIOD }) },
+        usingMetrics: {
+          r: table.metric('ReadThrottleEvents', { statistic: 'Sum', period: PERIOD }),
+          w: table.metric('WriteThrottleEvents', { statistic: 'Sum', period: PERIOD }),
+        },
         label: 'Throttle events',
         period: PERIOD,
       });
@@ -106,7 +141,10 @@ export class GatewayObservability extends Construct {
       new cloudwatch.GraphWidget({ title: 'Proxy function duration (p95)', left: [proxyFn.metricDuration({ statistic: 'p95', period: PERIOD })], width: 8 }),
       new cloudwatch.GraphWidget({
         title: 'Function errors and throttles',
-        left: functions.flatMap(([name, fn]) => [fn.metricErrors({ period: PERIOD, label: `${name} errors` }), fn.metricThrottles({ period: PERIOD, label: `${name} throttles` })]),
+        left: functions.flatMap(([name, fn]) => [
+          fn.metricErrors({ period: PERIOD, label: `${name} errors` }),
+          fn.metricThrottles({ period: PERIOD, label: `${name} throttles` }),
+        ]),
         width: 8,
       }),
       new cloudwatch.GraphWidget({

@@ -36,7 +36,10 @@ export function secretRefsOf(config: GatewayConfig): string[] {
 
 /** A construct id from a secret name or ARN: stable, readable, and distinct for distinct refs (a short hash). */
 function idFor(ref: string): string {
-  const readable = ref.replace(/^arn:[^:]*:secretsmanager:[^:]*:[^:]*:secret:/, '').replace(/[^A-Za-z0-9]/g, '').slice(0, 48);
+  const readable = ref
+    .replace(/^arn:[^:]*:secretsmanager:[^:]*:[^:]*:secret:/, '')
+    .replace(/[^A-Za-z0-9]/g, '')
+    .slice(0, 48);
   return `Secret${readable}${createHash('sha256').update(ref).digest('hex').slice(0, 8)}`;
 }
 

@@ -156,7 +156,7 @@ export class ProxyApi extends Construct {
     acknowledge(
       fn.role!,
       wildcardResourceFinding(this, props.requestLog.bucket.arnForObjects(`${LOG_PREFIXES.bodies}*`)),
-      'Bodies too large for one Firehose record are written as one object per request under the bodies/ prefix of this stack\'s log bucket; the object key (request id) is only known at run time.',
+      "Bodies too large for one Firehose record are written as one object per request under the bodies/ prefix of this stack's log bucket; the object key (request id) is only known at run time.",
     );
     this.accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logRetention });
     this.api = new apigateway.RestApi(this, 'Api', {
@@ -192,17 +192,33 @@ export class ProxyApi extends Construct {
     const v1 = this.api.root.addResource('v1');
     const methods = [v1.addResource('{proxy+}').addMethod('ANY', integration), this.api.root.addResource('health').addMethod('GET', integration)];
     for (const method of methods) {
-      acknowledge(method, 'AwsSolutions-APIG4', 'Clients authenticate with gateway virtual keys (sk-gw-…, OpenAI/Anthropic SDK style), which the proxy function verifies against the keys table; /health is deliberately open.');
-      acknowledge(method, 'AwsSolutions-COG4', 'Clients authenticate with gateway virtual keys verified by the proxy function, not Cognito user pools: SDK callers send an API key, not a user token.');
+      acknowledge(
+        method,
+        'AwsSolutions-APIG4',
+        'Clients authenticate with gateway virtual keys (sk-gw-…, OpenAI/Anthropic SDK style), which the proxy function verifies against the keys table; /health is deliberately open.',
+      );
+      acknowledge(
+        method,
+        'AwsSolutions-COG4',
+        'Clients authenticate with gateway virtual keys verified by the proxy function, not Cognito user pools: SDK callers send an API key, not a user token.',
+      );
     }
-    acknowledge(this.api, 'AwsSolutions-APIG2', 'The proxy validates every body itself and answers in the OpenAI/Anthropic error shape the SDKs parse; an API Gateway validator would answer in a different shape.');
+    acknowledge(
+      this.api,
+      'AwsSolutions-APIG2',
+      'The proxy validates every body itself and answers in the OpenAI/Anthropic error shape the SDKs parse; an API Gateway validator would answer in a different shape.',
+    );
     acknowledge(
       this.api.deploymentStage,
       'AwsSolutions-APIG6',
       'Execution logging needs the account-wide API Gateway CloudWatch role, which a library construct must not overwrite; access logs are on, and the proxy logs each request itself.',
     );
     if (!props.webAclArn)
-      acknowledge(this.api.deploymentStage, 'AwsSolutions-APIG3', 'No web ACL by default (WAF is billed per ACL and rule); pass proxy.webAclArn to associate one. Stage throttling and per-key rate limits bound abuse.');
+      acknowledge(
+        this.api.deploymentStage,
+        'AwsSolutions-APIG3',
+        'No web ACL by default (WAF is billed per ACL and rule); pass proxy.webAclArn to associate one. Stage throttling and per-key rate limits bound abuse.',
+      );
     if (props.webAclArn) new wafv2.CfnWebACLAssociation(this, 'WebAcl', { resourceArn: this.api.deploymentStage.stageArn, webAclArn: props.webAclArn });
   }
 
@@ -210,11 +226,15 @@ export class ProxyApi extends Construct {
   private grantBedrock(fn: lambda.IFunction, config: GatewayConfig): void {
     const targets = bedrockTargets(config);
     if (!targets.length) {
-      if (hasBedrockProvider(config)) Annotations.of(this).addWarning('A bedrock provider is configured but no route targets it: the proxy gets no Bedrock permissions, so provider/model requests to it will be denied.');
+      if (hasBedrockProvider(config))
+        Annotations.of(this).addWarning(
+          'A bedrock provider is configured but no route targets it: the proxy gets no Bedrock permissions, so provider/model requests to it will be denied.',
+        );
       return;
     }
     const stack = Stack.of(this);
-    const foundationModelArn = (model: string) => stack.formatArn({ service: 'bedrock', region: '*', account: '', resource: 'foundation-model', resourceName: model });
+    const foundationModelArn = (model: string) =>
+      stack.formatArn({ service: 'bedrock', region: '*', account: '', resource: 'foundation-model', resourceName: model });
     const models = [...new Set(targets.map((t) => foundationModelOf(t.modelId)))];
     const resourceArns = [
       ...models.map(foundationModelArn),
@@ -251,7 +271,10 @@ export class ProxyApi extends Construct {
    * CooldownSkips (requests that passed over a target cooling down or being probed). Sum over 5
    * minutes unless overridden; pass `model` ('provider/model' that served it) for one model.
    */
-  metricGateway(metricName: 'Requests' | 'Errors' | 'Tokens' | 'CostUsd' | 'LatencyMs' | 'Fallbacks' | 'CooldownSkips', options: cloudwatch.MetricOptions & { readonly model?: string } = {}): cloudwatch.Metric {
+  metricGateway(
+    metricName: 'Requests' | 'Errors' | 'Tokens' | 'CostUsd' | 'LatencyMs' | 'Fallbacks' | 'CooldownSkips',
+    options: cloudwatch.MetricOptions & { readonly model?: string } = {},
+  ): cloudwatch.Metric {
     const { model, ...props } = options;
     return new cloudwatch.Metric({
       namespace: METRICS_NAMESPACE,

@@ -119,10 +119,12 @@ export class RequestLog extends Construct {
     const retention = props.retention ?? Duration.days(365);
     const infrequentAccessAfter = props.infrequentAccessAfter ?? Duration.days(30);
     const problems = new PropsProblems('RequestLog');
-    if (props.encryptionKey && encryption !== RequestLogEncryption.KMS) problems.add('encryptionKey', 'only applies with encryption: RequestLogEncryption.KMS; remove it or switch encryption to KMS');
+    if (props.encryptionKey && encryption !== RequestLogEncryption.KMS)
+      problems.add('encryptionKey', 'only applies with encryption: RequestLogEncryption.KMS; remove it or switch encryption to KMS');
     problems.range('bufferingInterval (seconds)', props.bufferingInterval?.toSeconds(), 60, 900);
     problems.range('infrequentAccessAfter (days)', infrequentAccessAfter.toDays(), 30, Math.max(30, retention.toDays() - 1));
-    if (props.databaseName !== undefined && !/^[a-z0-9_]{1,255}$/.test(props.databaseName)) problems.add('databaseName', 'must be lowercase letters, digits and underscores');
+    if (props.databaseName !== undefined && !/^[a-z0-9_]{1,255}$/.test(props.databaseName))
+      problems.add('databaseName', 'must be lowercase letters, digits and underscores');
     problems.throwIfAny();
 
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
@@ -149,7 +151,10 @@ export class RequestLog extends Construct {
           id: `expire-${prefix.replace('/', '')}`,
           prefix,
           expiration: retention,
-          transitions: retention.toDays() > infrequentAccessAfter.toDays() ? [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: infrequentAccessAfter }] : [],
+          transitions:
+            retention.toDays() > infrequentAccessAfter.toDays()
+              ? [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: infrequentAccessAfter }]
+              : [],
         })),
         { id: 'expire-athena-results', prefix: LOG_PREFIXES.athenaResults, expiration: Duration.days(30) },
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
@@ -177,7 +182,8 @@ export class RequestLog extends Construct {
       }),
     });
     // The Firehose S3 destination's role (aws-cdk-lib's standard grant for delivery to S3).
-    const firehoseWhy = 'Firehose delivers objects under generated, date-partitioned keys of this stack\'s log bucket; these are the actions and the bucket/* resource of aws-cdk-lib\'s standard Firehose-to-S3 grant, scoped to this one bucket and key.';
+    const firehoseWhy =
+      "Firehose delivers objects under generated, date-partitioned keys of this stack's log bucket; these are the actions and the bucket/* resource of aws-cdk-lib's standard Firehose-to-S3 grant, scoped to this one bucket and key.";
     for (const finding of [
       wildcardResourceFinding(this, bucket.arnForObjects('*')),
       'AwsSolutions-IAM5[Action::s3:GetObject*]',
@@ -194,7 +200,14 @@ export class RequestLog extends Construct {
       "aws-cdk-lib's Firehose construct always adds its CIDR-block mapping (used for Redshift/HTTP destinations); the request log delivers to S3, so the mapping stays unreferenced.",
     );
 
-    this.databaseName = props.databaseName ?? ('ai_gateway_' + Names.uniqueId(this).toLowerCase().replace(/[^a-z0-9]/g, '_')).slice(0, 120);
+    this.databaseName =
+      props.databaseName ??
+      (
+        'ai_gateway_' +
+        Names.uniqueId(this)
+          .toLowerCase()
+          .replace(/[^a-z0-9]/g, '_')
+      ).slice(0, 120);
     this.workGroupName = props.workGroupName ?? this.databaseName;
     const database = new glue.CfnDatabase(this, 'Database', {
       catalogId: Aws.ACCOUNT_ID,
@@ -294,11 +307,16 @@ export class RequestLog extends Construct {
     const objectArns = [LOG_PREFIXES.records, LOG_PREFIXES.bodies, LOG_PREFIXES.athenaResults].map((p) => this.bucket.arnForObjects(`${p}*`));
     iam.Grant.addToPrincipal({ grantee, actions: LOG_OBJECT_READ_ACTIONS, resourceArns: [this.bucket.bucketArn, ...objectArns] });
     iam.Grant.addToPrincipal({ grantee, actions: QUERY_RESULT_WRITE_ACTIONS, resourceArns: [this.bucket.arnForObjects(`${LOG_PREFIXES.athenaResults}*`)] });
-    if (this.encryptionKey) iam.Grant.addToPrincipal({ grantee, actions: [...KMS_DECRYPT_ACTIONS, ...KMS_ENCRYPT_ACTIONS], resourceArns: [this.encryptionKey.keyArn] });
+    if (this.encryptionKey)
+      iam.Grant.addToPrincipal({ grantee, actions: [...KMS_DECRYPT_ACTIONS, ...KMS_ENCRYPT_ACTIONS], resourceArns: [this.encryptionKey.keyArn] });
     // Athena reads every object of a day's partition and writes results under generated names.
     if (grantee.grantPrincipal instanceof Construct)
       for (const arn of objectArns)
-        acknowledge(grantee.grantPrincipal, wildcardResourceFinding(this, arn), 'Athena scans every object under the request log prefixes (records/, bodies/) of this gateway\'s log bucket and writes query results under generated names in athena-results/.');
+        acknowledge(
+          grantee.grantPrincipal,
+          wildcardResourceFinding(this, arn),
+          "Athena scans every object under the request log prefixes (records/, bodies/) of this gateway's log bucket and writes query results under generated names in athena-results/.",
+        );
   }
 
   /** Share of Firehose → S3 deliveries that succeeded (Average of DeliveryToS3.Success, 5 minutes; 1 = all). */

@@ -10,16 +10,17 @@ const only = process.argv[2]; // 'cli' to build just the CLI (npm start), 'lambd
 const common = { bundle: true, platform: 'node', sourcemap: false, logLevel: 'warning', legalComments: 'none' };
 
 const jobs = [];
-if (only !== 'lambda') jobs.push(
-  build({
-    ...common,
-    entryPoints: [join(root, 'bin/ai-gateway.ts')],
-    outfile: join(root, 'dist/cli.js'),
-    target: 'node20',
-    // dynalite loads a native LevelDB binding: it stays a runtime dependency.
-    external: ['dynalite'],
-  }),
-);
+if (only !== 'lambda')
+  jobs.push(
+    build({
+      ...common,
+      entryPoints: [join(root, 'bin/ai-gateway.ts')],
+      outfile: join(root, 'dist/cli.js'),
+      target: 'node20',
+      // dynalite loads a native LevelDB binding: it stays a runtime dependency.
+      external: ['dynalite'],
+    }),
+  );
 
 // Lambda entry points: lambda/entry/<name>.ts → dist/assets/<name>/index.js (Node.js 22, arm64).
 const entryDir = join(root, 'lambda/entry');

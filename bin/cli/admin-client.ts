@@ -10,7 +10,10 @@ export interface AdminClientOptions {
 }
 
 export class AdminApiError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -35,7 +38,10 @@ export class AdminClient {
       res = await fetch(url, { method, headers, body: payload });
     } catch (err) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new AdminApiError(0, `cannot reach the gateway at ${this.options.url} (${cause?.code ?? cause?.message ?? String(err)}). Is it running? Start it with 'npm start'.`);
+      throw new AdminApiError(
+        0,
+        `cannot reach the gateway at ${this.options.url} (${cause?.code ?? cause?.message ?? String(err)}). Is it running? Start it with 'npm start'.`,
+      );
     }
     const text = await res.text();
     let parsed: unknown;

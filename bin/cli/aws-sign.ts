@@ -32,7 +32,16 @@ export function awsSigner(options: AwsSignerOptions): RequestSigner {
     const query: Record<string, string> = {};
     u.searchParams.forEach((v, k) => (query[k] = v));
     const signed = await signer.sign(
-      { method, protocol: u.protocol, hostname: u.hostname, port: u.port ? Number(u.port) : undefined, path: u.pathname, query, headers: { ...headers, host: u.host }, body },
+      {
+        method,
+        protocol: u.protocol,
+        hostname: u.hostname,
+        port: u.port ? Number(u.port) : undefined,
+        path: u.pathname,
+        query,
+        headers: { ...headers, host: u.host },
+        body,
+      },
       { signingDate: options.now?.() },
     );
     // fetch sets Host itself (to the same value that was signed).

@@ -63,7 +63,14 @@ function usageRows(u: Rec): string[][] {
   lim('tpm', 'tok/min');
   lim('tokensPerDay', 'tok/day');
   const b = u.budgetUsd as Rec | undefined;
-  if (b) rows.push([`budget/${b.period}`, b.limitUsd === null ? '-' : `$${b.limitUsd}`, `$${Number(b.spentUsd).toFixed(4)}`, b.remainingUsd === null ? '-' : `$${Number(b.remainingUsd).toFixed(4)}`, String(b.resetsAt)]);
+  if (b)
+    rows.push([
+      `budget/${b.period}`,
+      b.limitUsd === null ? '-' : `$${b.limitUsd}`,
+      `$${Number(b.spentUsd).toFixed(4)}`,
+      b.remainingUsd === null ? '-' : `$${Number(b.remainingUsd).toFixed(4)}`,
+      String(b.resetsAt),
+    ]);
   return rows;
 }
 

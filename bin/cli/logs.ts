@@ -20,7 +20,16 @@ export interface LogFilter {
 
 export class LogFilterError extends Error {}
 
-const globToRegExp = (glob: string) => new RegExp('^' + glob.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$', 'i');
+const globToRegExp = (glob: string) =>
+  new RegExp(
+    '^' +
+      glob
+        .split('*')
+        .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*') +
+      '$',
+    'i',
+  );
 
 export function parseStatusFilter(spec: string): (status: number) => boolean {
   const tests = spec.split(',').map((part) => {
@@ -96,7 +105,10 @@ export class LogFollower {
   private readonly offsets = new Map<string, number>();
   private readonly seen = new Set<string>();
 
-  constructor(private readonly logsDir: string, private readonly filter: (r: RequestLogRecord) => boolean) {
+  constructor(
+    private readonly logsDir: string,
+    private readonly filter: (r: RequestLogRecord) => boolean,
+  ) {
     for (const f of logFiles(logsDir)) this.offsets.set(f, statSync(f).size);
   }
 

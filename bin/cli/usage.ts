@@ -28,7 +28,19 @@ export function usageByKeyPerDay(records: readonly RequestLogRecord[]): UsageRow
     const id = `${day} ${r.key_id}`;
     let row = rows.get(id);
     if (!row) {
-      row = { day, key_id: r.key_id, key_name: r.key_name, team: r.team, requests: 0, errors: 0, prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, cost_usd: 0, unpriced: 0 };
+      row = {
+        day,
+        key_id: r.key_id,
+        key_name: r.key_name,
+        team: r.team,
+        requests: 0,
+        errors: 0,
+        prompt_tokens: 0,
+        completion_tokens: 0,
+        total_tokens: 0,
+        cost_usd: 0,
+        unpriced: 0,
+      };
       rows.set(id, row);
     }
     row.requests++;

@@ -56,7 +56,13 @@ function stores(env: Env) {
 }
 
 function limiter(s: ReturnType<typeof stores>, config?: GatewayConfig) {
-  return createDynamoLimiter({ client: s.dynamo, tableName: s.tables.counters, failMode: config?.settings?.rateLimitFailMode, logger: s.logger, metricsGatewayId: s.metricsGatewayId });
+  return createDynamoLimiter({
+    client: s.dynamo,
+    tableName: s.tables.counters,
+    failMode: config?.settings?.rateLimitFailMode,
+    logger: s.logger,
+    metricsGatewayId: s.metricsGatewayId,
+  });
 }
 
 /** Firehose records, with bodies too large for one record moved to the log bucket. Loaded on first flush. */
@@ -85,7 +91,12 @@ export function createAwsGateway(env: Env, configDir: string): Gateway {
   return createGateway({
     config,
     keyStore: s.keyStore,
-    secrets: new SecretsManagerSecretSource({ read: sdkSecretReader(env.AWS_REGION), ttlMs: (Number.isFinite(ttlSeconds) ? ttlSeconds : 300) * 1000, env, logger: s.logger }),
+    secrets: new SecretsManagerSecretSource({
+      read: sdkSecretReader(env.AWS_REGION),
+      ttlMs: (Number.isFinite(ttlSeconds) ? ttlSeconds : 300) * 1000,
+      env,
+      logger: s.logger,
+    }),
     logSink: new EmfMetricsSink(firehoseSink(env, s.logger), { gatewayId: s.metricsGatewayId }),
     limiter: limiter(s, config),
     logger: s.logger,

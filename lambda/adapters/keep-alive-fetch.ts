@@ -139,7 +139,8 @@ export function createKeepAliveFetch(options: KeepAliveFetchOptions = {}): KeepA
   const keepAliveFetch = ((input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
     const headers = plainHeaders(init.headers);
     const body = init.body;
-    if (typeof input !== 'string' || headers === undefined || (body != null && typeof body !== 'string') || init.redirect !== 'manual') return fallback(input, init);
+    if (typeof input !== 'string' || headers === undefined || (body != null && typeof body !== 'string') || init.redirect !== 'manual')
+      return fallback(input, init);
     const target = targetOf(input);
     if (!target) return fallback(input, init);
     const secure = target.protocol === 'https:';
@@ -150,7 +151,12 @@ export function createKeepAliveFetch(options: KeepAliveFetchOptions = {}): KeepA
     return new Promise<Response>((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
       const req = (secure ? httpsRequest : httpRequest)(
-        { ...target, method, agent: secure ? agents.https : agents.http, headers: payload ? { ...headers, 'content-length': String(payload.length) } : headers },
+        {
+          ...target,
+          method,
+          agent: secure ? agents.https : agents.http,
+          headers: payload ? { ...headers, 'content-length': String(payload.length) } : headers,
+        },
         (res) => resolve(toResponse(res, method)),
       );
       // Aborting destroys the request, and with it a response body still streaming.

@@ -164,10 +164,13 @@ export const DEADLINE_RESERVE_MS = 3_000;
 function abortBeforeDeadline(controller: AbortController, context: Context | undefined, logger?: Logger): () => void {
   const remaining = context?.getRemainingTimeInMillis?.();
   if (remaining === undefined || !Number.isFinite(remaining)) return () => undefined;
-  const timer = setTimeout(() => {
-    logger?.warn('invocation deadline near: ending the request so it settles and is logged', { remainingMs: DEADLINE_RESERVE_MS });
-    controller.abort(new Error('lambda invocation deadline'));
-  }, Math.max(0, remaining - DEADLINE_RESERVE_MS));
+  const timer = setTimeout(
+    () => {
+      logger?.warn('invocation deadline near: ending the request so it settles and is logged', { remainingMs: DEADLINE_RESERVE_MS });
+      controller.abort(new Error('lambda invocation deadline'));
+    },
+    Math.max(0, remaining - DEADLINE_RESERVE_MS),
+  );
   timer.unref?.();
   return () => clearTimeout(timer);
 }

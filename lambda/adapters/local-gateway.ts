@@ -66,7 +66,10 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
   const path = env.GATEWAY_CONFIG ? resolve(cwd, env.GATEWAY_CONFIG) : join(cwd, 'gateway.config.json');
   if (!existsSync(path)) {
     if (env.GATEWAY_CONFIG) throw new Error(`GATEWAY_CONFIG points at ${path}, which does not exist`);
-    return { config: defaultConfig(env), source: 'built-in default (mock provider' + (env.OPENAI_API_KEY ? ', openai' : '') + (env.ANTHROPIC_API_KEY ? ', anthropic' : '') + ')' };
+    return {
+      config: defaultConfig(env),
+      source: 'built-in default (mock provider' + (env.OPENAI_API_KEY ? ', openai' : '') + (env.ANTHROPIC_API_KEY ? ', anthropic' : '') + ')',
+    };
   }
   let parsed: unknown;
   try {
@@ -197,10 +200,17 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
   const tables = { keys: 'gateway-keys', counters: 'gateway-counters' };
   await ensureTables(dynamo, tables);
   const keyStore = new DynamoKeyStore(dynamo, tables.keys);
-  const logSink: LogSink = options.overrides?.logSink ?? new FileLogSink(join(dataDir, 'logs'), (err) => options.logger?.error('log write failed', { error: String(err) }));
+  const logSink: LogSink =
+    options.overrides?.logSink ?? new FileLogSink(join(dataDir, 'logs'), (err) => options.logger?.error('log write failed', { error: String(err) }));
   const limiter =
     options.limiter?.(dynamo, tables.counters) ??
-    createDynamoLimiter({ client: dynamo, tableName: tables.counters, now: options.overrides?.now, failMode: config.settings?.rateLimitFailMode, logger: options.logger });
+    createDynamoLimiter({
+      client: dynamo,
+      tableName: tables.counters,
+      now: options.overrides?.now,
+      failMode: config.settings?.rateLimitFailMode,
+      logger: options.logger,
+    });
   const upstreamClient = createKeepAliveFetch();
   const gateway = createGateway({
     config,
@@ -240,7 +250,8 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     dynamo.destroy();
     await db.close();
     unlock();
-    const reason = (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'the port is in use (set PORT to another one, or 0 for any free port)' : (err as Error).message;
+    const reason =
+      (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'the port is in use (set PORT to another one, or 0 for any free port)' : (err as Error).message;
     throw new Error(`cannot listen on ${host}:${port}: ${reason}`);
   }
   const actualPort = (server.address() as AddressInfo).port;

@@ -20,7 +20,8 @@ function toRequest(req: IncomingMessage, origin: string, signal: AbortSignal, bu
   for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
   const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
   // A body read with the headers goes to the core from memory; only large or chunked ones stream.
-  if (!hasBody || buffered) return new BufferedRequest(origin + (req.url ?? '/'), { method: req.method ?? 'GET', headers, signal }, hasBody ? buffered : undefined);
+  if (!hasBody || buffered)
+    return new BufferedRequest(origin + (req.url ?? '/'), { method: req.method ?? 'GET', headers, signal }, hasBody ? buffered : undefined);
   return new Request(origin + (req.url ?? '/'), {
     method: req.method,
     headers,
@@ -113,8 +114,13 @@ async function writeResponse(req: IncomingMessage, res: ServerResponse, response
   }
 }
 
-const errorJson = (status: number, code: string, message: string, type: 'invalid_request_error' | 'api_error' = 'invalid_request_error', format: ErrorFormat = 'openai') =>
-  JSON.stringify(errorBody(new GatewayError({ status, type, code, message }), format));
+const errorJson = (
+  status: number,
+  code: string,
+  message: string,
+  type: 'invalid_request_error' | 'api_error' = 'invalid_request_error',
+  format: ErrorFormat = 'openai',
+) => JSON.stringify(errorBody(new GatewayError({ status, type, code, message }), format));
 
 /** The error format of a request target: Anthropic's on /v1/messages, as the app answers there. */
 const formatOfTarget = (target: string | undefined): ErrorFormat => (target?.startsWith('/v1/messages') ? 'anthropic' : 'openai');
@@ -139,7 +145,9 @@ function answerClientError(err: NodeJS.ErrnoException & { rawPacket?: Buffer }, 
         ? [408, 'Request Timeout', 'request_timeout', 'The request took too long to arrive.']
         : [400, 'Bad Request', 'malformed_http', 'The request is not valid HTTP/1.1 (method, request line or headers).'];
   const body = errorJson(status, code, message, 'invalid_request_error', formatOfTarget(targetOfRawRequest(err.rawPacket)));
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
 
 export function createNodeServer(handler: FetchHandler, onError: (err: unknown) => void = () => undefined): Server {
@@ -157,14 +165,19 @@ export function createNodeServer(handler: FetchHandler, onError: (err: unknown) 
         request = toRequest(req, origin, controller.signal, buffered);
       } catch {
         // e.g. a method fetch forbids (TRACE, TRACK) or a target that is not a path.
-        res.writeHead(400, { 'content-type': 'application/json' }).end(errorJson(400, 'bad_request', 'Malformed request.', 'invalid_request_error', formatOfTarget(req.url)));
+        res
+          .writeHead(400, { 'content-type': 'application/json' })
+          .end(errorJson(400, 'bad_request', 'Malformed request.', 'invalid_request_error', formatOfTarget(req.url)));
         return;
       }
       handler(request, { clientIp: req.socket.remoteAddress })
         .then((response) => writeResponse(req, res, response))
         .catch((err) => {
           onError(err);
-          if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end(errorJson(500, 'internal_error', 'Internal gateway error.', 'api_error', formatOfTarget(req.url)));
+          if (!res.headersSent)
+            res
+              .writeHead(500, { 'content-type': 'application/json' })
+              .end(errorJson(500, 'internal_error', 'Internal gateway error.', 'api_error', formatOfTarget(req.url)));
           else res.destroy();
         });
     };

@@ -83,7 +83,8 @@ export class SecretsManagerSecretSource implements SecretSource {
       throw new Error(`reading secret ${secretId} failed: ${err instanceof Error ? err.name : 'error'}`);
     }
     const value = raw?.trim();
-    if (!value || value === PLACEHOLDER_SECRET_VALUE) throw new Error(`secret ${secretId} holds no API key yet; put the provider's API key into it (README "Deploy to AWS")`);
+    if (!value || value === PLACEHOLDER_SECRET_VALUE)
+      throw new Error(`secret ${secretId} holds no API key yet; put the provider's API key into it (README "Deploy to AWS")`);
     return value;
   }
 }

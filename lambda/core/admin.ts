@@ -56,7 +56,9 @@ function validateLimits(v: unknown): KeyLimits | undefined {
   if (typeof v !== 'object' || Array.isArray(v)) throw bad("'limits' must be an object.", 'limits');
   const l = v as Record<string, unknown>;
   const out: Record<string, unknown> = {};
-  for (const k of Object.keys(l)) if (!['rpm', 'tpm', 'tokensPerDay', 'budgetUsd'].includes(k)) throw bad(`'limits.${k}' is not a known limit (rpm, tpm, tokensPerDay, budgetUsd).`, `limits.${k}`);
+  for (const k of Object.keys(l))
+    if (!['rpm', 'tpm', 'tokensPerDay', 'budgetUsd'].includes(k))
+      throw bad(`'limits.${k}' is not a known limit (rpm, tpm, tokensPerDay, budgetUsd).`, `limits.${k}`);
   for (const k of ['rpm', 'tpm', 'tokensPerDay']) {
     if (l[k] === undefined || l[k] === null) continue;
     if (!Number.isInteger(l[k]) || (l[k] as number) <= 0) throw bad(`'limits.${k}' must be a positive integer.`, `limits.${k}`);
@@ -73,7 +75,8 @@ function validateLimits(v: unknown): KeyLimits | undefined {
 
 function validateModels(v: unknown): string[] | undefined {
   if (v === undefined || v === null) return undefined;
-  if (!Array.isArray(v) || !v.every((g) => typeof g === 'string' && g.length > 0 && g.length <= 200)) throw bad("'models' must be a list of model name globs.", 'models');
+  if (!Array.isArray(v) || !v.every((g) => typeof g === 'string' && g.length > 0 && g.length <= 200))
+    throw bad("'models' must be a list of model name globs.", 'models');
   return v;
 }
 
@@ -87,7 +90,8 @@ function validateExpiry(v: unknown, now: number): string | undefined {
 
 function validateMetadata(v: unknown): Record<string, string> | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'object' || Array.isArray(v) || !Object.values(v as object).every((x) => typeof x === 'string')) throw bad("'metadata' must map strings to strings.", 'metadata');
+  if (typeof v !== 'object' || Array.isArray(v) || !Object.values(v as object).every((x) => typeof x === 'string'))
+    throw bad("'metadata' must map strings to strings.", 'metadata');
   return v as Record<string, string>;
 }
 
@@ -181,7 +185,13 @@ export function createAdminApp(deps: AdminDeps): { fetch(req: Request): Promise<
     if (typeof grace !== 'number' || !Number.isInteger(grace) || grace < 0 || grace > MAX_GRACE_SECONDS)
       throw bad(`'gracePeriodSeconds' must be an integer between 0 and ${MAX_GRACE_SECONDS}.`, 'gracePeriodSeconds');
     const existing = await mustGet(id);
-    if (existing.revokedAt) throw new GatewayError({ status: 409, type: 'invalid_request_error', code: 'key_revoked', message: 'A revoked key cannot be rotated; create a new key.' });
+    if (existing.revokedAt)
+      throw new GatewayError({
+        status: 409,
+        type: 'invalid_request_error',
+        code: 'key_revoked',
+        message: 'A revoked key cannot be rotated; create a new key.',
+      });
     const key = generateKey();
     const validUntil = grace > 0 ? new Date(now() + grace * 1000).toISOString() : undefined;
     const updated = await deps.keyStore.rotate(id, hashKey(key), undefined, validUntil, keyHint(key));
@@ -246,7 +256,12 @@ export function createAdminApp(deps: AdminDeps): { fetch(req: Request): Promise<
       let res: Response;
       try {
         if (!deps.authorize(req)) {
-          throw new GatewayError({ status: 401, type: 'authentication_error', code: 'invalid_admin_credential', message: 'Missing or wrong admin credential.' });
+          throw new GatewayError({
+            status: 401,
+            type: 'authentication_error',
+            code: 'invalid_admin_credential',
+            message: 'Missing or wrong admin credential.',
+          });
         }
         res = await route(req);
       } catch (err) {

@@ -60,6 +60,7 @@ export function parseJsonObject(text: string): Record<string, unknown> {
   } catch {
     throw errors.badRequest('The request body is not valid JSON.', null, 'invalid_json');
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw errors.badRequest('The request body must be a JSON object.', null, 'invalid_json');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw errors.badRequest('The request body must be a JSON object.', null, 'invalid_json');
   return parsed as Record<string, unknown>;
 }

@@ -165,7 +165,11 @@ export class BufferedRequest implements Request {
 
   clone(): Request {
     if (this.bodyUsed) throw new TypeError('Request.clone: Body has already been consumed.');
-    return new BufferedRequest(this.url, { method: this.method, headers: new Headers(this.headers), signal: this.signal }, this[HELD] && Buffer.from(this[HELD].bytes));
+    return new BufferedRequest(
+      this.url,
+      { method: this.method, headers: new Headers(this.headers), signal: this.signal },
+      this[HELD] && Buffer.from(this[HELD].bytes),
+    );
   }
 }
 
@@ -174,10 +178,32 @@ const EMPTY = Buffer.alloc(0);
 /** The body members both classes override, defined once: reads come from the held bytes (no body: as fetch's null body). */
 type Holder = { readonly [HELD]: HeldBody | undefined };
 const heldBodyMembers: PropertyDescriptorMap = {
-  body: { configurable: true, get(this: Holder) { return this[HELD]?.stream() ?? null; } },
-  bodyUsed: { configurable: true, get(this: Holder) { return this[HELD]?.used ?? false; } },
-  text: { configurable: true, writable: true, async value(this: Holder) { return this[HELD]?.text() ?? ''; } },
-  json: { configurable: true, writable: true, async value(this: Holder) { return JSON.parse(this[HELD]?.text() ?? ''); } },
+  body: {
+    configurable: true,
+    get(this: Holder) {
+      return this[HELD]?.stream() ?? null;
+    },
+  },
+  bodyUsed: {
+    configurable: true,
+    get(this: Holder) {
+      return this[HELD]?.used ?? false;
+    },
+  },
+  text: {
+    configurable: true,
+    writable: true,
+    async value(this: Holder) {
+      return this[HELD]?.text() ?? '';
+    },
+  },
+  json: {
+    configurable: true,
+    writable: true,
+    async value(this: Holder) {
+      return JSON.parse(this[HELD]?.text() ?? '');
+    },
+  },
 };
 for (const cls of [BufferedResponse, BufferedRequest]) Object.defineProperties(cls.prototype, heldBodyMembers);
 

@@ -164,7 +164,8 @@ function checkTimeouts(v: unknown, at: string, problems: string[]) {
   if (v === undefined) return;
   if (!isObject(v)) return void problems.push(`${at} must be an object`);
   for (const k of Object.keys(v)) {
-    if (!['firstByteMs', 'totalMs', 'idleMs', 'routeMs'].includes(k)) problems.push(`${at}.${k} is not a known timeout (firstByteMs, totalMs, idleMs, routeMs)`);
+    if (!['firstByteMs', 'totalMs', 'idleMs', 'routeMs'].includes(k))
+      problems.push(`${at}.${k} is not a known timeout (firstByteMs, totalMs, idleMs, routeMs)`);
     else if (!isPositiveNumber(v[k])) problems.push(`${at}.${k} must be a positive number of milliseconds`);
   }
 }
@@ -173,7 +174,8 @@ function checkRetry(v: unknown, at: string, problems: string[]) {
   if (v === undefined) return;
   if (!isObject(v)) return void problems.push(`${at} must be an object`);
   if (v.attempts !== undefined && !(Number.isInteger(v.attempts) && (v.attempts as number) >= 1)) problems.push(`${at}.attempts must be an integer >= 1`);
-  for (const k of ['backoffMs', 'maxBackoffMs']) if (v[k] !== undefined && !(typeof v[k] === 'number' && (v[k] as number) >= 0)) problems.push(`${at}.${k} must be a number >= 0`);
+  for (const k of ['backoffMs', 'maxBackoffMs'])
+    if (v[k] !== undefined && !(typeof v[k] === 'number' && (v[k] as number) >= 0)) problems.push(`${at}.${k} must be a number >= 0`);
   if (v.onStatus !== undefined && !(Array.isArray(v.onStatus) && v.onStatus.every((s) => Number.isInteger(s) && s >= 100 && s <= 599)))
     problems.push(`${at}.onStatus must be a list of HTTP status codes`);
 }
@@ -181,8 +183,10 @@ function checkRetry(v: unknown, at: string, problems: string[]) {
 function checkCooldown(v: unknown, at: string, problems: string[]) {
   if (v === undefined) return;
   if (!isObject(v)) return void problems.push(`${at} must be an object`);
-  for (const k of Object.keys(v)) if (!['failures', 'cooldownMs'].includes(k)) problems.push(`${at}.${k} is not a known cooldown setting (failures, cooldownMs)`);
-  if (v.failures !== undefined && !(Number.isInteger(v.failures) && (v.failures as number) >= 0)) problems.push(`${at}.failures must be an integer >= 0 (0 disables cooldowns)`);
+  for (const k of Object.keys(v))
+    if (!['failures', 'cooldownMs'].includes(k)) problems.push(`${at}.${k} is not a known cooldown setting (failures, cooldownMs)`);
+  if (v.failures !== undefined && !(Number.isInteger(v.failures) && (v.failures as number) >= 0))
+    problems.push(`${at}.failures must be an integer >= 0 (0 disables cooldowns)`);
   if (v.cooldownMs !== undefined && !isPositiveNumber(v.cooldownMs)) problems.push(`${at}.cooldownMs must be a positive number of milliseconds`);
 }
 
@@ -194,10 +198,12 @@ function checkTargets(targets: unknown, at: string, providers: unknown, problems
   targets.forEach((t: unknown, i: number) => {
     const tat = `${at}[${i}]`;
     if (!isObject(t)) return void problems.push(`${tat} must be { "provider", "model" } or a group { "strategy", "targets" }`);
-    if (t.weight !== undefined && !(typeof t.weight === 'number' && Number.isFinite(t.weight) && t.weight >= 0)) problems.push(`${tat}.weight must be a number >= 0`);
+    if (t.weight !== undefined && !(typeof t.weight === 'number' && Number.isFinite(t.weight) && t.weight >= 0))
+      problems.push(`${tat}.weight must be a number >= 0`);
     if (t.targets !== undefined) {
       if (t.provider !== undefined || t.model !== undefined) problems.push(`${tat} is a group (it has "targets") and may not also set provider/model`);
-      if (t.strategy !== undefined && t.strategy !== 'fallback' && t.strategy !== 'loadbalance') problems.push(`${tat}.strategy must be "fallback" or "loadbalance"`);
+      if (t.strategy !== undefined && t.strategy !== 'fallback' && t.strategy !== 'loadbalance')
+        problems.push(`${tat}.strategy must be "fallback" or "loadbalance"`);
       if (depth + 1 >= MAX_GROUP_DEPTH) return void problems.push(`${tat}: groups may nest at most ${MAX_GROUP_DEPTH - 1} levels deep`);
       return checkTargets(t.targets, `${tat}.targets`, providers, problems, depth + 1);
     }
@@ -206,7 +212,8 @@ function checkTargets(targets: unknown, at: string, providers: unknown, problems
     else if (isObject(providers) && !(t.provider in providers)) problems.push(`${tat}.provider '${t.provider}' is not defined in providers`);
     if (typeof t.model !== 'string' || !t.model) problems.push(`${tat}.model must be a non-empty string`);
     checkTimeouts(t.timeouts, `${tat}.timeouts`, problems);
-    if (isObject(t.timeouts) && t.timeouts.routeMs !== undefined) problems.push(`${tat}.timeouts.routeMs applies to a whole route: set it on the route or in settings.timeouts`);
+    if (isObject(t.timeouts) && t.timeouts.routeMs !== undefined)
+      problems.push(`${tat}.timeouts.routeMs applies to a whole route: set it on the route or in settings.timeouts`);
   });
 }
 
@@ -224,22 +231,33 @@ export function validateConfig(input: unknown): GatewayConfig {
     for (const [name, p] of Object.entries(providers)) {
       const at = `providers.${name}`;
       if (name.includes('/')) problems.push(`${at}: a provider name may not contain '/'`);
-      if (!isObject(p)) { problems.push(`${at} must be an object`); continue; }
-      if (!PROVIDER_TYPES.includes(p.type as ProviderType)) problems.push(`${at}.type must be one of ${PROVIDER_TYPES.join(', ')} (got ${JSON.stringify(p.type)})`);
+      if (!isObject(p)) {
+        problems.push(`${at} must be an object`);
+        continue;
+      }
+      if (!PROVIDER_TYPES.includes(p.type as ProviderType))
+        problems.push(`${at}.type must be one of ${PROVIDER_TYPES.join(', ')} (got ${JSON.stringify(p.type)})`);
       checkSecretRef(p.apiKey, `${at}.apiKey`, problems);
       if (p.baseUrl !== undefined) {
         let url: URL | undefined;
-        try { url = new URL(String(p.baseUrl)); } catch { /* reported below */ }
+        try {
+          url = new URL(String(p.baseUrl));
+        } catch {
+          /* reported below */
+        }
         if (typeof p.baseUrl !== 'string' || !url || !/^https?:$/.test(url.protocol)) problems.push(`${at}.baseUrl must be an http(s) URL`);
       }
-      for (const k of ['preset', 'region', 'apiVersion'] as const) if (p[k] !== undefined && typeof p[k] !== 'string') problems.push(`${at}.${k} must be a string`);
+      for (const k of ['preset', 'region', 'apiVersion'] as const)
+        if (p[k] !== undefined && typeof p[k] !== 'string') problems.push(`${at}.${k} must be a string`);
       for (const k of ['deployments', 'headers'] as const) {
         if (p[k] === undefined) continue;
         if (!isObject(p[k]) || !Object.values(p[k] as object).every((x) => typeof x === 'string')) problems.push(`${at}.${k} must map strings to strings`);
       }
-      if (p.type === 'openai-compatible' && p.baseUrl === undefined && p.preset === undefined) problems.push(`${at} (openai-compatible) needs a baseUrl or a preset`);
+      if (p.type === 'openai-compatible' && p.baseUrl === undefined && p.preset === undefined)
+        problems.push(`${at} (openai-compatible) needs a baseUrl or a preset`);
       // Azure has no default endpoint: each resource has its own host.
-      if (p.type === 'azure-openai' && p.baseUrl === undefined) problems.push(`${at} (azure-openai) needs a baseUrl such as https://<resource>.openai.azure.com`);
+      if (p.type === 'azure-openai' && p.baseUrl === undefined)
+        problems.push(`${at} (azure-openai) needs a baseUrl such as https://<resource>.openai.azure.com`);
       if (typeof p.preset === 'string' && !Object.hasOwn(OPENAI_COMPATIBLE_PRESETS, p.preset))
         problems.push(`${at}.preset '${p.preset}' is not a known preset (${Object.keys(OPENAI_COMPATIBLE_PRESETS).join(', ')}); set baseUrl instead`);
       if (p.preset !== undefined && p.type !== 'openai-compatible') problems.push(`${at}.preset is only for type openai-compatible`);
@@ -249,23 +267,29 @@ export function validateConfig(input: unknown): GatewayConfig {
   const models = input.models;
   if (models !== undefined) {
     if (!isObject(models)) problems.push('models must be an object of model routes');
-    else for (const [name, r] of Object.entries(models)) {
-      const at = `models.${name}`;
-      if (!isObject(r)) { problems.push(`${at} must be an object with "targets"`); continue; }
-      if (r.strategy !== undefined && r.strategy !== 'fallback' && r.strategy !== 'loadbalance') problems.push(`${at}.strategy must be "fallback" or "loadbalance"`);
-      checkTargets(r.targets, `${at}.targets`, providers, problems);
-      checkRetry(r.retry, `${at}.retry`, problems);
-      checkTimeouts(r.timeouts, `${at}.timeouts`, problems);
-      checkCooldown(r.cooldown, `${at}.cooldown`, problems);
-    }
+    else
+      for (const [name, r] of Object.entries(models)) {
+        const at = `models.${name}`;
+        if (!isObject(r)) {
+          problems.push(`${at} must be an object with "targets"`);
+          continue;
+        }
+        if (r.strategy !== undefined && r.strategy !== 'fallback' && r.strategy !== 'loadbalance')
+          problems.push(`${at}.strategy must be "fallback" or "loadbalance"`);
+        checkTargets(r.targets, `${at}.targets`, providers, problems);
+        checkRetry(r.retry, `${at}.retry`, problems);
+        checkTimeouts(r.timeouts, `${at}.timeouts`, problems);
+        checkCooldown(r.cooldown, `${at}.cooldown`, problems);
+      }
   }
 
   if (input.pricing !== undefined) {
     if (!isObject(input.pricing)) problems.push('pricing must be an object of { input, output } prices');
-    else for (const [name, p] of Object.entries(input.pricing)) {
-      if (!isObject(p) || typeof p.input !== 'number' || typeof p.output !== 'number' || p.input < 0 || p.output < 0)
-        problems.push(`pricing.${name} must be { "input": USD_PER_MTOK, "output": USD_PER_MTOK }`);
-    }
+    else
+      for (const [name, p] of Object.entries(input.pricing)) {
+        if (!isObject(p) || typeof p.input !== 'number' || typeof p.output !== 'number' || p.input < 0 || p.output < 0)
+          problems.push(`pricing.${name} must be { "input": USD_PER_MTOK, "output": USD_PER_MTOK }`);
+      }
   }
 
   const s = input.settings;
@@ -275,11 +299,13 @@ export function validateConfig(input: unknown): GatewayConfig {
       if (s.keyCacheTtlMs !== undefined && !(typeof s.keyCacheTtlMs === 'number' && s.keyCacheTtlMs >= 0 && s.keyCacheTtlMs <= 60_000))
         problems.push('settings.keyCacheTtlMs must be between 0 and 60000');
       if (s.maxBodyBytes !== undefined && !isPositiveNumber(s.maxBodyBytes)) problems.push('settings.maxBodyBytes must be a positive number');
-      if (s.rateLimitFailMode !== undefined && s.rateLimitFailMode !== 'open' && s.rateLimitFailMode !== 'closed') problems.push('settings.rateLimitFailMode must be "open" or "closed"');
+      if (s.rateLimitFailMode !== undefined && s.rateLimitFailMode !== 'open' && s.rateLimitFailMode !== 'closed')
+        problems.push('settings.rateLimitFailMode must be "open" or "closed"');
       checkTimeouts(s.timeouts, 'settings.timeouts', problems);
       checkRetry(s.retry, 'settings.retry', problems);
       checkCooldown(s.cooldown, 'settings.cooldown', problems);
-      if (s.streamMaxDurationMs !== undefined && !isPositiveNumber(s.streamMaxDurationMs)) problems.push('settings.streamMaxDurationMs must be a positive number of milliseconds');
+      if (s.streamMaxDurationMs !== undefined && !isPositiveNumber(s.streamMaxDurationMs))
+        problems.push('settings.streamMaxDurationMs must be a positive number of milliseconds');
     }
   }
 

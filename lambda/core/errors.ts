@@ -72,10 +72,8 @@ export const errors = {
       code: 'invalid_api_key',
       message: 'Incorrect API key provided. Ask your gateway administrator for a valid virtual key.',
     }),
-  revokedKey: () =>
-    new GatewayError({ status: 403, type: 'permission_error', code: 'key_revoked', message: 'This API key has been revoked.' }),
-  expiredKey: () =>
-    new GatewayError({ status: 403, type: 'permission_error', code: 'key_expired', message: 'This API key has expired.' }),
+  revokedKey: () => new GatewayError({ status: 403, type: 'permission_error', code: 'key_revoked', message: 'This API key has been revoked.' }),
+  expiredKey: () => new GatewayError({ status: 403, type: 'permission_error', code: 'key_expired', message: 'This API key has expired.' }),
   modelNotAllowed: (model: string) =>
     new GatewayError({
       status: 403,
@@ -123,8 +121,7 @@ export const errors = {
       message: `Request body exceeds the ${formatBytes(limitBytes)} limit.`,
     }),
   /** The client went away before the answer (nginx's 499): only ever seen in logs, never by the client. */
-  clientCancelled: () =>
-    new GatewayError({ status: 499, type: 'api_error', code: 'client_cancelled', message: 'The client closed the request.' }),
+  clientCancelled: () => new GatewayError({ status: 499, type: 'api_error', code: 'client_cancelled', message: 'The client closed the request.' }),
   /** A committed stream ran into the gateway's maximum stream duration (ended in-band). */
   streamMaxDuration: (maxDurationMs: number) =>
     new GatewayError({
@@ -158,14 +155,22 @@ export type ErrorFormat = 'openai' | 'anthropic';
 /** Anthropic's error `type` for a status, per its documented error list. */
 function anthropicType(err: GatewayError): string {
   switch (err.status) {
-    case 400: return 'invalid_request_error';
-    case 401: return 'authentication_error';
-    case 403: return 'permission_error';
-    case 404: return 'not_found_error';
-    case 413: return 'request_too_large';
-    case 429: return 'rate_limit_error';
-    case 529: return 'overloaded_error';
-    default: return err.status === 503 ? 'overloaded_error' : 'api_error';
+    case 400:
+      return 'invalid_request_error';
+    case 401:
+      return 'authentication_error';
+    case 403:
+      return 'permission_error';
+    case 404:
+      return 'not_found_error';
+    case 413:
+      return 'request_too_large';
+    case 429:
+      return 'rate_limit_error';
+    case 529:
+      return 'overloaded_error';
+    default:
+      return err.status === 503 ? 'overloaded_error' : 'api_error';
   }
 }
 

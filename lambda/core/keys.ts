@@ -101,7 +101,14 @@ const globCache = new Map<string, RegExp>();
 export function globToRegExp(glob: string): RegExp {
   let re = globCache.get(glob);
   if (!re) {
-    re = new RegExp('^' + glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');
+    re = new RegExp(
+      '^' +
+        glob
+          .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+          .replace(/\*/g, '.*')
+          .replace(/\?/g, '.') +
+        '$',
+    );
     globCache.set(glob, re);
   }
   return re;
@@ -153,8 +160,16 @@ export interface KeyVerifierOptions {
 export class KeyVerifier {
   private readonly cache: RefreshingCache<string, CacheEntry | undefined>;
 
-  constructor(private readonly store: KeyStore, private readonly options: KeyVerifierOptions) {
-    this.cache = new RefreshingCache({ maxAgeMs: options.cacheTtlMs, now: options.now, maxEntries: options.maxEntries, onRefreshError: options.onRefreshError });
+  constructor(
+    private readonly store: KeyStore,
+    private readonly options: KeyVerifierOptions,
+  ) {
+    this.cache = new RefreshingCache({
+      maxAgeMs: options.cacheTtlMs,
+      now: options.now,
+      maxEntries: options.maxEntries,
+      onRefreshError: options.onRefreshError,
+    });
   }
 
   async verify(presented: string | undefined): Promise<KeyRecord> {

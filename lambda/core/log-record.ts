@@ -83,7 +83,8 @@ export const LOG_RECORD_FIELDS: readonly LogFieldSpec[] = [
   {
     name: 'body_ref',
     type: 'string',
-    description: 'Object (s3://… or file://…) holding the full request_body and response_body as JSON when they made the record too large to deliver inline; the inline bodies are then previews',
+    description:
+      'Object (s3://… or file://…) holding the full request_body and response_body as JSON when they made the record too large to deliver inline; the inline bodies are then previews',
   },
 ];
 

@@ -204,7 +204,9 @@ export function createPipeline(deps: GatewayDeps) {
     try {
       // The attempt's own signal and hook go straight to it: a side table keyed by the signal kept
       // each attempt's whole closure reachable past its end as far as the young-generation GC could tell.
-      const out = await router.execute(route, signal, ctx.attempts, ctx.stream, ({ target, signal: s, firstByte }) => attempt(target, { signal: s, firstByte }));
+      const out = await router.execute(route, signal, ctx.attempts, ctx.stream, ({ target, signal: s, firstByte }) =>
+        attempt(target, { signal: s, firstByte }),
+      );
       ctx.abortUpstream = out.abort;
       ctx.provider = out.target.provider.name;
       ctx.model = out.target.model;
@@ -226,7 +228,15 @@ export function createPipeline(deps: GatewayDeps) {
   }
 
   /** A whole (non-streamed) answer: record its usage, settle the reservation, respond with `body`. */
-  async function respondJson(ctx: RequestContext, reservation: Reservation, target: ResolvedTarget, prompt: number, completion: number, logged: unknown, body: unknown): Promise<Response> {
+  async function respondJson(
+    ctx: RequestContext,
+    reservation: Reservation,
+    target: ResolvedTarget,
+    prompt: number,
+    completion: number,
+    logged: unknown,
+    body: unknown,
+  ): Promise<Response> {
     recordUsage(ctx, target, prompt, completion);
     ctx.responseBody = logged;
     await settleOrRelease(reservation, ctx, true);

@@ -48,7 +48,8 @@ const EMAIL = /\b[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}\b/g;
  * national numbers written in groups (`(555) 123-4567`, `555.123.4567`, `020 7946 0958`). A group
  * run that goes on (`1234 5678 9012 3456`) is some other number, not a phone.
  */
-const PHONE_CANDIDATE = /(?<![\w+]|\d[\s.-])(?:\+\d{1,3}(?:[\s.-]?\(?\d{1,5}\)?){2,6}|\(\d{2,5}\)\s?\d{3,4}[\s.-]?\d{3,4}|\d{2,5}[\s.-]\d{3,4}[\s.-]\d{3,4})(?![\w-]|[\s.-]\d)/g;
+const PHONE_CANDIDATE =
+  /(?<![\w+]|\d[\s.-])(?:\+\d{1,3}(?:[\s.-]?\(?\d{1,5}\)?){2,6}|\(\d{2,5}\)\s?\d{3,4}[\s.-]?\d{3,4}|\d{2,5}[\s.-]\d{3,4}[\s.-]\d{3,4})(?![\w-]|[\s.-]\d)/g;
 
 export function luhnValid(digits: string): boolean {
   let sum = 0;
@@ -120,7 +121,8 @@ export function redactText(text: string): string {
 }
 
 /** Field names whose values are credentials whatever they look like. */
-const CREDENTIAL_FIELD = /^(?:authorization|proxy-authorization|x-api-key|api[-_]?key|apikey|x-goog-api-key|password|passwd|secret|client_secret|access_token|refresh_token|id_token|aws_secret_access_key|private_key)$/i;
+const CREDENTIAL_FIELD =
+  /^(?:authorization|proxy-authorization|x-api-key|api[-_]?key|apikey|x-goog-api-key|password|passwd|secret|client_secret|access_token|refresh_token|id_token|aws_secret_access_key|private_key)$/i;
 
 /** Redact every string in a JSON value (objects, arrays, nested message contents); returns a new value. */
 export function redactValue(value: unknown, redact: (text: string) => string = redactText): unknown {

@@ -48,7 +48,12 @@ export interface RouteOutcome<T> {
 }
 
 const budgetSpent = (route: ResolvedRoute) =>
-  new UpstreamError('timeout', `route '${route.name}' used up its time budget of ${route.timeouts.routeMs ?? DEFAULT_ROUTE_BUDGET_MS} ms`, 504, 'upstream_timeout');
+  new UpstreamError(
+    'timeout',
+    `route '${route.name}' used up its time budget of ${route.timeouts.routeMs ?? DEFAULT_ROUTE_BUDGET_MS} ms`,
+    504,
+    'upstream_timeout',
+  );
 const clientCancelled = () => new UpstreamError('timeout', 'client went away', 499, 'client_cancelled');
 
 /** An upstream 401/403: the gateway's provider credential was rejected. */
@@ -99,7 +104,9 @@ export const SKIPPED_PREFIX = 'skipped: ';
 
 /** The attempts-log entry of a target skipped because it is cooling down, or because another request is probing it. */
 function skippedLog(target: ResolvedTarget, cooldowns: CooldownTracker, now: number): AttemptLog {
-  const why = cooldowns.probing(target.id) ? 'another request is probing it after its cooldown' : `cooling down for another ${cooldowns.coolingUntil(target.id)! - now} ms`;
+  const why = cooldowns.probing(target.id)
+    ? 'another request is probing it after its cooldown'
+    : `cooling down for another ${cooldowns.coolingUntil(target.id)! - now} ms`;
   return attemptLog(target, null, 0, SKIPPED_PREFIX + why);
 }
 
@@ -226,7 +233,9 @@ export class Router {
     // Streams: until the first content event. JSON: until the headers (only when configured).
     const firstByteMs = stream ? (timeouts.firstByteMs ?? DEFAULT_FIRST_BYTE_TIMEOUT_MS) : timeouts.firstByteMs;
     let firstByteTimer =
-      firstByteMs === undefined ? undefined : setTimeout(() => timedOut(`${stream ? 'sent no content' : 'sent no response headers'} within ${firstByteMs} ms`), firstByteMs);
+      firstByteMs === undefined
+        ? undefined
+        : setTimeout(() => timedOut(`${stream ? 'sent no content' : 'sent no response headers'} within ${firstByteMs} ms`), firstByteMs);
     const firstByte = () => {
       if (stream) return;
       clearTimeout(firstByteTimer);
@@ -270,6 +279,13 @@ export function realSleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted || ms <= 0) return resolve();
     const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }

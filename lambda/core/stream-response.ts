@@ -160,7 +160,13 @@ export function streamToClient(o: StreamToClientOptions): Response {
           pipeline.logger.error('stream failed', { error: String(err), requestId: ctx.id });
         }
         const status = err instanceof UpstreamError ? (err.status ?? null) : null;
-        ctx.attempts.push({ provider: target.provider.name, model: target.model, status, latency_ms: pipeline.now() - ctx.startedAt, error: `after first byte: ${gw.code}: ${gw.message}`.slice(0, 500) });
+        ctx.attempts.push({
+          provider: target.provider.name,
+          model: target.model,
+          status,
+          latency_ms: pipeline.now() - ctx.startedAt,
+          error: `after first byte: ${gw.code}: ${gw.message}`.slice(0, 500),
+        });
         // An error event and no end marker: a cut stream must never look complete.
         for (const b of encoder.error(gw)) controller.enqueue(b);
         controller.close();

@@ -17,7 +17,12 @@ export function upstreamToGatewayError(err: UpstreamError): GatewayError {
   // rate limit event) means the same as the HTTP status would have.
   if (err.kind === 'in_band') {
     const code = (err.upstreamCode ?? '').toLowerCase();
-    const like = /rate_limit|too_many|throttl|exhausted/.test(code) || status === 429 ? 429 : /overload|unavailable/.test(code) || status === 503 || status === 529 ? 503 : undefined;
+    const like =
+      /rate_limit|too_many|throttl|exhausted/.test(code) || status === 429
+        ? 429
+        : /overload|unavailable/.test(code) || status === 503 || status === 529
+          ? 503
+          : undefined;
     if (like) return upstreamToGatewayError(new UpstreamError('http', err.message, like, err.upstreamCode, err.retryAfterMs));
   }
   if (err.kind === 'timeout') {
@@ -44,7 +49,13 @@ export function upstreamToGatewayError(err: UpstreamError): GatewayError {
     return new GatewayError({ status, type: 'invalid_request_error', code: err.upstreamCode ?? 'upstream_bad_request', message: err.message });
   }
   if (err.kind === 'http' && (status === 503 || status === 529)) {
-    return new GatewayError({ status: 503, type: 'overloaded_error', code: 'upstream_unavailable', message: err.message, retryAfterSeconds: retryAfterSeconds(err) });
+    return new GatewayError({
+      status: 503,
+      type: 'overloaded_error',
+      code: 'upstream_unavailable',
+      message: err.message,
+      retryAfterSeconds: retryAfterSeconds(err),
+    });
   }
   return new GatewayError({ status: 502, type: 'upstream_error', code: err.kind === 'http' ? 'upstream_error' : `upstream_${err.kind}`, message: err.message });
 }

@@ -7,7 +7,17 @@ import type { ChatRequest, EmbeddingsRequest } from '../providers/types';
  * SDK option names). This gateway takes both from config only, so no provider ever sees them:
  * they are dropped before a request is handed on, whatever the endpoint and the provider.
  */
-export const STEERING_FIELDS: readonly string[] = ['api_base', 'base_url', 'baseURL', 'api_key', 'apiKey', 'api_version', 'custom_llm_provider', 'custom_host', 'extra_headers'];
+export const STEERING_FIELDS: readonly string[] = [
+  'api_base',
+  'base_url',
+  'baseURL',
+  'api_key',
+  'apiKey',
+  'api_version',
+  'custom_llm_provider',
+  'custom_host',
+  'extra_headers',
+];
 
 /** A copy of `body` without the steering fields (the same object when it has none). */
 export function withoutSteeringFields<T extends Record<string, unknown>>(body: T): T {
@@ -22,7 +32,8 @@ const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'func
 function optionalNumber(body: Record<string, unknown>, field: string, min: number, max = Number.MAX_SAFE_INTEGER) {
   const v = body[field];
   if (v === undefined || v === null) return;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) throw errors.badRequest(`'${field}' must be a number between ${min} and ${max}.`, field);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max)
+    throw errors.badRequest(`'${field}' must be a number between ${min} and ${max}.`, field);
 }
 
 export function validateModelField(body: Record<string, unknown>): string {
@@ -42,7 +53,8 @@ function validateToolChoice(v: unknown): void {
   }
   if (typeof v !== 'object' || Array.isArray(v) || typeof (v as { type?: unknown }).type !== 'string') throw errors.badRequest(msg, 'tool_choice');
   const c = v as { type: string; function?: { name?: unknown } };
-  if (c.type === 'function' && (typeof c.function !== 'object' || c.function === null || typeof c.function.name !== 'string')) throw errors.badRequest(msg, 'tool_choice');
+  if (c.type === 'function' && (typeof c.function !== 'object' || c.function === null || typeof c.function.name !== 'string'))
+    throw errors.badRequest(msg, 'tool_choice');
 }
 
 export function validateChatRequest(body: Record<string, unknown>): ChatRequest {
@@ -51,13 +63,16 @@ export function validateChatRequest(body: Record<string, unknown>): ChatRequest 
   body.messages.forEach((m: unknown, i: number) => {
     if (typeof m !== 'object' || m === null || Array.isArray(m)) throw errors.badRequest(`'messages[${i}]' must be an object.`, `messages[${i}]`);
     const msg = m as Record<string, unknown>;
-    if (typeof msg.role !== 'string' || !ROLES.has(msg.role)) throw errors.badRequest(`'messages[${i}].role' must be one of ${[...ROLES].join(', ')}.`, `messages[${i}].role`);
+    if (typeof msg.role !== 'string' || !ROLES.has(msg.role))
+      throw errors.badRequest(`'messages[${i}].role' must be one of ${[...ROLES].join(', ')}.`, `messages[${i}].role`);
     const c = msg.content;
-    if (c !== undefined && c !== null && typeof c !== 'string' && !Array.isArray(c)) throw errors.badRequest(`'messages[${i}].content' must be a string or an array of content parts.`, `messages[${i}].content`);
-    if (Array.isArray(c)) c.forEach((part: unknown, j: number) => {
-      if (typeof part !== 'object' || part === null || typeof (part as { type?: unknown }).type !== 'string')
-        throw errors.badRequest(`'messages[${i}].content[${j}]' must be an object with a 'type'.`, `messages[${i}].content[${j}]`);
-    });
+    if (c !== undefined && c !== null && typeof c !== 'string' && !Array.isArray(c))
+      throw errors.badRequest(`'messages[${i}].content' must be a string or an array of content parts.`, `messages[${i}].content`);
+    if (Array.isArray(c))
+      c.forEach((part: unknown, j: number) => {
+        if (typeof part !== 'object' || part === null || typeof (part as { type?: unknown }).type !== 'string')
+          throw errors.badRequest(`'messages[${i}].content[${j}]' must be an object with a 'type'.`, `messages[${i}].content[${j}]`);
+      });
   });
   if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean') throw errors.badRequest("'stream' must be a boolean.", 'stream');
   optionalNumber(body, 'max_tokens', 1);
@@ -69,7 +84,8 @@ export function validateChatRequest(body: Record<string, unknown>): ChatRequest 
     if (!Array.isArray(body.tools)) throw errors.badRequest("'tools' must be an array.", 'tools');
     body.tools.forEach((t: unknown, i: number) => {
       const fn = (t as { function?: { name?: unknown } })?.function;
-      if (typeof t !== 'object' || t === null || typeof fn?.name !== 'string') throw errors.badRequest(`'tools[${i}]' must be { type: 'function', function: { name, parameters } }.`, `tools[${i}]`);
+      if (typeof t !== 'object' || t === null || typeof fn?.name !== 'string')
+        throw errors.badRequest(`'tools[${i}]' must be { type: 'function', function: { name, parameters } }.`, `tools[${i}]`);
     });
   }
   validateToolChoice(body.tool_choice);
@@ -83,7 +99,9 @@ export function validateEmbeddingsRequest(body: Record<string, unknown>): Embedd
   const input = body.input;
   const ok =
     typeof input === 'string' ||
-    (Array.isArray(input) && input.length > 0 && input.every((x) => typeof x === 'string' || typeof x === 'number' || (Array.isArray(x) && x.every((n) => typeof n === 'number'))));
+    (Array.isArray(input) &&
+      input.length > 0 &&
+      input.every((x) => typeof x === 'string' || typeof x === 'number' || (Array.isArray(x) && x.every((n) => typeof n === 'number'))));
   if (!ok) throw errors.badRequest("'input' must be a string or a non-empty array of strings or token arrays.", 'input');
   optionalNumber(body, 'dimensions', 1, 65536);
   return withoutSteeringFields(body) as unknown as EmbeddingsRequest;

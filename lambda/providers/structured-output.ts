@@ -32,7 +32,10 @@ export function responseToolOf(body: ChatRequest): ResponseTool | undefined {
   if (format === undefined || format === null) return undefined;
   if (!isObject(format)) throw clientFault('response_format must be an object such as {"type": "json_object"}', 'invalid_response_format');
   if (body.tools?.some((t) => t.function?.name === RESPONSE_TOOL_NAME)) {
-    throw clientFault(`a tool may not be named '${RESPONSE_TOOL_NAME}' when response_format asks for JSON: the gateway uses that name to carry the JSON answer`, 'invalid_tools');
+    throw clientFault(
+      `a tool may not be named '${RESPONSE_TOOL_NAME}' when response_format asks for JSON: the gateway uses that name to carry the JSON answer`,
+      'invalid_tools',
+    );
   }
   switch (format.type) {
     case 'text':
@@ -41,7 +44,8 @@ export function responseToolOf(body: ChatRequest): ResponseTool | undefined {
       return { name: RESPONSE_TOOL_NAME, description: 'Give your complete answer as a JSON object.', schema: { type: 'object' } };
     case 'json_schema': {
       const spec = format.json_schema;
-      if (!isObject(spec) || !isObject(spec.schema)) throw clientFault('response_format.json_schema.schema must be a JSON Schema object', 'invalid_response_format');
+      if (!isObject(spec) || !isObject(spec.schema))
+        throw clientFault('response_format.json_schema.schema must be a JSON Schema object', 'invalid_response_format');
       const named = typeof spec.name === 'string' && spec.name ? ` '${spec.name}'` : '';
       const described = typeof spec.description === 'string' && spec.description ? ` ${spec.description}` : '';
       return { name: RESPONSE_TOOL_NAME, description: `Give your complete answer as JSON matching the${named} schema.${described}`, schema: spec.schema };

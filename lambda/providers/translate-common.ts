@@ -66,7 +66,8 @@ export function toolNamesById(messages: ChatMessage[]): Map<string, string> {
   const names = new Map<string, string>();
   for (const m of messages) {
     if (!Array.isArray(m.tool_calls)) continue;
-    for (const tc of m.tool_calls as Array<Partial<ToolCall> | null>) if (typeof tc?.id === 'string' && typeof tc.function?.name === 'string') names.set(tc.id, tc.function.name);
+    for (const tc of m.tool_calls as Array<Partial<ToolCall> | null>)
+      if (typeof tc?.id === 'string' && typeof tc.function?.name === 'string') names.set(tc.id, tc.function.name);
   }
   return names;
 }
@@ -103,7 +104,8 @@ export function parseEventJson<T>(data: string, providerName: string): T {
 /** The inputs of an embeddings request, for providers that embed text only (no token arrays). */
 export function textInputs(body: EmbeddingsRequest, provider: string): string[] {
   const inputs = Array.isArray(body.input) ? body.input : [body.input];
-  if (!inputs.every((x): x is string => typeof x === 'string')) throw clientFault(`${provider} embeddings take text input only (no token arrays)`, 'unsupported_input');
+  if (!inputs.every((x): x is string => typeof x === 'string'))
+    throw clientFault(`${provider} embeddings take text input only (no token arrays)`, 'unsupported_input');
   return inputs;
 }
 
@@ -194,7 +196,8 @@ export function toolCallsOf(m: ChatMessage): Array<{ id: string; name: string; i
   return calls.map((tc: { id?: unknown; function?: { name?: unknown; arguments?: unknown } } | null, i) => {
     const fn = tc?.function;
     if (typeof fn?.name !== 'string' || !fn.name) throw clientFault(`tool_calls[${i}] needs 'function.name'`, 'invalid_tool_call');
-    if (fn.arguments !== undefined && fn.arguments !== null && typeof fn.arguments !== 'string') throw clientFault(`tool_calls[${i}].function.arguments must be a JSON string`, 'invalid_tool_call');
+    if (fn.arguments !== undefined && fn.arguments !== null && typeof fn.arguments !== 'string')
+      throw clientFault(`tool_calls[${i}].function.arguments must be a JSON string`, 'invalid_tool_call');
     return { id: typeof tc?.id === 'string' ? tc.id : '', name: fn.name, input: parseToolArguments(fn.arguments ?? undefined, fn.name) };
   });
 }
@@ -202,6 +205,7 @@ export function toolCallsOf(m: ChatMessage): Array<{ id: string; name: string; i
 /** The function a `tool_choice` object forces. */
 export function forcedToolName(choice: { function?: { name?: unknown } }): string {
   const name = choice?.function?.name;
-  if (typeof name !== 'string' || !name) throw clientFault("'tool_choice' must be 'none', 'auto', 'required' or { type: 'function', function: { name } }", 'invalid_tool_choice');
+  if (typeof name !== 'string' || !name)
+    throw clientFault("'tool_choice' must be 'none', 'auto', 'required' or { type: 'function', function: { name } }", 'invalid_tool_choice');
   return name;
 }

@@ -26,7 +26,10 @@ function toRecord(item: Record<string, unknown>): KeyRecord {
 }
 
 export class DynamoKeyStore implements KeyStore {
-  constructor(private readonly client: DynamoDBClient, private readonly tableName: string) {}
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
 
   private putHash(keyHash: string, keyId: string) {
     return this.client.send(
@@ -140,15 +143,17 @@ export class DynamoKeyStore implements KeyStore {
     // 1. Mark the old hash's grace deadline first, so there is no moment where it has neither
     //    the record's blessing nor a deadline (which would cut a graceful rotation short).
     if (oldValidUntil) {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: marshall({ pk: hashPk(oldHash) }),
-          UpdateExpression: 'SET validUntil = :u',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeValues: marshall({ ':u': oldValidUntil }),
-        }),
-      ).catch(() => undefined);
+      await this.client
+        .send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: marshall({ pk: hashPk(oldHash) }),
+            UpdateExpression: 'SET validUntil = :u',
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeValues: marshall({ ':u': oldValidUntil }),
+          }),
+        )
+        .catch(() => undefined);
     }
     await this.putHash(newHash, id);
     let out;

@@ -15,13 +15,7 @@
  * costs one failed write (on DynamoDB the failure returns the item, so no read; dynalite needs
  * one GetItem). A key in a team with limits adds one write per step for the team item.
  */
-import {
-  type AttributeValue,
-  type DynamoDBClient,
-  GetItemCommand,
-  UpdateItemCommand,
-  type UpdateItemCommandInput,
-} from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, type DynamoDBClient, GetItemCommand, UpdateItemCommand, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import type { UsageReader, UsageReport } from '../core/admin';
 import { GatewayError, errors } from '../core/errors';
 import type { KeyLimits, KeyRecord } from '../core/keys';
@@ -186,7 +180,15 @@ export function createDynamoLimiter(options: DynamoLimiterOptions): DynamoLimite
   const expiresAt = (t: number) => ({ N: String(Math.floor(t / 1000) + ITEM_TTL_SECONDS) });
 
   /** Refuse with the subject's full limits in the answer (a spread subject's shard holds a share). */
-  function refuse(subject: Subject, need: Need, shards: number, failing: ReturnType<typeof violations>, item: Record<string, AttributeValue> | undefined, t: number, others: SubjectState[]): never {
+  function refuse(
+    subject: Subject,
+    need: Need,
+    shards: number,
+    failing: ReturnType<typeof violations>,
+    item: Record<string, AttributeValue> | undefined,
+    t: number,
+    others: SubjectState[],
+  ): never {
     const counters = scaleCounters(countersOf(item, windowsAt(t)), shards);
     const full = checksFor(subject.limits, need);
     const refusals: Refusal[] = failing.map((c) => ({ subject, check: full.find((f) => f.name === c.name) ?? c, used: counters[c.field] }));
@@ -205,7 +207,15 @@ export function createDynamoLimiter(options: DynamoLimiterOptions): DynamoLimite
     if (never.length) refuse(subject, need, shards, never, images.get(pk), t, others);
     const member = inflightMember(t, requestId);
     const n = counterNames(w);
-    const names: Record<string, string> = { '#rm': n.requestsMinute, '#tm': n.tokensMinute, '#td': n.tokensDay, '#cd': n.costDay, '#co': n.costMonth, '#inf': INFLIGHT, '#exp': TTL_ATTRIBUTE };
+    const names: Record<string, string> = {
+      '#rm': n.requestsMinute,
+      '#tm': n.tokensMinute,
+      '#td': n.tokensDay,
+      '#cd': n.costDay,
+      '#co': n.costMonth,
+      '#inf': INFLIGHT,
+      '#exp': TTL_ATTRIBUTE,
+    };
     const values: Record<string, AttributeValue> = {
       ':one': { N: String(need.requests) },
       ':tok': { N: String(need.tokens) },
@@ -312,10 +322,23 @@ export function createDynamoLimiter(options: DynamoLimiterOptions): DynamoLimite
     const budgeted = subjects.some((s) => hasBudget(s.limits)) || (key.team !== undefined && !teams.cached(key.team).known);
     if (failMode === 'open' && !budgeted) {
       stats.failOpen++;
-      logger.warn('counter store unavailable: admitting without rate limits (rateLimitFailMode=open)', { ...emfCount('RateLimitFailOpen', now(), options.metricsGatewayId), error: String(err), keyId: key.id });
-      return new FreeReservation(rateLimitHeaders(subjects.map((s) => stateOf(s, now())), now()));
+      logger.warn('counter store unavailable: admitting without rate limits (rateLimitFailMode=open)', {
+        ...emfCount('RateLimitFailOpen', now(), options.metricsGatewayId),
+        error: String(err),
+        keyId: key.id,
+      });
+      return new FreeReservation(
+        rateLimitHeaders(
+          subjects.map((s) => stateOf(s, now())),
+          now(),
+        ),
+      );
     }
-    logger.error('counter store unavailable: refusing (budgets and fail-closed rate limits)', { ...emfCount('LimitsUnavailable', now(), options.metricsGatewayId), error: String(err), keyId: key.id });
+    logger.error('counter store unavailable: refusing (budgets and fail-closed rate limits)', {
+      ...emfCount('LimitsUnavailable', now(), options.metricsGatewayId),
+      error: String(err),
+      keyId: key.id,
+    });
     throw errors.unavailable('The gateway cannot check rate limits and budgets right now. Retry shortly.', 1, 'limits_unavailable');
   }
 
@@ -340,7 +363,9 @@ export function createDynamoLimiter(options: DynamoLimiterOptions): DynamoLimite
     const shards = shardCount(subject.limits, rpmPerShard);
     const items = await Promise.all(
       Array.from({ length: shards }, (_, i) =>
-        client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: subjectPk(subject.kind, subject.id, i) } }, ConsistentRead: true })).then((o) => o.Item),
+        client
+          .send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: subjectPk(subject.kind, subject.id, i) } }, ConsistentRead: true }))
+          .then((o) => o.Item),
       ),
     );
     const inFlight = items.reduce((n, item) => n + inflightOf(item).length, 0);
@@ -366,7 +391,9 @@ export function createDynamoLimiter(options: DynamoLimiterOptions): DynamoLimite
         return new HeldReservation(parts, states, now);
       } catch (err) {
         // Give back what this request already holds (a key part when its team refused).
-        await Promise.all(parts.map((p) => settlePart(p, 0, 0, true).catch((e) => logger.error('releasing a partial reservation failed', { error: String(e), requestId }))));
+        await Promise.all(
+          parts.map((p) => settlePart(p, 0, 0, true).catch((e) => logger.error('releasing a partial reservation failed', { error: String(e), requestId }))),
+        );
         if (err instanceof GatewayError) throw err;
         return storeFailure(subjects, err, key);
       }
@@ -375,7 +402,10 @@ export function createDynamoLimiter(options: DynamoLimiterOptions): DynamoLimite
     release: (reservation) => settle(reservation, { tokens: 0, costUsd: 0 }),
     peekHeaders(key: KeyRecord) {
       const t = now();
-      return rateLimitHeaders(cachedSubjects(key).map((s) => stateOf(s, t)), t);
+      return rateLimitHeaders(
+        cachedSubjects(key).map((s) => stateOf(s, t)),
+        t,
+      );
     },
     async usage(key: KeyRecord): Promise<UsageReport> {
       const own = await usageOf({ kind: 'key', id: key.id, limits: key.limits ?? {} });

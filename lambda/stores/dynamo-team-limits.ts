@@ -36,7 +36,13 @@ export class DynamoTeamLimits implements TeamLimitsStore {
     await this.client.send(
       new PutItemCommand({
         TableName: this.tableName,
-        Item: { pk: { S: teamConfigPk(team) }, type: { S: 'team' }, team: { S: team }, limits: { S: JSON.stringify(limits) }, updatedAt: { S: record.updatedAt! } },
+        Item: {
+          pk: { S: teamConfigPk(team) },
+          type: { S: 'team' },
+          team: { S: team },
+          limits: { S: JSON.stringify(limits) },
+          updatedAt: { S: record.updatedAt! },
+        },
       }),
     );
     // This instance sees the change at once; others within the TTL.

@@ -12,7 +12,10 @@ import { join } from 'node:path';
 export function bundleDir(name: 'proxy' | 'admin'): string {
   const candidates = [join(__dirname, '..', '..', 'dist', 'assets', name), join(__dirname, '..', '..', 'assets', name)];
   const found = candidates.find((dir) => existsSync(join(dir, 'index.js')));
-  if (!found) throw new Error(`The prebuilt '${name}' Lambda bundle is missing (looked in ${candidates.join(', ')}). Run 'npm run build' (or 'node scripts/build.mjs') first.`);
+  if (!found)
+    throw new Error(
+      `The prebuilt '${name}' Lambda bundle is missing (looked in ${candidates.join(', ')}). Run 'npm run build' (or 'node scripts/build.mjs') first.`,
+    );
   return found;
 }
 

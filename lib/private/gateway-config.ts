@@ -16,7 +16,10 @@ export function checkGatewayConfig(problems: PropsProblems, prop: string, config
     if (typeof provider !== 'object' || provider === null) continue;
     const apiKey = provider.apiKey as { env?: unknown } | undefined;
     if (apiKey && typeof apiKey === 'object' && typeof apiKey.env === 'string')
-      problems.add(prop, `providers.${name}.apiKey reads the environment variable ${apiKey.env}, which does not exist on Lambda; use { "secret": "<secret name or ARN>" } and put the key into Secrets Manager`);
+      problems.add(
+        prop,
+        `providers.${name}.apiKey reads the environment variable ${apiKey.env}, which does not exist on Lambda; use { "secret": "<secret name or ARN>" } and put the key into Secrets Manager`,
+      );
     if (typeof provider.baseUrl === 'string' && /^https?:\/\/(localhost|127\.|\[::1\])/.test(provider.baseUrl))
       problems.add(prop, `providers.${name}.baseUrl (${provider.baseUrl}) points at the local machine, which a Lambda function cannot reach`);
   }
@@ -39,7 +42,11 @@ export interface BedrockTarget {
 
 /** Bedrock targets of the routes, per config, without repeats, in a stable order. */
 export function bedrockTargets(config: GatewayConfig): BedrockTarget[] {
-  const regions = new Map(Object.entries(config.providers).filter(([, p]) => p.type === 'bedrock').map(([n, p]) => [n, p.region]));
+  const regions = new Map(
+    Object.entries(config.providers)
+      .filter(([, p]) => p.type === 'bedrock')
+      .map(([n, p]) => [n, p.region]),
+  );
   const seen = new Map<string, BedrockTarget>();
   for (const route of Object.values(config.models ?? {}))
     for (const t of targetsOf(route.targets, []))

@@ -36,7 +36,16 @@ export function createGatewayFunction(scope: Construct, id: string, o: GatewayFu
     role,
     tracing: o.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
   });
-  if (o.tracing) acknowledge(role, 'AwsSolutions-IAM5[Resource::*]', 'X-Ray (tracing: true) only accepts Resource "*" for PutTraceSegments/PutTelemetryRecords; no data action is granted on "*".');
-  acknowledge(fn, 'AwsSolutions-L1', 'The bundle is built and tested for Node.js 22 (esbuild target node22); moving to a newer runtime is a deliberate, tested change.');
+  if (o.tracing)
+    acknowledge(
+      role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'X-Ray (tracing: true) only accepts Resource "*" for PutTraceSegments/PutTelemetryRecords; no data action is granted on "*".',
+    );
+  acknowledge(
+    fn,
+    'AwsSolutions-L1',
+    'The bundle is built and tested for Node.js 22 (esbuild target node22); moving to a newer runtime is a deliberate, tested change.',
+  );
   return fn;
 }

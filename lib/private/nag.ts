@@ -16,7 +16,7 @@ function nagPart(part: unknown): string {
   const o = part as Record<string, unknown>;
   if (typeof o.Ref === 'string') return `<${o.Ref}>`;
   if (Array.isArray(o['Fn::GetAtt'])) return `<${(o['Fn::GetAtt'] as string[]).join('.')}>`;
-  if (Array.isArray(o['Fn::Join'])) return ((o['Fn::Join'] as [string, unknown[]])[1]).map(nagPart).join((o['Fn::Join'] as [string])[0]);
+  if (Array.isArray(o['Fn::Join'])) return (o['Fn::Join'] as [string, unknown[]])[1].map(nagPart).join((o['Fn::Join'] as [string])[0]);
   return JSON.stringify(part);
 }
 

@@ -77,12 +77,23 @@ describe('bench harness', () => {
 
   it('prints every table and a verdict for every target', () => {
     const text = renderReport(results);
-    for (const heading of ['Load:', 'Latency below saturation', 'Streaming time to first byte', 'Proxy Lambda bundle', 'DynamoDB operations per request', 'Targets']) {
+    for (const heading of [
+      'Load:',
+      'Latency below saturation',
+      'Streaming time to first byte',
+      'Proxy Lambda bundle',
+      'DynamoDB operations per request',
+      'Targets',
+    ]) {
       expect(text).toContain(heading);
     }
     const list = checks(results);
     expect(list.map((c) => c.name)).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^throughput vs Portkey/), expect.stringMatching(/^added p50 latency/), expect.stringMatching(/^gateway RSS peak/)]),
+      expect.arrayContaining([
+        expect.stringMatching(/^throughput vs Portkey/),
+        expect.stringMatching(/^added p50 latency/),
+        expect.stringMatching(/^gateway RSS peak/),
+      ]),
     );
     for (const c of list) expect(text).toContain(c.name);
   });

@@ -158,7 +158,9 @@ describe('AiGateway', () => {
   test('log bucket: KMS-encrypted, TLS-only, public access blocked, lifecycle on every prefix', () => {
     const t = template();
     t.hasResourceProperties('AWS::S3::Bucket', {
-      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: Match.anyValue() } }] },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: Match.anyValue() } }],
+      },
       PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
       LifecycleConfiguration: {
         Rules: Match.arrayWith([
@@ -220,7 +222,10 @@ describe('AiGateway', () => {
     for (const q of queries) {
       expect(q.QueryString).toContain(`"${gateway.requestLog.databaseName}"."requests"`);
       // Every snake_case identifier that looks like a log column must be one.
-      const used = (q.QueryString as string).match(/\b(?:request_id|ts|key_id|key_name|team|requested_model|provider|model|status|attempts|latency_ms|ttft_ms|prompt_tokens|completion_tokens|total_tokens|cost_usd)\b/g) ?? [];
+      const used =
+        (q.QueryString as string).match(
+          /\b(?:request_id|ts|key_id|key_name|team|requested_model|provider|model|status|attempts|latency_ms|ttft_ms|prompt_tokens|completion_tokens|total_tokens|cost_usd)\b/g,
+        ) ?? [];
       for (const c of used) expect(columns.has(c)).toBe(true);
     }
   });
@@ -261,8 +266,24 @@ describe('AiGateway', () => {
 
   test('alarms cover 5xx rate, function errors and throttles, log delivery, the limits store and table throttles; one dashboard', () => {
     const alarms = Object.values(template().findResources('AWS::CloudWatch::Alarm') as Resources).map((a) => a.Properties);
-    const metricNames = alarms.map((a) => a.MetricName ?? a.Metrics?.map((m: any) => m.MetricStat?.Metric?.MetricName).filter(Boolean).join('+'));
-    expect(metricNames).toEqual(expect.arrayContaining(['5XXError', 'Errors', 'Throttles', 'DeliveryToS3.Success', 'ReadThrottleEvents+WriteThrottleEvents', 'LimitsUnavailable', 'RateLimitFailOpen']));
+    const metricNames = alarms.map(
+      (a) =>
+        a.MetricName ??
+        a.Metrics?.map((m: any) => m.MetricStat?.Metric?.MetricName)
+          .filter(Boolean)
+          .join('+'),
+    );
+    expect(metricNames).toEqual(
+      expect.arrayContaining([
+        '5XXError',
+        'Errors',
+        'Throttles',
+        'DeliveryToS3.Success',
+        'ReadThrottleEvents+WriteThrottleEvents',
+        'LimitsUnavailable',
+        'RateLimitFailOpen',
+      ]),
+    );
     expect(alarms).toHaveLength(1 + 2 * 2 + 1 + 2 + 2);
     // The limiter's metrics: the namespace, name and Gateway dimension the proxy emits (lambda/core/limits/metrics.ts,
     // with the id the construct gives the proxy), summed, any one alarms.
@@ -310,8 +331,12 @@ describe('AiGateway options', () => {
   test('S3-managed log encryption creates no KMS key and the workgroup uses SSE_S3', () => {
     const { template } = gatewayStack({ requestLog: { encryption: RequestLogEncryption.S3_MANAGED } });
     template().resourceCountIs('AWS::KMS::Key', 0);
-    template().hasResourceProperties('AWS::S3::Bucket', { BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] } });
-    template().hasResourceProperties('AWS::Athena::WorkGroup', { WorkGroupConfiguration: Match.objectLike({ ResultConfiguration: Match.objectLike({ EncryptionConfiguration: { EncryptionOption: 'SSE_S3' } }) }) });
+    template().hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+    });
+    template().hasResourceProperties('AWS::Athena::WorkGroup', {
+      WorkGroupConfiguration: Match.objectLike({ ResultConfiguration: Match.objectLike({ EncryptionConfiguration: { EncryptionOption: 'SSE_S3' } }) }),
+    });
   });
 
   test('createSecrets: false imports secrets by name instead of creating them', () => {
@@ -331,7 +356,7 @@ describe('AiGateway options', () => {
     }
   });
 
-  test('Bedrock grants follow the provider\'s region for inference profiles, and name only routed models', () => {
+  test("Bedrock grants follow the provider's region for inference profiles, and name only routed models", () => {
     const { template } = gatewayStack({
       config: {
         providers: { us: { type: 'bedrock', region: 'us-east-1' }, here: { type: 'bedrock' } },
@@ -341,7 +366,9 @@ describe('AiGateway options', () => {
         },
       },
     });
-    const statements = Object.values(template().findResources('AWS::IAM::Policy') as Resources).flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+    const statements = Object.values(template().findResources('AWS::IAM::Policy') as Resources).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as Statement[],
+    );
     const bedrock = JSON.stringify(statements.filter((s) => asList(s.Action).includes('bedrock:InvokeModel')).map((s) => s.Resource));
     expect(bedrock).toContain(':bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-3-5-haiku-20241022-v1:0');
     expect(bedrock).toContain(':bedrock:eu-west-1:123456789012:inference-profile/amazon.titan-embed-text-v2:0');
@@ -364,7 +391,9 @@ describe('validation at synth', () => {
       providers: { openai: { type: 'openia' }, local: { type: 'openai-compatible', baseUrl: 'not a url' } },
       models: { x: { targets: [{ provider: 'nope', model: 'm' }] } },
     };
-    expect(make({ config: bad })).toThrow(/Invalid AiGateway props:[\s\S]*config: providers\.openai\.type must be one of[\s\S]*config: providers\.local\.baseUrl[\s\S]*config: models\.x\.targets\[0\]\.provider 'nope'/);
+    expect(make({ config: bad })).toThrow(
+      /Invalid AiGateway props:[\s\S]*config: providers\.openai\.type must be one of[\s\S]*config: providers\.local\.baseUrl[\s\S]*config: models\.x\.targets\[0\]\.provider 'nope'/,
+    );
   });
 
   test('environment-variable provider keys and local base URLs are refused: they cannot work on Lambda', () => {
@@ -372,7 +401,9 @@ describe('validation at synth', () => {
       providers: { openai: { type: 'openai', apiKey: { env: 'OPENAI_API_KEY' } }, ollama: { type: 'openai-compatible', baseUrl: 'http://127.0.0.1:11434/v1' } },
       models: { m: { targets: [{ provider: 'openai', model: 'gpt-4o' }] } },
     };
-    expect(make({ config })).toThrow(/providers\.openai\.apiKey reads the environment variable OPENAI_API_KEY[\s\S]*use \{ "secret"[\s\S]*providers\.ollama\.baseUrl .* cannot reach/);
+    expect(make({ config })).toThrow(
+      /providers\.openai\.apiKey reads the environment variable OPENAI_API_KEY[\s\S]*use \{ "secret"[\s\S]*providers\.ollama\.baseUrl .* cannot reach/,
+    );
   });
 
   test('bring-your-own tables cannot be combined with props that shape created tables', () => {
@@ -400,7 +431,11 @@ describe('ProviderSecrets', () => {
   test('one secret per distinct ref, even when two names differ only in punctuation', () => {
     const { template } = gatewayStack({
       config: {
-        providers: { a: { type: 'openai', apiKey: { secret: 'team/openai' } }, b: { type: 'openai', apiKey: { secret: 'team-openai' } }, c: { type: 'anthropic', apiKey: { secret: 'team/openai' } } },
+        providers: {
+          a: { type: 'openai', apiKey: { secret: 'team/openai' } },
+          b: { type: 'openai', apiKey: { secret: 'team-openai' } },
+          c: { type: 'anthropic', apiKey: { secret: 'team/openai' } },
+        },
         models: { m: { targets: [{ provider: 'a', model: 'gpt-4o' }] } },
       },
     });

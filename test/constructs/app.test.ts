@@ -28,9 +28,19 @@ describe('bin/app.ts', () => {
   test('synthesizes the default gateway offline, without credentials', async () => {
     const { template, files } = await synth();
     const types = Object.values(template.Resources as Record<string, { Type: string }>).map((r) => r.Type);
-    expect(types).toEqual(expect.arrayContaining(['AWS::ApiGateway::RestApi', 'AWS::Lambda::Function', 'AWS::DynamoDB::Table', 'AWS::KinesisFirehose::DeliveryStream', 'AWS::Glue::Table']));
+    expect(types).toEqual(
+      expect.arrayContaining([
+        'AWS::ApiGateway::RestApi',
+        'AWS::Lambda::Function',
+        'AWS::DynamoDB::Table',
+        'AWS::KinesisFirehose::DeliveryStream',
+        'AWS::Glue::Table',
+      ]),
+    );
     expect(files.some((f) => f.startsWith('asset.'))).toBe(true);
-    const secrets = Object.values(template.Resources as Record<string, { Type: string; Properties: { Name?: string } }>).filter((r) => r.Type === 'AWS::SecretsManager::Secret');
+    const secrets = Object.values(template.Resources as Record<string, { Type: string; Properties: { Name?: string } }>).filter(
+      (r) => r.Type === 'AWS::SecretsManager::Secret',
+    );
     expect(secrets.map((s) => s.Properties.Name).sort()).toEqual(['ai-gateway/anthropic', 'ai-gateway/openai']);
   }, 90_000);
 
@@ -40,7 +50,9 @@ describe('bin/app.ts', () => {
     writeFileSync(file, JSON.stringify({ providers: { openai: { type: 'openai', apiKey: { env: 'OPENAI_API_KEY' } }, x: { type: 'nope' } } }));
     try {
       await expect(synth({ GATEWAY_AWS_CONFIG: file })).rejects.toMatchObject({
-        stderr: expect.stringMatching(/Invalid AiGateway props:[\s\S]*config: providers\.x\.type must be one of[\s\S]*config: providers\.openai\.apiKey reads the environment variable OPENAI_API_KEY/),
+        stderr: expect.stringMatching(
+          /Invalid AiGateway props:[\s\S]*config: providers\.x\.type must be one of[\s\S]*config: providers\.openai\.apiKey reads the environment variable OPENAI_API_KEY/,
+        ),
       });
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -40,8 +40,11 @@ describe('ExampleAppStack', () => {
     expect(analyst.filter((a) => a.startsWith('dynamodb:') || a.startsWith('secretsmanager:'))).toEqual([]);
   });
 
-  test('the gateway inside it uses the app stack\'s stage, throttling and alarm topic', () => {
-    template.hasResourceProperties('AWS::ApiGateway::Stage', { StageName: 'live', MethodSettings: Match.arrayWith([Match.objectLike({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 })]) });
+  test("the gateway inside it uses the app stack's stage, throttling and alarm topic", () => {
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'live',
+      MethodSettings: Match.arrayWith([Match.objectLike({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 })]),
+    });
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as any[];
     expect(alarms.length).toBeGreaterThan(0);
     for (const a of alarms) expect(a.Properties.AlarmActions).toEqual([{ Ref: id(stack.node.findChild('Alarms') as never) }]);

@@ -35,7 +35,12 @@ export class ExampleAppStack extends Stack {
           bedrock: { type: 'bedrock', region: 'eu-west-1' },
         },
         models: {
-          chat: { targets: [{ provider: 'openai', model: 'gpt-4o-mini' }, { provider: 'bedrock', model: 'anthropic.claude-3-5-haiku-20241022-v1:0' }] },
+          chat: {
+            targets: [
+              { provider: 'openai', model: 'gpt-4o-mini' },
+              { provider: 'bedrock', model: 'anthropic.claude-3-5-haiku-20241022-v1:0' },
+            ],
+          },
         },
         settings: { keyCacheTtlMs: 5000 },
       },
@@ -44,8 +49,14 @@ export class ExampleAppStack extends Stack {
     });
 
     // The application's own virtual key, put here after `ai-gateway keys create --name example-app`.
-    this.virtualKeySecret = new secretsmanager.Secret(this, 'AppVirtualKey', { description: 'Virtual key (sk-gw-…) the example application calls the AI gateway with' });
-    acknowledge(this.virtualKeySecret, 'AwsSolutions-SMG4', 'A gateway virtual key is rotated through the gateway admin API (keys rotate, with a grace period), not by a Secrets Manager rotation function.');
+    this.virtualKeySecret = new secretsmanager.Secret(this, 'AppVirtualKey', {
+      description: 'Virtual key (sk-gw-…) the example application calls the AI gateway with',
+    });
+    acknowledge(
+      this.virtualKeySecret,
+      'AwsSolutions-SMG4',
+      'A gateway virtual key is rotated through the gateway admin API (keys rotate, with a grace period), not by a Secrets Manager rotation function.',
+    );
 
     const appLogs = new logs.LogGroup(this, 'AppLogs', { retention: logs.RetentionDays.ONE_MONTH });
     this.appRole = new iam.Role(this, 'AppRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
@@ -66,7 +77,10 @@ export class ExampleAppStack extends Stack {
     this.platformRole = new iam.Role(this, 'PlatformRole', { assumedBy: new iam.AccountRootPrincipal(), description: 'Manages AI gateway virtual keys' });
     this.gateway.grantAdmin(this.platformRole);
 
-    this.analystRole = new iam.Role(this, 'AnalystRole', { assumedBy: new iam.AccountRootPrincipal(), description: 'Queries AI gateway spend and usage in Athena' });
+    this.analystRole = new iam.Role(this, 'AnalystRole', {
+      assumedBy: new iam.AccountRootPrincipal(),
+      description: 'Queries AI gateway spend and usage in Athena',
+    });
     this.gateway.grantQueryLogs(this.analystRole);
   }
 }

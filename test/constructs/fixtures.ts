@@ -20,12 +20,21 @@ export const CONFIG: GatewayConfig = {
         { provider: 'anthropic', model: 'claude-sonnet-4-5' },
       ],
     },
-    claude: { strategy: 'loadbalance', targets: [{ provider: 'bedrock', model: 'eu.anthropic.claude-sonnet-4-5-20250929-v1:0' }, { provider: 'anthropic', model: 'claude-sonnet-4-5' }] },
+    claude: {
+      strategy: 'loadbalance',
+      targets: [
+        { provider: 'bedrock', model: 'eu.anthropic.claude-sonnet-4-5-20250929-v1:0' },
+        { provider: 'anthropic', model: 'claude-sonnet-4-5' },
+      ],
+    },
     'mock-model': { targets: [{ provider: 'mock', model: 'mock-model' }] },
   },
 };
 
-export function gatewayStack(props: Partial<AiGatewayProps> = {}, id = 'GatewayStack'): { app: App; stack: Stack; gateway: AiGateway; template: () => Template } {
+export function gatewayStack(
+  props: Partial<AiGatewayProps> = {},
+  id = 'GatewayStack',
+): { app: App; stack: Stack; gateway: AiGateway; template: () => Template } {
   const app = new App();
   const stack = new Stack(app, id, { env: ENV });
   const gateway = new AiGateway(stack, 'Gateway', { config: CONFIG, ...props });

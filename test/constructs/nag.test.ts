@@ -15,11 +15,13 @@ function findings(stack: Stack): string[] {
 }
 
 function acknowledgments(root: IConstruct): { path: string; id: string; reason: string }[] {
-  return root.node.findAll().flatMap((c) =>
-    c.node.metadata
-      .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-      .flatMap((m) => Object.entries(m.data as Record<string, string>).map(([id, reason]) => ({ path: c.node.path, id, reason }))),
-  );
+  return root.node
+    .findAll()
+    .flatMap((c) =>
+      c.node.metadata
+        .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+        .flatMap((m) => Object.entries(m.data as Record<string, string>).map(([id, reason]) => ({ path: c.node.path, id, reason }))),
+    );
 }
 
 describe('cdk-nag AwsSolutions', () => {
@@ -28,7 +30,11 @@ describe('cdk-nag AwsSolutions', () => {
   });
 
   test('with tracing, S3-managed log encryption and createSecrets: false, still none', () => {
-    const { stack } = gatewayStack({ proxy: { tracing: true }, requestLog: { encryption: RequestLogEncryption.S3_MANAGED }, secrets: { createSecrets: false } });
+    const { stack } = gatewayStack({
+      proxy: { tracing: true },
+      requestLog: { encryption: RequestLogEncryption.S3_MANAGED },
+      secrets: { createSecrets: false },
+    });
     expect(findings(stack)).toEqual([]);
   });
 

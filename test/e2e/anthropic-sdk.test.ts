@@ -32,7 +32,12 @@ describe('official @anthropic-ai/sdk client on /v1/messages', () => {
         models: {
           claude: { targets: [{ provider: 'anthropic', model: 'claude-sonnet-4-5' }] },
           gpt: { targets: [{ provider: 'openai', model: 'gpt-4o' }] },
-          'claude-then-gpt': { targets: [{ provider: 'anthropic', model: 'claude-sonnet-4-5' }, { provider: 'openai', model: 'gpt-4o' }] },
+          'claude-then-gpt': {
+            targets: [
+              { provider: 'anthropic', model: 'claude-sonnet-4-5' },
+              { provider: 'openai', model: 'gpt-4o' },
+            ],
+          },
         },
       },
       { env: { ANTHROPIC_KEY, OPENAI_KEY } },
@@ -48,7 +53,10 @@ describe('official @anthropic-ai/sdk client on /v1/messages', () => {
 
   describe('routed to Anthropic', () => {
     test('JSON: the client body reaches Anthropic unchanged except the model; the answer comes back as sent', async () => {
-      const answer = anthropicMessage([{ type: 'thinking', thinking: 'hmm', signature: 'sig' }, { type: 'text', text: 'Hi there' }]);
+      const answer = anthropicMessage([
+        { type: 'thinking', thinking: 'hmm', signature: 'sig' },
+        { type: 'text', text: 'Hi there' },
+      ]);
       anthropicUp.handle((_r, res) => json(res, 200, answer));
       const msg = await client.messages.create({
         model: 'claude',
@@ -82,14 +90,22 @@ describe('official @anthropic-ai/sdk client on /v1/messages', () => {
       expect(msg.usage).toMatchObject({ input_tokens: 8, output_tokens: 3 });
     });
 
-    test('the client\'s anthropic-beta header reaches Anthropic (and only Anthropic); a malformed one is a 400', async () => {
+    test("the client's anthropic-beta header reaches Anthropic (and only Anthropic); a malformed one is a 400", async () => {
       anthropicUp.handle((_r, res) => json(res, 200, anthropicMessage([{ type: 'text', text: 'ok' }])));
-      await client.messages.create({ model: 'claude', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] }, { headers: { 'anthropic-beta': 'context-1m-2025-08-07,token-efficient-tools-2025-02-19' } });
+      await client.messages.create(
+        { model: 'claude', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] },
+        { headers: { 'anthropic-beta': 'context-1m-2025-08-07,token-efficient-tools-2025-02-19' } },
+      );
       expect(anthropicUp.received.at(-1)!.headers['anthropic-beta']).toBe('context-1m-2025-08-07,token-efficient-tools-2025-02-19');
       openaiUp.handle((_r, res) => json(res, 200, openAiCompletion('ok')));
-      await client.messages.create({ model: 'gpt', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] }, { headers: { 'anthropic-beta': 'context-1m-2025-08-07' } });
+      await client.messages.create(
+        { model: 'gpt', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] },
+        { headers: { 'anthropic-beta': 'context-1m-2025-08-07' } },
+      );
       expect(openaiUp.received.at(-1)!.headers['anthropic-beta']).toBeUndefined();
-      const bad = await gw.post('/v1/messages', { model: 'claude', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] }, key, { 'anthropic-beta': 'beta; drop table' });
+      const bad = await gw.post('/v1/messages', { model: 'claude', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] }, key, {
+        'anthropic-beta': 'beta; drop table',
+      });
       expect(bad.status).toBe(400);
     });
 
@@ -101,7 +117,9 @@ describe('official @anthropic-ai/sdk client on /v1/messages', () => {
       const body = await res.json();
       expect(body).toMatchObject({ type: 'error', error: { type: 'rate_limit_error' } });
       expect(body.error.message).toMatch(/slow down/);
-      await expect(client.messages.create({ model: 'claude', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(Anthropic.RateLimitError);
+      await expect(client.messages.create({ model: 'claude', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(
+        Anthropic.RateLimitError,
+      );
     });
 
     test('falls back to OpenAI when Anthropic is overloaded (529), translating the request', async () => {
@@ -118,7 +136,17 @@ describe('official @anthropic-ai/sdk client on /v1/messages', () => {
       openaiUp.handle((_r, res) =>
         json(res, 200, {
           ...openAiCompletion(''),
-          choices: [{ index: 0, message: { role: 'assistant', content: 'Let me check.', tool_calls: [{ id: 'call_7', type: 'function', function: { name: 'weather', arguments: '{"city":"Oslo"}' } }] }, finish_reason: 'tool_calls' }],
+          choices: [
+            {
+              index: 0,
+              message: {
+                role: 'assistant',
+                content: 'Let me check.',
+                tool_calls: [{ id: 'call_7', type: 'function', function: { name: 'weather', arguments: '{"city":"Oslo"}' } }],
+              },
+              finish_reason: 'tool_calls',
+            },
+          ],
           usage: { prompt_tokens: 40, completion_tokens: 12, total_tokens: 52 },
         }),
       );
@@ -129,9 +157,21 @@ describe('official @anthropic-ai/sdk client on /v1/messages', () => {
         tools: [{ name: 'weather', description: 'Weather by city', input_schema: { type: 'object', properties: { city: { type: 'string' } } } }],
         tool_choice: { type: 'any' },
         messages: [
-          { role: 'user', content: [{ type: 'text', text: 'Weather here?' }, { type: 'image', source: { type: 'base64', media_type: 'image/png', data: PNG } }] },
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'Weather here?' },
+              { type: 'image', source: { type: 'base64', media_type: 'image/png', data: PNG } },
+            ],
+          },
           { role: 'assistant', content: [{ type: 'tool_use', id: 'call_1', name: 'weather', input: { city: 'Bergen' } }] },
-          { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'call_1', content: 'rain' }, { type: 'text', text: 'And Oslo?' }] },
+          {
+            role: 'user',
+            content: [
+              { type: 'tool_result', tool_use_id: 'call_1', content: 'rain' },
+              { type: 'text', text: 'And Oslo?' },
+            ],
+          },
         ],
       });
       const sent = openaiUp.received.at(-1)!;
@@ -140,10 +180,21 @@ describe('official @anthropic-ai/sdk client on /v1/messages', () => {
         model: 'gpt-4o',
         max_tokens: 200,
         tool_choice: 'required',
-        tools: [{ type: 'function', function: { name: 'weather', description: 'Weather by city', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }],
+        tools: [
+          {
+            type: 'function',
+            function: { name: 'weather', description: 'Weather by city', parameters: { type: 'object', properties: { city: { type: 'string' } } } },
+          },
+        ],
         messages: [
           { role: 'system', content: 'You are terse.' },
-          { role: 'user', content: [{ type: 'text', text: 'Weather here?' }, { type: 'image_url', image_url: { url: `data:image/png;base64,${PNG}` } }] },
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'Weather here?' },
+              { type: 'image_url', image_url: { url: `data:image/png;base64,${PNG}` } },
+            ],
+          },
           { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'weather', arguments: '{"city":"Bergen"}' } }] },
           { role: 'tool', tool_call_id: 'call_1', content: 'rain' },
           { role: 'user', content: [{ type: 'text', text: 'And Oslo?' }] },
@@ -164,7 +215,15 @@ describe('official @anthropic-ai/sdk client on /v1/messages', () => {
       const types: string[] = [];
       stream.on('streamEvent', (e) => types.push(e.type));
       const msg = await stream.finalMessage();
-      expect(types).toEqual(['message_start', 'content_block_start', 'content_block_delta', 'content_block_delta', 'content_block_stop', 'message_delta', 'message_stop']);
+      expect(types).toEqual([
+        'message_start',
+        'content_block_start',
+        'content_block_delta',
+        'content_block_delta',
+        'content_block_stop',
+        'message_delta',
+        'message_stop',
+      ]);
       expect(msg.content).toEqual([{ type: 'text', text: 'Good day' }]);
       expect(msg.stop_reason).toBe('end_turn');
       expect(msg.usage.output_tokens).toBe(2);
@@ -174,7 +233,20 @@ describe('official @anthropic-ai/sdk client on /v1/messages', () => {
       const base = { id: 'chatcmpl-t', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o' };
       openaiUp.handle((_r, res) =>
         writeSse(res, [
-          { ...base, choices: [{ index: 0, delta: { role: 'assistant', content: null, tool_calls: [{ index: 0, id: 'call_x', type: 'function', function: { name: 'weather', arguments: '' } }] }, finish_reason: null }] },
+          {
+            ...base,
+            choices: [
+              {
+                index: 0,
+                delta: {
+                  role: 'assistant',
+                  content: null,
+                  tool_calls: [{ index: 0, id: 'call_x', type: 'function', function: { name: 'weather', arguments: '' } }],
+                },
+                finish_reason: null,
+              },
+            ],
+          },
           { ...base, choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: '{"city":' } }] }, finish_reason: null }] },
           { ...base, choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: '"Rome"}' } }] }, finish_reason: null }] },
           { ...base, choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }] },
@@ -215,7 +287,13 @@ describe('official @anthropic-ai/sdk client on /v1/messages', () => {
       const unknown = await gw.post('/v1/messages', { model: 'nope', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] }, key);
       expect(unknown.status).toBe(404);
       expect((await unknown.json()).error.type).toBe('not_found_error');
-      await expect(new Anthropic({ baseURL: gw.url, apiKey: 'sk-gw-wrong', maxRetries: 0 }).messages.create({ model: 'gpt', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(Anthropic.AuthenticationError);
+      await expect(
+        new Anthropic({ baseURL: gw.url, apiKey: 'sk-gw-wrong', maxRetries: 0 }).messages.create({
+          model: 'gpt',
+          max_tokens: 5,
+          messages: [{ role: 'user', content: 'x' }],
+        }),
+      ).rejects.toBeInstanceOf(Anthropic.AuthenticationError);
     });
 
     test('the request log records /v1/messages like any endpoint: served provider, real usage, stream flag', async () => {
@@ -237,11 +315,28 @@ describe('official @anthropic-ai/sdk client on /v1/messages', () => {
         record = findRecord();
         if (!record) await new Promise((r) => setImmediate(r));
       }
-      expect(record).toMatchObject({ endpoint: '/v1/messages', requested_model: 'gpt', provider: 'openai', model: 'gpt-4o', status: 200, stream: true, prompt_tokens: 13, completion_tokens: 2 });
+      expect(record).toMatchObject({
+        endpoint: '/v1/messages',
+        requested_model: 'gpt',
+        provider: 'openai',
+        model: 'gpt-4o',
+        status: 200,
+        stream: true,
+        prompt_tokens: 13,
+        completion_tokens: 2,
+      });
     });
 
     test('document blocks need an Anthropic target: a clear 400 instead of a silent drop', async () => {
-      const res = await gw.post('/v1/messages', { model: 'gpt', max_tokens: 5, messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'doc' } }] }] }, key);
+      const res = await gw.post(
+        '/v1/messages',
+        {
+          model: 'gpt',
+          max_tokens: 5,
+          messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'doc' } }] }],
+        },
+        key,
+      );
       expect(res.status).toBe(400);
       expect((await res.json()).error.message).toMatch(/document.*Anthropic/);
     });

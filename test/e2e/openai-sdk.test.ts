@@ -16,7 +16,10 @@ describe('official openai client through the local gateway', () => {
     ({ upstream, gw, key, client } = await startOpenAiHarness(
       (url) => ({
         providers: { openai: { type: 'openai', baseUrl: `${url}/v1`, apiKey: { env: 'OPENAI_KEY' } }, mock: { type: 'mock' } },
-        models: { 'gpt-4o': { targets: [{ provider: 'openai', model: 'gpt-4o-2024-08-06' }] }, 'mock-model': { targets: [{ provider: 'mock', model: 'mock-model' }] } },
+        models: {
+          'gpt-4o': { targets: [{ provider: 'openai', model: 'gpt-4o-2024-08-06' }] },
+          'mock-model': { targets: [{ provider: 'mock', model: 'mock-model' }] },
+        },
       }),
       { keyName: 'sdk', env: { OPENAI_KEY: PROVIDER_KEY } },
     ));
@@ -100,7 +103,12 @@ describe('official openai client through the local gateway', () => {
 
   test('chat streaming: usage chunk delivered when the client asks for it', async () => {
     upstream.handle((_req, res) => writeSse(res, openAiChunks(['a'], 'gpt-4o', { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 })));
-    const stream = await client.chat.completions.create({ model: 'gpt-4o', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'hi' }] });
+    const stream = await client.chat.completions.create({
+      model: 'gpt-4o',
+      stream: true,
+      stream_options: { include_usage: true },
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     let usage: OpenAI.CompletionUsage | null | undefined;
     for await (const chunk of stream) if (chunk.usage) usage = chunk.usage;
     expect(usage).toEqual({ prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 });
@@ -108,7 +116,11 @@ describe('official openai client through the local gateway', () => {
 
   const weatherTool: OpenAI.Chat.Completions.ChatCompletionTool = {
     type: 'function',
-    function: { name: 'get_weather', description: 'Weather for a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } },
+    function: {
+      name: 'get_weather',
+      description: 'Weather for a city',
+      parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+    },
   };
 
   test('tools: definitions reach the upstream unchanged and tool calls come back to the SDK', async () => {
@@ -118,7 +130,12 @@ describe('official openai client through the local gateway', () => {
         choices: [
           {
             index: 0,
-            message: { role: 'assistant', content: null, refusal: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Oslo"}' } }] },
+            message: {
+              role: 'assistant',
+              content: null,
+              refusal: null,
+              tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Oslo"}' } }],
+            },
             finish_reason: 'tool_calls',
             logprobs: null,
           },
@@ -159,7 +176,20 @@ describe('official openai client through the local gateway', () => {
     const base = { id: 'chatcmpl-t', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o' };
     upstream.handle((_req, res) =>
       writeSse(res, [
-        { ...base, choices: [{ index: 0, delta: { role: 'assistant', content: null, tool_calls: [{ index: 0, id: 'call_9', type: 'function', function: { name: 'get_weather', arguments: '' } }] }, finish_reason: null }] },
+        {
+          ...base,
+          choices: [
+            {
+              index: 0,
+              delta: {
+                role: 'assistant',
+                content: null,
+                tool_calls: [{ index: 0, id: 'call_9', type: 'function', function: { name: 'get_weather', arguments: '' } }],
+              },
+              finish_reason: null,
+            },
+          ],
+        },
         { ...base, choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: '{"city":' } }] }, finish_reason: null }] },
         { ...base, choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: '"Rome"}' } }] }, finish_reason: null }] },
         { ...base, choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }] },
@@ -176,7 +206,13 @@ describe('official openai client through the local gateway', () => {
     upstream.handle((_req, res) => json(res, 200, openAiCompletion('A red pixel.')));
     const content: OpenAI.Chat.Completions.ChatCompletionContentPart[] = [
       { type: 'text', text: 'What is in this image?' },
-      { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==', detail: 'high' } },
+      {
+        type: 'image_url',
+        image_url: {
+          url: 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==',
+          detail: 'high',
+        },
+      },
       { type: 'image_url', image_url: { url: 'https://example.com/cat.png' } },
     ];
     const out = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content }] });
@@ -189,7 +225,12 @@ describe('official openai client through the local gateway', () => {
     upstream.handle((req, res) => {
       const asBase64 = req.body.encoding_format === 'base64';
       const embedding = asBase64 ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector;
-      json(res, 200, { object: 'list', data: (req.body.input as string[]).map((_, index) => ({ object: 'embedding', index, embedding })), model: 'text-embedding-3-small', usage: { prompt_tokens: 2, total_tokens: 2 } });
+      json(res, 200, {
+        object: 'list',
+        data: (req.body.input as string[]).map((_, index) => ({ object: 'embedding', index, embedding })),
+        model: 'text-embedding-3-small',
+        usage: { prompt_tokens: 2, total_tokens: 2 },
+      });
     });
     const floats = await client.embeddings.create({ model: 'openai/text-embedding-3-small', input: ['a', 'b'], encoding_format: 'float' });
     expect(floats.data.map((d) => d.embedding)).toEqual([vector, vector]);
@@ -219,11 +260,16 @@ describe('official openai client through the local gateway', () => {
 
   test("the SDK's own error classes see the gateway's errors: 401, 403, 404, 400", async () => {
     const bad = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'sk-gw-wrong', maxRetries: 0 });
-    await expect(bad.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({ status: 401, code: 'invalid_api_key' });
+    await expect(bad.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({
+      status: 401,
+      code: 'invalid_api_key',
+    });
     await expect(bad.chat.completions.create({ model: 'gpt-4o', messages: [] })).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
     const { key: narrow } = await gw.createKey({ name: 'narrow2', models: ['mock-*'] });
     const narrowClient = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: narrow, maxRetries: 0 });
-    await expect(narrowClient.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(OpenAI.PermissionDeniedError);
+    await expect(narrowClient.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(
+      OpenAI.PermissionDeniedError,
+    );
     await expect(client.chat.completions.create({ model: 'no-such', messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(OpenAI.NotFoundError);
     await expect(client.chat.completions.create({ model: 'gpt-4o', messages: [] })).rejects.toMatchObject({ status: 400, param: 'messages' });
   });

@@ -20,7 +20,10 @@ export type BedrockStreamFrame = { event: string; body: unknown } | { exception:
 export function encodeFrame(frame: BedrockStreamFrame): Uint8Array {
   const body = new TextEncoder().encode(JSON.stringify(frame.body));
   if ('exception' in frame) {
-    return codec.encode({ headers: { ':message-type': str('exception'), ':exception-type': str(frame.exception), ':content-type': str('application/json') }, body });
+    return codec.encode({
+      headers: { ':message-type': str('exception'), ':exception-type': str(frame.exception), ':content-type': str('application/json') },
+      body,
+    });
   }
   return codec.encode({ headers: { ':message-type': str('event'), ':event-type': str(frame.event), ':content-type': str('application/json') }, body });
 }

@@ -33,7 +33,9 @@ export async function startOpenAiHarness(config: (upstreamUrl: string) => Gatewa
 }
 
 /** A chat stream read to its end: the content, the finish reason, and how many chunks carried tool calls. */
-export async function readChatStream(stream: AsyncIterable<{ choices: Array<{ delta?: { content?: string | null; tool_calls?: unknown[] }; finish_reason?: string | null }> }>) {
+export async function readChatStream(
+  stream: AsyncIterable<{ choices: Array<{ delta?: { content?: string | null; tool_calls?: unknown[] }; finish_reason?: string | null }> }>,
+) {
   let content = '';
   let finish: string | null = null;
   let toolCallChunks = 0;

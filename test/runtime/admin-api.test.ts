@@ -6,7 +6,21 @@ import { hashKey } from '../../lambda/core/keys';
 import { ADMIN_TOKEN, startTestGateway, type TestGateway } from '../helpers/gateway';
 import { expectOpenAiError } from '../helpers/openai-error';
 
-const RECORD_FIELDS = ['id', 'name', 'team', 'createdAt', 'updatedAt', 'expiresAt', 'revokedAt', 'rotatedAt', 'models', 'limits', 'logging', 'metadata', 'hint'];
+const RECORD_FIELDS = [
+  'id',
+  'name',
+  'team',
+  'createdAt',
+  'updatedAt',
+  'expiresAt',
+  'revokedAt',
+  'rotatedAt',
+  'models',
+  'limits',
+  'logging',
+  'metadata',
+  'hint',
+];
 
 /** A record as the API shows it: only documented fields, never the key, its hash or store internals. */
 function expectCleanRecord(r: Record<string, unknown>, plaintext?: string): void {
@@ -55,7 +69,11 @@ describe('admin API', () => {
     test.each(ROUTES)('%s %s is 401 with a wrong admin credential, and nothing changes', async (method, path) => {
       const before = (await gw.admin('GET', '/admin/keys')).body.data.length;
       for (const [, headers] of BAD_CREDENTIALS) {
-        const err = await expectOpenAiError(await call(method, path, headers, method === 'GET' ? undefined : { name: 'sneaky' }), 401, 'invalid_admin_credential');
+        const err = await expectOpenAiError(
+          await call(method, path, headers, method === 'GET' ? undefined : { name: 'sneaky' }),
+          401,
+          'invalid_admin_credential',
+        );
         expect(err.type).toBe('authentication_error');
       }
       expect((await gw.admin('GET', '/admin/keys')).body.data.length).toBe(before);
@@ -173,7 +191,11 @@ describe('admin API', () => {
         ['POST', '/admin/keys/key_nope/rotate'],
         ['GET', '/admin/keys/key_nope/usage'],
       ]) {
-        await expectOpenAiError(await call(method, path, { authorization: `Bearer ${ADMIN_TOKEN}` }, method === 'PATCH' ? { name: 'x' } : undefined), 404, 'key_not_found');
+        await expectOpenAiError(
+          await call(method, path, { authorization: `Bearer ${ADMIN_TOKEN}` }, method === 'PATCH' ? { name: 'x' } : undefined),
+          404,
+          'key_not_found',
+        );
       }
     });
 
@@ -259,7 +281,10 @@ describe('admin API', () => {
 
     test.each([[-1], [1.5], ['60'], [7 * 24 * 3600 + 1]])('rotate with gracePeriodSeconds %j is 400', async (grace) => {
       const { id } = await gw.createKey();
-      const err = await expectOpenAiError(await call('POST', `/admin/keys/${id}/rotate`, { authorization: `Bearer ${ADMIN_TOKEN}` }, { gracePeriodSeconds: grace }), 400);
+      const err = await expectOpenAiError(
+        await call('POST', `/admin/keys/${id}/rotate`, { authorization: `Bearer ${ADMIN_TOKEN}` }, { gracePeriodSeconds: grace }),
+        400,
+      );
       expect(err.param).toBe('gracePeriodSeconds');
     });
 

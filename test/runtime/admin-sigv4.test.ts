@@ -18,14 +18,22 @@ const encode = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => '
 
 /** Verifies a request's SigV4 Authorization header against the known secret; returns a reason when it does not hold. */
 function verify(req: IncomingMessage, body: string, secret: string): string | undefined {
-  const auth = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(String(req.headers.authorization));
+  const auth = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(
+    String(req.headers.authorization),
+  );
   if (!auth) return 'no SigV4 Authorization header';
   const [, , date, region, service, signedHeaders, signature] = auth;
   if (service !== 'execute-api') return `signed for ${service}`;
   const amzDate = String(req.headers['x-amz-date']);
   const url = new URL(req.url!, 'http://x');
-  const canonicalUri = url.pathname.split('/').map((seg) => encode(decodeURIComponent(seg))).join('/');
-  const canonicalQuery = [...url.searchParams].map(([k, v]) => `${encode(k)}=${encode(v)}`).sort().join('&');
+  const canonicalUri = url.pathname
+    .split('/')
+    .map((seg) => encode(decodeURIComponent(seg)))
+    .join('/');
+  const canonicalQuery = [...url.searchParams]
+    .map(([k, v]) => `${encode(k)}=${encode(v)}`)
+    .sort()
+    .join('&');
   const names = signedHeaders.split(';');
   if (!names.includes('host') || !names.includes('x-amz-date')) return 'host and x-amz-date must be signed';
   const canonicalHeaders = names.map((n) => `${n}:${String(req.headers[n]).trim().replace(/\s+/g, ' ')}\n`).join('');

@@ -51,14 +51,19 @@ describe('SecretsManagerSecretSource', () => {
   });
 
   test('errors name the secret, never a value, and are not cached; the placeholder is refused', async () => {
-    const values: Record<string, string | Error> = { broken: Object.assign(new Error('secret sk-leak'), { name: 'AccessDeniedException' }), empty: PLACEHOLDER_SECRET_VALUE };
+    const values: Record<string, string | Error> = {
+      broken: Object.assign(new Error('secret sk-leak'), { name: 'AccessDeniedException' }),
+      empty: PLACEHOLDER_SECRET_VALUE,
+    };
     const { src, reads, logged } = source(values);
     await expect(src.get({ secret: 'broken' })).rejects.toThrow(/^reading secret broken failed: AccessDeniedException$/);
     await expect(src.get({ secret: 'broken' })).rejects.toThrow();
     expect(reads.filter((r) => r === 'broken')).toHaveLength(2);
     await expect(src.get({ secret: 'empty' })).rejects.toThrow(/secret empty holds no API key yet/);
     // The operator sees why in the function's log; no secret value appears there.
-    expect(logged).toContain('provider credential unavailable: secret empty holds no API key yet; put the provider\'s API key into it (README "Deploy to AWS")');
+    expect(logged).toContain(
+      'provider credential unavailable: secret empty holds no API key yet; put the provider\'s API key into it (README "Deploy to AWS")',
+    );
     expect(logged.join()).not.toContain('sk-leak');
   });
 
@@ -122,29 +127,74 @@ describe('EmfMetricsSink', () => {
 
   test('one EMF document per record, with the served model as dimension, then the record goes on', async () => {
     const { emf, lines, inner } = sink();
-    const record = { ...sampleRecord('r1'), status: 200, provider: 'openai', model: 'gpt-4o', total_tokens: 42, cost_usd: 0.0021, latency_ms: 830, attempts: JSON.stringify([{}, {}]) };
+    const record = {
+      ...sampleRecord('r1'),
+      status: 200,
+      provider: 'openai',
+      model: 'gpt-4o',
+      total_tokens: 42,
+      cost_usd: 0.0021,
+      latency_ms: 830,
+      attempts: JSON.stringify([{}, {}]),
+    };
     emf.write(record);
     await emf.flush();
     expect(inner.written).toEqual(['r1']);
     expect(inner.flushed).toBe(1);
     const doc = JSON.parse(lines[0]);
     expect(doc._aws.CloudWatchMetrics[0]).toEqual(expect.objectContaining({ Namespace: 'AiGateway', Dimensions: [['Gateway'], ['Gateway', 'Model']] }));
-    expect(doc._aws.CloudWatchMetrics[0].Metrics.map((m: { Name: string }) => m.Name)).toEqual(['Requests', 'Errors', 'Tokens', 'CostUsd', 'LatencyMs', 'Fallbacks', 'CooldownSkips']);
-    expect(doc).toEqual(expect.objectContaining({ Gateway: 'gw-1', Model: 'openai/gpt-4o', Requests: 1, Errors: 0, Tokens: 42, CostUsd: 0.0021, LatencyMs: 830, Fallbacks: 1, CooldownSkips: 0 }));
+    expect(doc._aws.CloudWatchMetrics[0].Metrics.map((m: { Name: string }) => m.Name)).toEqual([
+      'Requests',
+      'Errors',
+      'Tokens',
+      'CostUsd',
+      'LatencyMs',
+      'Fallbacks',
+      'CooldownSkips',
+    ]);
+    expect(doc).toEqual(
+      expect.objectContaining({
+        Gateway: 'gw-1',
+        Model: 'openai/gpt-4o',
+        Requests: 1,
+        Errors: 0,
+        Tokens: 42,
+        CostUsd: 0.0021,
+        LatencyMs: 830,
+        Fallbacks: 1,
+        CooldownSkips: 0,
+      }),
+    );
   });
 
   test('a request that passed over a cooling (or probed) target counts as a cooldown skip, and as a fallback', () => {
     const { emf, lines } = sink();
-    const attempts = (first: string) => JSON.stringify([{ provider: 'a', model: 'm', status: null, latency_ms: 0, error: first }, { provider: 'b', model: 'm', status: 200, latency_ms: 12 }]);
+    const attempts = (first: string) =>
+      JSON.stringify([
+        { provider: 'a', model: 'm', status: null, latency_ms: 0, error: first },
+        { provider: 'b', model: 'm', status: 200, latency_ms: 12 },
+      ]);
     emf.write({ ...sampleRecord('s1'), status: 200, attempts: attempts('skipped: cooling down for another 1200 ms') });
     emf.write({ ...sampleRecord('s2'), status: 200, attempts: attempts('skipped: another request is probing it after its cooldown') });
     emf.write({ ...sampleRecord('s3'), status: 200, attempts: attempts('http: HTTP 503') });
-    expect(lines.map((l) => JSON.parse(l)).map((d) => [d.CooldownSkips, d.Fallbacks])).toEqual([[1, 1], [1, 1], [0, 1]]);
+    expect(lines.map((l) => JSON.parse(l)).map((d) => [d.CooldownSkips, d.Fallbacks])).toEqual([
+      [1, 1],
+      [1, 1],
+      [0, 1],
+    ]);
   });
 
   test('failed requests never turn client-chosen model names into dimensions, and no key, team or body is in the line', () => {
     const { emf, lines } = sink();
-    const record = { ...sampleRecord('r2', { request: 'secret prompt', response: 'secret answer' }), status: 404, provider: null, model: null, requested_model: 'made-up-model-123', key_id: 'key_abc', team: 'team-x' };
+    const record = {
+      ...sampleRecord('r2', { request: 'secret prompt', response: 'secret answer' }),
+      status: 404,
+      provider: null,
+      model: null,
+      requested_model: 'made-up-model-123',
+      key_id: 'key_abc',
+      team: 'team-x',
+    };
     emf.write(record);
     const doc = JSON.parse(lines[0]);
     expect(doc.Model).toBe('none');

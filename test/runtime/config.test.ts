@@ -40,7 +40,13 @@ describe('validateConfig', () => {
             { provider: 'anthropic', model: 'claude-sonnet-4-5' },
           ],
         },
-        lb: { strategy: 'loadbalance', targets: [{ provider: 'mock', model: 'a', weight: 2 }, { provider: 'ollama', model: 'b' }] },
+        lb: {
+          strategy: 'loadbalance',
+          targets: [
+            { provider: 'mock', model: 'a', weight: 2 },
+            { provider: 'ollama', model: 'b' },
+          ],
+        },
       },
     };
     expect(validateConfig(cfg)).toBe(cfg);
@@ -53,24 +59,68 @@ describe('validateConfig', () => {
     ['unknown top-level field', { providers: MOCK, modles: {} }, /^modles is not a known top-level field/],
     ['unknown provider type', { providers: { x: { type: 'openia' } } }, /^providers\.x\.type must be one of .*\(got "openia"\)/],
     ['provider name with a slash', { providers: { 'a/b': { type: 'mock' } } }, /^providers\.a\/b: a provider name may not contain '\/'/],
-    ['apiKey as a string', { providers: { o: { type: 'openai', apiKey: 'sk-live' } } }, /^providers\.o\.apiKey must be \{ "env": NAME \} or \{ "secret": NAME_OR_ARN \}/],
+    [
+      'apiKey as a string',
+      { providers: { o: { type: 'openai', apiKey: 'sk-live' } } },
+      /^providers\.o\.apiKey must be \{ "env": NAME \} or \{ "secret": NAME_OR_ARN \}/,
+    ],
     ['apiKey with both sources', { providers: { o: { type: 'openai', apiKey: { env: 'A', secret: 'B' } } } }, /^providers\.o\.apiKey must be/],
     ['baseUrl not a URL', { providers: { o: { type: 'openai', baseUrl: 'api.openai.com' } } }, /^providers\.o\.baseUrl must be an http\(s\) URL/],
     ['baseUrl with another scheme', { providers: { o: { type: 'openai', baseUrl: 'file:///etc/passwd' } } }, /^providers\.o\.baseUrl must be an http\(s\) URL/],
-    ['openai-compatible without baseUrl or preset', { providers: { c: { type: 'openai-compatible' } } }, /^providers\.c \(openai-compatible\) needs a baseUrl or a preset/],
+    [
+      'openai-compatible without baseUrl or preset',
+      { providers: { c: { type: 'openai-compatible' } } },
+      /^providers\.c \(openai-compatible\) needs a baseUrl or a preset/,
+    ],
     ['azure-openai without baseUrl', { providers: { az: { type: 'azure-openai', apiKey: { env: 'AZ' } } } }, /^providers\.az \(azure-openai\) needs a baseUrl/],
-    ['unknown openai-compatible preset', { providers: { c: { type: 'openai-compatible', preset: 'qroq' } } }, /^providers\.c\.preset 'qroq' is not a known preset \(.*groq.*\)/],
-    ['a prototype name as preset', { providers: { c: { type: 'openai-compatible', preset: 'toString' } } }, /^providers\.c\.preset 'toString' is not a known preset/],
+    [
+      'unknown openai-compatible preset',
+      { providers: { c: { type: 'openai-compatible', preset: 'qroq' } } },
+      /^providers\.c\.preset 'qroq' is not a known preset \(.*groq.*\)/,
+    ],
+    [
+      'a prototype name as preset',
+      { providers: { c: { type: 'openai-compatible', preset: 'toString' } } },
+      /^providers\.c\.preset 'toString' is not a known preset/,
+    ],
     ['preset on another type', { providers: { o: { type: 'openai', preset: 'groq' } } }, /^providers\.o\.preset is only for type openai-compatible/],
     ['headers not strings', { providers: { o: { type: 'openai', headers: { 'x-n': 1 } } } }, /^providers\.o\.headers must map strings to strings/],
     ['route without targets', { providers: MOCK, models: { m: {} } }, /^models\.m\.targets must be a non-empty list/],
-    ['route with unknown strategy', { providers: MOCK, models: { m: { strategy: 'random', targets: [{ provider: 'mock', model: 'x' }] } } }, /^models\.m\.strategy must be "fallback" or "loadbalance"/],
-    ['target with an undefined provider', { providers: MOCK, models: { m: { targets: [{ provider: 'nope', model: 'x' }] } } }, /^models\.m\.targets\[0\]\.provider 'nope' is not defined in providers/],
-    ['target without model', { providers: MOCK, models: { m: { targets: [{ provider: 'mock', model: 'x' }, { provider: 'mock' }] } } }, /^models\.m\.targets\[1\]\.model must be a non-empty string/],
-    ['negative weight', { providers: MOCK, models: { m: { targets: [{ provider: 'mock', model: 'x', weight: -1 }] } } }, /^models\.m\.targets\[0\]\.weight must be a number >= 0/],
-    ['unknown timeout', { providers: MOCK, models: { m: { targets: [{ provider: 'mock', model: 'x' }], timeouts: { connectMs: 5 } } } }, /^models\.m\.timeouts\.connectMs is not a known timeout/],
-    ['retry attempts 0', { providers: MOCK, models: { m: { targets: [{ provider: 'mock', model: 'x' }], retry: { attempts: 0 } } } }, /^models\.m\.retry\.attempts must be an integer >= 1/],
-    ['pricing not numbers', { providers: MOCK, pricing: { 'gpt-4o': { input: '2.5', output: 10 } } }, /^pricing\.gpt-4o must be \{ "input": USD_PER_MTOK, "output": USD_PER_MTOK \}/],
+    [
+      'route with unknown strategy',
+      { providers: MOCK, models: { m: { strategy: 'random', targets: [{ provider: 'mock', model: 'x' }] } } },
+      /^models\.m\.strategy must be "fallback" or "loadbalance"/,
+    ],
+    [
+      'target with an undefined provider',
+      { providers: MOCK, models: { m: { targets: [{ provider: 'nope', model: 'x' }] } } },
+      /^models\.m\.targets\[0\]\.provider 'nope' is not defined in providers/,
+    ],
+    [
+      'target without model',
+      { providers: MOCK, models: { m: { targets: [{ provider: 'mock', model: 'x' }, { provider: 'mock' }] } } },
+      /^models\.m\.targets\[1\]\.model must be a non-empty string/,
+    ],
+    [
+      'negative weight',
+      { providers: MOCK, models: { m: { targets: [{ provider: 'mock', model: 'x', weight: -1 }] } } },
+      /^models\.m\.targets\[0\]\.weight must be a number >= 0/,
+    ],
+    [
+      'unknown timeout',
+      { providers: MOCK, models: { m: { targets: [{ provider: 'mock', model: 'x' }], timeouts: { connectMs: 5 } } } },
+      /^models\.m\.timeouts\.connectMs is not a known timeout/,
+    ],
+    [
+      'retry attempts 0',
+      { providers: MOCK, models: { m: { targets: [{ provider: 'mock', model: 'x' }], retry: { attempts: 0 } } } },
+      /^models\.m\.retry\.attempts must be an integer >= 1/,
+    ],
+    [
+      'pricing not numbers',
+      { providers: MOCK, pricing: { 'gpt-4o': { input: '2.5', output: 10 } } },
+      /^pricing\.gpt-4o must be \{ "input": USD_PER_MTOK, "output": USD_PER_MTOK \}/,
+    ],
     ['key cache TTL too long', { providers: MOCK, settings: { keyCacheTtlMs: 600_000 } }, /^settings\.keyCacheTtlMs must be between 0 and 60000/],
     ['max body not positive', { providers: MOCK, settings: { maxBodyBytes: 0 } }, /^settings\.maxBodyBytes must be a positive number/],
     ['fail mode', { providers: MOCK, settings: { rateLimitFailMode: 'maybe' } }, /^settings\.rateLimitFailMode must be "open" or "closed"/],
@@ -92,7 +142,8 @@ describe('validateConfig', () => {
   });
 
   test('every known preset is accepted', () => {
-    for (const preset of Object.keys(OPENAI_COMPATIBLE_PRESETS)) expect(() => validateConfig({ providers: { p: { type: 'openai-compatible', preset } } })).not.toThrow();
+    for (const preset of Object.keys(OPENAI_COMPATIBLE_PRESETS))
+      expect(() => validateConfig({ providers: { p: { type: 'openai-compatible', preset } } })).not.toThrow();
   });
 });
 

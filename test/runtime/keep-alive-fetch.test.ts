@@ -34,7 +34,11 @@ test('sends the body with its length and headers, and returns status, headers an
 
 test('each URL keeps its own path and query, however often it is called (options are cached per URL)', async () => {
   upstream.handle((_r, res) => json(res, 200, {}));
-  const urls = [`${upstream.url}/v1/chat/completions`, `${upstream.url}/openai/deployments/d1/chat/completions?api-version=2024-10-21`, `${upstream.url}/v1/chat/completions`];
+  const urls = [
+    `${upstream.url}/v1/chat/completions`,
+    `${upstream.url}/openai/deployments/d1/chat/completions?api-version=2024-10-21`,
+    `${upstream.url}/v1/chat/completions`,
+  ];
   for (const url of [...urls, ...urls]) expect((await post(url, '{}')).status).toBe(200);
   expect(upstream.received.map((r) => r.path)).toEqual([...urls, ...urls].map((u) => u.slice(upstream.url.length)));
 });

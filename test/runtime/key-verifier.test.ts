@@ -16,17 +16,27 @@ class CountingStore implements KeyStore {
   /** The newest lookup, so a test can wait for a background re-read to land. */
   lastLookup: Promise<unknown> = Promise.resolve();
   constructor(private readonly inner: KeyStore) {}
-  create(record: KeyRecord, keyHash: string) { return this.inner.create(record, keyHash); }
+  create(record: KeyRecord, keyHash: string) {
+    return this.inner.create(record, keyHash);
+  }
   lookup(keyHash: string): Promise<HashLookup | undefined> {
     this.lookups++;
     const result = this.inner.lookup(keyHash);
     this.lastLookup = result;
     return result;
   }
-  get(id: string) { return this.inner.get(id); }
-  list() { return this.inner.list(); }
-  update(id: string, patch: Partial<KeyRecord>) { return this.inner.update(id, patch); }
-  rotate(...args: Parameters<KeyStore['rotate']>) { return this.inner.rotate(...args); }
+  get(id: string) {
+    return this.inner.get(id);
+  }
+  list() {
+    return this.inner.list();
+  }
+  update(id: string, patch: Partial<KeyRecord>) {
+    return this.inner.update(id, patch);
+  }
+  rotate(...args: Parameters<KeyStore['rotate']>) {
+    return this.inner.rotate(...args);
+  }
 }
 
 /** Wait until a background re-read has started, finished, and been written into the cache. */

@@ -41,7 +41,7 @@ class RecordingResponseStream extends Writable {
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void) {
     this.writes.push(Buffer.from(chunk));
     const text = this.raw().toString('utf8');
-    for (const w of [...this.waiters]) if (w.match(text)) (this.waiters.splice(this.waiters.indexOf(w), 1), w.resolve());
+    for (const w of [...this.waiters]) if (w.match(text)) this.waiters.splice(this.waiters.indexOf(w), 1), w.resolve();
     cb();
   }
 
@@ -185,7 +185,10 @@ describe('Lambda streaming adapter (API Gateway REST proxy events)', () => {
   test('near the invocation deadline a hung stream is ended, settled and logged inside the invocation', async () => {
     const records: Record<string, unknown>[] = [];
     const deadlineGw = await startTestGateway(
-      { providers: { openai: { type: 'openai', baseUrl: `${upstream.url}/v1`, apiKey: { env: 'OPENAI_KEY' } } }, models: { 'gpt-4o': { targets: [{ provider: 'openai', model: 'gpt-4o' }] } } },
+      {
+        providers: { openai: { type: 'openai', baseUrl: `${upstream.url}/v1`, apiKey: { env: 'OPENAI_KEY' } } },
+        models: { 'gpt-4o': { targets: [{ provider: 'openai', model: 'gpt-4o' }] } },
+      },
       { env: { OPENAI_KEY: 'sk-provider-test' }, overrides: { logSink: { write: (r) => void records.push(r as unknown as Record<string, unknown>) } } },
     );
     try {
@@ -196,7 +199,10 @@ describe('Lambda streaming adapter (API Gateway REST proxy events)', () => {
         res.writeHead(200, { 'content-type': 'text/event-stream' });
         for (const c of chunks.slice(0, 2)) res.write(`data: ${JSON.stringify(c)}\n\n`);
       });
-      const deadlineHandler = createStreamingHandler(() => ({ fetch: (req, client) => deadlineGw.gateway.fetch(req, client), flush: () => deadlineGw.gateway.flush() }));
+      const deadlineHandler = createStreamingHandler(() => ({
+        fetch: (req, client) => deadlineGw.gateway.fetch(req, client),
+        flush: () => deadlineGw.gateway.flush(),
+      }));
       const stream = new RecordingResponseStream();
       const started = Date.now();
       // 3.2 s left on the clock: the adapter keeps 3 s back, so it must end the request after ~200 ms.
@@ -251,7 +257,11 @@ describe('Lambda streaming adapter (API Gateway REST proxy events)', () => {
 
   test('connection framing headers never reach the metadata prelude (API Gateway frames the stream)', async () => {
     const framed = createStreamingHandler(() => ({
-      fetch: async () => new Response('{"ok":true}', { status: 200, headers: { 'content-type': 'application/json', 'content-length': '11', connection: 'keep-alive', 'x-request-id': 'req_1' } }),
+      fetch: async () =>
+        new Response('{"ok":true}', {
+          status: 200,
+          headers: { 'content-type': 'application/json', 'content-length': '11', connection: 'keep-alive', 'x-request-id': 'req_1' },
+        }),
     }));
     const stream = new RecordingResponseStream();
     await framed(fixture('health.json'), stream);
@@ -274,7 +284,9 @@ describe('Lambda streaming adapter (API Gateway REST proxy events)', () => {
   });
 
   test('a custom domain base path never leaks into the route: the resource template wins over event.path', () => {
-    expect(requestPath({ resource: '/v1/{proxy+}', path: '/gateway/v1/chat/completions', pathParameters: { proxy: 'chat/completions' } })).toBe('/v1/chat/completions');
+    expect(requestPath({ resource: '/v1/{proxy+}', path: '/gateway/v1/chat/completions', pathParameters: { proxy: 'chat/completions' } })).toBe(
+      '/v1/chat/completions',
+    );
     expect(requestPath({ resource: '/admin/keys/{id}/revoke', path: '/x', pathParameters: { id: 'key_1' } })).toBe('/admin/keys/key_1/revoke');
   });
 
@@ -302,7 +314,15 @@ describe('Lambda streaming adapter (API Gateway REST proxy events)', () => {
 function restEvent(method: string, resource: string, params: Record<string, string> | null, body?: unknown, key = ''): APIGatewayProxyEvent {
   const base = fixture('chat-completions.json', key);
   const path = resource.replace(/\{(\w+)\+?\}/g, (_, n: string) => params![n]);
-  return { ...base, httpMethod: method, resource, path, pathParameters: params, body: body === undefined ? null : JSON.stringify(body), requestContext: { ...base.requestContext, httpMethod: method, resourcePath: resource } };
+  return {
+    ...base,
+    httpMethod: method,
+    resource,
+    path,
+    pathParameters: params,
+    body: body === undefined ? null : JSON.stringify(body),
+    requestContext: { ...base.requestContext, httpMethod: method, resourcePath: resource },
+  };
 }
 
 describe('the AWS admin path: admin Lambda and proxy Lambda on one key store', () => {
@@ -313,7 +333,11 @@ describe('the AWS admin path: admin Lambda and proxy Lambda on one key store', (
   beforeAll(async () => {
     installAwsLambdaStandIn();
     // keyCacheTtlMs 0: two separate functions share nothing but the table, as on AWS.
-    gw = await startTestGateway({ providers: { mock: { type: 'mock' } }, models: { 'mock-model': { targets: [{ provider: 'mock', model: 'mock-model' }] } }, settings: { keyCacheTtlMs: 0 } });
+    gw = await startTestGateway({
+      providers: { mock: { type: 'mock' } },
+      models: { 'mock-model': { targets: [{ provider: 'mock', model: 'mock-model' }] } },
+      settings: { keyCacheTtlMs: 0 },
+    });
     // Built like createAwsAdmin: the key store, and the limiter as usage reader and team store.
     const limiter = createDynamoLimiter({ client: gw.dynamo, tableName: gw.tables.counters });
     const adminApp = createAdminApp({ keyStore: new DynamoKeyStore(gw.dynamo, gw.tables.keys), usage: limiter, teams: limiter, authorize: () => true });
@@ -336,7 +360,10 @@ describe('the AWS admin path: admin Lambda and proxy Lambda on one key store', (
     const created = await call(admin, restEvent('POST', '/admin/keys', null, { name: 'from-lambda', models: ['mock-*'] }));
     expect(created.status).toBe(201);
     expect(created.body.key).toMatch(/^sk-gw-/);
-    const chat = await call(proxy, restEvent('POST', '/v1/{proxy+}', { proxy: 'chat/completions' }, { model: 'mock-model', messages: [{ role: 'user', content: 'hi' }] }, created.body.key));
+    const chat = await call(
+      proxy,
+      restEvent('POST', '/v1/{proxy+}', { proxy: 'chat/completions' }, { model: 'mock-model', messages: [{ role: 'user', content: 'hi' }] }, created.body.key),
+    );
     expect(chat.status).toBe(200);
 
     const shown = await call(admin, restEvent('GET', '/admin/keys/{id}', { id: created.body.id }));
@@ -344,7 +371,10 @@ describe('the AWS admin path: admin Lambda and proxy Lambda on one key store', (
     expect(JSON.stringify(shown.body)).not.toContain(created.body.key);
 
     expect((await call(admin, restEvent('POST', '/admin/keys/{id}/revoke', { id: created.body.id }))).status).toBe(200);
-    const refused = await call(proxy, restEvent('POST', '/v1/{proxy+}', { proxy: 'chat/completions' }, { model: 'mock-model', messages: [{ role: 'user', content: 'hi' }] }, created.body.key));
+    const refused = await call(
+      proxy,
+      restEvent('POST', '/v1/{proxy+}', { proxy: 'chat/completions' }, { model: 'mock-model', messages: [{ role: 'user', content: 'hi' }] }, created.body.key),
+    );
     expect([401, 403]).toContain(refused.status);
   });
 

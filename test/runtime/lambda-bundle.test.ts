@@ -42,12 +42,18 @@ function startAwsFake() {
       res.setHeader('content-type', 'application/x-amz-json-1.1');
       if (target === 'secretsmanager.GetSecretValue') {
         secretReads.push(input.SecretId);
-        if (input.SecretId !== 'prod/openai') return void res.writeHead(400).end(JSON.stringify({ __type: 'ResourceNotFoundException', message: 'no such secret' }));
-        return void res.end(JSON.stringify({ ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/openai-AbCdEf', Name: input.SecretId, SecretString: PROVIDER_KEY }));
+        if (input.SecretId !== 'prod/openai')
+          return void res.writeHead(400).end(JSON.stringify({ __type: 'ResourceNotFoundException', message: 'no such secret' }));
+        return void res.end(
+          JSON.stringify({ ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/openai-AbCdEf', Name: input.SecretId, SecretString: PROVIDER_KEY }),
+        );
       }
       if (target === 'Firehose_20150804.PutRecordBatch') {
-        for (const r of input.Records) firehoseRecords.push({ stream: input.DeliveryStreamName, record: JSON.parse(Buffer.from(r.Data, 'base64').toString('utf8')) });
-        return void res.end(JSON.stringify({ FailedPutCount: 0, Encrypted: false, RequestResponses: input.Records.map((_: unknown, i: number) => ({ RecordId: `r${i}` })) }));
+        for (const r of input.Records)
+          firehoseRecords.push({ stream: input.DeliveryStreamName, record: JSON.parse(Buffer.from(r.Data, 'base64').toString('utf8')) });
+        return void res.end(
+          JSON.stringify({ FailedPutCount: 0, Encrypted: false, RequestResponses: input.Records.map((_: unknown, i: number) => ({ RecordId: `r${i}` })) }),
+        );
       }
       res.writeHead(400).end(JSON.stringify({ __type: 'UnknownOperationException', message: target }));
     });
@@ -181,7 +187,9 @@ describe('the built proxy bundle, run as Lambda runs it', () => {
     const delivered = aws.firehoseRecords.filter((r) => r.record.request_id === res.headers['x-request-id']);
     expect(delivered).toHaveLength(1);
     expect(delivered[0].stream).toBe('gateway-log-stream');
-    expect(delivered[0].record).toEqual(expect.objectContaining({ endpoint: '/v1/chat/completions', status: 200, provider: 'openai', model: 'gpt-4o-2024-08-06', client_ip: '203.0.113.7' }));
+    expect(delivered[0].record).toEqual(
+      expect.objectContaining({ endpoint: '/v1/chat/completions', status: 200, provider: 'openai', model: 'gpt-4o-2024-08-06', client_ip: '203.0.113.7' }),
+    );
     expect(JSON.stringify(delivered[0].record)).not.toContain(key);
     expect(JSON.stringify(delivered[0].record)).not.toContain(PROVIDER_KEY);
   });

@@ -53,7 +53,10 @@ function parseRaw(raw: string): { status: number; body: unknown } {
 async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)))]);
+    return await Promise.race([
+      p,
+      new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms))),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -68,7 +71,11 @@ describe('npm start: the local gateway as a process', () => {
   const env = () => ({ PORT: '0', GATEWAY_DATA_DIR: dataDir, GATEWAY_CONFIG: configPath, UPSTREAM_KEY: 'sk-upstream-provider-key' });
   const cli = (...args: string[]) => runCli([...args, '--url', gp.url], { GATEWAY_DATA_DIR: dataDir });
   const chat = (key: string, model = 'mock-model') =>
-    fetch(gp.url + '/v1/chat/completions', { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }) });
+    fetch(gp.url + '/v1/chat/completions', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
+    });
 
   beforeAll(async () => {
     upstream = await startFakeUpstream((_r, res) => json(res, 200, openAiCompletion('from upstream')));
@@ -105,7 +112,11 @@ describe('npm start: the local gateway as a process', () => {
 
   test('serves with no provider credentials (mock) and /health', async () => {
     expect((await fetch(gp.url + '/health')).status).toBe(200);
-    const created = await fetch(gp.url + '/admin/keys', { method: 'POST', headers: { authorization: `Bearer ${adminToken}` }, body: JSON.stringify({ name: 'plain' }) });
+    const created = await fetch(gp.url + '/admin/keys', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}` },
+      body: JSON.stringify({ name: 'plain' }),
+    });
     expect(created.status).toBe(201);
     const { key } = await created.json();
     const res = await chat(key);
@@ -115,10 +126,36 @@ describe('npm start: the local gateway as a process', () => {
 
   describe('the CLI against it: ai-gateway keys create|list|show|rotate|revoke', () => {
     test('--json: the full key lifecycle', async () => {
-      const created = await cli('keys', 'create', '--name', 'cli-app', '--team', 'ml', '--models', 'mock-*,up-*', '--rpm', '50', '--expires-at', '2999-01-01T00:00:00Z', '--logging', 'redacted', '--metadata', 'owner=me,env=dev', '--json');
+      const created = await cli(
+        'keys',
+        'create',
+        '--name',
+        'cli-app',
+        '--team',
+        'ml',
+        '--models',
+        'mock-*,up-*',
+        '--rpm',
+        '50',
+        '--expires-at',
+        '2999-01-01T00:00:00Z',
+        '--logging',
+        'redacted',
+        '--metadata',
+        'owner=me,env=dev',
+        '--json',
+      );
       expect(created).toMatchObject({ code: 0, stderr: '' });
       const rec = JSON.parse(created.stdout);
-      expect(rec).toMatchObject({ name: 'cli-app', team: 'ml', models: ['mock-*', 'up-*'], limits: { rpm: 50 }, logging: 'redacted', metadata: { owner: 'me', env: 'dev' }, expiresAt: '2999-01-01T00:00:00.000Z' });
+      expect(rec).toMatchObject({
+        name: 'cli-app',
+        team: 'ml',
+        models: ['mock-*', 'up-*'],
+        limits: { rpm: 50 },
+        logging: 'redacted',
+        metadata: { owner: 'me', env: 'dev' },
+        expiresAt: '2999-01-01T00:00:00.000Z',
+      });
       expect(rec.key).toMatch(/^sk-gw-/);
       expect((await chat(rec.key)).status).toBe(200);
 
@@ -215,7 +252,11 @@ describe('npm start: the local gateway as a process', () => {
   describe('hostile HTTP never crashes it', () => {
     let key: string;
     beforeAll(async () => {
-      const res = await fetch(gp.url + '/admin/keys', { method: 'POST', headers: { authorization: `Bearer ${adminToken}` }, body: JSON.stringify({ name: 'hostile' }) });
+      const res = await fetch(gp.url + '/admin/keys', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adminToken}` },
+        body: JSON.stringify({ name: 'hostile' }),
+      });
       ({ key } = await res.json());
     });
     afterAll(async () => {
@@ -236,7 +277,11 @@ describe('npm start: the local gateway as a process', () => {
       ['3000 headers', 431, `GET /health HTTP/1.1\r\nHost: x\r\n${Array.from({ length: 3000 }, (_, i) => `X-H${i}: v`).join('\r\n')}\r\n\r\n`],
       ['a 100 KB URL', 431, `GET /v1/${'a'.repeat(100_000)} HTTP/1.1\r\nHost: x\r\n\r\n`],
       ['an absolute-form target naming another host', 404, 'GET http://evil.example/v1/models HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n'],
-      ['conflicting lengths (request smuggling shape)', 400, 'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'],
+      [
+        'conflicting lengths (request smuggling shape)',
+        400,
+        'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      ],
     ])('%s: answered %d in the documented shape', async (_name, status, request) => {
       const raw = await rawExchange(gp.url, request);
       const { status: got, body } = parseRaw(raw);
@@ -260,7 +305,15 @@ describe('npm start: the local gateway as a process', () => {
 
     test('a body that is not UTF-8 is 400 invalid_json', async () => {
       const body = Buffer.from([0xff, 0xfe, 0x80, 0x81, 0x00, 0xc3, 0x28]);
-      const raw = await rawExchange(gp.url, Buffer.concat([Buffer.from(`POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nConnection: close\r\nContent-Length: ${body.length}\r\n\r\n`), body]));
+      const raw = await rawExchange(
+        gp.url,
+        Buffer.concat([
+          Buffer.from(
+            `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nConnection: close\r\nContent-Length: ${body.length}\r\n\r\n`,
+          ),
+          body,
+        ]),
+      );
       const { status, body: parsed } = parseRaw(raw);
       expect(status).toBe(400);
       expect(parsed).toMatchObject({ error: { code: 'invalid_json' } });
@@ -268,15 +321,31 @@ describe('npm start: the local gateway as a process', () => {
 
     test('invalid UTF-8 inside a JSON string is replaced, not fatal', async () => {
       const body = Buffer.concat([Buffer.from('{"model":"mock-model","messages":[{"role":"user","content":"'), Buffer.from([0xff, 0xc3]), Buffer.from('"}]}')]);
-      const raw = await rawExchange(gp.url, Buffer.concat([Buffer.from(`POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nConnection: close\r\nContent-Length: ${body.length}\r\n\r\n`), body]));
+      const raw = await rawExchange(
+        gp.url,
+        Buffer.concat([
+          Buffer.from(
+            `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nConnection: close\r\nContent-Length: ${body.length}\r\n\r\n`,
+          ),
+          body,
+        ]),
+      );
       expect(parseRaw(raw).status).toBe(200);
     });
 
     test('a body cut short by the client, and headers cut short, leave it serving', async () => {
       // The client writes part of a request and disappears (rawExchange's timer ends the connection).
-      await rawExchange(gp.url, `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Length: 100000\r\n\r\n{"model":`, 300);
+      await rawExchange(
+        gp.url,
+        `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Length: 100000\r\n\r\n{"model":`,
+        300,
+      );
       await rawExchange(gp.url, 'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Le', 300);
-      await rawExchange(gp.url, `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nTransfer-Encoding: chunked\r\n\r\nffff\r\nabc`, 300);
+      await rawExchange(
+        gp.url,
+        `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nTransfer-Encoding: chunked\r\n\r\nffff\r\nabc`,
+        300,
+      );
       expect((await fetch(gp.url + '/health')).status).toBe(200);
     });
 
@@ -285,15 +354,25 @@ describe('npm start: the local gateway as a process', () => {
       const agent = new (await import('node:http')).Agent({ keepAlive: true, maxSockets: 1 });
       const post = (auth: string, body: string) =>
         new Promise<number>((resolve, reject) => {
-          const req = httpRequest(gp.url + '/v1/chat/completions', { method: 'POST', agent, headers: { authorization: auth, 'content-type': 'application/json' } }, (res) => {
-            res.resume();
-            res.on('end', () => resolve(res.statusCode!));
-          });
+          const req = httpRequest(
+            gp.url + '/v1/chat/completions',
+            { method: 'POST', agent, headers: { authorization: auth, 'content-type': 'application/json' } },
+            (res) => {
+              res.resume();
+              res.on('end', () => resolve(res.statusCode!));
+            },
+          );
           req.on('error', reject);
           req.end(body);
         });
       expect(await post('Bearer sk-gw-wrong', big)).toBe(401);
-      expect(await withTimeout(post(`Bearer ${key}`, JSON.stringify({ model: 'mock-model', messages: [{ role: 'user', content: 'x' }] })), 5000, 'the next request on the pooled connection')).toBe(200);
+      expect(
+        await withTimeout(
+          post(`Bearer ${key}`, JSON.stringify({ model: 'mock-model', messages: [{ role: 'user', content: 'x' }] })),
+          5000,
+          'the next request on the pooled connection',
+        ),
+      ).toBe(200);
       agent.destroy();
     });
   });
@@ -301,7 +380,11 @@ describe('npm start: the local gateway as a process', () => {
   describe('a client that leaves stops the upstream call', () => {
     let key: string;
     beforeAll(async () => {
-      const res = await fetch(gp.url + '/admin/keys', { method: 'POST', headers: { authorization: `Bearer ${adminToken}` }, body: JSON.stringify({ name: 'leaver' }) });
+      const res = await fetch(gp.url + '/admin/keys', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adminToken}` },
+        body: JSON.stringify({ name: 'leaver' }),
+      });
       ({ key } = await res.json());
     });
     afterAll(() => upstream.handle((_r, res) => json(res, 200, openAiCompletion('from upstream'))));
@@ -324,9 +407,13 @@ describe('npm start: the local gateway as a process', () => {
     }
 
     function openRequest(stream: boolean, onFirstData?: (req: ReturnType<typeof httpRequest>) => void) {
-      const req = httpRequest(gp.url + '/v1/chat/completions', { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' } }, (res) => {
-        res.once('data', () => onFirstData?.(req));
-      });
+      const req = httpRequest(
+        gp.url + '/v1/chat/completions',
+        { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' } },
+        (res) => {
+          res.once('data', () => onFirstData?.(req));
+        },
+      );
       req.on('error', () => undefined);
       req.end(JSON.stringify({ model: 'up-model', stream, messages: [{ role: 'user', content: 'hi' }] }));
       return req;
@@ -410,7 +497,9 @@ describe('npm start: the local gateway as a process', () => {
   });
 
   test('SIGTERM with a stream in flight exits 0 promptly; a restart on the same data dir keeps keys and token; SIGINT exits 0', async () => {
-    const [keep, gone, rotated] = (await Promise.all(['survivor', 'revoked-before-restart', 'rotated'].map((name) => cli('keys', 'create', '--name', name, '--json')))).map((r) => JSON.parse(r.stdout));
+    const [keep, gone, rotated] = (
+      await Promise.all(['survivor', 'revoked-before-restart', 'rotated'].map((name) => cli('keys', 'create', '--name', name, '--json')))
+    ).map((r) => JSON.parse(r.stdout));
     const [, rotation] = await Promise.all([cli('keys', 'revoke', gone.id), cli('keys', 'rotate', rotated.id, '--grace-seconds', '3600', '--json')]);
     const rot = JSON.parse(rotation.stdout);
 
@@ -420,7 +509,11 @@ describe('npm start: the local gateway as a process', () => {
       for (const c of openAiChunks(['x']).slice(0, 2)) res.write(`data: ${JSON.stringify(c)}\n\n`);
     });
     const streaming = new Promise<void>((resolve) => {
-      const req = httpRequest(gp.url + '/v1/chat/completions', { method: 'POST', headers: { authorization: `Bearer ${keep.key}`, 'content-type': 'application/json' } }, (res) => res.once('data', () => resolve()));
+      const req = httpRequest(
+        gp.url + '/v1/chat/completions',
+        { method: 'POST', headers: { authorization: `Bearer ${keep.key}`, 'content-type': 'application/json' } },
+        (res) => res.once('data', () => resolve()),
+      );
       req.on('error', () => undefined);
       req.end(JSON.stringify({ model: 'up-model', stream: true, messages: [{ role: 'user', content: 'hi' }] }));
     });

@@ -51,7 +51,9 @@ describe('node adapter: clients that leave early', () => {
     const socket = connect(gw.port, '127.0.0.1');
     socket.on('error', () => undefined);
     // Over the adapter's small-body threshold, so the core reads it as a stream.
-    socket.write(`POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Length: 5000000\r\n\r\n{"model":"mock-model","messages":[`);
+    socket.write(
+      `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Length: 5000000\r\n\r\n{"model":"mock-model","messages":[`,
+    );
     socket.write('x'.repeat(100_000));
     await inCore;
     socket.destroy();

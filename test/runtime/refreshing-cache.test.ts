@@ -19,7 +19,14 @@ function deferred<T>(): Deferred<T> {
 /** A loader whose calls wait until the test settles them, in order. */
 function manualLoader<T>() {
   const calls: Deferred<T>[] = [];
-  return { calls, load: () => { const d = deferred<T>(); calls.push(d); return d.promise; } };
+  return {
+    calls,
+    load: () => {
+      const d = deferred<T>();
+      calls.push(d);
+      return d.promise;
+    },
+  };
 }
 
 const tick = () => new Promise((r) => setImmediate(r));

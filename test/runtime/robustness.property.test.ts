@@ -38,7 +38,8 @@ function violation(method: string, path: string, res: RawResponse): string | und
   const where = `${method} ${path} → ${res.status}: ${res.body.toString('utf8').slice(0, 300)}`;
   if (res.status >= 500) return `gateway answered 5xx: ${where}`;
   // Every answer from the API (not Node's parser-level rejections) names its request.
-  const parserLevel = /not valid HTTP\/1\.1|headers are too large|"Malformed request\."/.test(res.body.toString('utf8')) || (method === 'HEAD' && res.status === 400);
+  const parserLevel =
+    /not valid HTTP\/1\.1|headers are too large|"Malformed request\."/.test(res.body.toString('utf8')) || (method === 'HEAD' && res.status === 400);
   let isHealth = false;
   try {
     isHealth = new URL('http://localhost' + path).pathname.replace(/\/+$/, '') === '/health'; // as the server resolves it
@@ -63,7 +64,10 @@ function violation(method: string, path: string, res: RawResponse): string | und
     return undefined;
   }
   if (type.startsWith('text/event-stream')) {
-    const events = res.body.toString('utf8').split('\n\n').filter((e) => e.trim());
+    const events = res.body
+      .toString('utf8')
+      .split('\n\n')
+      .filter((e) => e.trim());
     for (const e of events.slice(0, -1)) {
       const data = e.replace(/^(event: .*\n)?data: /, '');
       try {
@@ -73,7 +77,8 @@ function violation(method: string, path: string, res: RawResponse): string | und
       }
     }
     const last = events.at(-1) ?? '';
-    if (last !== 'data: [DONE]' && !/"error"/.test(last) && !/message_stop/.test(last)) return `stream ended neither with [DONE] nor with an error event: ${where}`;
+    if (last !== 'data: [DONE]' && !/"error"/.test(last) && !/message_stop/.test(last))
+      return `stream ended neither with [DONE] nor with an error event: ${where}`;
   }
   return undefined;
 }
@@ -89,7 +94,10 @@ const modelName = fc.oneof(
 const role = fc.oneof(fc.constantFrom('system', 'developer', 'user', 'assistant', 'tool', 'function'), fc.string({ maxLength: 10 }), anyJson);
 const contentPart = fc.oneof(
   fc.record({ type: fc.constant('text'), text: fc.oneof(fc.string({ maxLength: 60 }), anyJson) }),
-  fc.record({ type: fc.constant('image_url'), image_url: fc.oneof(fc.record({ url: fc.constantFrom('data:image/png;base64,iVBORw0KGgo=', 'https://example.com/cat.png') }), anyJson) }),
+  fc.record({
+    type: fc.constant('image_url'),
+    image_url: fc.oneof(fc.record({ url: fc.constantFrom('data:image/png;base64,iVBORw0KGgo=', 'https://example.com/cat.png') }), anyJson),
+  }),
   fc.record({ type: fc.string({ maxLength: 12 }) }, { requiredKeys: [] }),
   anyJson,
 );
@@ -99,12 +107,20 @@ const message = fc.record(
     content: fc.oneof(fc.string({ maxLength: 80 }), fc.array(contentPart, { maxLength: 4 }), fc.constant(null), anyJson),
     name: fc.oneof(fc.string({ maxLength: 10 }), anyJson),
     tool_call_id: fc.string({ maxLength: 10 }),
-    tool_calls: fc.oneof(fc.array(fc.record({ id: fc.string(), type: fc.constant('function'), function: fc.record({ name: fc.string(), arguments: fc.string() }) }), { maxLength: 2 }), anyJson),
+    tool_calls: fc.oneof(
+      fc.array(fc.record({ id: fc.string(), type: fc.constant('function'), function: fc.record({ name: fc.string(), arguments: fc.string() }) }), {
+        maxLength: 2,
+      }),
+      anyJson,
+    ),
   },
   { requiredKeys: ['role'] },
 );
 const tool = fc.oneof(
-  fc.record({ type: fc.constant('function'), function: fc.record({ name: fc.string({ minLength: 1, maxLength: 12 }), parameters: anyJson, description: fc.string() }, { requiredKeys: ['name'] }) }),
+  fc.record({
+    type: fc.constant('function'),
+    function: fc.record({ name: fc.string({ minLength: 1, maxLength: 12 }), parameters: anyJson, description: fc.string() }, { requiredKeys: ['name'] }),
+  }),
   anyJson,
 );
 const numberish = fc.oneof(fc.integer({ min: -5, max: 1_000_000 }), fc.double({ noNaN: false }), anyJson);
@@ -116,7 +132,11 @@ const wildChatBody = fc.record(
     stream: fc.oneof(fc.boolean(), anyJson),
     stream_options: fc.oneof(fc.record({ include_usage: fc.oneof(fc.boolean(), anyJson) }, { requiredKeys: [] }), anyJson),
     tools: fc.oneof(fc.array(tool, { maxLength: 3 }), anyJson),
-    tool_choice: fc.oneof(fc.constantFrom('auto', 'none', 'required'), fc.record({ type: fc.constant('function'), function: fc.record({ name: fc.string() }, { requiredKeys: [] }) }, { requiredKeys: [] }), anyJson),
+    tool_choice: fc.oneof(
+      fc.constantFrom('auto', 'none', 'required'),
+      fc.record({ type: fc.constant('function'), function: fc.record({ name: fc.string() }, { requiredKeys: [] }) }, { requiredKeys: [] }),
+      anyJson,
+    ),
     max_tokens: numberish,
     max_completion_tokens: numberish,
     temperature: numberish,
@@ -131,10 +151,22 @@ const wildChatBody = fc.record(
 );
 const validPart = fc.oneof(
   fc.record({ type: fc.constant('text'), text: fc.string({ maxLength: 60 }) }),
-  fc.record({ type: fc.constant('image_url'), image_url: fc.record({ url: fc.constantFrom('data:image/png;base64,iVBORw0KGgo=', 'https://example.com/cat.png'), detail: fc.constantFrom('low', 'high', 'auto') }, { requiredKeys: ['url'] }) }),
+  fc.record({
+    type: fc.constant('image_url'),
+    image_url: fc.record(
+      { url: fc.constantFrom('data:image/png;base64,iVBORw0KGgo=', 'https://example.com/cat.png'), detail: fc.constantFrom('low', 'high', 'auto') },
+      { requiredKeys: ['url'] },
+    ),
+  }),
 );
-const validMessage = fc.record({ role: fc.constantFrom('system', 'user', 'assistant'), content: fc.oneof(fc.string({ maxLength: 80 }), fc.array(validPart, { minLength: 1, maxLength: 3 })) });
-const validTool = fc.record({ type: fc.constant('function'), function: fc.record({ name: fc.stringMatching(/^[a-z_]{1,12}$/), parameters: fc.constant({ type: 'object', properties: {} }) }) });
+const validMessage = fc.record({
+  role: fc.constantFrom('system', 'user', 'assistant'),
+  content: fc.oneof(fc.string({ maxLength: 80 }), fc.array(validPart, { minLength: 1, maxLength: 3 })),
+});
+const validTool = fc.record({
+  type: fc.constant('function'),
+  function: fc.record({ name: fc.stringMatching(/^[a-z_]{1,12}$/), parameters: fc.constant({ type: 'object', properties: {} }) }),
+});
 /** A request a real client would send. */
 const validChatBody = fc.record(
   {
@@ -149,7 +181,21 @@ const validChatBody = fc.record(
   },
   { requiredKeys: ['model', 'messages'] },
 );
-const CHAT_FIELDS = ['model', 'messages', 'stream', 'stream_options', 'tools', 'tool_choice', 'max_tokens', 'max_completion_tokens', 'temperature', 'top_p', 'n', 'stop', 'user'];
+const CHAT_FIELDS = [
+  'model',
+  'messages',
+  'stream',
+  'stream_options',
+  'tools',
+  'tool_choice',
+  'max_tokens',
+  'max_completion_tokens',
+  'temperature',
+  'top_p',
+  'n',
+  'stop',
+  'user',
+];
 /** A valid request with one field, or one field of one message, replaced by anything. */
 const mutatedChatBody = fc.oneof(
   fc.tuple(validChatBody, fc.constantFrom(...CHAT_FIELDS), anyJson).map(([b, f, v]) => ({ ...b, [f]: v })),
@@ -158,13 +204,20 @@ const mutatedChatBody = fc.oneof(
     messages: [{ ...b.messages[0], [f]: v }, ...b.messages.slice(1)],
   })),
   fc.tuple(validChatBody, fc.array(contentPart, { minLength: 1, maxLength: 3 })).map(([b, parts]) => ({ ...b, messages: [{ role: 'user', content: parts }] })),
-  fc.tuple(validChatBody, fc.array(tool, { minLength: 1, maxLength: 2 }), fc.oneof(fc.constantFrom('auto', 'none', 'required'), anyJson)).map(([b, tools, choice]) => ({ ...b, tools, tool_choice: choice })),
+  fc
+    .tuple(validChatBody, fc.array(tool, { minLength: 1, maxLength: 2 }), fc.oneof(fc.constantFrom('auto', 'none', 'required'), anyJson))
+    .map(([b, tools, choice]) => ({ ...b, tools, tool_choice: choice })),
 );
 const chatBody = fc.oneof({ weight: 3, arbitrary: validChatBody }, { weight: 5, arbitrary: mutatedChatBody }, { weight: 2, arbitrary: wildChatBody });
 const embeddingsBody = fc.record(
   {
     model: fc.oneof(modelName, anyJson),
-    input: fc.oneof(fc.string({ maxLength: 50 }), fc.array(fc.string({ maxLength: 20 }), { maxLength: 5 }), fc.array(fc.array(fc.integer(), { maxLength: 5 }), { maxLength: 3 }), anyJson),
+    input: fc.oneof(
+      fc.string({ maxLength: 50 }),
+      fc.array(fc.string({ maxLength: 20 }), { maxLength: 5 }),
+      fc.array(fc.array(fc.integer(), { maxLength: 5 }), { maxLength: 3 }),
+      anyJson,
+    ),
     dimensions: fc.oneof(fc.integer({ min: -3, max: 4096 }), anyJson),
     encoding_format: fc.oneof(fc.constantFrom('float', 'base64'), anyJson),
   },
@@ -173,7 +226,10 @@ const embeddingsBody = fc.record(
 
 const anthropicBlock = fc.oneof(
   fc.record({ type: fc.constant('text'), text: fc.oneof(fc.string({ maxLength: 40 }), anyJson) }),
-  fc.record({ type: fc.constant('image'), source: fc.oneof(fc.record({ type: fc.constant('base64'), media_type: fc.constant('image/png'), data: fc.constant('iVBORw0KGgo=') }), anyJson) }),
+  fc.record({
+    type: fc.constant('image'),
+    source: fc.oneof(fc.record({ type: fc.constant('base64'), media_type: fc.constant('image/png'), data: fc.constant('iVBORw0KGgo=') }), anyJson),
+  }),
   fc.record({ type: fc.constant('tool_use'), id: fc.string(), name: fc.string(), input: anyJson }, { requiredKeys: ['type'] }),
   fc.record({ type: fc.constant('tool_result'), tool_use_id: fc.string(), content: fc.oneof(fc.string(), anyJson) }, { requiredKeys: ['type'] }),
   anyJson,
@@ -182,7 +238,13 @@ const validAnthropicBody = fc.record(
   {
     model: fc.constantFrom('mock-model', 'gpt-4o', 'mock/anything', 'no-such-model'),
     max_tokens: fc.integer({ min: 1, max: 400 }),
-    messages: fc.array(fc.record({ role: fc.constantFrom('user', 'assistant'), content: fc.oneof(fc.string({ maxLength: 60 }), fc.array(anthropicBlock, { minLength: 1, maxLength: 3 })) }), { minLength: 1, maxLength: 3 }),
+    messages: fc.array(
+      fc.record({
+        role: fc.constantFrom('user', 'assistant'),
+        content: fc.oneof(fc.string({ maxLength: 60 }), fc.array(anthropicBlock, { minLength: 1, maxLength: 3 })),
+      }),
+      { minLength: 1, maxLength: 3 },
+    ),
     system: fc.oneof(fc.string({ maxLength: 40 }), fc.array(fc.record({ type: fc.constant('text'), text: fc.string() }), { maxLength: 2 })),
     stream: fc.boolean(),
     tools: fc.array(fc.record({ name: fc.stringMatching(/^[a-z_]{1,10}$/), input_schema: fc.constant({ type: 'object' }) }), { maxLength: 2 }),
@@ -192,11 +254,25 @@ const validAnthropicBody = fc.record(
   },
   { requiredKeys: ['model', 'max_tokens', 'messages'] },
 );
-const ANTHROPIC_FIELDS = ['model', 'max_tokens', 'messages', 'system', 'stream', 'tools', 'tool_choice', 'temperature', 'stop_sequences', 'metadata', 'thinking'];
+const ANTHROPIC_FIELDS = [
+  'model',
+  'max_tokens',
+  'messages',
+  'system',
+  'stream',
+  'tools',
+  'tool_choice',
+  'temperature',
+  'stop_sequences',
+  'metadata',
+  'thinking',
+];
 const anthropicBody = fc.oneof(
   validAnthropicBody,
   fc.tuple(validAnthropicBody, fc.constantFrom(...ANTHROPIC_FIELDS), anyJson).map(([b, f, v]) => ({ ...b, [f]: v })),
-  fc.tuple(validAnthropicBody, fc.constantFrom('role', 'content'), anyJson).map(([b, f, v]) => ({ ...b, messages: [{ ...b.messages[0], [f]: v }, ...b.messages.slice(1)] })),
+  fc
+    .tuple(validAnthropicBody, fc.constantFrom('role', 'content'), anyJson)
+    .map(([b, f, v]) => ({ ...b, messages: [{ ...b.messages[0], [f]: v }, ...b.messages.slice(1)] })),
 );
 /** Create/patch bodies for the admin API: plausible fields with anything as values. */
 const adminBody = fc.record(
@@ -204,8 +280,22 @@ const adminBody = fc.record(
     name: fc.oneof(fc.string({ maxLength: 30 }), anyJson),
     team: fc.oneof(fc.string({ maxLength: 10 }), anyJson),
     models: fc.oneof(fc.array(fc.string({ maxLength: 10 }), { maxLength: 3 }), anyJson),
-    limits: fc.oneof(fc.record({ rpm: numberish, tpm: numberish, tokensPerDay: numberish, budgetUsd: fc.oneof(fc.record({ amount: numberish, period: fc.oneof(fc.constantFrom('day', 'month'), anyJson) }), anyJson) }, { requiredKeys: [] }), anyJson),
-    expiresAt: fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), anyJson),
+    limits: fc.oneof(
+      fc.record(
+        {
+          rpm: numberish,
+          tpm: numberish,
+          tokensPerDay: numberish,
+          budgetUsd: fc.oneof(fc.record({ amount: numberish, period: fc.oneof(fc.constantFrom('day', 'month'), anyJson) }), anyJson),
+        },
+        { requiredKeys: [] },
+      ),
+      anyJson,
+    ),
+    expiresAt: fc.oneof(
+      fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+      anyJson,
+    ),
     logging: fc.oneof(fc.constantFrom('full', 'metadata', 'redacted'), anyJson),
     metadata: fc.oneof(fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 }), { maxKeys: 3 }), anyJson),
     gracePeriodSeconds: numberish,
@@ -214,14 +304,41 @@ const adminBody = fc.record(
 );
 
 const TOKEN_CHARS = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".split('');
-const headerName = fc.string({ unit: fc.constantFrom(...TOKEN_CHARS), minLength: 1, maxLength: 20 }).filter((h) => !['content-length', 'transfer-encoding', 'host', 'connection', 'expect', 'upgrade'].includes(h.toLowerCase()));
-const headerValue = fc.string({ unit: fc.constantFrom(...' !"#$%&()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~'.split('')), maxLength: 60 }).map((v) => v.trim());
-const PATH_CHARS = 'abcdefghijklmnopqrstuvwxyz0123456789-._~/%?=&+:@!$\'()*,;'.split('');
+const headerName = fc
+  .string({ unit: fc.constantFrom(...TOKEN_CHARS), minLength: 1, maxLength: 20 })
+  .filter((h) => !['content-length', 'transfer-encoding', 'host', 'connection', 'expect', 'upgrade'].includes(h.toLowerCase()));
+const headerValue = fc
+  .string({
+    unit: fc.constantFrom(...' !"#$%&()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~'.split('')),
+    maxLength: 60,
+  })
+  .map((v) => v.trim());
+const PATH_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789-._~/%?=&+:@!$'()*,;".split('');
 const path = fc.oneof(
-  fc.constantFrom('/v1/chat/completions', '/v1/embeddings', '/v1/models', '/health', '/v1/messages', '/admin/keys', '/admin/keys/x/rotate', '/', '/v1', '/v1/chat/completions/', '//v1/models', '/v1/../admin/keys', '/%2e%2e/admin/keys', '/v1/models?x=%zz'),
-  fc.tuple(fc.constantFrom('/', '/v1/', '/admin/', '/v1/chat/', '/health/'), fc.string({ unit: fc.constantFrom(...PATH_CHARS), maxLength: 30 })).map(([a, b]) => a + b),
+  fc.constantFrom(
+    '/v1/chat/completions',
+    '/v1/embeddings',
+    '/v1/models',
+    '/health',
+    '/v1/messages',
+    '/admin/keys',
+    '/admin/keys/x/rotate',
+    '/',
+    '/v1',
+    '/v1/chat/completions/',
+    '//v1/models',
+    '/v1/../admin/keys',
+    '/%2e%2e/admin/keys',
+    '/v1/models?x=%zz',
+  ),
+  fc
+    .tuple(fc.constantFrom('/', '/v1/', '/admin/', '/v1/chat/', '/health/'), fc.string({ unit: fc.constantFrom(...PATH_CHARS), maxLength: 30 }))
+    .map(([a, b]) => a + b),
 );
-const method = fc.oneof(fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'PROPFIND', 'TRACE', 'QUERY'), fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZ'.split('')), minLength: 1, maxLength: 8 }));
+const method = fc.oneof(
+  fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'PROPFIND', 'TRACE', 'QUERY'),
+  fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZ'.split('')), minLength: 1, maxLength: 8 }),
+);
 const KEY_HEADERS = ['authorization', 'x-api-key', 'api-key', 'x-goog-api-key'] as const;
 
 describe('robustness under random input (fast-check)', () => {
@@ -237,7 +354,13 @@ describe('robustness under random input (fast-check)', () => {
     process.on('uncaughtException', onProcessError);
     upstream = await startFakeUpstream((req, res) => {
       if (req.body?.stream === true) writeSse(res, openAiChunks(['a', 'b'], 'gpt-4o', { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 }));
-      else if (req.path.endsWith('/embeddings')) json(res, 200, { object: 'list', data: [{ object: 'embedding', index: 0, embedding: [0.5] }], model: 'e', usage: { prompt_tokens: 1, total_tokens: 1 } });
+      else if (req.path.endsWith('/embeddings'))
+        json(res, 200, {
+          object: 'list',
+          data: [{ object: 'embedding', index: 0, embedding: [0.5] }],
+          model: 'e',
+          usage: { prompt_tokens: 1, total_tokens: 1 },
+        });
       else json(res, 200, openAiCompletion('ok'));
     });
     gw = await startTestGateway(
@@ -290,9 +413,14 @@ describe('robustness under random input (fast-check)', () => {
 
   test('random bytes as a body, with or without a key (200 runs)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.uint8Array({ maxLength: 300 }), fc.boolean(), fc.constantFrom('/v1/chat/completions', '/v1/embeddings', '/admin/keys'), async (bytes, withKey, p) => {
-        await check('POST', p, withKey ? { authorization: `Bearer ${p.startsWith('/admin') ? 'test-admin-token' : key}` } : {}, bytes);
-      }),
+      fc.asyncProperty(
+        fc.uint8Array({ maxLength: 300 }),
+        fc.boolean(),
+        fc.constantFrom('/v1/chat/completions', '/v1/embeddings', '/admin/keys'),
+        async (bytes, withKey, p) => {
+          await check('POST', p, withKey ? { authorization: `Bearer ${p.startsWith('/admin') ? 'test-admin-token' : key}` } : {}, bytes);
+        },
+      ),
       { numRuns: 200, seed: SEED },
     );
   });
@@ -326,7 +454,12 @@ describe('robustness under random input (fast-check)', () => {
         path,
         fc.dictionary(headerName, headerValue, { maxKeys: 8 }),
         fc.option(fc.constantFrom(...KEY_HEADERS)),
-        fc.option(fc.oneof(fc.uint8Array({ maxLength: 200 }), chatBody.map((b) => Buffer.from(JSON.stringify(b))))),
+        fc.option(
+          fc.oneof(
+            fc.uint8Array({ maxLength: 200 }),
+            chatBody.map((b) => Buffer.from(JSON.stringify(b))),
+          ),
+        ),
         async (m, p, headers, keyHeader, body) => {
           const h: Record<string, string> = { ...headers };
           if (keyHeader) h[keyHeader] = keyHeader === 'authorization' ? `Bearer ${key}` : key;

@@ -101,7 +101,12 @@ describe('no request can choose the upstream or its credential', () => {
   }
 
   test('chat: steering body fields and headers are ignored; the upstream gets the config URL and key only', async () => {
-    const res = await gw.post('/v1/chat/completions?api_base=' + encodeURIComponent(attacker.url), { ...steeringBody(), model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }, key, steeringHeaders());
+    const res = await gw.post(
+      '/v1/chat/completions?api_base=' + encodeURIComponent(attacker.url),
+      { ...steeringBody(), model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] },
+      key,
+      steeringHeaders(),
+    );
     expect(res.status).toBe(200);
     expect((await res.json()).choices[0].message.content).toBe('ok');
     expect(upstream.received[0].path).toBe('/openai/v1/chat/completions');
@@ -111,7 +116,12 @@ describe('no request can choose the upstream or its credential', () => {
 
   test('streaming chat: the same holds', async () => {
     upstream.handle((_r, res) => writeSse(res, openAiChunks(['o', 'k'])));
-    const res = await gw.post('/v1/chat/completions', { ...steeringBody(), model: 'local', stream: true, messages: [{ role: 'user', content: 'hi' }] }, key, steeringHeaders());
+    const res = await gw.post(
+      '/v1/chat/completions',
+      { ...steeringBody(), model: 'local', stream: true, messages: [{ role: 'user', content: 'hi' }] },
+      key,
+      steeringHeaders(),
+    );
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('data: [DONE]');
     expect(upstream.received[0].path).toBe('/compat/v1/chat/completions');
@@ -119,7 +129,9 @@ describe('no request can choose the upstream or its credential', () => {
   });
 
   test('embeddings: the same holds', async () => {
-    upstream.handle((_r, res) => json(res, 200, { object: 'list', data: [{ object: 'embedding', index: 0, embedding: [0.1] }], model: 'e', usage: { prompt_tokens: 1, total_tokens: 1 } }));
+    upstream.handle((_r, res) =>
+      json(res, 200, { object: 'list', data: [{ object: 'embedding', index: 0, embedding: [0.1] }], model: 'e', usage: { prompt_tokens: 1, total_tokens: 1 } }),
+    );
     const res = await gw.post('/v1/embeddings', { ...steeringBody(), model: 'openai/text-embedding-3-small', input: 'x' }, key, steeringHeaders());
     expect(res.status).toBe(200);
     expect(upstream.received[0].path).toBe('/openai/v1/embeddings');

@@ -196,7 +196,10 @@ describe('virtual keys', () => {
     });
 
     test('a bad field is 400 naming the field', async () => {
-      const err = await expectOpenAiError(await send({ authorization: `Bearer ${key}` }, { model: 'mock-model', messages: [{ role: 'wizard', content: 'x' }] }), 400);
+      const err = await expectOpenAiError(
+        await send({ authorization: `Bearer ${key}` }, { model: 'mock-model', messages: [{ role: 'wizard', content: 'x' }] }),
+        400,
+      );
       expect(err.param).toBe('messages[0].role');
     });
 

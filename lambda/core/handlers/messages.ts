@@ -36,7 +36,12 @@ export function messagesHandler(p: Pipeline): Handler {
 
     const { value, target } = await p.callRoute(ctx, reservation, route, req.signal, async (t, upstream) => {
       if (onlyAnthropic.length && !takesNativeBody(t))
-        throw new UpstreamError('http', `content blocks of type ${onlyAnthropic.join(', ')} need an Anthropic model; '${t.provider.name}' cannot serve them`, 400, 'unsupported_content');
+        throw new UpstreamError(
+          'http',
+          `content blocks of type ${onlyAnthropic.join(', ')} need an Anthropic model; '${t.provider.name}' cannot serve them`,
+          400,
+          'unsupported_content',
+        );
       return p.chatAttempt(body, t, upstream);
     });
 

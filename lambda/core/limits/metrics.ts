@@ -14,7 +14,10 @@ export type LimitsMetric = 'RateLimitFailOpen' | 'LimitsUnavailable';
 export function emfCount(name: LimitsMetric, now: number, gatewayId?: string): Record<string, unknown> {
   return {
     metric: name,
-    _aws: { Timestamp: now, CloudWatchMetrics: [{ Namespace: LIMITS_METRIC_NAMESPACE, Dimensions: [gatewayId ? ['Gateway'] : []], Metrics: [{ Name: name, Unit: 'Count' }] }] },
+    _aws: {
+      Timestamp: now,
+      CloudWatchMetrics: [{ Namespace: LIMITS_METRIC_NAMESPACE, Dimensions: [gatewayId ? ['Gateway'] : []], Metrics: [{ Name: name, Unit: 'Count' }] }],
+    },
     ...(gatewayId ? { Gateway: gatewayId } : {}),
     [name]: 1,
   };

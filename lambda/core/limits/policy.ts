@@ -63,7 +63,14 @@ export function checksFor(limits: KeyLimits, need: Need): LimitCheck[] {
   if (limits.tokensPerDay) out.push({ name: 'tokensPerDay', field: 'tokensDay', window: 'day', limit: limits.tokensPerDay, strict: false, need: need.tokens });
   if (limits.budgetUsd) {
     const b = limits.budgetUsd;
-    out.push({ name: 'budgetUsd', field: b.period === 'day' ? 'costDay' : 'costMonth', window: b.period, limit: Math.floor(b.amount * NANO_PER_USD), strict: true, need: need.nanoUsd });
+    out.push({
+      name: 'budgetUsd',
+      field: b.period === 'day' ? 'costDay' : 'costMonth',
+      window: b.period,
+      limit: Math.floor(b.amount * NANO_PER_USD),
+      strict: true,
+      need: need.nanoUsd,
+    });
   }
   return out;
 }

@@ -42,6 +42,9 @@ export const anthropicProvider: ProviderAdapter = {
     // A /v1/messages request goes as sent; a canonical one may carry response_format as a tool.
     const responseTool = nativeAnthropicRequest(body) ? undefined : responseToolOf(body);
     if (body.stream) return { stream: true, chunks: chunksFromResponseTool(anthropicChunks(streamBody(res, call), call), responseTool) };
-    return { stream: false, response: answerFromResponseTool(fromAnthropicAnswer(await readUpstreamJson<AnthropicResponse>(res, call), call.provider.name), responseTool) };
+    return {
+      stream: false,
+      response: answerFromResponseTool(fromAnthropicAnswer(await readUpstreamJson<AnthropicResponse>(res, call), call.provider.name), responseTool),
+    };
   },
 };

@@ -24,7 +24,9 @@ function contentBlock(part: ContentPart): AnthropicBlock | undefined {
 }
 
 function blocksOf(content: ChatMessage['content']): AnthropicBlock[] {
-  return partsOf(content).map(contentBlock).filter((b): b is AnthropicBlock => b !== undefined);
+  return partsOf(content)
+    .map(contentBlock)
+    .filter((b): b is AnthropicBlock => b !== undefined);
 }
 
 function assistantBlocks(m: ChatMessage): AnthropicBlock[] {

@@ -5,9 +5,7 @@
 import type { ChatRequest, FinishReason } from '../types';
 import { finishFromStopReason } from '../translate-common';
 
-export type AnthropicImageSource =
-  | { type: 'base64'; media_type: string; data: string }
-  | { type: 'url'; url: string };
+export type AnthropicImageSource = { type: 'base64'; media_type: string; data: string } | { type: 'url'; url: string };
 
 export type AnthropicBlock =
   | { type: 'text'; text: string; [extra: string]: unknown }

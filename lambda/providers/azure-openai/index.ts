@@ -16,7 +16,13 @@ export function azureDeployment(call: ProviderCall): string {
 
 export function azureUrl(call: ProviderCall, operation: 'chat/completions' | 'embeddings'): string {
   const base = call.provider.config.baseUrl;
-  if (!base) throw new UpstreamError('http', `provider '${call.provider.name}' (azure-openai) needs a baseUrl such as https://<resource>.openai.azure.com`, 500, 'config');
+  if (!base)
+    throw new UpstreamError(
+      'http',
+      `provider '${call.provider.name}' (azure-openai) needs a baseUrl such as https://<resource>.openai.azure.com`,
+      500,
+      'config',
+    );
   const version = encodeURIComponent(call.provider.config.apiVersion ?? AZURE_DEFAULT_API_VERSION);
   return `${joinUrl(base, `openai/deployments/${encodeURIComponent(azureDeployment(call))}/${operation}`)}?api-version=${version}`;
 }

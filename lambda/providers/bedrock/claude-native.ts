@@ -32,7 +32,11 @@ export function bedrockClaudeBody(native: AnthropicRequest, beta?: string): Reco
   const out: Record<string, unknown> = { ...native };
   for (const k of NOT_ON_BEDROCK) delete out[k];
   out.anthropic_version = BEDROCK_ANTHROPIC_VERSION;
-  if (beta) out.anthropic_beta = beta.split(',').map((b) => b.trim()).filter(Boolean);
+  if (beta)
+    out.anthropic_beta = beta
+      .split(',')
+      .map((b) => b.trim())
+      .filter(Boolean);
   return out;
 }
 

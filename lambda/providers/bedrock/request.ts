@@ -16,7 +16,11 @@ function contentBlock(part: ContentPart): ContentBlock | undefined {
     const ref = imageRef(part);
     // Converse takes image bytes (or S3). Fetching a client-supplied URL from inside the VPC would be
     // an SSRF hole, so URL images are refused with a clear message instead.
-    if (ref.kind === 'url') throw clientFault('Bedrock models need image bytes: send the image as a base64 data URL (the gateway does not fetch image URLs)', 'unsupported_image_url');
+    if (ref.kind === 'url')
+      throw clientFault(
+        'Bedrock models need image bytes: send the image as a base64 data URL (the gateway does not fetch image URLs)',
+        'unsupported_image_url',
+      );
     const format = IMAGE_FORMATS[ref.mediaType];
     if (!format) throw clientFault(`image type '${ref.mediaType}' is not supported by Bedrock (png, jpeg, gif, webp)`, 'unsupported_image_type');
     return { image: { format, source: { bytes: new Uint8Array(Buffer.from(ref.data, 'base64')) } } };
@@ -25,7 +29,9 @@ function contentBlock(part: ContentPart): ContentBlock | undefined {
 }
 
 function blocksOf(content: ChatMessage['content']): ContentBlock[] {
-  return partsOf(content).map(contentBlock).filter((b): b is ContentBlock => b !== undefined);
+  return partsOf(content)
+    .map(contentBlock)
+    .filter((b): b is ContentBlock => b !== undefined);
 }
 
 function toolChoice(c: ChatRequest['tool_choice']): ToolChoice | undefined {

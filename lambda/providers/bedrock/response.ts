@@ -15,7 +15,12 @@ export function fromConverseOutput(out: ConverseCommandOutput, model: string, id
   const toolCalls: ToolCall[] = [];
   for (const b of out.output?.message?.content ?? []) {
     if (b.text !== undefined) text += b.text;
-    else if (b.toolUse) toolCalls.push({ id: b.toolUse.toolUseId ?? `call_${toolCalls.length}`, type: 'function', function: { name: b.toolUse.name ?? '', arguments: JSON.stringify(b.toolUse.input ?? {}) } });
+    else if (b.toolUse)
+      toolCalls.push({
+        id: b.toolUse.toolUseId ?? `call_${toolCalls.length}`,
+        type: 'function',
+        function: { name: b.toolUse.name ?? '', arguments: JSON.stringify(b.toolUse.input ?? {}) },
+      });
     // reasoningContent has no OpenAI counterpart.
   }
   return {

@@ -14,7 +14,9 @@ export function bedrockStreamTranslator(id: string, model: string) {
   const toolIndex = new Map<number, number>();
   let stopped = false;
   return {
-    get stopped() { return stopped; },
+    get stopped() {
+      return stopped;
+    },
     next(ev: ConverseStreamOutput): ChatCompletionChunk[] {
       if (ev.messageStart) return [build.delta({ role: 'assistant', content: '' })];
       if (ev.contentBlockStart?.start?.toolUse) {
@@ -27,7 +29,8 @@ export function bedrockStreamTranslator(id: string, model: string) {
         const d = ev.contentBlockDelta.delta;
         if (d.text) return [build.delta({ content: d.text })];
         const block = ev.contentBlockDelta.contentBlockIndex ?? 0;
-        if (d.toolUse?.input && toolIndex.has(block)) return [build.delta({ tool_calls: [{ index: toolIndex.get(block)!, function: { arguments: d.toolUse.input } }] })];
+        if (d.toolUse?.input && toolIndex.has(block))
+          return [build.delta({ tool_calls: [{ index: toolIndex.get(block)!, function: { arguments: d.toolUse.input } }] })];
         return [];
       }
       if (ev.messageStop) {

@@ -9,10 +9,22 @@ const UNSUPPORTED_SCHEMA_KEYS = new Set(['$schema', '$id', '$comment', 'addition
 export function geminiSchema(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(geminiSchema);
   if (!schema || typeof schema !== 'object') return schema;
-  return Object.fromEntries(Object.entries(schema).filter(([k]) => !UNSUPPORTED_SCHEMA_KEYS.has(k)).map(([k, v]) => [k, geminiSchema(v)]));
+  return Object.fromEntries(
+    Object.entries(schema)
+      .filter(([k]) => !UNSUPPORTED_SCHEMA_KEYS.has(k))
+      .map(([k, v]) => [k, geminiSchema(v)]),
+  );
 }
 
-const MIME_BY_EXTENSION: Record<string, string> = { png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', webp: 'image/webp', gif: 'image/gif', heic: 'image/heic', heif: 'image/heif' };
+const MIME_BY_EXTENSION: Record<string, string> = {
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  webp: 'image/webp',
+  gif: 'image/gif',
+  heic: 'image/heic',
+  heif: 'image/heif',
+};
 
 function mediaPart(part: ContentPart): GeminiPart | undefined {
   if (part.type === 'text') {
@@ -30,7 +42,9 @@ function mediaPart(part: ContentPart): GeminiPart | undefined {
 }
 
 function mediaParts(content: ChatMessage['content']): GeminiPart[] {
-  return partsOf(content).map(mediaPart).filter((p): p is GeminiPart => p !== undefined);
+  return partsOf(content)
+    .map(mediaPart)
+    .filter((p): p is GeminiPart => p !== undefined);
 }
 
 function toolResponse(m: ChatMessage, names: Map<string, string>): GeminiPart {

@@ -39,7 +39,9 @@ export function geminiCallId(responseId: string, candidate: number, i: number): 
 
 export function fromGeminiResponse(res: GeminiResponse, model: string, created = Math.floor(Date.now() / 1000)): ChatCompletion {
   const id = res.responseId ?? `gemini-${created}`;
-  const candidates: GeminiCandidate[] = res.candidates?.length ? res.candidates : [{ index: 0, finishReason: res.promptFeedback?.blockReason ? 'SAFETY' : undefined }];
+  const candidates: GeminiCandidate[] = res.candidates?.length
+    ? res.candidates
+    : [{ index: 0, finishReason: res.promptFeedback?.blockReason ? 'SAFETY' : undefined }];
   return {
     id,
     object: 'chat.completion',

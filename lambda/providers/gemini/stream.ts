@@ -18,7 +18,9 @@ export function geminiStreamTranslator(model: string) {
   let finished = false;
   const toolCount = new Map<number, number>();
   return {
-    get finished() { return finished; },
+    get finished() {
+      return finished;
+    },
     next(ev: GeminiResponse): ChatCompletionChunk[] {
       const out: ChatCompletionChunk[] = [];
       if (!build) {

@@ -74,7 +74,14 @@ export const mockProvider: ProviderAdapter = {
         object: 'chat.completion',
         created,
         model: call.model,
-        choices: [{ index: 0, message: { role: 'assistant', content: text, ...(toolCalls ? { tool_calls: toolCalls } : {}), refusal: null }, finish_reason: finish, logprobs: null }],
+        choices: [
+          {
+            index: 0,
+            message: { role: 'assistant', content: text, ...(toolCalls ? { tool_calls: toolCalls } : {}), refusal: null },
+            finish_reason: finish,
+            logprobs: null,
+          },
+        ],
         usage,
       };
       return { stream: false, response };

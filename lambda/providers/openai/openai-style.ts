@@ -31,7 +31,6 @@ export interface OpenAiStyleEndpoint {
   supportsStreamUsage?: boolean;
 }
 
-
 function upstreamBody<T extends { model: string }>(body: T, call: ProviderCall, endpoint: OpenAiStyleEndpoint): Record<string, unknown> {
   const out: Record<string, unknown> = { ...body };
   // Defence in depth: the core already drops these (core/validate.ts); never forward them.
@@ -51,7 +50,10 @@ export async function* openAiChunks(body: ReadableStream<Uint8Array>, call: Prov
   let done = false;
   try {
     for await (const ev of readSseEvents(body)) {
-      if (ev.data === '[DONE]') { done = true; break; }
+      if (ev.data === '[DONE]') {
+        done = true;
+        break;
+      }
       const parsed = parseEventJson<ChatCompletionChunk & { error?: { message?: string; type?: string; code?: string } }>(ev.data, call.provider.name);
       if (parsed.error || ev.event === 'error') {
         const e = parsed.error ?? {};

@@ -16,7 +16,10 @@ export const COOKBOOK_MESSAGES = [
   { role: 'user', content: "This late pivot means we don't have time to boil the ocean for the client deliverable." },
 ] as ChatMessage[];
 
-const user = (content: string): ChatMessage[] => [{ role: 'system', content: 'You are a concise assistant.' }, { role: 'user', content }];
+const user = (content: string): ChatMessage[] => [
+  { role: 'system', content: 'You are a concise assistant.' },
+  { role: 'user', content },
+];
 
 export const SAMPLES: Sample[] = [
   { name: 'cookbook few-shot (English)', messages: COOKBOOK_MESSAGES },
@@ -41,9 +44,25 @@ export const SAMPLES: Sample[] = [
     name: 'JSON data',
     messages: user(
       'Extract the total: ' +
-        JSON.stringify({ order: { id: 'ord_81723', items: [{ sku: 'A-100', qty: 2, price: 19.99 }, { sku: 'B-220', qty: 1, price: 5.49 }, { sku: 'C-310', qty: 4, price: 2.25 }], currency: 'EUR', customer: { id: 'cus_991', country: 'DE' } } }),
+        JSON.stringify({
+          order: {
+            id: 'ord_81723',
+            items: [
+              { sku: 'A-100', qty: 2, price: 19.99 },
+              { sku: 'B-220', qty: 1, price: 5.49 },
+              { sku: 'C-310', qty: 4, price: 2.25 },
+            ],
+            currency: 'EUR',
+            customer: { id: 'cus_991', country: 'DE' },
+          },
+        }),
     ),
   },
-  { name: 'German prose', messages: user('Bitte fasse den folgenden Absatz zusammen: Die Überprüfung der Zugangsschlüssel erfolgt bei jeder Anfrage, wobei Ergebnisse für wenige Sekunden zwischengespeichert werden, damit widerrufene Schlüssel schnell ungültig werden.') },
+  {
+    name: 'German prose',
+    messages: user(
+      'Bitte fasse den folgenden Absatz zusammen: Die Überprüfung der Zugangsschlüssel erfolgt bei jeder Anfrage, wobei Ergebnisse für wenige Sekunden zwischengespeichert werden, damit widerrufene Schlüssel schnell ungültig werden.',
+    ),
+  },
   { name: 'Chinese prose', messages: user('请用一句话总结：网关在每个请求之前预留估计的令牌数量，并在请求结束后根据提供商报告的实际用量进行结算。') },
 ];

@@ -39,7 +39,15 @@ test('fast enough for the hot path: a 1 MB prompt is estimated in well under 100
 });
 
 test('images, names and tools count; embeddings inputs of every shape count', () => {
-  const withImage = estimate([{ role: 'user', content: [{ type: 'text', text: 'what is this' }, { type: 'image_url', image_url: { url: 'data:,' } }] }]);
+  const withImage = estimate([
+    {
+      role: 'user',
+      content: [
+        { type: 'text', text: 'what is this' },
+        { type: 'image_url', image_url: { url: 'data:,' } },
+      ],
+    },
+  ]);
   expect(withImage).toBeGreaterThan(765);
   expect(estimate([{ role: 'user', name: 'alice', content: 'hi' }])).toBeGreaterThan(estimate([{ role: 'user', content: 'hi' }]));
   expect(estimateEmbeddingTokens('hello world')).toBe(estimateTextTokens('hello world'));

@@ -29,7 +29,12 @@ export function limitsConfig(upstreamUrl: string, extra: Partial<GatewayConfig> 
       'gpt-4o': { targets: [{ provider: 'up', model: 'gpt-4o' }] },
       priced: { targets: [{ provider: 'up', model: 'priced-model' }] },
       // A fallback five times the primary's price: the reservation must cover whichever serves.
-      'priced-with-fallback': { targets: [{ provider: 'up', model: 'priced-model' }, { provider: 'up', model: 'pricier-model' }] },
+      'priced-with-fallback': {
+        targets: [
+          { provider: 'up', model: 'priced-model' },
+          { provider: 'up', model: 'pricier-model' },
+        ],
+      },
     },
     // $1000 per million tokens = $0.001 per token: budgets move in visible steps.
     pricing: { 'priced-model': { input: 1000, output: 1000 }, 'pricier-model': { input: 5000, output: 5000 } },
@@ -47,7 +52,11 @@ export interface LimitsHarness {
 export async function startLimitsHarness(extra: Partial<GatewayConfig> = {}, options: Partial<LocalGatewayOptions> = {}): Promise<LimitsHarness> {
   const upstream = await startFakeUpstream((_req, res) => json(res, 200, openAiCompletion('ok')));
   const clock = new TestClock();
-  const gw = await startTestGateway(limitsConfig(upstream.url, extra), { env: { UP_KEY: 'sk-up' }, ...options, overrides: { now: clock.now, ...options.overrides } });
+  const gw = await startTestGateway(limitsConfig(upstream.url, extra), {
+    env: { UP_KEY: 'sk-up' },
+    ...options,
+    overrides: { now: clock.now, ...options.overrides },
+  });
   return {
     gw,
     upstream,

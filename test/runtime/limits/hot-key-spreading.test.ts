@@ -9,7 +9,12 @@ test('shard count follows the rpm limit, capped at 16; each shard enforces its s
   expect(shardCount({ rpm: 6_001 })).toBe(2);
   expect(shardCount({ rpm: 60_000 })).toBe(10);
   expect(shardCount({ rpm: 10_000_000 })).toBe(16);
-  expect(shardLimits({ rpm: 40, tpm: 1000, budgetUsd: { amount: 10, period: 'day' } }, 4)).toEqual({ rpm: 10, tpm: 250, tokensPerDay: undefined, budgetUsd: { amount: 2.5, period: 'day' } });
+  expect(shardLimits({ rpm: 40, tpm: 1000, budgetUsd: { amount: 10, period: 'day' } }, 4)).toEqual({
+    rpm: 10,
+    tpm: 250,
+    tokensPerDay: undefined,
+    budgetUsd: { amount: 2.5, period: 'day' },
+  });
 });
 
 describe('a spread key on dynalite', () => {
@@ -20,10 +25,13 @@ describe('a spread key on dynalite', () => {
     const clock = new TestClock();
     // Round-robin instead of random, so every shard sees the same number of requests.
     const roundRobin = () => ((turn++ % 4) + 0.5) / 4;
-    h = await startLimitsHarness({}, {
-      overrides: { now: clock.now },
-      limiter: (client, table) => createDynamoLimiter({ client, tableName: table, now: clock.now, rpmPerShard: 10, random: roundRobin }),
-    });
+    h = await startLimitsHarness(
+      {},
+      {
+        overrides: { now: clock.now },
+        limiter: (client, table) => createDynamoLimiter({ client, tableName: table, now: clock.now, rpmPerShard: 10, random: roundRobin }),
+      },
+    );
     h.upstream.handle((_req, res) => answer(res, { prompt_tokens: 5, completion_tokens: 5 }));
     h.gw.dynamo.middlewareStack.add(
       (next, context) => async (args) => {

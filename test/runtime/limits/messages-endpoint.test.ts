@@ -8,7 +8,11 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-const message = (gwKey: string) => h.gw.post('/v1/messages', { model: 'gpt-4o', max_tokens: 50, messages: [{ role: 'user', content: 'hello' }] }, undefined, { 'x-api-key': gwKey, 'anthropic-version': '2023-06-01' });
+const message = (gwKey: string) =>
+  h.gw.post('/v1/messages', { model: 'gpt-4o', max_tokens: 50, messages: [{ role: 'user', content: 'hello' }] }, undefined, {
+    'x-api-key': gwKey,
+    'anthropic-version': '2023-06-01',
+  });
 
 test('settles to the real usage, then refuses with an Anthropic rate_limit_error, Retry-After and the headers', async () => {
   const { key, id } = await h.gw.createKey({ limits: { rpm: 1, tpm: 10_000 } });

@@ -15,7 +15,14 @@ let h: LimitsHarness;
 beforeAll(async () => (h = await startLimitsHarness()));
 afterAll(() => h.close());
 
-const RATE_HEADERS = ['x-ratelimit-limit-requests', 'x-ratelimit-remaining-requests', 'x-ratelimit-reset-requests', 'x-ratelimit-limit-tokens', 'x-ratelimit-remaining-tokens', 'x-ratelimit-reset-tokens'];
+const RATE_HEADERS = [
+  'x-ratelimit-limit-requests',
+  'x-ratelimit-remaining-requests',
+  'x-ratelimit-reset-requests',
+  'x-ratelimit-limit-tokens',
+  'x-ratelimit-remaining-tokens',
+  'x-ratelimit-reset-tokens',
+];
 const expectRateHeaders = (r: Response) => {
   for (const name of RATE_HEADERS) expect(r.headers.get(name)).not.toBeNull();
 };
@@ -40,7 +47,14 @@ test('JSON: the reservation settles to the provider-reported usage and its cost'
 
 test('embeddings: reserved at the input estimate and its price, settled to the reported usage', async () => {
   const { key, id } = await h.gw.createKey({ limits: { tpm: 100_000, budgetUsd: { amount: 1, period: 'month' } } });
-  h.upstream.handle((_req, res) => json(res, 200, { object: 'list', model: 'priced-model', data: [{ object: 'embedding', index: 0, embedding: [0.1, 0.2] }], usage: { prompt_tokens: 42, total_tokens: 42 } }));
+  h.upstream.handle((_req, res) =>
+    json(res, 200, {
+      object: 'list',
+      model: 'priced-model',
+      data: [{ object: 'embedding', index: 0, embedding: [0.1, 0.2] }],
+      usage: { prompt_tokens: 42, total_tokens: 42 },
+    }),
+  );
   const res = await h.gw.post('/v1/embeddings', { model: 'priced', input: 'hello embeddings' }, key);
   expect(res.status).toBe(200);
   const u = await usage(h.gw, id);
@@ -53,7 +67,8 @@ test('streaming: usage is requested upstream, hidden from a client that did not 
   const { key, id } = await h.gw.createKey({ limits: { tpm: 100_000 } });
   h.upstream.handle((_req, res) => {
     res.writeHead(200, { 'content-type': 'text/event-stream' });
-    for (const c of openAiChunks(['Hel', 'lo'], 'gpt-4o', { prompt_tokens: 31, completion_tokens: 2, total_tokens: 33 })) res.write(`data: ${JSON.stringify(c)}\n\n`);
+    for (const c of openAiChunks(['Hel', 'lo'], 'gpt-4o', { prompt_tokens: 31, completion_tokens: 2, total_tokens: 33 }))
+      res.write(`data: ${JSON.stringify(c)}\n\n`);
     res.end('data: [DONE]\n\n');
   });
   const res = await chat(h.gw, key, { stream: true });
@@ -63,7 +78,10 @@ test('streaming: usage is requested upstream, hidden from a client that did not 
   expect(text).not.toContain('"usage"');
   expect(text).toContain('[DONE]');
   expect(h.upstream.received.at(-1)!.body.stream_options).toEqual({ include_usage: true });
-  const u = await eventually(() => usage(h.gw, id), (x) => x.inFlight === 0);
+  const u = await eventually(
+    () => usage(h.gw, id),
+    (x) => x.inFlight === 0,
+  );
   expect(u.tpm.used).toBe(33);
 });
 
@@ -102,7 +120,10 @@ test('client disconnect mid-stream: the reservation shrinks to what was consumed
   expect(during.inFlight).toBe(1);
   expect(during.tpm.used).toBe(PROMPT_ESTIMATE + DEFAULT_OUTPUT_RESERVATION);
   await reader.cancel();
-  const u = await eventually(() => usage(h.gw, id), (x) => x.inFlight === 0);
+  const u = await eventually(
+    () => usage(h.gw, id),
+    (x) => x.inFlight === 0,
+  );
   hold.open();
   expect(u.inFlight).toBe(0);
   // Prompt estimate plus the delivered text's estimate: the unused output cap was released.
@@ -134,7 +155,10 @@ test('the output reservation is the cap per choice times n', async () => {
     answer(res, { prompt_tokens: 10, completion_tokens: 30 });
   });
   const pending = chat(h.gw, key, { max_tokens: 100, n: 3 });
-  const during = await eventually(() => usage(h.gw, id), (x) => x.inFlight === 1);
+  const during = await eventually(
+    () => usage(h.gw, id),
+    (x) => x.inFlight === 1,
+  );
   expect(during.tpm.used).toBe(PROMPT_ESTIMATE + 300);
   hold.open();
   expect((await pending).status).toBe(200);

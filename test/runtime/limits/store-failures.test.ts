@@ -25,7 +25,13 @@ describe.each(['closed', 'open'] as const)('counter store unreachable, rateLimit
   let limiter: DynamoLimiter;
   const log = captureLogger();
   beforeAll(async () => {
-    h = await startLimitsHarness({}, { limiter: (_client, table) => (limiter = createDynamoLimiter({ client: deadStore(), tableName: table, failMode, logger: log.logger, metricsGatewayId: 'gw-prod' })) });
+    h = await startLimitsHarness(
+      {},
+      {
+        limiter: (_client, table) =>
+          (limiter = createDynamoLimiter({ client: deadStore(), tableName: table, failMode, logger: log.logger, metricsGatewayId: 'gw-prod' })),
+      },
+    );
   });
   afterAll(() => h.close());
 
@@ -80,7 +86,11 @@ test('a throttled counter store (after the SDK gave up) fails closed too', async
       (next, context) => async (args) => {
         if (context.commandName !== 'UpdateItemCommand') return next(args);
         throttles++;
-        throw Object.assign(new Error('Rate of requests exceeds the allowed throughput.'), { name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+        throw Object.assign(new Error('Rate of requests exceeds the allowed throughput.'), {
+          name: 'ThrottlingException',
+          $fault: 'client',
+          $metadata: { httpStatusCode: 400 },
+        });
       },
       { step: 'deserialize', name: 'alwaysThrottle' },
     );

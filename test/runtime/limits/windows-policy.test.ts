@@ -1,5 +1,15 @@
 /** Pure limit policy: windows, reset durations, room checks, most-restrictive choice, headers, answers. */
-import { checksFor, maxBefore, mostRestrictive, rateLimitHeaders, refusalError, toNanoUsd, usageReport, violations, type Subject } from '../../../lambda/core/limits/policy';
+import {
+  checksFor,
+  maxBefore,
+  mostRestrictive,
+  rateLimitHeaders,
+  refusalError,
+  toNanoUsd,
+  usageReport,
+  violations,
+  type Subject,
+} from '../../../lambda/core/limits/policy';
 import { formatResetDuration, msUntilReset, windowEnd, windowIndex, windowsAt } from '../../../lambda/core/limits/windows';
 
 const T = Date.parse('2026-02-28T23:59:30.250Z');
@@ -81,7 +91,12 @@ test('headers describe the limit with the least room, across key and team', () =
 });
 
 test('usage report shows consumption against every limit, unset ones with limit null', () => {
-  const u = usageReport({ tpm: 1000 }, { requestsMinute: 2, tokensMinute: 300, tokensDay: 900, costDay: toNanoUsd(0.25), costMonth: toNanoUsd(1.5) }, windowsAt(T), 1);
+  const u = usageReport(
+    { tpm: 1000 },
+    { requestsMinute: 2, tokensMinute: 300, tokensDay: 900, costDay: toNanoUsd(0.25), costMonth: toNanoUsd(1.5) },
+    windowsAt(T),
+    1,
+  );
   expect(u.tpm).toEqual({ limit: 1000, used: 300, remaining: 700, resetsAt: '2026-03-01T00:00:00.000Z' });
   expect(u.rpm).toMatchObject({ limit: null, used: 2, remaining: null });
   expect(u.budgetUsd).toMatchObject({ limitUsd: null, period: 'month', spentUsd: 1.5 });

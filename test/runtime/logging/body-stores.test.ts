@@ -25,7 +25,18 @@ test('FileBodyStore writes the bodies to a private file and returns its file:// 
 
 test('S3BodyStore puts one JSON object per request and returns its s3:// pointer', async () => {
   const sent: PutObjectCommand['input'][] = [];
-  const store = new S3BodyStore({ client: { send: async (c: PutObjectCommand) => (sent.push(c.input), { $metadata: {} }) }, bucket: 'log-bucket', prefix: 'bodies/' });
+  const store = new S3BodyStore({
+    client: { send: async (c: PutObjectCommand) => (sent.push(c.input), { $metadata: {} }) },
+    bucket: 'log-bucket',
+    prefix: 'bodies/',
+  });
   expect(await store.put(record, bodies)).toBe('s3://log-bucket/bodies/dt=2026-11-24/req_abc.json');
-  expect(sent).toEqual([{ Bucket: 'log-bucket', Key: 'bodies/dt=2026-11-24/req_abc.json', Body: JSON.stringify({ request_id: 'req_abc', ...bodies }), ContentType: 'application/json' }]);
+  expect(sent).toEqual([
+    {
+      Bucket: 'log-bucket',
+      Key: 'bodies/dt=2026-11-24/req_abc.json',
+      Body: JSON.stringify({ request_id: 'req_abc', ...bodies }),
+      ContentType: 'application/json',
+    },
+  ]);
 });

@@ -20,7 +20,15 @@ function rec(id: string, o: Partial<RequestLogRecord>): RequestLogRecord {
 
 const alice = { key_id: 'key_a', key_name: 'alice-app', team: 'red' };
 const bob = { key_id: 'key_b', key_name: 'bob-app', team: 'blue' };
-const ok = (tokens: [number, number], cost: number | null) => ({ status: 200, provider: 'openai', model: 'gpt-4o', prompt_tokens: tokens[0], completion_tokens: tokens[1], total_tokens: tokens[0] + tokens[1], cost_usd: cost });
+const ok = (tokens: [number, number], cost: number | null) => ({
+  status: 200,
+  provider: 'openai',
+  model: 'gpt-4o',
+  prompt_tokens: tokens[0],
+  completion_tokens: tokens[1],
+  total_tokens: tokens[0] + tokens[1],
+  cost_usd: cost,
+});
 
 const RECORDS: RequestLogRecord[] = [
   rec('r1', { ...alice, ...ok([100, 50], 0.001), ts: '2026-11-23T10:00:00.000Z' }),
@@ -89,9 +97,45 @@ describe('local log CLI', () => {
 
   test('usage: tokens and spend per key per day, errors counted, unpriced flagged, unauthenticated requests excluded', () => {
     expect(usageByKeyPerDay(readRecords(logsDir))).toEqual([
-      { day: '2026-11-24', key_id: 'key_b', key_name: 'bob-app', team: 'blue', requests: 3, errors: 1, prompt_tokens: 1007, completion_tokens: 503, total_tokens: 1510, cost_usd: 0.02, unpriced: 1 },
-      { day: '2026-11-24', key_id: 'key_a', key_name: 'alice-app', team: 'red', requests: 2, errors: 1, prompt_tokens: 10, completion_tokens: 5, total_tokens: 15, cost_usd: 0.0001, unpriced: 0 },
-      { day: '2026-11-23', key_id: 'key_a', key_name: 'alice-app', team: 'red', requests: 1, errors: 0, prompt_tokens: 100, completion_tokens: 50, total_tokens: 150, cost_usd: 0.001, unpriced: 0 },
+      {
+        day: '2026-11-24',
+        key_id: 'key_b',
+        key_name: 'bob-app',
+        team: 'blue',
+        requests: 3,
+        errors: 1,
+        prompt_tokens: 1007,
+        completion_tokens: 503,
+        total_tokens: 1510,
+        cost_usd: 0.02,
+        unpriced: 1,
+      },
+      {
+        day: '2026-11-24',
+        key_id: 'key_a',
+        key_name: 'alice-app',
+        team: 'red',
+        requests: 2,
+        errors: 1,
+        prompt_tokens: 10,
+        completion_tokens: 5,
+        total_tokens: 15,
+        cost_usd: 0.0001,
+        unpriced: 0,
+      },
+      {
+        day: '2026-11-23',
+        key_id: 'key_a',
+        key_name: 'alice-app',
+        team: 'red',
+        requests: 1,
+        errors: 0,
+        prompt_tokens: 100,
+        completion_tokens: 50,
+        total_tokens: 150,
+        cost_usd: 0.001,
+        unpriced: 0,
+      },
     ]);
   });
 
@@ -112,7 +156,16 @@ describe('local log CLI', () => {
     const lines: string[] = [];
     let arrived!: () => void;
     const gotNew = new Promise<void>((r) => (arrived = r));
-    const running = logsCommand({ logsDir, filter: { key: 'bob-app' }, limit: 1, json: true, follow: true, pollMs: 5, signal: stop.signal, print: (l) => (lines.push(l), l.includes('"n4"') && arrived()) });
+    const running = logsCommand({
+      logsDir,
+      filter: { key: 'bob-app' },
+      limit: 1,
+      json: true,
+      follow: true,
+      pollMs: 5,
+      signal: stop.signal,
+      print: (l) => (lines.push(l), l.includes('"n4"') && arrived()),
+    });
     appendFileSync(file, JSON.stringify(rec('n4', { ...bob, ts: '2026-11-24T12:02:00.000Z' })) + '\n');
     await gotNew;
     stop.abort();
@@ -123,7 +176,10 @@ describe('local log CLI', () => {
 
 describe('ai-gateway logs / usage commands on a real gateway run', () => {
   test('what the gateway logged is what the commands report', async () => {
-    const gw = await startTestGateway({ providers: { mock: { type: 'mock' } }, models: { 'mock-model': { targets: [{ provider: 'mock', model: 'mock-model' }] } } });
+    const gw = await startTestGateway({
+      providers: { mock: { type: 'mock' } },
+      models: { 'mock-model': { targets: [{ provider: 'mock', model: 'mock-model' }] } },
+    });
     const out: string[] = [];
     const log = jest.spyOn(console, 'log').mockImplementation((s: string) => void out.push(s));
     const err = jest.spyOn(console, 'error').mockImplementation(() => undefined);
@@ -134,7 +190,8 @@ describe('ai-gateway logs / usage commands on a real gateway run', () => {
         [a.key, 'one'],
         [a.key, 'two two'],
         [b.key, 'three three three'],
-      ]) expect((await gw.post('/v1/chat/completions', { model: 'mock-model', messages: [{ role: 'user', content: text }] }, key)).status).toBe(200);
+      ])
+        expect((await gw.post('/v1/chat/completions', { model: 'mock-model', messages: [{ role: 'user', content: text }] }, key)).status).toBe(200);
       expect((await gw.post('/v1/chat/completions', { model: 'mock-model', messages: [] }, 'sk-gw-wrong')).status).toBe(401);
       await gw.gateway.flush();
 

@@ -31,7 +31,11 @@ test('a record that cannot be written reaches the fallback, and later writes sti
   const logs = join(dir, 'logs');
   const fallen: { record: RequestLogRecord; reason: string }[] = [];
   const errors: unknown[] = [];
-  const sink = new FileLogSink(logs, (e) => errors.push(e), (record, reason) => fallen.push({ record, reason }));
+  const sink = new FileLogSink(
+    logs,
+    (e) => errors.push(e),
+    (record, reason) => fallen.push({ record, reason }),
+  );
   writeFileSync(logs, 'not a folder'); // the partition folder cannot be created (works as root too, unlike chmod)
   await sink.write(sampleRecord('lost?'));
   expect(errors).toHaveLength(1);
@@ -56,7 +60,14 @@ test('a log file deleted while the gateway runs is recreated within a second, an
   await sink.write(sampleRecord('first'));
   const part = join(logs, 'dt=2026-11-24');
   const [file] = readdirSync(part);
-  const openFds = () => readdirSync('/proc/self/fd').filter((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`).startsWith(part); } catch { return false; } }).length;
+  const openFds = () =>
+    readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`).startsWith(part);
+      } catch {
+        return false;
+      }
+    }).length;
   expect(openFds()).toBe(1); // reused across batches, not reopened per batch
   rmSync(join(part, file));
   now += 1000;

@@ -4,13 +4,7 @@
  * oversized bodies → BodyStore pointer.
  */
 import type { PutRecordBatchCommand, PutRecordBatchCommandOutput } from '@aws-sdk/client-firehose';
-import {
-  FALLBACK_MARKER,
-  FIREHOSE_MAX_RECORD_BYTES,
-  FirehoseLogSink,
-  type FirehoseSender,
-  stdoutFallback,
-} from '../../../lambda/adapters/firehose-log-sink';
+import { FALLBACK_MARKER, FIREHOSE_MAX_RECORD_BYTES, FirehoseLogSink, type FirehoseSender, stdoutFallback } from '../../../lambda/adapters/firehose-log-sink';
 import type { BodyStore, RequestLogRecord } from '../../../lambda/core/log-record';
 import { sampleRecord } from './sample-record';
 
@@ -46,9 +40,7 @@ function ok(n: number): PutRecordBatchCommandOutput {
 
 /** Rejects the records whose ids `reject` returns true for, as Firehose does: per-record ErrorCode. */
 function partial(ids: string[], reject: (id: string) => boolean): PutRecordBatchCommandOutput {
-  const RequestResponses = ids.map((id, i) =>
-    reject(id) ? { ErrorCode: 'ServiceUnavailableException', ErrorMessage: 'Slow down.' } : { RecordId: `r${i}` },
-  );
+  const RequestResponses = ids.map((id, i) => (reject(id) ? { ErrorCode: 'ServiceUnavailableException', ErrorMessage: 'Slow down.' } : { RecordId: `r${i}` }));
   return { FailedPutCount: RequestResponses.filter((r) => 'ErrorCode' in r).length, RequestResponses, $metadata: {} };
 }
 

@@ -8,7 +8,13 @@ describe('log queries', () => {
   const queries = logQueries(target);
 
   test('answer the five questions, under stable names', () => {
-    expect(queries.map((q) => q.name)).toEqual(['spend-by-key-per-day', 'top-models-by-tokens', 'error-rate-by-provider', 'p95-latency-by-model', 'fallback-rate']);
+    expect(queries.map((q) => q.name)).toEqual([
+      'spend-by-key-per-day',
+      'top-models-by-tokens',
+      'error-rate-by-provider',
+      'p95-latency-by-model',
+      'fallback-rate',
+    ]);
   });
 
   test.each(logQueries(target).map((q) => [q.name, q.sql]))('%s reads the de-duplicated, partition-pruned log', (_name, sql) => {

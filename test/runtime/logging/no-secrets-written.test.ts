@@ -88,7 +88,8 @@ describe('the gateway writes no provider key and no virtual key anywhere', () =>
       const auth = String(req.headers.authorization ?? req.headers['api-key'] ?? '');
       const model = req.body?.model;
       // Hostile upstreams: error messages that echo the credential the gateway sent.
-      if (model === 'echo-401') return json(res, 401, { error: { message: `Incorrect API key provided: ${auth}`, type: 'invalid_request_error', code: 'invalid_api_key' } });
+      if (model === 'echo-401')
+        return json(res, 401, { error: { message: `Incorrect API key provided: ${auth}`, type: 'invalid_request_error', code: 'invalid_api_key' } });
       if (model === 'echo-500') return json(res, 500, { error: { message: `internal error for ${auth}`, type: 'server_error' } });
       if (req.body?.stream) return writeSse(res, openAiChunks(['streamed ', 'answer'], model, { prompt_tokens: 4, completion_tokens: 2, total_tokens: 6 }));
       return json(res, 200, openAiCompletion(`answer from ${model}`, model));
@@ -113,7 +114,12 @@ describe('the gateway writes no provider key and no virtual key anywhere', () =>
               { provider: 'hexish', model: 'gpt-4o' },
             ],
           },
-          'leaky-fail': { targets: [{ provider: 'openaiish', model: 'echo-500' }, { provider: 'hexish', model: 'echo-500' }] },
+          'leaky-fail': {
+            targets: [
+              { provider: 'openaiish', model: 'echo-500' },
+              { provider: 'hexish', model: 'echo-500' },
+            ],
+          },
         },
       }),
     );
@@ -129,9 +135,11 @@ describe('the gateway writes no provider key and no virtual key anywhere', () =>
 
   test('a mixed run leaves no key in stdout, stderr, logs or store', async () => {
     const admin = (path: string, body: unknown) =>
-      fetch(child.url + path, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(
-        (r) => r.json() as Promise<{ key: string; id: string }>,
-      );
+      fetch(child.url + path, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }).then((r) => r.json() as Promise<{ key: string; id: string }>);
     const full = await admin('/admin/keys', { name: 'full', logging: 'full' });
     const redacted = await admin('/admin/keys', { name: 'redacted', logging: 'redacted' });
     const metadata = await admin('/admin/keys', { name: 'metadata', logging: 'metadata' });

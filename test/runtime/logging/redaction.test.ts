@@ -102,7 +102,10 @@ describe('logging policies', () => {
   });
 
   test("'full' keeps personal data but never a secrets-looking string or a credential-named field", () => {
-    const body = { messages: [{ role: 'user', content: `email dave@example.com, call +1 555 123 4567, my gateway key ${VIRTUAL_KEY}, theirs ${OPENAI_KEY}` }], api_key: 'whatever' };
+    const body = {
+      messages: [{ role: 'user', content: `email dave@example.com, call +1 555 123 4567, my gateway key ${VIRTUAL_KEY}, theirs ${OPENAI_KEY}` }],
+      api_key: 'whatever',
+    };
     const { request, response } = bodiesForPolicy('full', body, `token ${JWT} for card 4111 1111 1111 1111`);
     expect(JSON.parse(request!)).toEqual({
       messages: [{ role: 'user', content: 'email dave@example.com, call +1 555 123 4567, my gateway key [REDACTED:secret], theirs [REDACTED:secret]' }],

@@ -20,8 +20,18 @@ const config = (upstreamUrl: string): GatewayConfig => ({
   providers: { up: { type: 'openai-compatible', baseUrl: `${upstreamUrl}/v1`, apiKey: { env: 'UP_KEY' } }, mock: { type: 'mock' } },
   models: {
     'gpt-4o': { targets: [{ provider: 'up', model: 'gpt-4o' }] },
-    'with-fallback': { targets: [{ provider: 'mock', model: 'mock-fail-500' }, { provider: 'up', model: 'gpt-4o' }] },
-    'all-fail': { targets: [{ provider: 'mock', model: 'mock-fail-502' }, { provider: 'mock', model: 'mock-fail-500' }] },
+    'with-fallback': {
+      targets: [
+        { provider: 'mock', model: 'mock-fail-500' },
+        { provider: 'up', model: 'gpt-4o' },
+      ],
+    },
+    'all-fail': {
+      targets: [
+        { provider: 'mock', model: 'mock-fail-502' },
+        { provider: 'mock', model: 'mock-fail-500' },
+      ],
+    },
     'mock-model': { targets: [{ provider: 'mock', model: 'mock-model' }] },
     'gpt-4o-impatient': { targets: [{ provider: 'up', model: 'gpt-4o' }], timeouts: { totalMs: 50, idleMs: 50 } },
   },
@@ -43,7 +53,8 @@ function expectSchema(rec: RequestLogRecord) {
   expect(rec.latency_ms).toBeGreaterThanOrEqual(0);
 }
 
-const attemptsOf = (rec: RequestLogRecord) => JSON.parse(rec.attempts) as { provider: string; model: string; status: number | null; latency_ms: number; error?: string }[];
+const attemptsOf = (rec: RequestLogRecord) =>
+  JSON.parse(rec.attempts) as { provider: string; model: string; status: number | null; latency_ms: number; error?: string }[];
 
 async function startWith(options: Parameters<typeof startTestGateway>[1], upstream: FakeUpstream) {
   const dataDir = mkdtempSync(join(tmpdir(), 'gw-log-'));
@@ -79,9 +90,14 @@ describe('audit record per outcome', () => {
   const recordOf = (res: Response) => sink.recordFor(res.headers.get('x-request-id')!);
 
   test('success, JSON: usage, cost, one attempt, latency covering the upstream delay, bodies per policy', async () => {
-    upstream.handle((_req, res) => void setTimeout(() => json(res, 200, openAiCompletion('Hello!', 'gpt-4o', { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 })), 40));
+    upstream.handle(
+      (_req, res) =>
+        void setTimeout(() => json(res, 200, openAiCompletion('Hello!', 'gpt-4o', { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 })), 40),
+    );
     const started = Date.now();
-    const res = await gw.post('/v1/chat/completions', { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi there' }] }, key, { 'user-agent': 'audit-test/1.0' });
+    const res = await gw.post('/v1/chat/completions', { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi there' }] }, key, {
+      'user-agent': 'audit-test/1.0',
+    });
     expect(res.status).toBe(200);
     await res.json();
     const wall = Date.now() - started;
@@ -127,7 +143,16 @@ describe('audit record per outcome', () => {
     expect(await res.text()).toContain('[DONE]');
     const rec = await recordOf(res);
     expectSchema(rec);
-    expect(rec).toMatchObject({ status: 200, stream: true, provider: 'up', prompt_tokens: 3, completion_tokens: 2, total_tokens: 5, cost_usd: (3 * 2.5 + 2 * 10) / 1e6, response_body: 'Hello' });
+    expect(rec).toMatchObject({
+      status: 200,
+      stream: true,
+      provider: 'up',
+      prompt_tokens: 3,
+      completion_tokens: 2,
+      total_tokens: 5,
+      cost_usd: (3 * 2.5 + 2 * 10) / 1e6,
+      response_body: 'Hello',
+    });
     expect(attemptsOf(rec)).toEqual([expect.objectContaining({ provider: 'up', status: 200 })]);
     expect(rec.ttft_ms!).toBeLessThanOrEqual(rec.latency_ms);
   });
@@ -138,7 +163,15 @@ describe('audit record per outcome', () => {
     expect(res.status).toBe(200);
     const rec = await recordOf(res);
     expectSchema(rec);
-    expect(rec).toMatchObject({ status: 200, requested_model: 'with-fallback', provider: 'up', model: 'gpt-4o', prompt_tokens: 20, completion_tokens: 10, cost_usd: (20 * 2.5 + 10 * 10) / 1e6 });
+    expect(rec).toMatchObject({
+      status: 200,
+      requested_model: 'with-fallback',
+      provider: 'up',
+      model: 'gpt-4o',
+      prompt_tokens: 20,
+      completion_tokens: 10,
+      cost_usd: (20 * 2.5 + 10 * 10) / 1e6,
+    });
     const attempts = attemptsOf(rec);
     expect(attempts).toEqual([
       expect.objectContaining({ provider: 'mock', model: 'mock-fail-500', status: 500, error: expect.stringContaining('HTTP 500') }),
@@ -152,7 +185,15 @@ describe('audit record per outcome', () => {
     expect(res.status).toBeGreaterThanOrEqual(500);
     const rec = await recordOf(res);
     expectSchema(rec);
-    expect(rec).toMatchObject({ status: res.status, error_code: (await res.json()).error.code, key_id: keyId, provider: null, prompt_tokens: null, completion_tokens: null, cost_usd: null });
+    expect(rec).toMatchObject({
+      status: res.status,
+      error_code: (await res.json()).error.code,
+      key_id: keyId,
+      provider: null,
+      prompt_tokens: null,
+      completion_tokens: null,
+      cost_usd: null,
+    });
     expect(attemptsOf(rec).map((a) => [a.model, a.status])).toEqual([
       ['mock-fail-502', 502],
       ['mock-fail-500', 500],
@@ -170,7 +211,16 @@ describe('audit record per outcome', () => {
       expect(res.status).toBe(401);
       const rec = await recordOf(res);
       expectSchema(rec);
-      expect(rec).toMatchObject({ status: 401, error_code: code, key_id: null, key_name: null, team: null, request_body: null, response_body: null, attempts: '[]' });
+      expect(rec).toMatchObject({
+        status: 401,
+        error_code: code,
+        key_id: null,
+        key_name: null,
+        team: null,
+        request_body: null,
+        response_body: null,
+        attempts: '[]',
+      });
       expect(JSON.stringify(rec)).not.toContain(bogusKey);
     }
   });
@@ -259,7 +309,14 @@ describe('audit record per outcome', () => {
     await pending;
     // No response to read the request id from: wait for the record itself.
     const rec = await sink.waitFor((r) => r.status === 499 && !r.stream);
-    expect(rec).toMatchObject({ status: 499, error_code: 'client_cancelled', stream: false, key_id: keyId, requested_model: 'gpt-4o', completion_tokens: null });
+    expect(rec).toMatchObject({
+      status: 499,
+      error_code: 'client_cancelled',
+      stream: false,
+      key_id: keyId,
+      requested_model: 'gpt-4o',
+      completion_tokens: null,
+    });
     expect(attemptsOf(rec)).toEqual([expect.objectContaining({ provider: 'up', status: 499 })]);
   });
 
@@ -319,7 +376,13 @@ describe('audit record when a limit is hit', () => {
     const upstream = await startFakeUpstream();
     const limitHit: Limiter = {
       async reserve() {
-        throw new GatewayError({ status: 429, type: 'rate_limit_error', code: 'rate_limit_exceeded', message: 'Rate limit reached for requests.', retryAfterSeconds: 7 });
+        throw new GatewayError({
+          status: 429,
+          type: 'rate_limit_error',
+          code: 'rate_limit_exceeded',
+          message: 'Rate limit reached for requests.',
+          retryAfterSeconds: 7,
+        });
       },
       async settle() {},
       async release() {},
@@ -332,7 +395,17 @@ describe('audit record when a limit is hit', () => {
       expect(res.headers.get('retry-after')).toBe('7');
       const rec = await sink.recordFor(res.headers.get('x-request-id')!);
       expectSchema(rec);
-      expect(rec).toMatchObject({ status: 429, error_code: 'rate_limit_exceeded', key_id: id, key_name: 'limited', team: 't', requested_model: 'gpt-4o', attempts: '[]', provider: null, cost_usd: null });
+      expect(rec).toMatchObject({
+        status: 429,
+        error_code: 'rate_limit_exceeded',
+        key_id: id,
+        key_name: 'limited',
+        team: 't',
+        requested_model: 'gpt-4o',
+        attempts: '[]',
+        provider: null,
+        cost_usd: null,
+      });
       expect(upstream.received).toHaveLength(0);
     } finally {
       await gw.close();
@@ -345,9 +418,12 @@ describe('logging never fails or delays the response', () => {
   let releaseHeldWrites!: () => void;
   const held = new Promise<void>((r) => (releaseHeldWrites = r));
   test.each([
-    ['throws', (): void => {
-      throw new Error('sink exploded');
-    }],
+    [
+      'throws',
+      (): void => {
+        throw new Error('sink exploded');
+      },
+    ],
     ['rejects', () => Promise.reject(new Error('sink down'))],
     // Released only after the responses were read: they cannot have waited for it.
     ['does not settle until after the responses', () => held],

@@ -32,7 +32,9 @@ describe('anthropic provider', () => {
   });
 
   test('JSON: system prompt, headers and max_tokens go upstream in Messages format; answer and usage come back', async () => {
-    upstream.handle((_r, res) => json(res, 200, anthropicMessage([{ type: 'text', text: 'Bonjour' }], { usage: { input_tokens: 12, output_tokens: 6, cache_read_input_tokens: 4 } })));
+    upstream.handle((_r, res) =>
+      json(res, 200, anthropicMessage([{ type: 'text', text: 'Bonjour' }], { usage: { input_tokens: 12, output_tokens: 6, cache_read_input_tokens: 4 } })),
+    );
     const out = await client.chat.completions.create({
       model: 'claude',
       messages: [
@@ -67,16 +69,27 @@ describe('anthropic provider', () => {
     );
     const out = await client.chat.completions.create({
       model: 'claude',
-      tools: [{ type: 'function', function: { name: 'get_weather', description: 'Weather by city', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }],
+      tools: [
+        {
+          type: 'function',
+          function: { name: 'get_weather', description: 'Weather by city', parameters: { type: 'object', properties: { city: { type: 'string' } } } },
+        },
+      ],
       tool_choice: { type: 'function', function: { name: 'get_weather' } },
       messages: [
         { role: 'user', content: 'Weather in Paris and Lyon?' },
-        { role: 'assistant', content: null, tool_calls: [{ id: 'toolu_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'toolu_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }],
+        },
         { role: 'tool', tool_call_id: 'toolu_1', content: '18C' },
       ],
     });
     const body = upstream.received.at(-1)!.body;
-    expect(body.tools).toEqual([{ name: 'get_weather', description: 'Weather by city', input_schema: { type: 'object', properties: { city: { type: 'string' } } } }]);
+    expect(body.tools).toEqual([
+      { name: 'get_weather', description: 'Weather by city', input_schema: { type: 'object', properties: { city: { type: 'string' } } } },
+    ]);
     expect(body.tool_choice).toEqual({ type: 'tool', name: 'get_weather' });
     expect(body.messages).toEqual([
       { role: 'user', content: [{ type: 'text', text: 'Weather in Paris and Lyon?' }] },
@@ -121,7 +134,12 @@ describe('anthropic provider', () => {
 
   test('streaming text: chunks arrive as translated deltas, with usage when asked', async () => {
     upstream.handle((_r, res) => writeAnthropicSse(res, anthropicTextEvents(['Hel', 'lo'], { input: 9, output: 2 })));
-    const stream = await client.chat.completions.create({ model: 'claude', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'hi' }] });
+    const stream = await client.chat.completions.create({
+      model: 'claude',
+      stream: true,
+      stream_options: { include_usage: true },
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     const parts: string[] = [];
     let finish: string | null = null;
     let usage: OpenAI.CompletionUsage | undefined;
@@ -170,7 +188,11 @@ describe('anthropic provider', () => {
 
     test('json_schema: the schema goes up as the forced json_response tool; its input comes back as the message content', async () => {
       upstream.handle((_r, res) =>
-        json(res, 200, anthropicMessage([{ type: 'tool_use', id: 'toolu_j', name: 'json_response', input: { city: 'Lyon', celsius: 21 } }], { stop_reason: 'tool_use' })),
+        json(
+          res,
+          200,
+          anthropicMessage([{ type: 'tool_use', id: 'toolu_j', name: 'json_response', input: { city: 'Lyon', celsius: 21 } }], { stop_reason: 'tool_use' }),
+        ),
       );
       const out = await client.chat.completions.create({
         model: 'claude',
@@ -178,7 +200,9 @@ describe('anthropic provider', () => {
         response_format: { type: 'json_schema', json_schema: { name: 'weather', schema, strict: true } },
       });
       const body = upstream.received.at(-1)!.body;
-      expect(body.tools).toEqual([{ name: 'json_response', description: "Give your complete answer as JSON matching the 'weather' schema.", input_schema: schema }]);
+      expect(body.tools).toEqual([
+        { name: 'json_response', description: "Give your complete answer as JSON matching the 'weather' schema.", input_schema: schema },
+      ]);
       expect(body.tool_choice).toEqual({ type: 'tool', name: 'json_response' });
       expect(body.response_format).toBeUndefined();
       expect(JSON.parse(out.choices[0].message.content!)).toEqual({ city: 'Lyon', celsius: 21 });
@@ -187,8 +211,18 @@ describe('anthropic provider', () => {
     });
 
     test('json_object, streaming: input_json_delta fragments arrive as content deltas and the stream finishes with stop', async () => {
-      upstream.handle((_r, res) => writeAnthropicSse(res, anthropicToolEvents('toolu_s', 'json_response', ['{"ok":', ' true}']).filter((e) => (e as { index?: number }).index !== 0)));
-      const stream = await client.chat.completions.create({ model: 'claude', stream: true, messages: [{ role: 'user', content: 'JSON please' }], response_format: { type: 'json_object' } });
+      upstream.handle((_r, res) =>
+        writeAnthropicSse(
+          res,
+          anthropicToolEvents('toolu_s', 'json_response', ['{"ok":', ' true}']).filter((e) => (e as { index?: number }).index !== 0),
+        ),
+      );
+      const stream = await client.chat.completions.create({
+        model: 'claude',
+        stream: true,
+        messages: [{ role: 'user', content: 'JSON please' }],
+        response_format: { type: 'json_object' },
+      });
       const { content, finish, toolCallChunks } = await readChatStream(stream);
       const body = upstream.received.at(-1)!.body;
       expect(body.tools).toEqual([{ name: 'json_response', description: 'Give your complete answer as a JSON object.', input_schema: { type: 'object' } }]);
@@ -196,7 +230,12 @@ describe('anthropic provider', () => {
     });
 
     test("with the client's own tools the model must call one of them or answer in JSON; a client tool call comes back as usual", async () => {
-      upstream.handle((_r, res) => writeAnthropicSse(res, anthropicToolEvents('toolu_c', 'lookup', ['{"q":"cats"}']).filter((e) => (e as { index?: number }).index !== 0)));
+      upstream.handle((_r, res) =>
+        writeAnthropicSse(
+          res,
+          anthropicToolEvents('toolu_c', 'lookup', ['{"q":"cats"}']).filter((e) => (e as { index?: number }).index !== 0),
+        ),
+      );
       const stream = await client.chat.completions.create({
         model: 'claude',
         stream: true,
@@ -228,9 +267,14 @@ describe('anthropic provider', () => {
         { response_format: 'json' },
         { response_format: { type: 'json_object' }, tools: [{ type: 'function', function: { name: 'json_response', parameters: { type: 'object' } } }] },
       ]) {
-        const err = await client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'x' }], ...(bad as object) } as never).catch((e: unknown) => e);
+        const err = await client.chat.completions
+          .create({ model: 'claude', messages: [{ role: 'user', content: 'x' }], ...(bad as object) } as never)
+          .catch((e: unknown) => e);
         expect(err).toBeInstanceOf(OpenAI.BadRequestError);
-        expect((err as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({ type: 'invalid_request_error', message: expect.stringMatching(/response_format|json_response/) });
+        expect((err as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({
+          type: 'invalid_request_error',
+          message: expect.stringMatching(/response_format|json_response/),
+        });
       }
       expect(upstream.received.length).toBe(before);
     });
@@ -265,7 +309,14 @@ describe('anthropic provider', () => {
     const call = () => gw.post('/v1/chat/completions', { model: 'claude', messages: [{ role: 'user', content: 'x' }] }, key);
 
     test('429 with Retry-After → 429 with Retry-After and the provider message', async () => {
-      upstream.handle((_r, res) => json(res, 429, { type: 'error', error: { type: 'rate_limit_error', message: 'Number of request tokens has exceeded your per-minute rate limit' } }, { 'retry-after': '7' }));
+      upstream.handle((_r, res) =>
+        json(
+          res,
+          429,
+          { type: 'error', error: { type: 'rate_limit_error', message: 'Number of request tokens has exceeded your per-minute rate limit' } },
+          { 'retry-after': '7' },
+        ),
+      );
       const res = await call();
       expect(res.status).toBe(429);
       expect(res.headers.get('retry-after')).toBe('7');
@@ -273,7 +324,9 @@ describe('anthropic provider', () => {
     });
 
     test('400 invalid_request_error → 400 with the provider message (the client can fix it)', async () => {
-      upstream.handle((_r, res) => json(res, 400, { type: 'error', error: { type: 'invalid_request_error', message: 'messages.0.content: text content blocks must be non-empty' } }));
+      upstream.handle((_r, res) =>
+        json(res, 400, { type: 'error', error: { type: 'invalid_request_error', message: 'messages.0.content: text content blocks must be non-empty' } }),
+      );
       const res = await call();
       expect(res.status).toBe(400);
       const body = await res.json();

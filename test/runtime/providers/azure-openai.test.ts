@@ -42,7 +42,13 @@ describe('azure-openai provider', () => {
     const tools: OpenAI.ChatCompletionTool[] = [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }];
     const messages: OpenAI.ChatCompletionMessageParam[] = [
       { role: 'system', content: 'sys' },
-      { role: 'user', content: [{ type: 'text', text: 'see' }, { type: 'image_url', image_url: { url: 'https://example.com/x.png' } }] },
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'see' },
+          { type: 'image_url', image_url: { url: 'https://example.com/x.png' } },
+        ],
+      },
       { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{}' } }] },
       { role: 'tool', tool_call_id: 'c1', content: 'done' },
     ];
@@ -60,11 +66,22 @@ describe('azure-openai provider', () => {
 
   test('tool calls and content_filter finish reasons come back as Azure sent them', async () => {
     upstream.handle((_r, res) =>
-      json(res, 200, { ...openAiCompletion(''), choices: [{ index: 0, message: { role: 'assistant', content: null, tool_calls: [{ id: 'c2', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }] }, finish_reason: 'tool_calls' }] }),
+      json(res, 200, {
+        ...openAiCompletion(''),
+        choices: [
+          {
+            index: 0,
+            message: { role: 'assistant', content: null, tool_calls: [{ id: 'c2', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }] },
+            finish_reason: 'tool_calls',
+          },
+        ],
+      }),
     );
     const a = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] });
     expect(a.choices[0].message.tool_calls).toEqual([{ id: 'c2', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }]);
-    upstream.handle((_r, res) => json(res, 200, { ...openAiCompletion(''), choices: [{ index: 0, message: { role: 'assistant', content: null }, finish_reason: 'content_filter' }] }));
+    upstream.handle((_r, res) =>
+      json(res, 200, { ...openAiCompletion(''), choices: [{ index: 0, message: { role: 'assistant', content: null }, finish_reason: 'content_filter' }] }),
+    );
     const b = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] });
     expect(b.choices[0].finish_reason).toBe('content_filter');
   });
@@ -79,7 +96,14 @@ describe('azure-openai provider', () => {
   });
 
   test('embeddings go to the embeddings deployment', async () => {
-    upstream.handle((_r, res) => json(res, 200, { object: 'list', data: [{ object: 'embedding', index: 0, embedding: [0.5, 0.25] }], model: 'text-embedding-3-small', usage: { prompt_tokens: 1, total_tokens: 1 } }));
+    upstream.handle((_r, res) =>
+      json(res, 200, {
+        object: 'list',
+        data: [{ object: 'embedding', index: 0, embedding: [0.5, 0.25] }],
+        model: 'text-embedding-3-small',
+        usage: { prompt_tokens: 1, total_tokens: 1 },
+      }),
+    );
     const out = await client.embeddings.create({ model: 'embed', input: 'hi', encoding_format: 'float' });
     expect(upstream.received.at(-1)!.path).toBe('/openai/deployments/embed-small/embeddings?api-version=2024-10-21');
     expect(out.data[0].embedding).toEqual([0.5, 0.25]);
@@ -88,13 +112,29 @@ describe('azure-openai provider', () => {
   describe('upstream errors', () => {
     const call = () => gw.post('/v1/chat/completions', { model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] }, key);
     test('429 with Retry-After → 429 with Retry-After', async () => {
-      upstream.handle((_r, res) => json(res, 429, { error: { code: '429', message: 'Requests to the ChatCompletions_Create Operation have exceeded call rate limit.' } }, { 'retry-after': '9' }));
+      upstream.handle((_r, res) =>
+        json(
+          res,
+          429,
+          { error: { code: '429', message: 'Requests to the ChatCompletions_Create Operation have exceeded call rate limit.' } },
+          { 'retry-after': '9' },
+        ),
+      );
       const res = await call();
       expect(res.status).toBe(429);
       expect(res.headers.get('retry-after')).toBe('9');
     });
     test('400 content_filter → 400 with code and message kept', async () => {
-      upstream.handle((_r, res) => json(res, 400, { error: { code: 'content_filter', message: "The response was filtered due to the prompt triggering Azure OpenAI's content management policy.", param: 'prompt', status: 400 } }));
+      upstream.handle((_r, res) =>
+        json(res, 400, {
+          error: {
+            code: 'content_filter',
+            message: "The response was filtered due to the prompt triggering Azure OpenAI's content management policy.",
+            param: 'prompt',
+            status: 400,
+          },
+        }),
+      );
       const res = await call();
       expect(res.status).toBe(400);
       expect((await res.json()).error).toMatchObject({ code: 'content_filter', message: expect.stringMatching(/content management policy/) });

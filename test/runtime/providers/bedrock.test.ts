@@ -34,7 +34,12 @@ describe('bedrock provider', () => {
         },
         models: {
           claude: { targets: [{ provider: 'bedrock', model: CLAUDE }] },
-          'claude-or-mock': { targets: [{ provider: 'bedrock', model: CLAUDE }, { provider: 'backup', model: 'mock-model' }] },
+          'claude-or-mock': {
+            targets: [
+              { provider: 'bedrock', model: CLAUDE },
+              { provider: 'backup', model: 'mock-model' },
+            ],
+          },
           titan: { targets: [{ provider: 'bedrock', model: 'amazon.titan-embed-text-v2:0' }] },
           cohere: { targets: [{ provider: 'bedrock', model: 'cohere.embed-english-v3' }] },
         },
@@ -49,7 +54,13 @@ describe('bedrock provider', () => {
   });
 
   test('JSON: Converse request is signed for the configured region; system, inference config; text, stop reason and usage come back', async () => {
-    upstream.handle((_r, res) => json(res, 200, converseAnswer([{ text: 'Hello from Bedrock' }], 'end_turn', { inputTokens: 21, outputTokens: 4, totalTokens: 25, cacheReadInputTokens: 5 } as never)));
+    upstream.handle((_r, res) =>
+      json(
+        res,
+        200,
+        converseAnswer([{ text: 'Hello from Bedrock' }], 'end_turn', { inputTokens: 21, outputTokens: 4, totalTokens: 25, cacheReadInputTokens: 5 } as never),
+      ),
+    );
     const out = await client.chat.completions.create({
       model: 'claude',
       messages: [
@@ -77,7 +88,9 @@ describe('bedrock provider', () => {
   });
 
   test('tools: toolSpec/toolChoice, toolUse and toolResult history; toolUse answer → tool_calls', async () => {
-    upstream.handle((_r, res) => json(res, 200, converseAnswer([{ text: 'Looking.' }, { toolUse: { toolUseId: 'tooluse_2', name: 'lookup', input: { q: 'b' } } }], 'tool_use')));
+    upstream.handle((_r, res) =>
+      json(res, 200, converseAnswer([{ text: 'Looking.' }, { toolUse: { toolUseId: 'tooluse_2', name: 'lookup', input: { q: 'b' } } }], 'tool_use')),
+    );
     const out = await client.chat.completions.create({
       model: 'claude',
       tools: [{ type: 'function', function: { name: 'lookup', description: 'Search', parameters: { type: 'object', properties: { q: { type: 'string' } } } } }],
@@ -107,12 +120,24 @@ describe('bedrock provider', () => {
     upstream.handle((_r, res) => json(res, 200, converseAnswer([{ text: 'a pixel' }])));
     await client.chat.completions.create({
       model: 'claude',
-      messages: [{ role: 'user', content: [{ type: 'text', text: 'What is it?' }, { type: 'image_url', image_url: { url: `data:image/png;base64,${PNG}` } }] }],
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'What is it?' },
+            { type: 'image_url', image_url: { url: `data:image/png;base64,${PNG}` } },
+          ],
+        },
+      ],
     });
     expect(upstream.received.at(-1)!.body.messages[0].content).toEqual([{ text: 'What is it?' }, { image: { format: 'png', source: { bytes: PNG } } }]);
 
     const before = upstream.received.length;
-    const res = await gw.post('/v1/chat/completions', { model: 'claude', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'http://169.254.169.254/latest/meta-data' } }] }] }, key);
+    const res = await gw.post(
+      '/v1/chat/completions',
+      { model: 'claude', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'http://169.254.169.254/latest/meta-data' } }] }] },
+      key,
+    );
     expect(res.status).toBe(400);
     expect((await res.json()).error.message).toMatch(/base64 data URL/);
     expect(upstream.received.length).toBe(before);
@@ -122,12 +147,19 @@ describe('bedrock provider', () => {
     upstream.handle((_r, res) => json(res, 200, converseAnswer([{ text: 'cut' }], 'max_tokens')));
     expect((await client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'x' }] })).choices[0].finish_reason).toBe('length');
     upstream.handle((_r, res) => json(res, 200, converseAnswer([{ text: 'Sorry.' }], 'guardrail_intervened')));
-    expect((await client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'x' }] })).choices[0].finish_reason).toBe('content_filter');
+    expect((await client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'x' }] })).choices[0].finish_reason).toBe(
+      'content_filter',
+    );
   });
 
   test('streaming: event-stream frames become deltas, finish and usage', async () => {
     upstream.handle((_r, res) => writeEventStream(res, textFrames(['Bon', 'jour'])));
-    const stream = await client.chat.completions.create({ model: 'claude', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'hi' }] });
+    const stream = await client.chat.completions.create({
+      model: 'claude',
+      stream: true,
+      stream_options: { include_usage: true },
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     let text = '';
     let finish: string | null = null;
     let usage: OpenAI.CompletionUsage | undefined;
@@ -154,7 +186,12 @@ describe('bedrock provider', () => {
         { event: 'metadata', body: { usage: { inputTokens: 30, outputTokens: 8, totalTokens: 38 }, metrics: { latencyMs: 5 } } },
       ]),
     );
-    const stream = await client.chat.completions.create({ model: 'claude', stream: true, tools: [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object' } } }], messages: [{ role: 'user', content: 'z?' }] });
+    const stream = await client.chat.completions.create({
+      model: 'claude',
+      stream: true,
+      tools: [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object' } } }],
+      messages: [{ role: 'user', content: 'z?' }],
+    });
     let args = '';
     let id: string | undefined;
     let finish: string | null = null;
@@ -171,9 +208,15 @@ describe('bedrock provider', () => {
   test('response_format json_schema: Converse gets the forced json_response toolSpec; its toolUse input is the content', async () => {
     const schema = { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] };
     upstream.handle((_r, res) => json(res, 200, converseAnswer([{ toolUse: { toolUseId: 'tooluse_j', name: 'json_response', input: { n: 7 } } }], 'tool_use')));
-    const out = await client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'a number' }], response_format: { type: 'json_schema', json_schema: { name: 'num', schema } } });
+    const out = await client.chat.completions.create({
+      model: 'claude',
+      messages: [{ role: 'user', content: 'a number' }],
+      response_format: { type: 'json_schema', json_schema: { name: 'num', schema } },
+    });
     expect(upstream.received.at(-1)!.body.toolConfig).toEqual({
-      tools: [{ toolSpec: { name: 'json_response', description: "Give your complete answer as JSON matching the 'num' schema.", inputSchema: { json: schema } } }],
+      tools: [
+        { toolSpec: { name: 'json_response', description: "Give your complete answer as JSON matching the 'num' schema.", inputSchema: { json: schema } } },
+      ],
       toolChoice: { tool: { name: 'json_response' } },
     });
     expect(JSON.parse(out.choices[0].message.content!)).toEqual({ n: 7 });
@@ -192,14 +235,21 @@ describe('bedrock provider', () => {
         { event: 'metadata', body: { usage: { inputTokens: 30, outputTokens: 8, totalTokens: 38 }, metrics: { latencyMs: 5 } } },
       ]),
     );
-    const stream = await client.chat.completions.create({ model: 'claude', stream: true, messages: [{ role: 'user', content: 'json' }], response_format: { type: 'json_object' } });
+    const stream = await client.chat.completions.create({
+      model: 'claude',
+      stream: true,
+      messages: [{ role: 'user', content: 'json' }],
+      response_format: { type: 'json_object' },
+    });
     const { content, finish, toolCallChunks } = await readChatStream(stream);
     expect(upstream.received.at(-1)!.body.toolConfig.toolChoice).toEqual({ tool: { name: 'json_response' } });
     expect([JSON.parse(content), finish, toolCallChunks]).toEqual([{ a: [1, 2] }, 'stop', 0]);
   });
 
   test('an exception frame mid-stream ends the client stream with an in-band error and no [DONE]', async () => {
-    upstream.handle((_r, res) => writeEventStream(res, [...textFrames(['half']).slice(0, 2), { exception: 'modelStreamErrorException', body: { message: 'Model stream failed' } }]));
+    upstream.handle((_r, res) =>
+      writeEventStream(res, [...textFrames(['half']).slice(0, 2), { exception: 'modelStreamErrorException', body: { message: 'Model stream failed' } }]),
+    );
     const text = await (await gw.post('/v1/chat/completions', { model: 'claude', stream: true, messages: [{ role: 'user', content: 'x' }] }, key)).text();
     expect(text).toContain('half');
     expect(text).toMatch(/"error".*Model stream failed/);
@@ -239,7 +289,11 @@ describe('bedrock provider', () => {
       upstream.handle((_r, res) => awsError(res, 400, 'ValidationException', 'The model returned the following errors: messages: roles must alternate'));
       const a = await call();
       expect(a.status).toBe(400);
-      expect((await a.json()).error).toMatchObject({ type: 'invalid_request_error', code: 'ValidationException', message: expect.stringMatching(/roles must alternate/) });
+      expect((await a.json()).error).toMatchObject({
+        type: 'invalid_request_error',
+        code: 'ValidationException',
+        message: expect.stringMatching(/roles must alternate/),
+      });
       upstream.handle((_r, res) => awsError(res, 500, 'InternalServerException', 'Internal error'));
       expect((await call()).status).toBe(502);
       upstream.handle((_r, res) => awsError(res, 503, 'ServiceUnavailableException', 'Service unavailable'));
@@ -260,7 +314,16 @@ describe('bedrock provider', () => {
     const anthropic = () => new Anthropic({ baseURL: gw.url, apiKey: key, maxRetries: 0 });
 
     test('Claude, JSON: the Anthropic body goes natively through InvokeModel (bedrock anthropic_version, betas); the message comes back as sent', async () => {
-      const answer = { id: 'msg_bdrk', type: 'message', role: 'assistant', model: 'claude-sonnet-4-5', content: [{ type: 'text', text: 'Read it.' }], stop_reason: 'end_turn', stop_sequence: null, usage: { input_tokens: 40, output_tokens: 3, cache_read_input_tokens: 30 } };
+      const answer = {
+        id: 'msg_bdrk',
+        type: 'message',
+        role: 'assistant',
+        model: 'claude-sonnet-4-5',
+        content: [{ type: 'text', text: 'Read it.' }],
+        stop_reason: 'end_turn',
+        stop_sequence: null,
+        usage: { input_tokens: 40, output_tokens: 3, cache_read_input_tokens: 30 },
+      };
       upstream.handle((_r, res) => json(res, 200, answer));
       const msg = await anthropic().messages.create(
         {
@@ -268,7 +331,15 @@ describe('bedrock provider', () => {
           max_tokens: 100,
           system: [{ type: 'text', text: 'Long prompt', cache_control: { type: 'ephemeral' } }],
           metadata: { user_id: 'u1' },
-          messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'A doc' } }, { type: 'text', text: 'Summarise' }] }],
+          messages: [
+            {
+              role: 'user',
+              content: [
+                { type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'A doc' } },
+                { type: 'text', text: 'Summarise' },
+              ],
+            },
+          ],
         },
         { headers: { 'anthropic-beta': 'context-1m-2025-08-07' } },
       );
@@ -279,14 +350,34 @@ describe('bedrock provider', () => {
         anthropic_beta: ['context-1m-2025-08-07'],
         max_tokens: 100,
         system: [{ type: 'text', text: 'Long prompt', cache_control: { type: 'ephemeral' } }],
-        messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'A doc' } }, { type: 'text', text: 'Summarise' }] }],
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'A doc' } },
+              { type: 'text', text: 'Summarise' },
+            ],
+          },
+        ],
       });
       expect(msg).toEqual(answer);
     });
 
     test('Claude, streaming: InvokeModelWithResponseStream chunks are Anthropic events, replayed to the SDK', async () => {
       const events = [
-        { type: 'message_start', message: { id: 'msg_s', type: 'message', role: 'assistant', model: 'claude', content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 12, output_tokens: 1 } } },
+        {
+          type: 'message_start',
+          message: {
+            id: 'msg_s',
+            type: 'message',
+            role: 'assistant',
+            model: 'claude',
+            content: [],
+            stop_reason: null,
+            stop_sequence: null,
+            usage: { input_tokens: 12, output_tokens: 1 },
+          },
+        },
         { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
         { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Hi ' } },
         { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'there' } },
@@ -294,8 +385,15 @@ describe('bedrock provider', () => {
         { type: 'message_delta', delta: { stop_reason: 'max_tokens', stop_sequence: null }, usage: { output_tokens: 3 } },
         { type: 'message_stop', 'amazon-bedrock-invocationMetrics': { inputTokenCount: 12, outputTokenCount: 3 } },
       ];
-      upstream.handle((_r, res) => writeEventStream(res, events.map((e) => ({ event: 'chunk', body: { bytes: Buffer.from(JSON.stringify(e)).toString('base64') } }))));
-      const msg = await anthropic().messages.stream({ model: 'claude', max_tokens: 3, messages: [{ role: 'user', content: 'hey' }] }).finalMessage();
+      upstream.handle((_r, res) =>
+        writeEventStream(
+          res,
+          events.map((e) => ({ event: 'chunk', body: { bytes: Buffer.from(JSON.stringify(e)).toString('base64') } })),
+        ),
+      );
+      const msg = await anthropic()
+        .messages.stream({ model: 'claude', max_tokens: 3, messages: [{ role: 'user', content: 'hey' }] })
+        .finalMessage();
       expect(upstream.received.at(-1)!.path).toBe(`/model/${enc(CLAUDE)}/invoke-with-response-stream`);
       expect(msg.content).toEqual([{ type: 'text', text: 'Hi there' }]);
       expect(msg.stop_reason).toBe('max_tokens');
@@ -303,25 +401,63 @@ describe('bedrock provider', () => {
     });
 
     test('Claude, streaming: a stream cut before message_stop ends with event: error and no message_stop', async () => {
-      const start = { type: 'message_start', message: { id: 'msg_c', type: 'message', role: 'assistant', model: 'claude', content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 1, output_tokens: 1 } } };
+      const start = {
+        type: 'message_start',
+        message: {
+          id: 'msg_c',
+          type: 'message',
+          role: 'assistant',
+          model: 'claude',
+          content: [],
+          stop_reason: null,
+          stop_sequence: null,
+          usage: { input_tokens: 1, output_tokens: 1 },
+        },
+      };
       const delta = { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'partial' } };
       upstream.handle((_r, res) =>
-        writeEventStream(res, [start, { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }, delta].map((e) => ({ event: 'chunk', body: { bytes: Buffer.from(JSON.stringify(e)).toString('base64') } }))),
+        writeEventStream(
+          res,
+          [start, { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }, delta].map((e) => ({
+            event: 'chunk',
+            body: { bytes: Buffer.from(JSON.stringify(e)).toString('base64') },
+          })),
+        ),
       );
-      const text = await (await gw.post('/v1/messages', { model: 'claude', max_tokens: 5, stream: true, messages: [{ role: 'user', content: 'x' }] }, key)).text();
+      const text = await (
+        await gw.post('/v1/messages', { model: 'claude', max_tokens: 5, stream: true, messages: [{ role: 'user', content: 'x' }] }, key)
+      ).text();
       expect(text).toContain('partial');
       expect(text).toContain('event: error');
       expect(text).not.toContain('event: message_stop');
     });
 
     test('a non-Claude model (Nova): the Anthropic request is translated to Converse and the answer back', async () => {
-      upstream.handle((_r, res) => json(res, 200, converseAnswer([{ toolUse: { toolUseId: 'tooluse_m', name: 'calc', input: { x: 2 } } }], 'tool_use', { inputTokens: 15, outputTokens: 7, totalTokens: 22 })));
+      upstream.handle((_r, res) =>
+        json(
+          res,
+          200,
+          converseAnswer([{ toolUse: { toolUseId: 'tooluse_m', name: 'calc', input: { x: 2 } } }], 'tool_use', {
+            inputTokens: 15,
+            outputTokens: 7,
+            totalTokens: 22,
+          }),
+        ),
+      );
       const msg = await anthropic().messages.create({
         model: 'bedrock/amazon.nova-pro-v1:0',
         max_tokens: 100,
         system: 'Use tools.',
         tools: [{ name: 'calc', input_schema: { type: 'object', properties: { x: { type: 'number' } } } }],
-        messages: [{ role: 'user', content: [{ type: 'text', text: 'double 1' }, { type: 'image', source: { type: 'base64', media_type: 'image/png', data: PNG } }] }],
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'double 1' },
+              { type: 'image', source: { type: 'base64', media_type: 'image/png', data: PNG } },
+            ],
+          },
+        ],
       });
       const got = upstream.received.at(-1)!;
       expect(got.path).toBe(`/model/${enc('amazon.nova-pro-v1:0')}/converse`);
@@ -338,7 +474,9 @@ describe('bedrock provider', () => {
 
     test('a non-Claude model streams Converse frames as Anthropic events', async () => {
       upstream.handle((_r, res) => writeEventStream(res, textFrames(['Hi ', 'there'], 'max_tokens')));
-      const msg = await anthropic().messages.stream({ model: 'bedrock/amazon.nova-pro-v1:0', max_tokens: 2, messages: [{ role: 'user', content: 'hey' }] }).finalMessage();
+      const msg = await anthropic()
+        .messages.stream({ model: 'bedrock/amazon.nova-pro-v1:0', max_tokens: 2, messages: [{ role: 'user', content: 'hey' }] })
+        .finalMessage();
       expect(upstream.received.at(-1)!.path).toBe(`/model/${enc('amazon.nova-pro-v1:0')}/converse-stream`);
       expect(msg.content).toEqual([{ type: 'text', text: 'Hi there' }]);
       expect(msg.stop_reason).toBe('max_tokens');
@@ -351,9 +489,18 @@ describe('bedrock provider', () => {
       upstream.handle((r, res) => json(res, 200, { embedding: r.body.inputText === 'a' ? [0.5, 0.25] : [1, -1], inputTextTokenCount: 2 }));
       const out = await client.embeddings.create({ model: 'titan', input: ['a', 'b'], dimensions: 2 });
       const calls = upstream.received.slice(-2);
-      expect(calls.map((c) => c.path)).toEqual([`/model/${enc('amazon.titan-embed-text-v2:0')}/invoke`, `/model/${enc('amazon.titan-embed-text-v2:0')}/invoke`]);
-      expect(calls.map((c) => c.body).sort((x, y) => x.inputText.localeCompare(y.inputText))).toEqual([{ inputText: 'a', dimensions: 2 }, { inputText: 'b', dimensions: 2 }]);
-      expect(out.data.map((d) => d.embedding)).toEqual([[0.5, 0.25], [1, -1]]);
+      expect(calls.map((c) => c.path)).toEqual([
+        `/model/${enc('amazon.titan-embed-text-v2:0')}/invoke`,
+        `/model/${enc('amazon.titan-embed-text-v2:0')}/invoke`,
+      ]);
+      expect(calls.map((c) => c.body).sort((x, y) => x.inputText.localeCompare(y.inputText))).toEqual([
+        { inputText: 'a', dimensions: 2 },
+        { inputText: 'b', dimensions: 2 },
+      ]);
+      expect(out.data.map((d) => d.embedding)).toEqual([
+        [0.5, 0.25],
+        [1, -1],
+      ]);
       expect(out.usage.prompt_tokens).toBe(4);
     });
 

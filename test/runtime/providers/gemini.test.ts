@@ -9,7 +9,12 @@ const PROVIDER_KEY = 'AIzaSyFakeProviderKey0123456789abcdef';
 const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
 
 function geminiAnswer(parts: unknown[], finishReason = 'STOP', usage = { promptTokenCount: 14, candidatesTokenCount: 5, totalTokenCount: 19 }) {
-  return { candidates: [{ index: 0, content: { role: 'model', parts }, finishReason }], usageMetadata: usage, modelVersion: 'gemini-2.5-flash', responseId: 'resp-abc' };
+  return {
+    candidates: [{ index: 0, content: { role: 'model', parts }, finishReason }],
+    usageMetadata: usage,
+    modelVersion: 'gemini-2.5-flash',
+    responseId: 'resp-abc',
+  };
 }
 
 function writeGeminiSse(res: ServerResponse, events: unknown[]) {
@@ -28,7 +33,10 @@ describe('gemini provider', () => {
     ({ upstream, gw, key, client } = await startOpenAiHarness(
       (url) => ({
         providers: { gemini: { type: 'gemini', baseUrl: url, apiKey: { env: 'GEMINI_KEY' } } },
-        models: { flash: { targets: [{ provider: 'gemini', model: 'gemini-2.5-flash' }] }, embed: { targets: [{ provider: 'gemini', model: 'text-embedding-004' }] } },
+        models: {
+          flash: { targets: [{ provider: 'gemini', model: 'gemini-2.5-flash' }] },
+          embed: { targets: [{ provider: 'gemini', model: 'text-embedding-004' }] },
+        },
       }),
       { keyName: 'gemini-test', env: { GEMINI_KEY: PROVIDER_KEY } },
     ));
@@ -39,7 +47,18 @@ describe('gemini provider', () => {
   });
 
   test('JSON: system instruction, generation config and key header go upstream; text, finish and usage come back', async () => {
-    upstream.handle((_r, res) => json(res, 200, geminiAnswer([{ text: 'thinking...', thought: true }, { text: 'Hallo' }], 'STOP', { promptTokenCount: 14, candidatesTokenCount: 5, thoughtsTokenCount: 3, totalTokenCount: 22 } as never)));
+    upstream.handle((_r, res) =>
+      json(
+        res,
+        200,
+        geminiAnswer([{ text: 'thinking...', thought: true }, { text: 'Hallo' }], 'STOP', {
+          promptTokenCount: 14,
+          candidatesTokenCount: 5,
+          thoughtsTokenCount: 3,
+          totalTokenCount: 22,
+        } as never),
+      ),
+    );
     const out = await client.chat.completions.create({
       model: 'flash',
       messages: [
@@ -76,18 +95,36 @@ describe('gemini provider', () => {
     const out = await client.chat.completions.create({
       model: 'flash',
       tools: [
-        { type: 'function', function: { name: 'get_time', description: 'Current time', parameters: { $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', properties: { tz: { type: 'string' } }, additionalProperties: false } } },
+        {
+          type: 'function',
+          function: {
+            name: 'get_time',
+            description: 'Current time',
+            parameters: {
+              $schema: 'http://json-schema.org/draft-07/schema#',
+              type: 'object',
+              properties: { tz: { type: 'string' } },
+              additionalProperties: false,
+            },
+          },
+        },
       ],
       tool_choice: { type: 'function', function: { name: 'get_time' } },
       messages: [
         { role: 'user', content: 'Time in Tokyo and UTC?' },
-        { role: 'assistant', content: null, tool_calls: [{ id: 'call_a', type: 'function', function: { name: 'get_time', arguments: '{"tz":"Asia/Tokyo"}' } }] },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'call_a', type: 'function', function: { name: 'get_time', arguments: '{"tz":"Asia/Tokyo"}' } }],
+        },
         { role: 'tool', tool_call_id: 'call_a', content: '{"time":"09:00"}' },
         { role: 'user', content: 'and UTC' },
       ],
     });
     const body = upstream.received.at(-1)!.body;
-    expect(body.tools).toEqual([{ functionDeclarations: [{ name: 'get_time', description: 'Current time', parameters: { type: 'object', properties: { tz: { type: 'string' } } } }] }]);
+    expect(body.tools).toEqual([
+      { functionDeclarations: [{ name: 'get_time', description: 'Current time', parameters: { type: 'object', properties: { tz: { type: 'string' } } } }] },
+    ]);
     expect(body.toolConfig).toEqual({ functionCallingConfig: { mode: 'ANY', allowedFunctionNames: ['get_time'] } });
     expect(body.contents).toEqual([
       { role: 'user', parts: [{ text: 'Time in Tokyo and UTC?' }] },
@@ -102,7 +139,11 @@ describe('gemini provider', () => {
 
   test('thought signatures survive the round trip through the OpenAI format (carried in the tool call id)', async () => {
     upstream.handle((_r, res) => json(res, 200, geminiAnswer([{ functionCall: { name: 'get_time', args: {} }, thoughtSignature: 'CiQB0e2Kb/sig+==' }])));
-    const first = await client.chat.completions.create({ model: 'flash', tools: [{ type: 'function', function: { name: 'get_time' } }], messages: [{ role: 'user', content: 'time?' }] });
+    const first = await client.chat.completions.create({
+      model: 'flash',
+      tools: [{ type: 'function', function: { name: 'get_time' } }],
+      messages: [{ role: 'user', content: 'time?' }],
+    });
     const call = first.choices[0].message.tool_calls![0];
     upstream.handle((_r, res) => json(res, 200, geminiAnswer([{ text: 'It is noon.' }])));
     await client.chat.completions.create({
@@ -120,7 +161,16 @@ describe('gemini provider', () => {
     upstream.handle((_r, res) => json(res, 200, geminiAnswer([{ text: 'ok' }])));
     await client.chat.completions.create({
       model: 'flash',
-      messages: [{ role: 'user', content: [{ type: 'text', text: 'What?' }, { type: 'image_url', image_url: { url: `data:image/png;base64,${PNG}` } }, { type: 'image_url', image_url: { url: 'https://example.com/a/photo.webp?x=1' } }] }],
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'What?' },
+            { type: 'image_url', image_url: { url: `data:image/png;base64,${PNG}` } },
+            { type: 'image_url', image_url: { url: 'https://example.com/a/photo.webp?x=1' } },
+          ],
+        },
+      ],
     });
     expect(upstream.received.at(-1)!.body.contents[0].parts).toEqual([
       { text: 'What?' },
@@ -131,7 +181,9 @@ describe('gemini provider', () => {
 
   test('finish reasons: SAFETY → content_filter, MAX_TOKENS → length, blocked prompt → content_filter', async () => {
     upstream.handle((_r, res) => json(res, 200, geminiAnswer([], 'SAFETY')));
-    expect((await client.chat.completions.create({ model: 'flash', messages: [{ role: 'user', content: 'x' }] })).choices[0].finish_reason).toBe('content_filter');
+    expect((await client.chat.completions.create({ model: 'flash', messages: [{ role: 'user', content: 'x' }] })).choices[0].finish_reason).toBe(
+      'content_filter',
+    );
     upstream.handle((_r, res) => json(res, 200, geminiAnswer([{ text: 'trunc' }], 'MAX_TOKENS')));
     expect((await client.chat.completions.create({ model: 'flash', messages: [{ role: 'user', content: 'x' }] })).choices[0].finish_reason).toBe('length');
     upstream.handle((_r, res) => json(res, 200, { promptFeedback: { blockReason: 'SAFETY' }, usageMetadata: { promptTokenCount: 3, totalTokenCount: 3 } }));
@@ -144,10 +196,19 @@ describe('gemini provider', () => {
       writeGeminiSse(res, [
         { candidates: [{ index: 0, content: { role: 'model', parts: [{ text: 'Guten ' }] } }], responseId: 'r1', modelVersion: 'gemini-2.5-flash' },
         { candidates: [{ index: 0, content: { role: 'model', parts: [{ text: 'Tag' }] } }], responseId: 'r1' },
-        { candidates: [{ index: 0, content: { role: 'model', parts: [{ functionCall: { name: 'f', args: { a: 1 } } }] }, finishReason: 'STOP' }], usageMetadata: { promptTokenCount: 7, candidatesTokenCount: 4, totalTokenCount: 11 }, responseId: 'r1' },
+        {
+          candidates: [{ index: 0, content: { role: 'model', parts: [{ functionCall: { name: 'f', args: { a: 1 } } }] }, finishReason: 'STOP' }],
+          usageMetadata: { promptTokenCount: 7, candidatesTokenCount: 4, totalTokenCount: 11 },
+          responseId: 'r1',
+        },
       ]),
     );
-    const stream = await client.chat.completions.create({ model: 'flash', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'hi' }] });
+    const stream = await client.chat.completions.create({
+      model: 'flash',
+      stream: true,
+      stream_options: { include_usage: true },
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     let text = '';
     const calls: unknown[] = [];
     let finish: string | null = null;
@@ -183,7 +244,10 @@ describe('gemini provider', () => {
       { model: 'models/text-embedding-004', content: { parts: [{ text: 'one' }] }, outputDimensionality: 2 },
       { model: 'models/text-embedding-004', content: { parts: [{ text: 'two' }] }, outputDimensionality: 2 },
     ]);
-    expect(out.data.map((d) => d.embedding)).toEqual([[0.5, -0.25], [0.125, 1]]);
+    expect(out.data.map((d) => d.embedding)).toEqual([
+      [0.5, -0.25],
+      [0.125, 1],
+    ]);
   });
 
   test('a client-chosen model name stays one path segment (no path traversal upstream)', async () => {
@@ -195,7 +259,14 @@ describe('gemini provider', () => {
   describe('upstream errors', () => {
     const call = () => gw.post('/v1/chat/completions', { model: 'flash', messages: [{ role: 'user', content: 'x' }] }, key);
     test('429 RESOURCE_EXHAUSTED → 429 with Retry-After', async () => {
-      upstream.handle((_r, res) => json(res, 429, { error: { code: 429, message: 'Resource has been exhausted (e.g. check quota).', status: 'RESOURCE_EXHAUSTED' } }, { 'retry-after': '12' }));
+      upstream.handle((_r, res) =>
+        json(
+          res,
+          429,
+          { error: { code: 429, message: 'Resource has been exhausted (e.g. check quota).', status: 'RESOURCE_EXHAUSTED' } },
+          { 'retry-after': '12' },
+        ),
+      );
       const res = await call();
       expect(res.status).toBe(429);
       expect(res.headers.get('retry-after')).toBe('12');
@@ -208,7 +279,10 @@ describe('gemini provider', () => {
             code: 429,
             message: 'You exceeded your current quota.',
             status: 'RESOURCE_EXHAUSTED',
-            details: [{ '@type': 'type.googleapis.com/google.rpc.QuotaFailure', violations: [] }, { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '27s' }],
+            details: [
+              { '@type': 'type.googleapis.com/google.rpc.QuotaFailure', violations: [] },
+              { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '27s' },
+            ],
           },
         }),
       );

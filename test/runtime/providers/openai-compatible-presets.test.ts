@@ -35,7 +35,9 @@ describe('openai-compatible presets', () => {
       const u = new URL(url);
       return fetch(upstream.url + u.pathname + u.search, init);
     };
-    const providers = Object.fromEntries(Object.keys(EXPECTED).map((preset) => [preset, { type: 'openai-compatible' as const, preset, apiKey: { env: 'VENDOR_KEY' } }]));
+    const providers = Object.fromEntries(
+      Object.keys(EXPECTED).map((preset) => [preset, { type: 'openai-compatible' as const, preset, apiKey: { env: 'VENDOR_KEY' } }]),
+    );
     gw = await startTestGateway({ providers }, { env: { VENDOR_KEY: 'vendor-secret-key-123456' }, overrides: { fetch: recordingFetch } });
     const { key } = await gw.createKey({ name: 'presets' });
     client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: key, maxRetries: 0 });

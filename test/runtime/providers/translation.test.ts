@@ -24,7 +24,10 @@ const events = (sse: string) =>
     });
 
 const base = { id: 'chatcmpl-1', object: 'chat.completion.chunk' as const, created: 1, model: 'gpt-4o' };
-const chunk = (delta: ChatCompletionChunk['choices'][number]['delta'], finish: ChatCompletionChunk['choices'][number]['finish_reason'] = null): ChatCompletionChunk => ({ ...base, choices: [{ index: 0, delta, finish_reason: finish }] });
+const chunk = (
+  delta: ChatCompletionChunk['choices'][number]['delta'],
+  finish: ChatCompletionChunk['choices'][number]['finish_reason'] = null,
+): ChatCompletionChunk => ({ ...base, choices: [{ index: 0, delta, finish_reason: finish }] });
 
 describe('Anthropic SSE encoder (canonical → /v1/messages events)', () => {
   test('text then two tool calls: blocks open and close in order, stop reason and usage in message_delta', () => {
@@ -42,16 +45,28 @@ describe('Anthropic SSE encoder (canonical → /v1/messages events)', () => {
     const evs = events(decode([...out, ...enc.done()]));
     expect(evs.map((e) => e.event)).toEqual([
       'message_start',
-      'content_block_start', 'content_block_delta', 'content_block_delta', 'content_block_stop',
-      'content_block_start', 'content_block_delta', 'content_block_stop',
-      'content_block_start', 'content_block_delta', 'content_block_stop',
-      'message_delta', 'message_stop',
+      'content_block_start',
+      'content_block_delta',
+      'content_block_delta',
+      'content_block_stop',
+      'content_block_start',
+      'content_block_delta',
+      'content_block_stop',
+      'content_block_start',
+      'content_block_delta',
+      'content_block_stop',
+      'message_delta',
+      'message_stop',
     ]);
     expect(evs[0].data.message).toMatchObject({ model: 'public-model', role: 'assistant', content: [] });
     expect(evs[5].data).toEqual({ type: 'content_block_start', index: 1, content_block: { type: 'tool_use', id: 'call_a', name: 'f', input: {} } });
     expect(evs[6].data).toEqual({ type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: '{"x":1}' } });
     expect(evs[8].data.content_block).toMatchObject({ id: 'call_b', name: 'g' });
-    expect(evs[11].data).toEqual({ type: 'message_delta', delta: { stop_reason: 'tool_use', stop_sequence: null }, usage: { input_tokens: 10, output_tokens: 20 } });
+    expect(evs[11].data).toEqual({
+      type: 'message_delta',
+      delta: { stop_reason: 'tool_use', stop_sequence: null },
+      usage: { input_tokens: 10, output_tokens: 20 },
+    });
   });
 
   test('an empty answer still produces a complete message', () => {
@@ -71,7 +86,9 @@ describe('Anthropic SSE encoder (canonical → /v1/messages events)', () => {
 
   test('the error event is Anthropic-shaped', () => {
     const gw = new GatewayError({ status: 503, type: 'overloaded_error', code: 'upstream_unavailable', message: 'busy' });
-    expect(events(decode(anthropicSseEncoder('m').error(gw)))).toEqual([{ event: 'error', data: { type: 'error', error: { type: 'overloaded_error', message: 'busy' } } }]);
+    expect(events(decode(anthropicSseEncoder('m').error(gw)))).toEqual([
+      { event: 'error', data: { type: 'error', error: { type: 'overloaded_error', message: 'busy' } } },
+    ]);
   });
 });
 
@@ -84,14 +101,35 @@ describe('/v1/messages request → canonical', () => {
       tools: [{ name: 't', input_schema: { type: 'object' } }],
       messages: [
         { role: 'user', content: 'go' },
-        { role: 'assistant', content: [{ type: 'thinking', thinking: 'hmm', signature: 's' }, { type: 'tool_use', id: 'tu1', name: 't', input: {} }, { type: 'tool_use', id: 'tu2', name: 't', input: { a: 1 } }] },
-        { role: 'user', content: [{ type: 'text', text: 'results:' }, { type: 'tool_result', tool_use_id: 'tu1', content: [{ type: 'text', text: 'ok' }] }, { type: 'tool_result', tool_use_id: 'tu2', content: 'boom', is_error: true }] },
+        {
+          role: 'assistant',
+          content: [
+            { type: 'thinking', thinking: 'hmm', signature: 's' },
+            { type: 'tool_use', id: 'tu1', name: 't', input: {} },
+            { type: 'tool_use', id: 'tu2', name: 't', input: { a: 1 } },
+          ],
+        },
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'results:' },
+            { type: 'tool_result', tool_use_id: 'tu1', content: [{ type: 'text', text: 'ok' }] },
+            { type: 'tool_result', tool_use_id: 'tu2', content: 'boom', is_error: true },
+          ],
+        },
       ],
     };
     const out = messagesToCanonical(validateMessagesRequest(raw));
     expect(out.messages).toEqual([
       { role: 'user', content: 'go' },
-      { role: 'assistant', content: null, tool_calls: [{ id: 'tu1', type: 'function', function: { name: 't', arguments: '{}' } }, { id: 'tu2', type: 'function', function: { name: 't', arguments: '{"a":1}' } }] },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [
+          { id: 'tu1', type: 'function', function: { name: 't', arguments: '{}' } },
+          { id: 'tu2', type: 'function', function: { name: 't', arguments: '{"a":1}' } },
+        ],
+      },
       { role: 'tool', tool_call_id: 'tu1', content: 'ok' },
       { role: 'tool', tool_call_id: 'tu2', content: 'Error: boom' },
       { role: 'user', content: [{ type: 'text', text: 'results:' }] },
@@ -118,8 +156,21 @@ describe('canonical → Anthropic request', () => {
         parallel_tool_calls: false,
         tools: [{ type: 'function', function: { name: 'f' } }],
         messages: [
-          { role: 'user', content: [{ type: 'text', text: '' }, { type: 'text', text: 'go' }] },
-          { role: 'assistant', content: '', tool_calls: [{ id: 'a', type: 'function', function: { name: 'f', arguments: '' } }, { id: 'b', type: 'function', function: { name: 'f', arguments: '{}' } }] },
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: '' },
+              { type: 'text', text: 'go' },
+            ],
+          },
+          {
+            role: 'assistant',
+            content: '',
+            tool_calls: [
+              { id: 'a', type: 'function', function: { name: 'f', arguments: '' } },
+              { id: 'b', type: 'function', function: { name: 'f', arguments: '{}' } },
+            ],
+          },
           { role: 'tool', tool_call_id: 'a', content: '1' },
           { role: 'tool', tool_call_id: 'b', content: '2' },
         ],
@@ -128,8 +179,20 @@ describe('canonical → Anthropic request', () => {
     );
     expect(out.messages).toEqual([
       { role: 'user', content: [{ type: 'text', text: 'go' }] },
-      { role: 'assistant', content: [{ type: 'tool_use', id: 'a', name: 'f', input: {} }, { type: 'tool_use', id: 'b', name: 'f', input: {} }] },
-      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'a', content: '1' }, { type: 'tool_result', tool_use_id: 'b', content: '2' }] },
+      {
+        role: 'assistant',
+        content: [
+          { type: 'tool_use', id: 'a', name: 'f', input: {} },
+          { type: 'tool_use', id: 'b', name: 'f', input: {} },
+        ],
+      },
+      {
+        role: 'user',
+        content: [
+          { type: 'tool_result', tool_use_id: 'a', content: '1' },
+          { type: 'tool_result', tool_use_id: 'b', content: '2' },
+        ],
+      },
     ]);
     expect(out.tools).toEqual([{ name: 'f', input_schema: { type: 'object', properties: {} } }]);
     expect(out.tool_choice).toEqual({ type: 'auto', disable_parallel_tool_use: true });
@@ -137,7 +200,11 @@ describe('canonical → Anthropic request', () => {
   });
 
   test('tool arguments that are not a JSON object are a 400, not a crash', () => {
-    const call = () => toAnthropicRequest({ model: 'x', messages: [{ role: 'assistant', tool_calls: [{ id: 'a', type: 'function', function: { name: 'f', arguments: '{oops' } }] }] }, 'm');
+    const call = () =>
+      toAnthropicRequest(
+        { model: 'x', messages: [{ role: 'assistant', tool_calls: [{ id: 'a', type: 'function', function: { name: 'f', arguments: '{oops' } }] }] },
+        'm',
+      );
     expect(call).toThrow(UpstreamError);
     expect(call).toThrow(/arguments of tool call 'f'/);
   });
@@ -159,14 +226,21 @@ describe('canonical → Anthropic request', () => {
   });
 
   test('a tool_choice object without a function name is a 400', () => {
-    const body = { model: 'x', tools: [{ type: 'function', function: { name: 'f' } }], tool_choice: { type: 'function' }, messages: [{ role: 'user', content: 'hi' }] } as never;
+    const body = {
+      model: 'x',
+      tools: [{ type: 'function', function: { name: 'f' } }],
+      tool_choice: { type: 'function' },
+      messages: [{ role: 'user', content: 'hi' }],
+    } as never;
     for (const translate of [() => toAnthropicRequest(body, 'm'), () => toConverseInput(body, 'm'), () => toGeminiRequest(body)]) {
       expect(translate).toThrow(/tool_choice/);
     }
   });
 
   test('images must be data URLs or http(s) URLs', () => {
-    expect(() => toAnthropicRequest({ model: 'x', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'file:///etc/passwd' } }] }] }, 'm')).toThrow(/base64 data URLs .* or http\(s\) URLs/);
+    expect(() =>
+      toAnthropicRequest({ model: 'x', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'file:///etc/passwd' } }] }] }, 'm'),
+    ).toThrow(/base64 data URLs .* or http\(s\) URLs/);
   });
 });
 
@@ -174,7 +248,19 @@ describe('stream translators', () => {
   test('Anthropic: tool blocks get OpenAI tool indexes in order; message_delta gives finish then usage', () => {
     const t = anthropicStreamTranslator('m');
     const out = [
-      { type: 'message_start', message: { id: 'msg_1', type: 'message', role: 'assistant', model: 'claude', content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 5, output_tokens: 1, cache_read_input_tokens: 2 } } },
+      {
+        type: 'message_start',
+        message: {
+          id: 'msg_1',
+          type: 'message',
+          role: 'assistant',
+          model: 'claude',
+          content: [],
+          stop_reason: null,
+          stop_sequence: null,
+          usage: { input_tokens: 5, output_tokens: 1, cache_read_input_tokens: 2 },
+        },
+      },
       { type: 'content_block_start', index: 0, content_block: { type: 'thinking', thinking: '' } },
       { type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking: 'hmm' } },
       { type: 'content_block_start', index: 1, content_block: { type: 'tool_use', id: 'tu', name: 'f', input: {} } },
@@ -198,7 +284,12 @@ describe('stream translators', () => {
     expect(blocked.at(-1)!.choices[0].finish_reason).toBe('content_filter');
     expect(t.finished).toBe(true);
     const t2 = geminiStreamTranslator('gemini');
-    const out = t2.next({ candidates: [{ index: 0, content: { parts: [{ text: 'a' }] } }, { index: 1, content: { parts: [{ text: 'b' }] }, finishReason: 'RECITATION' }] });
+    const out = t2.next({
+      candidates: [
+        { index: 0, content: { parts: [{ text: 'a' }] } },
+        { index: 1, content: { parts: [{ text: 'b' }] }, finishReason: 'RECITATION' },
+      ],
+    });
     expect(out.slice(1).map((c) => [c.choices[0].index, c.choices[0].delta.content, c.choices[0].finish_reason])).toEqual([
       [0, 'a', null],
       [1, 'b', null],
@@ -209,7 +300,14 @@ describe('stream translators', () => {
 
 describe('small pieces', () => {
   test('Gemini schema cleaning removes rejected keywords at every depth', () => {
-    expect(geminiSchema({ $schema: 'x', type: 'object', additionalProperties: false, properties: { a: { type: 'object', additionalProperties: true, properties: {} }, b: { type: 'array', items: [{ $id: 'i', type: 'string' }] } } })).toEqual({
+    expect(
+      geminiSchema({
+        $schema: 'x',
+        type: 'object',
+        additionalProperties: false,
+        properties: { a: { type: 'object', additionalProperties: true, properties: {} }, b: { type: 'array', items: [{ $id: 'i', type: 'string' }] } },
+      }),
+    ).toEqual({
       type: 'object',
       properties: { a: { type: 'object', properties: {} }, b: { type: 'array', items: [{ type: 'string' }] } },
     });

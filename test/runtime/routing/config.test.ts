@@ -20,7 +20,17 @@ describe('routing config validation', () => {
         providers,
         models: {
           m: {
-            targets: [{ strategy: 'loadbalance', weight: 2, targets: [{ provider: 'a', model: 'x', weight: 3 }, { provider: 'b', model: 'y' }] }, { provider: 'b', model: 'z' }],
+            targets: [
+              {
+                strategy: 'loadbalance',
+                weight: 2,
+                targets: [
+                  { provider: 'a', model: 'x', weight: 3 },
+                  { provider: 'b', model: 'y' },
+                ],
+              },
+              { provider: 'b', model: 'z' },
+            ],
             cooldown: { failures: 2, cooldownMs: 5_000 },
           },
         },
@@ -33,7 +43,19 @@ describe('routing config validation', () => {
     expect(
       problemsOf({
         providers,
-        models: { m: { targets: [{ strategy: 'roundrobin', targets: [{ provider: 'nope', model: 'x' }, { provider: 'a', model: 'x', weight: -1 }] }] } },
+        models: {
+          m: {
+            targets: [
+              {
+                strategy: 'roundrobin',
+                targets: [
+                  { provider: 'nope', model: 'x' },
+                  { provider: 'a', model: 'x', weight: -1 },
+                ],
+              },
+            ],
+          },
+        },
       }),
     ).toEqual([
       'models.m.targets[0].strategy must be "fallback" or "loadbalance"',
@@ -43,7 +65,19 @@ describe('routing config validation', () => {
   });
 
   test('group and target fields are not mixed; empty groups are rejected', () => {
-    expect(problemsOf({ providers, models: { m: { targets: [{ provider: 'a', model: 'x', targets: [] }, { provider: 'a', model: 'x', strategy: 'loadbalance' }] } } })).toEqual([
+    expect(
+      problemsOf({
+        providers,
+        models: {
+          m: {
+            targets: [
+              { provider: 'a', model: 'x', targets: [] },
+              { provider: 'a', model: 'x', strategy: 'loadbalance' },
+            ],
+          },
+        },
+      }),
+    ).toEqual([
       'models.m.targets[0] is a group (it has "targets") and may not also set provider/model',
       'models.m.targets[0].targets must be a non-empty list',
       'models.m.targets[1].strategy is only allowed on a group (an entry with "targets")',

@@ -9,17 +9,7 @@ import type { SecretRef } from '../../../lambda/core/config';
 import type { SecretSource } from '../../../lambda/core/ports';
 import { type FakeUpstream, json, startFakeUpstream } from '../../helpers/fake-upstream';
 import { type TestGateway, startTestGateway } from '../../helpers/gateway';
-import {
-  CapturingLogSink,
-  CountingLimiter,
-  attemptsOf,
-  closed,
-  documentedErrors,
-  healthy,
-  postCommitFaults,
-  preCommitFaults,
-  readSseData,
-} from './harness';
+import { CapturingLogSink, CountingLimiter, attemptsOf, closed, documentedErrors, healthy, postCommitFaults, preCommitFaults, readSseData } from './harness';
 
 const FIRST_BYTE_MS = 200;
 const TOTAL_MS = 300;
@@ -107,7 +97,11 @@ describe('routing under injected faults', () => {
     return { res, body, elapsed, record, attempts: attemptsOf(record) };
   }
 
-  const streamText = (events: string[]) => events.filter((e) => e !== '[DONE]').map((e) => JSON.parse(e).choices?.[0]?.delta?.content ?? '').join('');
+  const streamText = (events: string[]) =>
+    events
+      .filter((e) => e !== '[DONE]')
+      .map((e) => JSON.parse(e).choices?.[0]?.delta?.content ?? '')
+      .join('');
 
   describe.each([false, true])('stream=%s', (stream) => {
     test.each(Object.keys(preCommitFaults))('%s on the first target: the fallback target serves', async (fault) => {
@@ -120,7 +114,10 @@ describe('routing under injected faults', () => {
         expect(body.at(-1)).toBe('[DONE]');
         expect(streamText(body)).toBe('frombackup');
       } else expect(body.choices[0].message.content).toBe('from backup');
-      expect(attempts.map((a) => [a.provider, a.status === 200])).toEqual([['primary', false], ['backup', true]]);
+      expect(attempts.map((a) => [a.provider, a.status === 200])).toEqual([
+        ['primary', false],
+        ['backup', true],
+      ]);
       expect(attempts[0].error).toBeTruthy();
       expect(record).toMatchObject({ status: 200, provider: 'backup', model: 'b-model', error_code: null });
       expect(elapsed).toBeLessThan(Math.max(FIRST_BYTE_MS, TOTAL_MS) + SLACK_MS);
@@ -176,7 +173,7 @@ describe('routing under injected faults', () => {
     expect(record.status).toBe(429);
   });
 
-  test('an upstream 400 (the client\'s fault) is answered at once, without fallback', async () => {
+  test("an upstream 400 (the client's fault) is answered at once, without fallback", async () => {
     primary.handle((_req, res) => json(res, 400, { error: { message: "Invalid 'messages': empty", type: 'invalid_request_error', code: 'invalid_messages' } }));
     const { res, body } = await call('fb', false);
     expect(res.status).toBe(400);
@@ -187,7 +184,9 @@ describe('routing under injected faults', () => {
   describe('upstream 401: the provider credential, not the client key', () => {
     beforeEach(() => {
       secrets.refreshed.length = 0;
-      primary.handle((_req, res) => json(res, 401, { error: { message: 'Incorrect API key provided: sk-primary-provider-key-000000', type: 'invalid_request_error' } }));
+      primary.handle((_req, res) =>
+        json(res, 401, { error: { message: 'Incorrect API key provided: sk-primary-provider-key-000000', type: 'invalid_request_error' } }),
+      );
     });
 
     test('refreshes the secret once, retries once, then answers 502 provider_auth_failed', async () => {
@@ -222,7 +221,9 @@ describe('routing under injected faults', () => {
   describe('retries on the same target', () => {
     test('Retry-After within the cap is honoured, then the same target serves', async () => {
       let calls = 0;
-      primary.handle((req, res) => (++calls === 1 ? json(res, 429, { error: { message: 'slow down' } }, { 'retry-after-ms': '60' }) : healthy('second try')(req, res)));
+      primary.handle((req, res) =>
+        ++calls === 1 ? json(res, 429, { error: { message: 'slow down' } }, { 'retry-after-ms': '60' }) : healthy('second try')(req, res),
+      );
       const { res, body, elapsed, attempts } = await call('retrying', false);
       expect(res.headers.get('x-gateway-provider')).toBe('primary');
       expect(body.choices[0].message.content).toBe('second try');
@@ -251,7 +252,12 @@ describe('routing under injected faults', () => {
     primary.handle(preCommitFaults['500']);
     const { res, attempts } = await call('grouped', false);
     expect(res.headers.get('x-gateway-provider')).toBe('backup');
-    expect(attempts.slice(0, 2).map((a) => a.model).sort()).toEqual(['p1', 'p2']);
+    expect(
+      attempts
+        .slice(0, 2)
+        .map((a) => a.model)
+        .sort(),
+    ).toEqual(['p1', 'p2']);
     expect(attempts[2]).toMatchObject({ provider: 'backup', status: 200 });
   });
 
@@ -283,7 +289,9 @@ describe('routing under injected faults', () => {
           upstreamRes = res;
           if (upstreamState === 'streaming') {
             res.writeHead(200, { 'content-type': 'text/event-stream' });
-            res.write(`data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content: 'Hel' }, finish_reason: null }] })}\n\n`);
+            res.write(
+              `data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content: 'Hel' }, finish_reason: null }] })}\n\n`,
+            );
           }
           resolve();
         }),
@@ -335,7 +343,13 @@ describe('stream maximum duration', () => {
     upstream.handle((_req, res) => {
       upstreamClosed = closed(res);
       res.writeHead(200, { 'content-type': 'text/event-stream' });
-      const tick = setInterval(() => res.write(`data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content: 'tick ' }, finish_reason: null }] })}\n\n`), 20);
+      const tick = setInterval(
+        () =>
+          res.write(
+            `data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content: 'tick ' }, finish_reason: null }] })}\n\n`,
+          ),
+        20,
+      );
       res.once('close', () => clearInterval(tick));
     });
     const gw = await startTestGateway(

@@ -33,7 +33,13 @@ export class CountingLimiter implements Limiter {
 
   async reserve(key: KeyRecord, _estimate: unknown, requestId: string): Promise<Reservation> {
     if (this.overQuota.has(key.name)) {
-      throw new GatewayError({ status: 429, type: 'rate_limit_error', code: 'rate_limit_exceeded', message: 'Key over its tokens-per-minute limit.', retryAfterSeconds: 7 });
+      throw new GatewayError({
+        status: 429,
+        type: 'rate_limit_error',
+        code: 'rate_limit_exceeded',
+        message: 'Key over its tokens-per-minute limit.',
+        retryAfterSeconds: 7,
+      });
     }
     const r: Reservation = { headers: { 'x-test-reservation': requestId } };
     this.reserved++;
@@ -96,8 +102,12 @@ const sseHead = (res: ServerResponse) => res.writeHead(200, { 'content-type': 't
 const sseData = (res: ServerResponse, data: unknown) => res.write(`data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`);
 
 /** The healthy answer, in whichever format the request asked for. */
-export const healthy = (text: string): UpstreamHandler => (req, res) =>
-  req.body?.stream ? writeSse(res, openAiChunks(text.split(' '), 'm', { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 })) : json(res, 200, openAiCompletion(text, 'm'));
+export const healthy =
+  (text: string): UpstreamHandler =>
+  (req, res) =>
+    req.body?.stream
+      ? writeSse(res, openAiChunks(text.split(' '), 'm', { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 }))
+      : json(res, 200, openAiCompletion(text, 'm'));
 
 /**
  * Faults that strike before the first content event: the gateway can still fall back.
@@ -194,6 +204,12 @@ export async function readSseData(res: Response): Promise<string[]> {
   const text = await res.text();
   return text
     .split('\n\n')
-    .map((block) => block.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n'))
+    .map((block) =>
+      block
+        .split('\n')
+        .filter((l) => l.startsWith('data: '))
+        .map((l) => l.slice(6))
+        .join('\n'),
+    )
     .filter(Boolean);
 }

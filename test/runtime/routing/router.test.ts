@@ -47,7 +47,14 @@ describe('load balancing', () => {
   const TOLERANCE = 0.02;
 
   test('requests follow the weights (1:3:6) within ±2 pp over 10,000 requests, seed 42', async () => {
-    const route = routeOf({ strategy: 'loadbalance', targets: [{ provider: 'a', model: 'm', weight: 1 }, { provider: 'b', model: 'm', weight: 3 }, { provider: 'c', model: 'm', weight: 6 }] });
+    const route = routeOf({
+      strategy: 'loadbalance',
+      targets: [
+        { provider: 'a', model: 'm', weight: 1 },
+        { provider: 'b', model: 'm', weight: 3 },
+        { provider: 'c', model: 'm', weight: 6 },
+      ],
+    });
     const router = routerWith({ random: seededRandom(42) });
     const served: Record<string, number> = {};
     for (let i = 0; i < DRAWS; i++) {
@@ -61,7 +68,11 @@ describe('load balancing', () => {
 
   test('when the picked target fails, the others are tried in weighted order; weight 0 is only a last resort', () => {
     const random = seededRandom(7);
-    const items = [{ id: 'x', weight: 1 }, { id: 'y', weight: 1 }, { id: 'z', weight: 0 }];
+    const items = [
+      { id: 'x', weight: 1 },
+      { id: 'y', weight: 1 },
+      { id: 'z', weight: 0 },
+    ];
     const seconds: Record<string, number> = { x: 0, y: 0, z: 0 };
     for (let i = 0; i < DRAWS; i++) {
       const order = loadBalanceOrder(items, random).map((t) => t.id);
@@ -73,7 +84,18 @@ describe('load balancing', () => {
   });
 
   test('a load-balanced group as the first fallback target: spread inside the group, the fallback only after both fail', async () => {
-    const route = routeOf({ targets: [{ strategy: 'loadbalance', targets: [{ provider: 'a', model: 'm' }, { provider: 'b', model: 'm', weight: 3 }] }, { provider: 'c', model: 'm' }] });
+    const route = routeOf({
+      targets: [
+        {
+          strategy: 'loadbalance',
+          targets: [
+            { provider: 'a', model: 'm' },
+            { provider: 'b', model: 'm', weight: 3 },
+          ],
+        },
+        { provider: 'c', model: 'm' },
+      ],
+    });
     const router = routerWith({ random: seededRandom(3) });
     let b = 0;
     const random = seededRandom(3);
@@ -93,7 +115,13 @@ describe('load balancing', () => {
 });
 
 describe('cooldowns (injected clock)', () => {
-  const route = routeOf({ targets: [{ provider: 'a', model: 'm' }, { provider: 'b', model: 'm' }], cooldown: { failures: 3, cooldownMs: 30_000 } });
+  const route = routeOf({
+    targets: [
+      { provider: 'a', model: 'm' },
+      { provider: 'b', model: 'm' },
+    ],
+    cooldown: { failures: 3, cooldownMs: 30_000 },
+  });
 
   test('after 3 consecutive failures the target is skipped; after the cooldown it is tried again', async () => {
     const clock = fakeClock();
@@ -277,7 +305,13 @@ describe('cooldowns (injected clock)', () => {
 
   test('failures: 0 turns cooldowns off', async () => {
     const clock = fakeClock();
-    const off = routeOf({ targets: [{ provider: 'a', model: 'm' }, { provider: 'b', model: 'm' }], cooldown: { failures: 0 } });
+    const off = routeOf({
+      targets: [
+        { provider: 'a', model: 'm' },
+        { provider: 'b', model: 'm' },
+      ],
+      cooldown: { failures: 0 },
+    });
     const cooldowns = new CooldownTracker(clock.now);
     const router = routerWith({ now: clock.now, cooldowns });
     for (let i = 0; i < 10; i++) await router.execute(off, signal(), [], false, scripted({ 'a/m': http(503) }));
@@ -297,7 +331,13 @@ describe('retries and timeouts', () => {
 
   test('retries the same target with the backoff between, then falls back', async () => {
     const sleeps: number[] = [];
-    const route = routeOf({ targets: [{ provider: 'a', model: 'm' }, { provider: 'b', model: 'm' }], retry: { attempts: 3, backoffMs: 100 } });
+    const route = routeOf({
+      targets: [
+        { provider: 'a', model: 'm' },
+        { provider: 'b', model: 'm' },
+      ],
+      retry: { attempts: 3, backoffMs: 100 },
+    });
     const calls: string[] = [];
     const out = await routerWith({ sleeps, random: () => 0.5 }).execute(route, signal(), [], false, scripted({ 'a/m': http(502) }, calls));
     expect(out.value).toBe('b/m');
@@ -306,13 +346,27 @@ describe('retries and timeouts', () => {
   });
 
   test('onStatus is configurable: a status left out is answered at once', async () => {
-    const route = routeOf({ targets: [{ provider: 'a', model: 'm' }, { provider: 'b', model: 'm' }], retry: { onStatus: [503] } });
+    const route = routeOf({
+      targets: [
+        { provider: 'a', model: 'm' },
+        { provider: 'b', model: 'm' },
+      ],
+      retry: { onStatus: [503] },
+    });
     await expect(routerWith().execute(route, signal(), [], false, scripted({ 'a/m': http(429) }))).rejects.toMatchObject({ status: 429 });
     expect((await routerWith().execute(route, signal(), [], false, scripted({ 'a/m': http(503) }))).value).toBe('b/m');
   });
 
   test('a provider that ignores the abort signal still cannot hold the request past its timeout', async () => {
-    const route = routeOf({ targets: [{ provider: 'a', model: 'm' }, { provider: 'b', model: 'm' }] }, { timeouts: { totalMs: 30 } });
+    const route = routeOf(
+      {
+        targets: [
+          { provider: 'a', model: 'm' },
+          { provider: 'b', model: 'm' },
+        ],
+      },
+      { timeouts: { totalMs: 30 } },
+    );
     const hang = async ({ target }: AttemptContext) => (target.id === 'a/m' ? new Promise<string>(() => undefined) : target.id);
     const log: AttemptLog[] = [];
     const out = await routerWith().execute(route, signal(), log, false, hang);
@@ -334,11 +388,21 @@ describe('retries and timeouts', () => {
         setTimeout(firstByte, 5);
         s.addEventListener('abort', () => reject(s.reason));
       });
-    await expect(routerWith().execute(route, signal(), [], false, tooSlow)).rejects.toMatchObject({ kind: 'timeout', message: expect.stringMatching(/did not answer within 80 ms/) });
+    await expect(routerWith().execute(route, signal(), [], false, tooSlow)).rejects.toMatchObject({
+      kind: 'timeout',
+      message: expect.stringMatching(/did not answer within 80 ms/),
+    });
   });
 
   test('the route budget bounds every attempt, retry and backoff together', async () => {
-    const route = routeOf({ targets: [{ provider: 'a', model: 'm' }, { provider: 'b', model: 'm' }], retry: { attempts: 3, backoffMs: 1 }, timeouts: { routeMs: 60, firstByteMs: 40 } });
+    const route = routeOf({
+      targets: [
+        { provider: 'a', model: 'm' },
+        { provider: 'b', model: 'm' },
+      ],
+      retry: { attempts: 3, backoffMs: 1 },
+      timeouts: { routeMs: 60, firstByteMs: 40 },
+    });
     const calls: string[] = [];
     const hang = ({ target, signal: s }: AttemptContext) => {
       calls.push(target.id);
@@ -355,7 +419,12 @@ describe('retries and timeouts', () => {
   });
 
   test('a cancelled client stops the router at once, without trying other targets', async () => {
-    const route = routeOf({ targets: [{ provider: 'a', model: 'm' }, { provider: 'b', model: 'm' }] });
+    const route = routeOf({
+      targets: [
+        { provider: 'a', model: 'm' },
+        { provider: 'b', model: 'm' },
+      ],
+    });
     const client = new AbortController();
     const calls: string[] = [];
     const attempt = ({ target, signal: s }: AttemptContext) => {
@@ -368,7 +437,12 @@ describe('retries and timeouts', () => {
   });
 
   test('a 401 refreshes the credential once and retries once, then moves on', async () => {
-    const route = routeOf({ targets: [{ provider: 'a', model: 'm' }, { provider: 'b', model: 'm' }] });
+    const route = routeOf({
+      targets: [
+        { provider: 'a', model: 'm' },
+        { provider: 'b', model: 'm' },
+      ],
+    });
     const refreshed: ResolvedTarget[] = [];
     const router = new Router({ now: () => 0, random: Math.random, sleep: async () => undefined, refreshCredential: (t) => (refreshed.push(t), true) });
     const calls: string[] = [];

@@ -15,7 +15,16 @@ function anthropicEvent(res: ServerResponse, type: string, data: Record<string, 
 function anthropicStart(res: ServerResponse) {
   res.writeHead(200, { 'content-type': 'text/event-stream' });
   anthropicEvent(res, 'message_start', {
-    message: { id: 'msg_1', type: 'message', role: 'assistant', content: [], model: 'claude-x', stop_reason: null, stop_sequence: null, usage: { input_tokens: 9, output_tokens: 1 } },
+    message: {
+      id: 'msg_1',
+      type: 'message',
+      role: 'assistant',
+      content: [],
+      model: 'claude-x',
+      stop_reason: null,
+      stop_sequence: null,
+      usage: { input_tokens: 9, output_tokens: 1 },
+    },
   });
 }
 
@@ -44,7 +53,12 @@ describe('routing across wire formats', () => {
           backup: { type: 'openai-compatible', baseUrl: `${backup.url}/v1` },
         },
         models: {
-          sonnet: { targets: [{ provider: 'claude', model: 'claude-x' }, { provider: 'backup', model: 'b-model' }] },
+          sonnet: {
+            targets: [
+              { provider: 'claude', model: 'claude-x' },
+              { provider: 'backup', model: 'b-model' },
+            ],
+          },
           'sonnet-only': { targets: [{ provider: 'claude', model: 'claude-x' }] },
         },
         settings: { timeouts: { firstByteMs: 500, idleMs: 300 }, cooldown: { failures: 0 } },
@@ -85,7 +99,7 @@ describe('routing across wire formats', () => {
     expect(attempts.map((a) => `${a.provider}:${a.status}`)).toEqual(['claude:529', 'backup:200']);
   });
 
-  test('/v1/messages: in-band overloaded_error on the only target answers 503 in Anthropic\'s error shape', async () => {
+  test("/v1/messages: in-band overloaded_error on the only target answers 503 in Anthropic's error shape", async () => {
     anthropic.handle((_req, res) => {
       anthropicStart(res);
       anthropicEvent(res, 'error', { error: { type: 'overloaded_error', message: 'Overloaded' } });

@@ -26,10 +26,21 @@ export function anthropicSseEncoder(model: string): StreamEncoder {
   const start = (id: string, out: Uint8Array[]) => {
     if (started) return;
     started = true;
-    out.push(event({
-      type: 'message_start',
-      message: { id: anthropicMessageId(id), type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 0, output_tokens: 0 } },
-    }));
+    out.push(
+      event({
+        type: 'message_start',
+        message: {
+          id: anthropicMessageId(id),
+          type: 'message',
+          role: 'assistant',
+          model,
+          content: [],
+          stop_reason: null,
+          stop_sequence: null,
+          usage: { input_tokens: 0, output_tokens: 0 },
+        },
+      }),
+    );
   };
   const close = (out: Uint8Array[]) => {
     if (!open) return;
@@ -61,9 +72,16 @@ export function anthropicSseEncoder(model: string): StreamEncoder {
         if (open?.kind !== 'tool' || open.toolIndex !== tc.index) {
           close(out);
           open = { kind: 'tool', toolIndex: tc.index };
-          out.push(event({ type: 'content_block_start', index: ++blockIndex, content_block: { type: 'tool_use', id: tc.id ?? `toolu_${blockIndex}`, name: tc.function?.name ?? '', input: {} } }));
+          out.push(
+            event({
+              type: 'content_block_start',
+              index: ++blockIndex,
+              content_block: { type: 'tool_use', id: tc.id ?? `toolu_${blockIndex}`, name: tc.function?.name ?? '', input: {} },
+            }),
+          );
         }
-        if (tc.function?.arguments) out.push(event({ type: 'content_block_delta', index: blockIndex, delta: { type: 'input_json_delta', partial_json: tc.function.arguments } }));
+        if (tc.function?.arguments)
+          out.push(event({ type: 'content_block_delta', index: blockIndex, delta: { type: 'input_json_delta', partial_json: tc.function.arguments } }));
       }
       if (c.finish_reason) {
         finish = c.finish_reason;
@@ -76,11 +94,13 @@ export function anthropicSseEncoder(model: string): StreamEncoder {
       const out: Uint8Array[] = [];
       start('gateway', out);
       close(out);
-      out.push(event({
-        type: 'message_delta',
-        delta: { stop_reason: stopReasonToAnthropic(finish), stop_sequence: null },
-        usage: { input_tokens: usage?.prompt_tokens ?? 0, output_tokens: usage?.completion_tokens ?? 0 },
-      } as AnthropicStreamEvent));
+      out.push(
+        event({
+          type: 'message_delta',
+          delta: { stop_reason: stopReasonToAnthropic(finish), stop_sequence: null },
+          usage: { input_tokens: usage?.prompt_tokens ?? 0, output_tokens: usage?.completion_tokens ?? 0 },
+        } as AnthropicStreamEvent),
+      );
       out.push(event({ type: 'message_stop' }));
       return out;
     },

@@ -23,16 +23,24 @@ export function validateMessagesRequest(body: Record<string, unknown>): Anthropi
     throw errors.badRequest('max_tokens: Field required (an integer >= 1)', 'max_tokens');
   if (!Array.isArray(body.messages) || body.messages.length === 0) throw errors.badRequest('messages: must be a non-empty array', 'messages');
   body.messages.forEach((m: unknown, i: number) => {
-    if (!isObject(m) || (m.role !== 'user' && m.role !== 'assistant')) throw errors.badRequest(`messages.${i}.role: must be 'user' or 'assistant'`, `messages.${i}.role`);
+    if (!isObject(m) || (m.role !== 'user' && m.role !== 'assistant'))
+      throw errors.badRequest(`messages.${i}.role: must be 'user' or 'assistant'`, `messages.${i}.role`);
     if (typeof m.content !== 'string' && !(Array.isArray(m.content) && m.content.every((b) => isObject(b) && typeof b.type === 'string')))
       throw errors.badRequest(`messages.${i}.content: must be a string or a list of content blocks with a 'type'`, `messages.${i}.content`);
-    if (Array.isArray(m.content)) m.content.forEach((b: Record<string, unknown>, j: number) => {
-      const c = b.content;
-      if (b.type === 'tool_result' && c !== undefined && typeof c !== 'string' && !(Array.isArray(c) && c.every((x) => isObject(x) && typeof x.type === 'string')))
-        throw errors.badRequest(`messages.${i}.content.${j}.content: must be a string or a list of content blocks`, `messages.${i}.content.${j}.content`);
-    });
+    if (Array.isArray(m.content))
+      m.content.forEach((b: Record<string, unknown>, j: number) => {
+        const c = b.content;
+        if (
+          b.type === 'tool_result' &&
+          c !== undefined &&
+          typeof c !== 'string' &&
+          !(Array.isArray(c) && c.every((x) => isObject(x) && typeof x.type === 'string'))
+        )
+          throw errors.badRequest(`messages.${i}.content.${j}.content: must be a string or a list of content blocks`, `messages.${i}.content.${j}.content`);
+      });
   });
-  if (body.system !== undefined && typeof body.system !== 'string' && !(Array.isArray(body.system) && body.system.every(isObject))) throw errors.badRequest('system: must be a string or a list of text blocks', 'system');
+  if (body.system !== undefined && typeof body.system !== 'string' && !(Array.isArray(body.system) && body.system.every(isObject)))
+    throw errors.badRequest('system: must be a string or a list of text blocks', 'system');
   if (body.stream !== undefined && typeof body.stream !== 'boolean') throw errors.badRequest('stream: must be a boolean', 'stream');
   if (body.tools !== undefined && !(Array.isArray(body.tools) && body.tools.every((t) => isObject(t) && typeof t.name === 'string')))
     throw errors.badRequest('tools: must be a list of { name, description, input_schema }', 'tools');
@@ -53,7 +61,15 @@ function textFromBlocks(content: string | AnthropicBlock[] | undefined): string 
 }
 
 /** Anthropic blocks that the canonical format cannot carry: only Anthropic targets can serve them. */
-const ANTHROPIC_ONLY = new Set(['document', 'search_result', 'server_tool_use', 'web_search_tool_result', 'container_upload', 'mcp_tool_use', 'mcp_tool_result']);
+const ANTHROPIC_ONLY = new Set([
+  'document',
+  'search_result',
+  'server_tool_use',
+  'web_search_tool_result',
+  'container_upload',
+  'mcp_tool_use',
+  'mcp_tool_result',
+]);
 
 function userMessages(content: string | AnthropicBlock[], at: string, out: ChatMessage[]): void {
   if (typeof content === 'string') return void out.push({ role: 'user', content });
@@ -68,7 +84,11 @@ function userMessages(content: string | AnthropicBlock[], at: string, out: ChatM
       out.push({
         role: 'tool',
         tool_call_id: tr.tool_use_id,
-        content: images.length ? [{ type: 'text', text }, ...images.map((x, k) => imagePart(x as Extract<AnthropicBlock, { type: 'image' }>, `${bat}.content.${k}`))] : tr.is_error ? `Error: ${text}` : text,
+        content: images.length
+          ? [{ type: 'text', text }, ...images.map((x, k) => imagePart(x as Extract<AnthropicBlock, { type: 'image' }>, `${bat}.content.${k}`))]
+          : tr.is_error
+            ? `Error: ${text}`
+            : text,
       });
     } else if (b.type === 'text') parts.push({ type: 'text', text: b.text });
     else if (b.type === 'image') parts.push(imagePart(b as Extract<AnthropicBlock, { type: 'image' }>, bat));
@@ -94,18 +114,24 @@ function toolChoice(c: AnthropicToolChoice | undefined): Partial<Pick<ChatReques
   if (!c) return {};
   const parallel = c.disable_parallel_tool_use ? { parallel_tool_calls: false } : {};
   switch (c.type) {
-    case 'auto': return { tool_choice: 'auto', ...parallel };
-    case 'any': return { tool_choice: 'required', ...parallel };
-    case 'none': return { tool_choice: 'none' };
-    case 'tool': return { tool_choice: { type: 'function', function: { name: c.name } }, ...parallel };
-    default: return {};
+    case 'auto':
+      return { tool_choice: 'auto', ...parallel };
+    case 'any':
+      return { tool_choice: 'required', ...parallel };
+    case 'none':
+      return { tool_choice: 'none' };
+    case 'tool':
+      return { tool_choice: { type: 'function', function: { name: c.name } }, ...parallel };
+    default:
+      return {};
   }
 }
 
 /** Beta feature names only (e.g. `prompt-caching-2024-07-31,context-1m-2025-08-07`); anything else is a 400. */
 export function betaHeader(value: string | null): string | undefined {
   if (value === null || !value.trim()) return undefined;
-  if (!/^[A-Za-z0-9._-]+(\s*,\s*[A-Za-z0-9._-]+)*$/.test(value.trim())) throw errors.badRequest('anthropic-beta: must be a comma-separated list of beta names', 'anthropic-beta');
+  if (!/^[A-Za-z0-9._-]+(\s*,\s*[A-Za-z0-9._-]+)*$/.test(value.trim()))
+    throw errors.badRequest('anthropic-beta: must be a comma-separated list of beta names', 'anthropic-beta');
   return value.trim();
 }
 
@@ -124,7 +150,10 @@ export function messagesToCanonical(req: AnthropicRequest, beta?: string): ChatR
   if (req.metadata?.user_id) out.user = req.metadata.user_id;
   const tools = (req.tools ?? []).filter((t) => t.input_schema !== undefined || t.type === undefined || t.type === 'custom');
   if (tools.length) {
-    out.tools = tools.map((t) => ({ type: 'function', function: { name: t.name, ...(t.description ? { description: t.description } : {}), parameters: t.input_schema ?? { type: 'object', properties: {} } } }));
+    out.tools = tools.map((t) => ({
+      type: 'function',
+      function: { name: t.name, ...(t.description ? { description: t.description } : {}), parameters: t.input_schema ?? { type: 'object', properties: {} } },
+    }));
     Object.assign(out, toolChoice(req.tool_choice));
   }
   (out as unknown as Record<symbol, unknown>)[ANTHROPIC_NATIVE_REQUEST] = req;
@@ -135,6 +164,7 @@ export function messagesToCanonical(req: AnthropicRequest, beta?: string): ChatR
 /** Whether a translated request holds blocks only Anthropic can serve. */
 export function anthropicOnlyBlocks(body: ChatRequest): string[] {
   const found = new Set<string>();
-  for (const m of body.messages) if (Array.isArray(m.content)) for (const p of m.content) if (p.type === 'anthropic_only') found.add(String((p as { block_type?: unknown }).block_type));
+  for (const m of body.messages)
+    if (Array.isArray(m.content)) for (const p of m.content) if (p.type === 'anthropic_only') found.add(String((p as { block_type?: unknown }).block_type));
   return [...found];
 }

@@ -1,11 +1,6 @@
 /** /v1/messages: canonical chat completion → Anthropic Messages response. */
 import type { ChatCompletion } from '../../../providers/types';
-import {
-  ANTHROPIC_NATIVE_RESPONSE,
-  type AnthropicBlock,
-  type AnthropicResponse,
-  stopReasonToAnthropic,
-} from '../../../providers/anthropic/wire';
+import { ANTHROPIC_NATIVE_RESPONSE, type AnthropicBlock, type AnthropicResponse, stopReasonToAnthropic } from '../../../providers/anthropic/wire';
 
 /** Tool arguments as an object; a provider that sent broken JSON gets it wrapped rather than lost. */
 export function toolInput(args: string | undefined): unknown {
