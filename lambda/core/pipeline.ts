@@ -20,6 +20,7 @@ import { builtinProviders, type ProviderRegistry } from '../providers/registry';
 import { type ChatCompletion, type ChatRequest, type ProviderAdapter, type ProviderCall, UpstreamError } from '../providers/types';
 import { type PeekedStream, peekFirstContent } from './stream';
 import { bodiesForPolicy } from './logging-policy';
+import { headerSafeRecord } from './header-value';
 
 export interface GatewayDeps {
   readonly config: GatewayConfig;
@@ -145,13 +146,14 @@ export function createPipeline(deps: GatewayDeps) {
   }
 
   function gatewayHeaders(ctx: RequestContext, reservation?: Reservation): Record<string, string> {
-    return {
+    // The served model comes from config (or the validated request): escaped, so writing it can never throw.
+    return headerSafeRecord({
       'x-request-id': ctx.id,
       ...(ctx.provider ? { 'x-gateway-provider': ctx.provider, 'x-gateway-model': ctx.model ?? '' } : {}),
       'x-gateway-cache': ctx.cache ?? 'miss',
       // Answers that end before a reservation still carry the key's rate-limit headers (last known).
       ...(reservation ? reservation.headers : ctx.key && limiter.peekHeaders ? limiter.peekHeaders(ctx.key) : {}),
-    };
+    });
   }
 
   /** Settle with real usage when any was recorded, else release. Never throws. */

@@ -179,8 +179,15 @@ export function streamToClient(o: StreamToClientOptions): Response {
       await endWith(499, 'client_cancelled');
     },
   });
-  return new Response(body, {
-    status: 200,
-    headers: { 'content-type': encoder.contentType, 'cache-control': 'no-cache', ...pipeline.gatewayHeaders(ctx, reservation) },
-  });
+  try {
+    return new Response(body, {
+      status: 200,
+      headers: { 'content-type': encoder.contentType, 'cache-control': 'no-cache', ...pipeline.gatewayHeaders(ctx, reservation) },
+    });
+  } catch (err) {
+    // No response, so no reader will ever pull the stream: stop the upstream call and settle here.
+    stopUpstream(err);
+    void endWith(500, 'internal_error');
+    throw err;
+  }
 }

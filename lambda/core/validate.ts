@@ -36,9 +36,27 @@ function optionalNumber(body: Record<string, unknown>, field: string, min: numbe
     throw errors.badRequest(`'${field}' must be a number between ${min} and ${max}.`, field);
 }
 
+/** Longest model name accepted: provider ids are far shorter; the name travels in headers and every log record. */
+export const MAX_MODEL_NAME_CHARS = 256;
+
+/** Anything but printable Latin-1: control characters cannot go in a header value, nor can characters above U+00FF. */
+const NOT_PRINTABLE_LATIN1 = /[^\x20-\x7e\xa0-\xff]/;
+
+/**
+ * A model name as the client sent it, checked before any work: it becomes a response header, a
+ * log field and (for `provider/model`) part of an upstream request, so it must be short printable
+ * Latin-1. One pass over at most MAX_MODEL_NAME_CHARS characters.
+ */
+export function validateModelName(model: unknown, param = 'model'): string {
+  if (typeof model !== 'string' || !model.trim()) throw errors.badRequest(`'${param}' is required and must be a string.`, param);
+  if (model.length > MAX_MODEL_NAME_CHARS) throw errors.badRequest(`'${param}' must be at most ${MAX_MODEL_NAME_CHARS} characters.`, param);
+  if (NOT_PRINTABLE_LATIN1.test(model))
+    throw errors.badRequest(`'${param}' may only contain printable characters (no control characters, nothing beyond Latin-1).`, param);
+  return model;
+}
+
 export function validateModelField(body: Record<string, unknown>): string {
-  if (typeof body.model !== 'string' || !body.model.trim()) throw errors.badRequest("'model' is required and must be a string.", 'model');
-  return body.model;
+  return validateModelName(body.model);
 }
 
 const TOOL_CHOICE_MODES = new Set(['none', 'auto', 'required']);

@@ -4,7 +4,7 @@
  * ANTHROPIC_NATIVE_REQUEST for Anthropic targets, which get it unchanged.
  */
 import { errors } from '../../errors';
-import { withoutSteeringFields } from '../../validate';
+import { validateModelName, withoutSteeringFields } from '../../validate';
 import type { ChatMessage, ChatRequest, ContentPart, ToolCall } from '../../../providers/types';
 import {
   ANTHROPIC_BETA,
@@ -18,7 +18,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 
 /** Clear 400s for the fields every target needs, before any upstream call. */
 export function validateMessagesRequest(body: Record<string, unknown>): AnthropicRequest {
-  if (typeof body.model !== 'string' || !body.model.trim()) throw errors.badRequest('model: Field required', 'model');
+  validateModelName(body.model);
   if (!(typeof body.max_tokens === 'number' && Number.isInteger(body.max_tokens) && body.max_tokens >= 1))
     throw errors.badRequest('max_tokens: Field required (an integer >= 1)', 'max_tokens');
   if (!Array.isArray(body.messages) || body.messages.length === 0) throw errors.badRequest('messages: must be a non-empty array', 'messages');
