@@ -267,9 +267,10 @@ export class ProxyApi extends Construct {
 
   /**
    * A gateway metric the proxy emits per request (Embedded Metric Format): Requests, Errors,
-   * Tokens, CostUsd, LatencyMs, Fallbacks (requests that tried more than one target),
-   * CooldownSkips (requests that passed over a target cooling down or being probed). Sum over 5
-   * minutes unless overridden; pass `model` ('provider/model' that served it) for one model.
+   * Tokens, CostUsd, LatencyMs, Fallbacks (requests where a target other than the route's first
+   * was tried or served; retries of one target are not fallbacks), CooldownSkips (requests that
+   * passed over a target cooling down or being probed). Sum over 5 minutes unless overridden; pass
+   * `model` ('provider/model' that served it) for one model.
    */
   metricGateway(
     metricName: 'Requests' | 'Errors' | 'Tokens' | 'CostUsd' | 'LatencyMs' | 'Fallbacks' | 'CooldownSkips',

@@ -31,18 +31,30 @@ const METRICS = [
   { Name: 'CooldownSkips', Unit: 'Count' },
 ];
 
+type LoggedAttempt = { provider?: unknown; model?: unknown; error?: unknown };
+
 /** The record's attempts log (a JSON array of AttemptLog); empty when it cannot be read. */
-function attemptsOf(attempts: string): { error?: unknown }[] {
+function attemptsOf(attempts: string): LoggedAttempt[] {
   try {
     const parsed: unknown = JSON.parse(attempts);
-    return Array.isArray(parsed) ? (parsed as { error?: unknown }[]) : [];
+    return Array.isArray(parsed) ? (parsed as LoggedAttempt[]).filter((a) => typeof a === 'object' && a !== null) : [];
   } catch {
     return [];
   }
 }
 
 /** A target passed over because it was cooling down or another request was probing it (router.ts). */
-const isSkip = (a: { error?: unknown }) => typeof a.error === 'string' && a.error.startsWith(SKIPPED_PREFIX);
+const isSkip = (a: LoggedAttempt) => typeof a.error === 'string' && a.error.startsWith(SKIPPED_PREFIX);
+
+/**
+ * A fallback: a target other than the route's first was tried or served (the router only moves on
+ * after a failure, or past a cooling target). Retries of one target, and a stream of one target cut
+ * after its first byte (logged as a second entry for the same target), are not fallbacks.
+ */
+function fellBack(attempts: readonly LoggedAttempt[]): boolean {
+  const first = attempts[0];
+  return attempts.some((a) => a.provider !== first.provider || a.model !== first.model);
+}
 
 /** The EMF document for one record. */
 export function emfLine(record: RequestLogRecord, gatewayId: string, namespace = METRICS_NAMESPACE, now = Date.now()): string {
@@ -57,7 +69,7 @@ export function emfLine(record: RequestLogRecord, gatewayId: string, namespace =
     Tokens: record.total_tokens ?? 0,
     CostUsd: record.cost_usd ?? 0,
     LatencyMs: record.latency_ms,
-    Fallbacks: attempts.length > 1 ? 1 : 0,
+    Fallbacks: fellBack(attempts) ? 1 : 0,
     // Requests that passed over an unhealthy target: a provider in trouble shows here before errors do.
     CooldownSkips: attempts.some(isSkip) ? 1 : 0,
   });

@@ -135,7 +135,10 @@ describe('EmfMetricsSink', () => {
       total_tokens: 42,
       cost_usd: 0.0021,
       latency_ms: 830,
-      attempts: JSON.stringify([{}, {}]),
+      attempts: JSON.stringify([
+        { provider: 'azure', model: 'gpt-4o', status: 503, latency_ms: 40, error: 'http: HTTP 503' },
+        { provider: 'openai', model: 'gpt-4o', status: 200, latency_ms: 790 },
+      ]),
     };
     emf.write(record);
     await emf.flush();
