@@ -167,7 +167,8 @@ function abortBeforeDeadline(controller: AbortController, context: Context | und
   const timer = setTimeout(
     () => {
       logger?.warn('invocation deadline near: ending the request so it settles and is logged', { remainingMs: DEADLINE_RESERVE_MS });
-      controller.abort(new Error('lambda invocation deadline'));
+      // The gateway's own time ran out, not the client's patience: logged and answered as a gateway timeout.
+      controller.abort(errors.gatewayTimeout());
     },
     Math.max(0, remaining - DEADLINE_RESERVE_MS),
   );

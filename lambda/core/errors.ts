@@ -122,6 +122,18 @@ export const errors = {
     }),
   /** The client went away before the answer (nginx's 499): only ever seen in logs, never by the client. */
   clientCancelled: () => new GatewayError({ status: 499, type: 'api_error', code: 'client_cancelled', message: 'The client closed the request.' }),
+  /**
+   * The gateway's own time ran out: the transport ended the request before the function's hard
+   * limit (on Lambda, shortly before the invocation deadline) so that it could still settle and be
+   * logged. Neither the client nor the provider did this, so it is neither 499 nor an upstream timeout.
+   */
+  gatewayTimeout: () =>
+    new GatewayError({
+      status: 504,
+      type: 'timeout_error',
+      code: 'gateway_timeout',
+      message: "The gateway ran out of time for this request (its invocation's deadline) and ended it; the answer is missing or incomplete.",
+    }),
   /** A committed stream ran into the gateway's maximum stream duration (ended in-band). */
   streamMaxDuration: (maxDurationMs: number) =>
     new GatewayError({
@@ -143,6 +155,14 @@ export const errors = {
   unavailable: (message: string, retryAfterSeconds = 1, code = 'service_unavailable') =>
     new GatewayError({ status: 503, type: 'api_error', code, message, retryAfterSeconds }),
 };
+
+/**
+ * Why an aborted request ended: the reason the transport gave when it is a GatewayError (the
+ * Lambda adapter's deadline gives `gatewayTimeout`), otherwise the client went away.
+ */
+export function requestEndedBy(signal: AbortSignal): GatewayError {
+  return signal.reason instanceof GatewayError ? signal.reason : errors.clientCancelled();
+}
 
 /** Normalise anything thrown into a GatewayError; unknown errors become a generic 500 that leaks nothing. */
 export function toGatewayError(err: unknown): GatewayError {

@@ -7,6 +7,7 @@
  */
 import type { RetryConfig, TimeoutConfig } from './config';
 import type { CooldownTracker } from './cooldown';
+import { requestEndedBy } from './errors';
 import type { AttemptLog } from './log-record';
 import { type ResolvedGroup, type ResolvedRoute, type ResolvedTarget, isGroup } from './models';
 import { UpstreamError } from '../providers/types';
@@ -54,7 +55,16 @@ const budgetSpent = (route: ResolvedRoute) =>
     504,
     'upstream_timeout',
   );
-const clientCancelled = () => new UpstreamError('timeout', 'client went away', 499, 'client_cancelled');
+/**
+ * The request ended while the route ran: the client went away (499), or the transport's own
+ * deadline came (the Lambda adapter's gateway timeout, which keeps its code to the log).
+ */
+const requestEnded = (signal: AbortSignal) => {
+  const why = requestEndedBy(signal);
+  return why.code === 'client_cancelled'
+    ? new UpstreamError('timeout', 'client went away', 499, 'client_cancelled')
+    : new UpstreamError('timeout', why.message, why.status, why.code);
+};
 
 /** An upstream 401/403: the gateway's provider credential was rejected. */
 export const isAuthFailure = (err: UpstreamError) => err.kind === 'http' && (err.status === 401 || err.status === 403);
@@ -144,7 +154,7 @@ export class Router {
       let credentialRefreshed = false;
       try {
         for (let i = 0; i < tries; ) {
-          if (clientSignal.aborted) throw clientCancelled();
+          if (clientSignal.aborted) throw requestEnded(clientSignal);
           const started = this.deps.now();
           if (started >= deadline) throw last ?? budgetSpent(route);
           try {
@@ -218,7 +228,7 @@ export class Router {
   ): Promise<{ value: T; abort: (reason?: unknown) => void }> {
     const controller = new AbortController();
     const abort = (reason?: unknown) => controller.abort(reason);
-    const onClientAbort = () => controller.abort(clientCancelled());
+    const onClientAbort = () => controller.abort(requestEnded(clientSignal));
     clientSignal.addEventListener('abort', onClientAbort, { once: true });
     const { timeouts } = target;
     const name = target.provider.name;

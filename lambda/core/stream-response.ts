@@ -173,10 +173,12 @@ export function streamToClient(o: StreamToClientOptions): Response {
         await endWith(gw.status, gw.code);
       }
     },
-    async cancel() {
-      // The client went away: stop the upstream call and record what was delivered.
-      stopUpstream(new UpstreamError('timeout', 'client went away', 499, 'client_cancelled'));
-      await endWith(499, 'client_cancelled');
+    async cancel(reason) {
+      // The client went away, or the transport's deadline came (its reason says which): stop the
+      // upstream call and record what was delivered.
+      const why = reason instanceof GatewayError ? reason : errors.clientCancelled();
+      stopUpstream(new UpstreamError('timeout', why.message, why.status, why.code));
+      await endWith(why.status, why.code);
     },
   });
   try {

@@ -13,6 +13,7 @@ export function upstreamToGatewayError(err: UpstreamError): GatewayError {
   if (err.upstreamCode === 'client_cancelled') {
     return errors.clientCancelled();
   }
+  if (err.upstreamCode === 'gateway_timeout') return errors.gatewayTimeout();
   // A 200 followed by an in-band error before any content (Anthropic's overloaded_error, OpenAI's
   // rate limit event) means the same as the HTTP status would have.
   if (err.kind === 'in_band') {

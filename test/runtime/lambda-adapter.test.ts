@@ -182,7 +182,7 @@ describe('Lambda streaming adapter (API Gateway REST proxy events)', () => {
     expect(text).toBe('Hello');
   });
 
-  test('near the invocation deadline a hung stream is ended, settled and logged inside the invocation', async () => {
+  test('near the invocation deadline a hung stream is ended, settled and logged inside the invocation, as a gateway timeout (not 499)', async () => {
     const records: Record<string, unknown>[] = [];
     const deadlineGw = await startTestGateway(
       {
@@ -204,15 +204,45 @@ describe('Lambda streaming adapter (API Gateway REST proxy events)', () => {
         flush: () => deadlineGw.gateway.flush(),
       }));
       const stream = new RecordingResponseStream();
-      const started = Date.now();
-      // 3.2 s left on the clock: the adapter keeps 3 s back, so it must end the request after ~200 ms.
+      // 3.2 s left on the clock: the adapter keeps 3 s back, so it ends the request after ~200 ms
+      // (the upstream never would: without the deadline this call does not return).
       await deadlineHandler(fixture('chat-completions-stream.json', k), stream, { getRemainingTimeInMillis: () => 3_200 } as never);
-      expect(Date.now() - started).toBeLessThan(2_500);
       const res = stream.parsed();
       expect(res.body).toContain('"Hel"');
       expect(res.body).not.toContain('[DONE]'); // a cut stream never looks complete
+      // Neither the client nor the provider ended it: the in-band error and the record say gateway timeout.
+      expect(res.body).toContain('"code":"gateway_timeout"');
       expect(records).toHaveLength(1);
-      expect(records[0]).toMatchObject({ status: 499, stream: true, provider: 'openai' });
+      expect(records[0]).toMatchObject({ status: 504, error_code: 'gateway_timeout', stream: true, provider: 'openai' });
+    } finally {
+      await deadlineGw.close();
+    }
+  });
+
+  test('near the invocation deadline a JSON call still waiting on its upstream is answered 504 gateway_timeout and logged so', async () => {
+    const records: Record<string, unknown>[] = [];
+    const deadlineGw = await startTestGateway(
+      {
+        providers: { openai: { type: 'openai', baseUrl: `${upstream.url}/v1`, apiKey: { env: 'OPENAI_KEY' } } },
+        // The JSON fixture asks for mock-model: here it is routed to the upstream that never answers.
+        models: { 'mock-model': { targets: [{ provider: 'openai', model: 'gpt-4o' }] } },
+      },
+      { env: { OPENAI_KEY: 'sk-provider-test' }, overrides: { logSink: { write: (r) => void records.push(r as unknown as Record<string, unknown>) } } },
+    );
+    try {
+      const { key: k } = await deadlineGw.createKey({ name: 'deadline-json' });
+      upstream.handle(() => undefined); // never answers
+      const deadlineHandler = createStreamingHandler(() => ({
+        fetch: (req, client) => deadlineGw.gateway.fetch(req, client),
+        flush: () => deadlineGw.gateway.flush(),
+      }));
+      const stream = new RecordingResponseStream();
+      await deadlineHandler(fixture('chat-completions.json', k), stream, { getRemainingTimeInMillis: () => 3_100 } as never);
+      const res = stream.parsed();
+      expect(res.statusCode).toBe(504);
+      expect(JSON.parse(res.body).error).toMatchObject({ type: 'timeout_error', code: 'gateway_timeout' });
+      expect(records).toHaveLength(1);
+      expect(records[0]).toMatchObject({ status: 504, error_code: 'gateway_timeout', stream: false });
     } finally {
       await deadlineGw.close();
     }
