@@ -3,6 +3,9 @@
  * construct props and the local `gateway.config.json`, validated at start-up.
  */
 import { OPENAI_COMPATIBLE_PRESETS } from '../providers/openai-compatible/presets';
+import { type IdentityConfig, checkIdentity } from './identity/config';
+
+export type { IdentityConfig, JwtIssuerConfig } from './identity/config';
 
 export const PROVIDER_TYPES = ['openai', 'azure-openai', 'anthropic', 'bedrock', 'gemini', 'openai-compatible', 'mock'] as const;
 export type ProviderType = (typeof PROVIDER_TYPES)[number];
@@ -119,6 +122,8 @@ export interface GatewayConfig {
   /** Price overrides keyed by `provider-model` name (e.g. `gpt-4o`) or `provider/model`. */
   readonly pricing?: Readonly<Record<string, ModelPrice>>;
   readonly settings?: GatewaySettings;
+  /** Who may call besides virtual keys: OIDC issuers whose JWTs map to keys (ARCHITECTURE §15). */
+  readonly identity?: IdentityConfig;
 }
 
 export interface GatewaySettings {
@@ -221,8 +226,8 @@ function checkTargets(targets: unknown, at: string, providers: unknown, problems
 export function validateConfig(input: unknown): GatewayConfig {
   const problems: string[] = [];
   if (!isObject(input)) throw new ConfigError(['config must be a JSON object with "providers" (and optionally "models")']);
-  const known = ['providers', 'models', 'pricing', 'settings', '$schema'];
-  for (const k of Object.keys(input)) if (!known.includes(k)) problems.push(`${k} is not a known top-level field (${known.slice(0, 4).join(', ')})`);
+  const known = ['providers', 'models', 'pricing', 'settings', 'identity', '$schema'];
+  for (const k of Object.keys(input)) if (!known.includes(k)) problems.push(`${k} is not a known top-level field (${known.slice(0, -1).join(', ')})`);
 
   const providers = input.providers;
   if (!isObject(providers) || Object.keys(providers).length === 0) {
@@ -308,6 +313,8 @@ export function validateConfig(input: unknown): GatewayConfig {
         problems.push('settings.streamMaxDurationMs must be a positive number of milliseconds');
     }
   }
+
+  checkIdentity(input.identity, problems);
 
   if (problems.length) throw new ConfigError(problems);
   return input as unknown as GatewayConfig;
