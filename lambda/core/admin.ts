@@ -6,7 +6,20 @@ import { jsonResponse } from './buffered-response';
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { GatewayError, errors, renderError, toGatewayError } from './errors';
 import { parseJsonObject, readBodyText, readJsonObject } from './body';
-import { type KeyLimits, type KeyRecord, type KeyStore, type KeyVerifier, type LoggingPolicy, generateKey, hashKey, keyHint, newKeyId } from './keys';
+import {
+  type KeyLimits,
+  type KeyRecord,
+  type KeyStore,
+  type KeyVerifier,
+  type LoggingPolicy,
+  OidcClientTakenError,
+  type UserLimits,
+  generateKey,
+  hashKey,
+  keyHint,
+  keyUsableWith,
+  newKeyId,
+} from './keys';
 import type { Logger } from './ports';
 import type { TeamLimitsStore } from './limits/teams';
 import { silentLogger } from './ports';
@@ -51,26 +64,56 @@ function bad(message: string, param: string) {
   return errors.badRequest(message, param);
 }
 
-function validateLimits(v: unknown): KeyLimits | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'object' || Array.isArray(v)) throw bad("'limits' must be an object.", 'limits');
+const LIMIT_NAMES = ['rpm', 'tpm', 'tokensPerDay', 'budgetUsd'];
+
+/** `limits` (or, nested, `limits.perUser`, which may not nest again); `at` names the field in errors. */
+function validateLimitSet(v: unknown, at: string, allowPerUser: boolean): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad(`'${at}' must be an object.`, at);
   const l = v as Record<string, unknown>;
   const out: Record<string, unknown> = {};
-  for (const k of Object.keys(l))
-    if (!['rpm', 'tpm', 'tokensPerDay', 'budgetUsd'].includes(k))
-      throw bad(`'limits.${k}' is not a known limit (rpm, tpm, tokensPerDay, budgetUsd).`, `limits.${k}`);
+  const known = allowPerUser ? [...LIMIT_NAMES, 'perUser'] : LIMIT_NAMES;
+  for (const k of Object.keys(l)) if (!known.includes(k)) throw bad(`'${at}.${k}' is not a known limit (${known.join(', ')}).`, `${at}.${k}`);
   for (const k of ['rpm', 'tpm', 'tokensPerDay']) {
     if (l[k] === undefined || l[k] === null) continue;
-    if (!Number.isInteger(l[k]) || (l[k] as number) <= 0) throw bad(`'limits.${k}' must be a positive integer.`, `limits.${k}`);
+    if (!Number.isInteger(l[k]) || (l[k] as number) <= 0) throw bad(`'${at}.${k}' must be a positive integer.`, `${at}.${k}`);
     out[k] = l[k];
   }
   if (l.budgetUsd !== undefined && l.budgetUsd !== null) {
     const b = l.budgetUsd as Record<string, unknown>;
     if (typeof b !== 'object' || typeof b.amount !== 'number' || !(b.amount > 0) || (b.period !== 'day' && b.period !== 'month'))
-      throw bad("'limits.budgetUsd' must be { amount: number > 0, period: 'day' | 'month' }.", 'limits.budgetUsd');
+      throw bad(`'${at}.budgetUsd' must be { amount: number > 0, period: 'day' | 'month' }.`, `${at}.budgetUsd`);
     out.budgetUsd = { amount: b.amount, period: b.period };
   }
-  return out as KeyLimits;
+  if (allowPerUser && l.perUser !== undefined && l.perUser !== null) {
+    const perUser = validateLimitSet(l.perUser, `${at}.perUser`, false) as UserLimits;
+    if (Object.keys(perUser).length) out.perUser = perUser;
+  }
+  return out;
+}
+
+function validateLimits(v: unknown): KeyLimits | undefined {
+  if (v === undefined || v === null) return undefined;
+  return validateLimitSet(v, 'limits', true) as KeyLimits;
+}
+
+/** Team limits apply to the team as a whole: per-user limits belong on a key. */
+function validateTeamLimits(v: unknown): KeyLimits {
+  if (v === undefined || v === null) return {};
+  return validateLimitSet(v, 'limits', false) as KeyLimits;
+}
+
+/** An OIDC client id as issuers print them (Okta, Cognito, Entra ID GUIDs, Auth0): visible ASCII, no spaces. */
+function validateOidcClientId(v: unknown): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string' || !/^[\x21-\x7e]{1,256}$/.test(v))
+    throw bad("'oidcClientId' must be the application's client id: 1 to 256 visible ASCII characters, no spaces.", 'oidcClientId');
+  return v;
+}
+
+function validateTrustUserHeader(v: unknown): boolean | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'boolean') throw bad("'trustUserHeader' must be true or false.", 'trustUserHeader');
+  return v;
 }
 
 function validateModels(v: unknown): string[] | undefined {
@@ -118,6 +161,27 @@ const ADMIN_MAX_BODY_BYTES = 64 * 1024;
 
 const json = (status: number, body: unknown) => jsonResponse(body, status);
 
+/** A record as the admin API shows it: with how the key can be presented (its plaintext, a JWT, or both). */
+export const presentKey = (record: KeyRecord) => ({ ...record, usableWith: keyUsableWith(record) });
+
+const oidcClientTaken = (err: OidcClientTakenError) =>
+  new GatewayError({
+    status: 409,
+    type: 'invalid_request_error',
+    code: 'oidc_client_taken',
+    param: 'oidcClientId',
+    message: `The OIDC client '${err.clientId}' is already bound to ${err.ownerId}. Unbind it there first (PATCH "oidcClientId": null).`,
+  });
+
+/** The store's refusal of a second key for one OIDC client, as the admin API's 409. */
+async function bindingConflicts<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    throw err instanceof OidcClientTakenError ? oidcClientTaken(err) : err;
+  }
+}
+
 const notFoundKey = (id: string) => new GatewayError({ status: 404, type: 'not_found_error', code: 'key_not_found', message: `No key with id '${id}'.` });
 
 export function createAdminApp(deps: AdminDeps): { fetch(req: Request): Promise<Response> } {
@@ -146,14 +210,16 @@ export function createAdminApp(deps: AdminDeps): { fetch(req: Request): Promise<
       logging: validateLogging(b.logging) ?? 'metadata',
       metadata: validateMetadata(b.metadata),
       hint: keyHint(key),
+      oidcClientId: validateOidcClientId(b.oidcClientId),
+      trustUserHeader: validateTrustUserHeader(b.trustUserHeader),
     };
-    await deps.keyStore.create(record, hashKey(key));
-    return json(201, { ...record, key });
+    await bindingConflicts(deps.keyStore.create(record, hashKey(key)));
+    return json(201, { ...presentKey(record), key });
   }
 
   async function patch(req: Request, id: string): Promise<Response> {
     const b = await readJsonObject(req, ADMIN_MAX_BODY_BYTES);
-    const allowed = ['name', 'team', 'models', 'limits', 'expiresAt', 'logging', 'metadata'];
+    const allowed = ['name', 'team', 'models', 'limits', 'expiresAt', 'logging', 'metadata', 'oidcClientId', 'trustUserHeader'];
     for (const k of Object.keys(b)) if (!allowed.includes(k)) throw bad(`'${k}' cannot be changed (changeable: ${allowed.join(', ')}).`, k);
     const changes: Record<string, unknown> = { updatedAt: iso() };
     // null removes a field (for example "expiresAt": null); absent leaves it unchanged.
@@ -164,10 +230,12 @@ export function createAdminApp(deps: AdminDeps): { fetch(req: Request): Promise<
     if ('expiresAt' in b) changes.expiresAt = validateExpiry(b.expiresAt, now()) ?? null;
     if ('logging' in b) changes.logging = validateLogging(b.logging) ?? 'metadata';
     if ('metadata' in b) changes.metadata = validateMetadata(b.metadata) ?? null;
-    const updated = await deps.keyStore.update(id, changes as Partial<KeyRecord>);
+    if ('oidcClientId' in b) changes.oidcClientId = validateOidcClientId(b.oidcClientId) ?? null;
+    if ('trustUserHeader' in b) changes.trustUserHeader = validateTrustUserHeader(b.trustUserHeader) ?? null;
+    const updated = await bindingConflicts(deps.keyStore.update(id, changes as Partial<KeyRecord>));
     if (!updated) throw notFoundKey(id);
     deps.verifier?.invalidate(id);
-    return json(200, updated);
+    return json(200, presentKey(updated));
   }
 
   async function revoke(id: string): Promise<Response> {
@@ -175,7 +243,7 @@ export function createAdminApp(deps: AdminDeps): { fetch(req: Request): Promise<
     const updated = existing.revokedAt ? existing : await deps.keyStore.update(id, { revokedAt: iso(), updatedAt: iso() });
     if (!updated) throw notFoundKey(id);
     deps.verifier?.invalidate(id);
-    return json(200, updated);
+    return json(200, presentKey(updated));
   }
 
   async function rotate(req: Request, id: string): Promise<Response> {
@@ -197,7 +265,7 @@ export function createAdminApp(deps: AdminDeps): { fetch(req: Request): Promise<
     const updated = await deps.keyStore.rotate(id, hashKey(key), undefined, validUntil, keyHint(key));
     if (!updated) throw notFoundKey(id);
     deps.verifier?.invalidate(id);
-    return json(200, { ...updated, key, ...(validUntil ? { previousKeyValidUntil: validUntil } : {}) });
+    return json(200, { ...presentKey(updated), key, ...(validUntil ? { previousKeyValidUntil: validUntil } : {}) });
   }
 
   /** GET|PUT /admin/teams/{team}: limits shared by every key of the team. */
@@ -212,7 +280,7 @@ export function createAdminApp(deps: AdminDeps): { fetch(req: Request): Promise<
     if (req.method === 'PUT') {
       const b = await readJsonObject(req, ADMIN_MAX_BODY_BYTES);
       for (const k of Object.keys(b)) if (k !== 'limits') throw bad(`'${k}' is not a team field (only 'limits').`, k);
-      return json(200, await deps.teams.putTeam(team, validateLimits(b.limits) ?? {}));
+      return json(200, await deps.teams.putTeam(team, validateTeamLimits(b.limits)));
     }
     throw errors.methodNotAllowed(req.method, `/admin/teams/${team}`);
   }
@@ -235,9 +303,9 @@ export function createAdminApp(deps: AdminDeps): { fetch(req: Request): Promise<
     const method = req.method;
     if (!id) {
       if (method === 'POST') return create(req);
-      if (method === 'GET') return json(200, { object: 'list', data: await deps.keyStore.list() });
+      if (method === 'GET') return json(200, { object: 'list', data: (await deps.keyStore.list()).map(presentKey) });
     } else if (!action) {
-      if (method === 'GET') return json(200, await mustGet(id));
+      if (method === 'GET') return json(200, presentKey(await mustGet(id)));
       if (method === 'PATCH') return patch(req, id);
     } else if (method === 'POST' && action === 'revoke') return revoke(id);
     else if (method === 'POST' && action === 'rotate') return rotate(req, id);

@@ -20,7 +20,15 @@ export interface KeyLimits {
   readonly tpm?: number;
   readonly tokensPerDay?: number;
   readonly budgetUsd?: BudgetLimit;
+  /**
+   * Limits applied to each end user of the key separately (the JWT's user claim, or the trusted
+   * `x-gateway-user` header / body `user`), on top of the key's own.
+   */
+  readonly perUser?: UserLimits;
 }
+
+/** The limits one end user of a key may consume (no nesting). */
+export type UserLimits = Omit<KeyLimits, 'perUser'>;
 
 export interface KeyRecord {
   readonly id: string;
@@ -38,6 +46,30 @@ export interface KeyRecord {
   readonly metadata?: Readonly<Record<string, string>>;
   /** The key's last four characters, so people can tell keys apart. Not a secret. */
   readonly hint: string;
+  /**
+   * The OIDC application (a JWT's app claim, e.g. `azp`) whose tokens act as this key. Unique
+   * across keys. Absent: the key is used only by its plaintext.
+   */
+  readonly oidcClientId?: string;
+  /** Whether the `x-gateway-user` header (else the body's `user`) names the end user on plain-key requests. */
+  readonly trustUserHeader?: boolean;
+}
+
+/** Another key is already bound to this OIDC application (admin answers 409). */
+export class OidcClientTakenError extends Error {
+  constructor(
+    readonly clientId: string,
+    readonly ownerId: string,
+  ) {
+    super(`the OIDC client '${clientId}' is already bound to key ${ownerId}`);
+    this.name = 'OidcClientTakenError';
+  }
+}
+
+/** How a key can be presented: its plaintext, a JWT of its OIDC application, or both. */
+export type KeyUsage = 'key' | 'jwt';
+export function keyUsableWith(record: KeyRecord): KeyUsage[] {
+  return record.oidcClientId ? ['key', 'jwt'] : ['key'];
 }
 
 /** What the store returns for a hash lookup. */
@@ -55,6 +87,11 @@ export interface KeyStore {
   get(id: string): Promise<KeyRecord | undefined>;
   list(): Promise<KeyRecord[]>;
   update(id: string, patch: Partial<KeyRecord>): Promise<KeyRecord | undefined>;
+  /**
+   * The key bound to this OIDC application, if its record still names it (the record is the source
+   * of truth; a stale pointer finds nothing).
+   */
+  lookupByOidcClient(clientId: string): Promise<KeyRecord | undefined>;
   /** Point the key at a new hash; the old hash stays valid until `oldValidUntil` (or is invalid at once). */
   rotate(id: string, newHash: string, oldHash: string | undefined, oldValidUntil: string | undefined, hint: string): Promise<KeyRecord | undefined>;
 }
@@ -177,8 +214,36 @@ export class KeyVerifier {
     // Cheap shape check first: wrong prefix or absurd length never reaches the store.
     if (!presented.startsWith(KEY_PREFIX) || presented.length > 200) throw errors.invalidKey();
     const hash = hashKey(presented);
-    const entry = await this.cache.get(hash, () => this.load(hash));
-    if (!entry) throw errors.invalidKey();
+    return this.usable(await this.cache.get(hash, () => this.load(hash)), errors.invalidKey);
+  }
+
+  /**
+   * The key bound to an OIDC application (a verified JWT's app claim), cached like keys by hash
+   * and under the same revocation bound. No bound key is a 401: the token proves who called,
+   * but no key says what they may do.
+   */
+  async verifyOidcClient(clientId: string): Promise<KeyRecord> {
+    // Hash keys are hex: the prefix keeps the two kinds of entry apart in one cache.
+    const entry = await this.cache.get(`oidc:${clientId}`, () => this.loadOidcClient(clientId));
+    return this.usable(
+      entry,
+      () =>
+        new GatewayError({
+          status: 401,
+          type: 'authentication_error',
+          code: 'invalid_token',
+          message: `No virtual key is bound to the token's application '${clientId}'. Ask your gateway administrator to set it as a key's oidcClientId.`,
+        }),
+    );
+  }
+
+  private async loadOidcClient(clientId: string): Promise<CacheEntry | undefined> {
+    const record = await this.store.lookupByOidcClient(clientId);
+    return record ? { record, expiresAt: record.expiresAt ? Date.parse(record.expiresAt) : undefined } : undefined;
+  }
+
+  private usable(entry: CacheEntry | undefined, unknown: () => GatewayError): KeyRecord {
+    if (!entry) throw unknown();
     const now = this.options.now();
     if (entry.validUntil !== undefined && now >= entry.validUntil) throw errors.invalidKey();
     const r = entry.record;

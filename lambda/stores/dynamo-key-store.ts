@@ -15,10 +15,11 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import type { HashLookup, KeyRecord, KeyStore } from '../core/keys';
+import { type HashLookup, type KeyRecord, type KeyStore, OidcClientTakenError } from '../core/keys';
 
 const recordPk = (id: string) => `key#${id}`;
 const hashPk = (hash: string) => `hash#${hash}`;
+const oidcPk = (clientId: string) => `oidc#${clientId}`;
 
 function toRecord(item: Record<string, unknown>): KeyRecord {
   const { pk: _pk, hash: _hash, type: _type, ...rest } = item;
@@ -45,7 +46,71 @@ export class DynamoKeyStore implements KeyStore {
     return this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: marshall({ pk: hashPk(keyHash) }) }));
   }
 
+  /**
+   * Point `oidc#<clientId>` at this key. A pointer held by another key is taken over only when that
+   * key no longer names the client or is revoked (its tokens could not be used anyway); the
+   * takeover is conditional on the pointer not having moved meanwhile.
+   */
+  private async claimOidcClient(clientId: string, keyId: string): Promise<void> {
+    const put = (condition: string, values: Record<string, unknown>) =>
+      this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: marshall({ pk: oidcPk(clientId), type: 'oidc', keyId }),
+          ConditionExpression: condition,
+          ExpressionAttributeValues: marshall(values),
+        }),
+      );
+    try {
+      await put('attribute_not_exists(pk) OR keyId = :id', { ':id': keyId });
+      return;
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    }
+    const pointer = await this.getRaw(oidcPk(clientId));
+    const ownerId = String(pointer?.keyId ?? '');
+    const owner = ownerId ? await this.getRaw(recordPk(ownerId)) : undefined;
+    if (owner && owner.oidcClientId === clientId && !owner.revokedAt) throw new OidcClientTakenError(clientId, ownerId);
+    try {
+      await put('attribute_not_exists(pk) OR keyId = :old', { ':old': ownerId });
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) throw new OidcClientTakenError(clientId, 'another key (bound concurrently)');
+      throw err;
+    }
+  }
+
+  /** Drop the pointer if it is still this key's (a failed create, a changed or removed binding). */
+  private releaseOidcClient(clientId: string, keyId: string) {
+    return this.client
+      .send(
+        new DeleteItemCommand({
+          TableName: this.tableName,
+          Key: marshall({ pk: oidcPk(clientId) }),
+          ConditionExpression: 'keyId = :id',
+          ExpressionAttributeValues: marshall({ ':id': keyId }),
+        }),
+      )
+      .catch(() => undefined);
+  }
+
+  async lookupByOidcClient(clientId: string): Promise<KeyRecord | undefined> {
+    const pointer = await this.getRaw(oidcPk(clientId));
+    if (!pointer) return undefined;
+    const raw = await this.getRaw(recordPk(String(pointer.keyId)));
+    return raw && raw.oidcClientId === clientId ? toRecord(raw) : undefined;
+  }
+
   async create(record: KeyRecord, keyHash: string): Promise<void> {
+    if (record.oidcClientId) await this.claimOidcClient(record.oidcClientId, record.id);
+    try {
+      await this.createRecord(record, keyHash);
+    } catch (err) {
+      if (record.oidcClientId) await this.releaseOidcClient(record.oidcClientId, record.id);
+      throw err;
+    }
+  }
+
+  private async createRecord(record: KeyRecord, keyHash: string): Promise<void> {
     await this.putHash(keyHash, record.id);
     try {
       await this.client.send(
@@ -101,6 +166,21 @@ export class DynamoKeyStore implements KeyStore {
   }
 
   async update(id: string, patch: Partial<KeyRecord>): Promise<KeyRecord | undefined> {
+    if (!('oidcClientId' in patch)) return this.updateRecord(id, patch);
+    const before = await this.getRaw(recordPk(id));
+    if (!before) return undefined;
+    const from = before.oidcClientId as string | undefined;
+    const to = patch.oidcClientId ?? undefined;
+    if (to && to !== from) await this.claimOidcClient(to, id);
+    const updated = await this.updateRecord(id, patch).catch(async (err) => {
+      if (to && to !== from) await this.releaseOidcClient(to, id);
+      throw err;
+    });
+    if (from && from !== to) await this.releaseOidcClient(from, id);
+    return updated;
+  }
+
+  private async updateRecord(id: string, patch: Partial<KeyRecord>): Promise<KeyRecord | undefined> {
     const sets: string[] = [];
     const removes: string[] = [];
     const names: Record<string, string> = {};

@@ -4,6 +4,8 @@
  * Keys table (partition key `pk`, string):
  *   `key#<id>`    the key record (never the key or its hash)
  *   `hash#<sha>`  hash → key id, with `validUntil` on a hash rotated out under a grace period
+ *   `oidc#<client id>`  OIDC application → key id (a JWT's app claim selects the key); the
+ *                 record's own `oidcClientId` decides, so a stale pointer grants nothing
  * Counters table (partition key `pk`, string; TTL attribute `expiresAt`, epoch seconds).
  */
 export const KEYS_TABLE = { partitionKey: 'pk' } as const;

@@ -20,6 +20,9 @@ const RECORD_FIELDS = [
   'logging',
   'metadata',
   'hint',
+  'oidcClientId',
+  'trustUserHeader',
+  'usableWith',
 ];
 
 /** A record as the API shows it: only documented fields, never the key, its hash or store internals. */

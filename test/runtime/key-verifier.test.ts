@@ -37,6 +37,9 @@ class CountingStore implements KeyStore {
   rotate(...args: Parameters<KeyStore['rotate']>) {
     return this.inner.rotate(...args);
   }
+  lookupByOidcClient(clientId: string) {
+    return this.inner.lookupByOidcClient(clientId);
+  }
 }
 
 /** Wait until a background re-read has started, finished, and been written into the cache. */

@@ -28,6 +28,7 @@ describe('node adapter: clients that leave early', () => {
     list: () => store.list(),
     update: (id, p) => store.update(id, p),
     rotate: (...a) => store.rotate(...a),
+    lookupByOidcClient: (c) => store.lookupByOidcClient(c),
   };
 
   beforeAll(async () => {
