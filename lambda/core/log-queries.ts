@@ -81,6 +81,19 @@ GROUP BY 1, 2, 3, 4
 ORDER BY "day" DESC, cost_usd DESC`,
     },
     {
+      name: 'spend-by-user',
+      description: 'Requests, tokens and USD spend per end user (user_id: JWT user claim or trusted x-gateway-user) and key, over the period',
+      sql: `${requests}
+SELECT ${col('user_id')}, ${col('key_id')}, ${col('key_name')}, ${col('team')},
+  count(*) AS requests,
+  count_if(${col('status')} >= 400) AS errors,
+  ${usageTotals}
+FROM requests
+WHERE ${col('user_id')} IS NOT NULL
+GROUP BY 1, 2, 3, 4
+ORDER BY cost_usd DESC`,
+    },
+    {
       name: 'top-models-by-tokens',
       description: 'Provider models ranked by tokens served, with requests and spend',
       sql: `${requests}

@@ -47,6 +47,7 @@ export interface RequestLogRecord {
   cost_usd: number | null;
   cache: string | null;
   guard: string | null;
+  user_id: string | null;
   client_ip: string | null;
   user_agent: string | null;
   request_body: string | null;
@@ -76,6 +77,11 @@ export const LOG_RECORD_FIELDS: readonly LogFieldSpec[] = [
   { name: 'cost_usd', type: 'double', description: 'Cost in USD computed from usage and the pricing table' },
   { name: 'cache', type: 'string', description: 'Cache result: hit, miss or null' },
   { name: 'guard', type: 'string', description: 'JSON list of prompt guard actions' },
+  {
+    name: 'user_id',
+    type: 'string',
+    description: "End user: the JWT's user claim, or on keys with trustUserHeader the x-gateway-user header (else the body's user)",
+  },
   { name: 'client_ip', type: 'string', description: 'Client IP address' },
   { name: 'user_agent', type: 'string', description: 'Client user agent' },
   { name: 'request_body', type: 'string', description: 'Request body per the key logging policy (null for metadata)' },

@@ -25,6 +25,8 @@ export class RequestContext {
   costUsd?: number | null;
   cache: string | null = null;
   guard: unknown[] = [];
+  /** The end user (ARCHITECTURE §15), once identified. */
+  userId?: string;
   requestBody?: unknown;
   responseBody?: unknown;
   private finished = false;
@@ -75,6 +77,7 @@ export class RequestContext {
       cost_usd: this.costUsd ?? null,
       cache: this.cache,
       guard: this.guard.length ? JSON.stringify(this.guard) : null,
+      user_id: this.userId ?? null,
       client_ip: this.clientIp,
       user_agent: this.userAgent,
       request_body: bodies.request,

@@ -206,7 +206,7 @@ describe('AiGateway', () => {
     expect(template().findResources('AWS::Glue::Crawler')).toEqual({});
   });
 
-  test('Athena: an encrypted workgroup and the five saved queries, reading only schema columns', () => {
+  test('Athena: an encrypted workgroup and the six saved queries, reading only schema columns', () => {
     const t = template();
     t.hasResourceProperties('AWS::Athena::WorkGroup', {
       WorkGroupConfiguration: Match.objectLike({
@@ -216,7 +216,9 @@ describe('AiGateway', () => {
     });
     const queries = Object.values(t.findResources('AWS::Athena::NamedQuery') as Resources).map((q) => q.Properties);
     expect(queries.map((q) => q.Name).sort()).toEqual(
-      ['error rate by provider', 'fallback rate', 'p95 latency by model', 'spend by key per day', 'top models by tokens'].map((n) => `ai-gateway: ${n}`),
+      ['error rate by provider', 'fallback rate', 'p95 latency by model', 'spend by key per day', 'spend by user', 'top models by tokens'].map(
+        (n) => `ai-gateway: ${n}`,
+      ),
     );
     const columns = new Set(LOG_RECORD_FIELDS.map((f) => f.name as string));
     for (const q of queries) {

@@ -7,9 +7,10 @@ const target = { database: 'gateway_logs', table: 'requests', days: 7 };
 describe('log queries', () => {
   const queries = logQueries(target);
 
-  test('answer the five questions, under stable names', () => {
+  test('answer the six questions, under stable names', () => {
     expect(queries.map((q) => q.name)).toEqual([
       'spend-by-key-per-day',
+      'spend-by-user',
       'top-models-by-tokens',
       'error-rate-by-provider',
       'p95-latency-by-model',
