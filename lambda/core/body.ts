@@ -52,8 +52,35 @@ export async function readJsonObject(req: Request, maxBytes: number): Promise<Re
   return parseJsonObject(text);
 }
 
+/**
+ * Deepest nesting a request body may have. Every step after parsing (validation, token estimation,
+ * the upstream body, the log record) walks or serialises the body, and a recursive walk of a body
+ * nested a million levels deep overflows the stack; real requests (tool schemas included) stay far
+ * below this.
+ */
+export const MAX_JSON_DEPTH = 128;
+
+/** Whether JSON text nests deeper than `max` arrays/objects; one pass, strings skipped. */
+export function nestsDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \ */) i++;
+      else if (c === 34 /* " */) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 /* [ */ || c === 123 /* { */) {
+      if (++depth > max) return true;
+    } else if (c === 93 /* ] */ || c === 125 /* } */) depth--;
+  }
+  return false;
+}
+
 /** `text` (not blank) parsed as a JSON object, or a 400 saying why it is not one. */
 export function parseJsonObject(text: string): Record<string, unknown> {
+  if (nestsDeeperThan(text, MAX_JSON_DEPTH))
+    throw errors.badRequest(`The request body nests deeper than ${MAX_JSON_DEPTH} levels of arrays and objects.`, null, 'json_too_deep');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -8,7 +8,8 @@ import { DEFAULT_MAX_BODY_BYTES, readJsonObject } from './body';
 import { jsonResponse } from './buffered-response';
 import { GatewayError, errors } from './errors';
 import { KeyVerifier, type KeyRecord, type KeyStore, extractPresentedKey, modelAllowed, rejectedKeyRecord } from './keys';
-import type { LogSink } from './log-record';
+import type { LogSink, RequestLogRecord } from './log-record';
+import { boundRecordFields } from './record-bounds';
 import { ModelCatalog, type ResolvedRoute, type ResolvedTarget } from './models';
 import { type Limiter, type Logger, type Reservation, type SecretSource, silentLogger, unlimited } from './ports';
 import { PriceTable } from './pricing';
@@ -83,9 +84,16 @@ export function createPipeline(deps: GatewayDeps) {
   function finish(ctx: RequestContext): void {
     if (!ctx.markFinished()) return;
     try {
-      const bodies = bodiesForPolicy(ctx.key?.logging ?? 'metadata', ctx.requestBody, ctx.responseBody);
-      const record = ctx.toRecord(now(), bodies);
-      const written = deps.logSink.write(record);
+      const t = now();
+      let record: RequestLogRecord;
+      try {
+        record = ctx.toRecord(t, bodiesForPolicy(ctx.key?.logging ?? 'metadata', ctx.requestBody, ctx.responseBody));
+      } catch (err) {
+        // Whatever a body holds, the request still gets its record: without the bodies then.
+        logger.error('logging the bodies failed; the record is written without them', { error: String(err), requestId: ctx.id });
+        record = ctx.toRecord(t, { request: null, response: null });
+      }
+      const written = deps.logSink.write(boundRecordFields(record));
       // A sink that writes synchronously (the local file) leaves nothing to track.
       if (written) {
         const p = written.catch((err) => logger.error('log sink failed', { error: String(err), requestId: ctx.id }));

@@ -124,16 +124,22 @@ export function redactText(text: string): string {
 const CREDENTIAL_FIELD =
   /^(?:authorization|proxy-authorization|x-api-key|api[-_]?key|apikey|x-goog-api-key|password|passwd|secret|client_secret|access_token|refresh_token|id_token|aws_secret_access_key|private_key)$/i;
 
+/** Nesting kept in a logged body; deeper values become a marker (and so can never overflow the stack). */
+export const MAX_LOGGED_DEPTH = 64;
+
+export const DEPTH_MARKER = `[nested deeper than ${MAX_LOGGED_DEPTH} levels]`;
+
 /** Redact every string in a JSON value (objects, arrays, nested message contents); returns a new value. */
-export function redactValue(value: unknown, redact: (text: string) => string = redactText): unknown {
+export function redactValue(value: unknown, redact: (text: string) => string = redactText, depth = 0): unknown {
   if (typeof value === 'string') return redact(value);
-  if (Array.isArray(value)) return value.map((v) => redactValue(v, redact));
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      out[k] = CREDENTIAL_FIELD.test(k) && v !== null && v !== '' ? redactedMarker('secret') : redactValue(v, redact);
-    }
-    return out;
-  }
-  return value;
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= MAX_LOGGED_DEPTH) return DEPTH_MARKER;
+  if (Array.isArray(value)) return value.map((v) => redactValue(v, redact, depth + 1));
+  // fromEntries defines own properties, so a `__proto__` key the upstream received is logged too.
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [
+      k,
+      CREDENTIAL_FIELD.test(k) && v !== null && v !== '' ? redactedMarker('secret') : redactValue(v, redact, depth + 1),
+    ]),
+  );
 }
