@@ -42,7 +42,8 @@ export interface Reservation {
  * may not go ahead; every successful reserve is followed by exactly one settle() or release().
  */
 export interface Limiter {
-  reserve(key: KeyRecord, estimate: UsageEstimate, requestId: string): Promise<Reservation>;
+  /** `endUser` puts the request under the key's `limits.perUser` for that user as well. */
+  reserve(key: KeyRecord, estimate: UsageEstimate, requestId: string, endUser?: string): Promise<Reservation>;
   settle(reservation: Reservation, actual: ActualUsage): Promise<void>;
   release(reservation: Reservation): Promise<void>;
   /**

@@ -1,5 +1,6 @@
 /**
- * The layout of a counters item (one per key and one per team, pk `lim#key#<id>` / `lim#team#<name>`).
+ * The layout of a counters item (one per key, team and limited end user: pk `lim#key#<id>`,
+ * `lim#team#<name>`, `lim#user#<key id>#<user id>`, each with `#<shard>` when spread).
  * Every window's counters live in one item, so a reservation is ONE conditional UpdateItem:
  *   rm<minute> tm<minute>   requests / tokens in that UTC minute
  *   td<day>    cd<day>      tokens / nano-USD in that UTC day
@@ -12,10 +13,10 @@
  * simply does not exist yet. Attributes of past windows are removed by the next reservation.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { type Counters, ZERO_COUNTERS } from '../core/limits/policy';
+import { type Counters, type SubjectKind, ZERO_COUNTERS } from '../core/limits/policy';
 import type { WindowSet } from '../core/limits/windows';
 
-export const subjectPk = (kind: 'key' | 'team', id: string, shard = 0): string => `lim#${kind}#${id}${shard ? `#${shard}` : ''}`;
+export const subjectPk = (kind: SubjectKind, id: string, shard = 0): string => `lim#${kind}#${id}${shard ? `#${shard}` : ''}`;
 export const teamConfigPk = (team: string): string => `team#${team}`;
 
 export interface CounterNames {

@@ -13,7 +13,11 @@
  *
  * Hot path per request for a key with limits: 2 writes (reserve + settle) and no read. A refusal
  * costs one failed write (on DynamoDB the failure returns the item, so no read; dynalite needs
- * one GetItem). A key in a team with limits adds one write per step for the team item.
+ * one GetItem). A key in a team with limits adds one write per step for the team item, and a
+ * request from an end user of a key with `limits.perUser` one more per step for that user's item
+ * (`lim#user#<key id>#<user>`): per-user limits cost 2 writes per request and no read, with the
+ * same guarantees (one atomic conditional write per subject, over-admission at most one
+ * reservation per user, every reservation settled or released).
  */
 import { type AttributeValue, type DynamoDBClient, GetItemCommand, UpdateItemCommand, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import type { UsageReader, UsageReport } from '../core/admin';
@@ -136,6 +140,12 @@ class ImageCache {
 
 const RACE_RETRIES = 3;
 
+/**
+ * A key's end user as a counters subject: the user id is percent-encoded, so no user id can end in
+ * what looks like another user's shard suffix (`#2`).
+ */
+const userSubjectId = (keyId: string, user: string) => `${keyId}#${encodeURIComponent(user)}`;
+
 /** The expression alias of each counter field in a reserve write (the names map sets them). */
 const FIELD_ALIAS: Readonly<Record<CounterField, string>> = { requestsMinute: '#rm', tokensMinute: '#tm', tokensDay: '#td', costDay: '#cd', costMonth: '#co' };
 
@@ -161,8 +171,11 @@ export function createDynamoLimiter(options: DynamoLimiterOptions): DynamoLimite
     return out;
   }
 
-  async function subjectsFor(key: KeyRecord): Promise<Subject[]> {
+  async function subjectsFor(key: KeyRecord, endUser: string | undefined): Promise<Subject[]> {
     const out: Subject[] = [];
+    // Per-user limits are usually the tightest: checked first, a refusal there wastes no other write.
+    const perUser = key.limits?.perUser;
+    if (endUser !== undefined && hasAnyLimit(perUser)) out.push({ kind: 'user', id: userSubjectId(key.id, endUser), label: endUser, limits: perUser! });
     if (hasAnyLimit(key.limits)) out.push({ kind: 'key', id: key.id, label: key.name, limits: key.limits! });
     if (key.team) {
       const limits = await teams.limits(key.team);
@@ -373,11 +386,11 @@ export function createDynamoLimiter(options: DynamoLimiterOptions): DynamoLimite
   }
 
   return {
-    async reserve(key: KeyRecord, estimate: UsageEstimate, requestId: string): Promise<Reservation> {
+    async reserve(key: KeyRecord, estimate: UsageEstimate, requestId: string, endUser?: string): Promise<Reservation> {
       let subjects: Subject[] = [];
       const parts: HeldPart[] = [];
       try {
-        subjects = await subjectsFor(key);
+        subjects = await subjectsFor(key, endUser);
         if (!subjects.length) return new FreeReservation({});
         // Spend on a model with no price would pass a USD budget uncounted: budgets are strict.
         if (estimate.unpricedTarget && subjects.some((s) => hasBudget(s.limits))) throw errors.modelNotPriced(estimate.unpricedTarget);

@@ -13,11 +13,13 @@ export const toNanoUsd = (usd: number): number => Math.ceil(Math.max(0, usd) * N
 
 export type LimitName = 'rpm' | 'tpm' | 'tokensPerDay' | 'budgetUsd';
 
-/** Whose limits: a key, or the team it belongs to. */
+/** Whose limits: a key, the team it belongs to, or one end user of a key (`limits.perUser`). */
+export type SubjectKind = 'key' | 'team' | 'user';
+
 export interface Subject {
-  readonly kind: 'key' | 'team';
+  readonly kind: SubjectKind;
   readonly id: string;
-  /** How the subject is named in answers (a key's name, a team's name). */
+  /** How the subject is named in answers (a key's name, a team's name, an end user's id). */
   readonly label: string;
   readonly limits: KeyLimits;
 }
@@ -115,7 +117,7 @@ const LIMIT_WORDS: Record<LimitName, string> = {
 };
 
 const usd = (nano: number) => `$${(nano / NANO_PER_USD).toFixed(4)}`;
-const who = (s: Subject) => (s.kind === 'key' ? `key '${s.label}'` : `team '${s.label}'`);
+const who = (s: Subject) => `${s.kind} '${s.label}'`;
 
 /** The 429 for a refusal: `rate_limit_exceeded` for rate limits, `insufficient_quota` for budgets. */
 export function refusalError(r: Refusal, now: number, headers: Record<string, string>): GatewayError {
