@@ -25,6 +25,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { bundleReport } from './bundle';
+import { redactionBench, renderRedaction } from './redaction';
 import { measureDynamoOps } from './dynamo-ops';
 import { type LoadRun, type LoadTarget, runLoad, runPercentile, summarise } from './load';
 import {
@@ -261,6 +262,8 @@ async function main(): Promise<void> {
   const opts = optionsFromEnv();
   const results = await runBench(opts, (line) => console.error(line));
   console.log('\n' + renderReport(results));
+  // CPU only, in this process: after the servers have stopped.
+  console.log('\n' + renderRedaction(redactionBench()));
   if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify(results, null, 2));
 }
 

@@ -9,7 +9,7 @@
  * summarised (numbers nobody reads, megabytes per request).
  */
 import type { LoggingPolicy } from './keys';
-import { redactSecrets, redactText, redactValue } from './redaction';
+import { RedactionBudget, redactSecrets, redactText, redactValue } from './redaction';
 import { truncateChars } from './oversized-bodies';
 
 /**
@@ -30,14 +30,16 @@ export function summariseEmbeddings(body: unknown): unknown {
   return { ...body, data };
 }
 
-function serialise(body: unknown, redact: (text: string) => string): string | null {
+function serialise(body: unknown, redact: (text: string) => string, budget: RedactionBudget): string | null {
   if (body === undefined || body === null) return null;
-  const s = typeof body === 'string' ? redact(body) : JSON.stringify(redactValue(body, redact));
+  const s = typeof body === 'string' ? budget.apply(body, redact) : JSON.stringify(redactValue(body, redact, budget));
   return truncateChars(s, MAX_LOGGED_BODY_CHARS);
 }
 
 export function bodiesForPolicy(policy: LoggingPolicy, request: unknown, response: unknown): { request: string | null; response: string | null } {
   if (policy !== 'full' && policy !== 'redacted') return { request: null, response: null };
   const redact = policy === 'redacted' ? redactText : redactSecrets;
-  return { request: serialise(request, redact), response: serialise(summariseEmbeddings(response), redact) };
+  // One budget for both bodies: the work one record costs is bounded whatever the bodies hold.
+  const budget = new RedactionBudget();
+  return { request: serialise(request, redact, budget), response: serialise(summariseEmbeddings(response), redact, budget) };
 }
