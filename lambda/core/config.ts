@@ -6,6 +6,9 @@ import { OPENAI_COMPATIBLE_PRESETS } from '../providers/openai-compatible/preset
 import { type IdentityConfig, checkIdentity } from './identity/config';
 
 export type { IdentityConfig, JwtIssuerConfig } from './identity/config';
+import { type CacheConfig, checkCacheConfig } from './cache/config';
+
+export type { CacheConfig } from './cache/config';
 
 export const PROVIDER_TYPES = ['openai', 'azure-openai', 'anthropic', 'bedrock', 'gemini', 'openai-compatible', 'mock'] as const;
 export type ProviderType = (typeof PROVIDER_TYPES)[number];
@@ -107,6 +110,8 @@ export interface ModelRoute {
   readonly timeouts?: TimeoutConfig;
   /** Overrides `settings.cooldown` for this route's targets. */
   readonly cooldown?: CooldownConfig;
+  /** This route's response cache; replaces the top-level `cache` as a whole. */
+  readonly cache?: CacheConfig;
 }
 
 export interface ModelPrice {
@@ -124,6 +129,8 @@ export interface GatewayConfig {
   readonly settings?: GatewaySettings;
   /** Who may call besides virtual keys: OIDC issuers whose JWTs map to keys (ARCHITECTURE §15). */
   readonly identity?: IdentityConfig;
+  /** The response cache for every route (ARCHITECTURE §13); a route's own `cache` replaces it. @default - off */
+  readonly cache?: CacheConfig;
 }
 
 export interface GatewaySettings {
@@ -226,7 +233,7 @@ function checkTargets(targets: unknown, at: string, providers: unknown, problems
 export function validateConfig(input: unknown): GatewayConfig {
   const problems: string[] = [];
   if (!isObject(input)) throw new ConfigError(['config must be a JSON object with "providers" (and optionally "models")']);
-  const known = ['providers', 'models', 'pricing', 'settings', 'identity', '$schema'];
+  const known = ['providers', 'models', 'pricing', 'settings', 'identity', 'cache', '$schema'];
   for (const k of Object.keys(input)) if (!known.includes(k)) problems.push(`${k} is not a known top-level field (${known.slice(0, -1).join(', ')})`);
 
   const providers = input.providers;
@@ -285,8 +292,11 @@ export function validateConfig(input: unknown): GatewayConfig {
         checkRetry(r.retry, `${at}.retry`, problems);
         checkTimeouts(r.timeouts, `${at}.timeouts`, problems);
         checkCooldown(r.cooldown, `${at}.cooldown`, problems);
+        checkCacheConfig(r.cache, `${at}.cache`, models, problems);
       }
   }
+
+  checkCacheConfig(input.cache, 'cache', models, problems);
 
   if (input.pricing !== undefined) {
     if (!isObject(input.pricing)) problems.push('pricing must be an object of { input, output } prices');
