@@ -1,10 +1,12 @@
 /** Local only: create the gateway's tables in dynalite if they are missing (on AWS the stack creates them). */
 import { CreateTableCommand, type DynamoDBClient, ResourceInUseException, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
-import { COUNTERS_TABLE, KEYS_TABLE } from './tables';
+import { CACHE_TABLE, COUNTERS_TABLE, KEYS_TABLE } from './tables';
 
 export interface LocalTableNames {
   readonly keys: string;
   readonly counters: string;
+  /** The response cache's table. */
+  readonly cache?: string;
 }
 
 async function createIfMissing(client: DynamoDBClient, name: string, pk: string): Promise<boolean> {
@@ -31,4 +33,6 @@ export async function ensureTables(client: DynamoDBClient, names: LocalTableName
       .send(new UpdateTimeToLiveCommand({ TableName: names.counters, TimeToLiveSpecification: { AttributeName: COUNTERS_TABLE.ttlAttribute, Enabled: true } }))
       .catch(() => undefined); // dynalite does not implement TTL; counters carry their window in the key anyway
   }
+  // Cache entries carry their expiry, checked on every read; TTL only reclaims the space.
+  if (names.cache) await createIfMissing(client, names.cache, CACHE_TABLE.partitionKey);
 }
