@@ -38,6 +38,7 @@ import {
   rateLimitHeaders,
   refusalError,
   toNanoUsd,
+  NANO_PER_USD,
   usageReport,
   violations,
 } from '../core/limits/policy';
@@ -355,11 +356,30 @@ export function createDynamoLimiter(options: DynamoLimiterOptions): DynamoLimite
     throw errors.unavailable('The gateway cannot check rate limits and budgets right now. Retry shortly.', 1, 'limits_unavailable');
   }
 
+  /**
+   * The provider reported more than was reserved (it ignored the output cap, or the prompt was
+   * underestimated): limits and budgets overshoot by the difference, so say so, as a metric too.
+   */
+  function reportOverReservation(parts: readonly HeldPart[], tokens: number, nano: number): void {
+    const part = parts[0];
+    if (!part || (tokens <= part.tokens && nano <= part.nanoUsd)) return;
+    logger.warn('usage exceeded the reservation', {
+      ...emfCount('UsageOverReservation', now(), options.metricsGatewayId),
+      keyId: parts.find((p) => p.subject.kind === 'key')?.subject.id,
+      team: parts.find((p) => p.subject.kind === 'team')?.subject.id,
+      reservedTokens: part.tokens,
+      usedTokens: tokens,
+      reservedUsd: part.nanoUsd / NANO_PER_USD,
+      usedUsd: nano / NANO_PER_USD,
+    });
+  }
+
   async function settle(reservation: Reservation, actual: ActualUsage): Promise<void> {
     if (!(reservation instanceof HeldReservation) || reservation.done) return;
     reservation.done = true;
     const tokens = Math.max(0, Math.ceil(actual.tokens));
     const nano = toNanoUsd(actual.costUsd);
+    reportOverReservation(reservation.parts, tokens, nano);
     const results = await Promise.allSettled(reservation.parts.map((p) => settlePart(p, tokens, nano)));
     reservation.states.splice(0, reservation.states.length, ...reservation.parts.map((p) => stateOf(p.subject, now())));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');

@@ -18,11 +18,14 @@ export function chatCompletionsHandler(p: Pipeline): Handler {
     p.authorizeModel(key, body.model);
 
     const promptEstimate = estimatePromptTokens(body);
+    const clientCap = body.max_completion_tokens ?? body.max_tokens;
     // The cap applies per choice: n choices may each produce up to it.
-    const outputCap = (body.max_completion_tokens ?? body.max_tokens ?? DEFAULT_OUTPUT_RESERVATION) * Math.max(1, body.n ?? 1);
+    const outputCap = (clientCap ?? DEFAULT_OUTPUT_RESERVATION) * Math.max(1, body.n ?? 1);
     const reservation = await p.reserve(ctx, key, route, promptEstimate, outputCap);
+    // What was reserved is also the ceiling upstream: each provider gets it in its own field.
+    const capped = clientCap == null ? { ...body, max_completion_tokens: DEFAULT_OUTPUT_RESERVATION } : body;
 
-    const { value, target } = await p.callRoute(ctx, reservation, route, req.signal, (t, upstream) => p.chatAttempt(body, t, upstream));
+    const { value, target } = await p.callRoute(ctx, reservation, route, req.signal, (t, upstream) => p.chatAttempt(capped, t, upstream));
 
     if (value.kind === 'stream') {
       const encoder = openAiSseEncoder(body.stream_options?.include_usage === true);

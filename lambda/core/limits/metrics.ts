@@ -5,7 +5,8 @@
  */
 export const LIMITS_METRIC_NAMESPACE = 'AiGateway/Limits';
 
-export type LimitsMetric = 'RateLimitFailOpen' | 'LimitsUnavailable';
+/** UsageOverReservation: a provider reported more usage than the request reserved (a limit or budget may overshoot by it). */
+export type LimitsMetric = 'RateLimitFailOpen' | 'LimitsUnavailable' | 'UsageOverReservation';
 
 /**
  * One count of `name`. With a gateway id the metric carries the `Gateway` dimension (as the request

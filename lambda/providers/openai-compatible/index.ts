@@ -19,4 +19,6 @@ export function openAiCompatibleBaseUrl(config: { baseUrl?: string; preset?: str
 export const openAiCompatibleProvider = createOpenAiStyleAdapter({
   url: (call, op) => joinUrl(openAiCompatibleBaseUrl(call.provider.config), op),
   headers: (call) => ({ ...(call.apiKey ? { authorization: `Bearer ${call.apiKey}` } : {}), ...call.provider.config.headers }),
+  // The field every OpenAI-compatible server knows (vLLM, Ollama, llama.cpp, the hosted presets).
+  outputCapField: 'max_tokens',
 });

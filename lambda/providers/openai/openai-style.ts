@@ -29,12 +29,22 @@ export interface OpenAiStyleEndpoint {
   bodyModel?(call: ProviderCall): string | undefined;
   /** Whether the upstream understands `stream_options.include_usage` (most do). @default true */
   supportsStreamUsage?: boolean;
+  /**
+   * The field that caps output upstream. OpenAI and Azure take `max_completion_tokens` (reasoning
+   * models refuse `max_tokens`); many OpenAI-compatible servers know only `max_tokens`.
+   * @default 'max_completion_tokens'
+   */
+  outputCapField?: 'max_tokens' | 'max_completion_tokens';
 }
 
 function upstreamBody<T extends { model: string }>(body: T, call: ProviderCall, endpoint: OpenAiStyleEndpoint): Record<string, unknown> {
   const out: Record<string, unknown> = { ...body };
   // Defence in depth: the core already drops these (core/validate.ts); never forward them.
   for (const f of STEERING_FIELDS) delete out[f];
+  if (endpoint.outputCapField === 'max_tokens' && out.max_completion_tokens != null && out.max_tokens == null) {
+    out.max_tokens = out.max_completion_tokens;
+    delete out.max_completion_tokens;
+  }
   const model = endpoint.bodyModel ? endpoint.bodyModel(call) : call.model;
   if (model === undefined) delete out.model;
   else out.model = model;
