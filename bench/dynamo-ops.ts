@@ -21,14 +21,17 @@ const WRITES = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemComman
 
 export interface OpCounts {
   reads: number;
+  /** Writes on the request path (key and counter tables). */
   writes: number;
+  /** Usage rollup writes: after the answer, one per row batch (Lambda: per invocation). */
+  rollupWrites: number;
   /** command@table → count, to tell key lookups from limiter counters. */
   byCommand: Record<string, number>;
 }
 
 /** Counts every command sent through `client`; `settled()` resolves once none is in flight. */
-export function countOperations(client: DynamoDBClient) {
-  let counts: OpCounts = { reads: 0, writes: 0, byCommand: {} };
+export function countOperations(client: DynamoDBClient, rollupTable?: string) {
+  let counts: OpCounts = { reads: 0, writes: 0, rollupWrites: 0, byCommand: {} };
   let inFlight = 0;
   let waiters: Array<() => void> = [];
   client.middlewareStack.add(
@@ -36,6 +39,7 @@ export function countOperations(client: DynamoDBClient) {
       const command = context.commandName ?? 'unknown';
       const table = (args.input as { TableName?: string }).TableName ?? '-';
       if (READS.has(command)) counts.reads++;
+      else if (WRITES.has(command) && table === rollupTable) counts.rollupWrites++;
       else if (WRITES.has(command)) counts.writes++;
       const label = `${command.replace(/Command$/, '')}@${table}`;
       counts.byCommand[label] = (counts.byCommand[label] ?? 0) + 1;
@@ -54,7 +58,7 @@ export function countOperations(client: DynamoDBClient) {
   );
   return {
     reset() {
-      counts = { reads: 0, writes: 0, byCommand: {} };
+      counts = { reads: 0, writes: 0, rollupWrites: 0, byCommand: {} };
     },
     snapshot(): OpCounts {
       return { ...counts, byCommand: { ...counts.byCommand } };
@@ -77,6 +81,8 @@ export interface KeyOpsReport {
   readonly uncachedReadsPerRequest: number;
   readonly elapsedMs: number;
   readonly writesPerRequest: number;
+  /** Usage rollup writes per request, flushed after each request as Lambda does after each invocation. */
+  readonly rollupWritesPerRequest: number;
   /** Operations of the first (cold key cache) request. */
   readonly firstRequest: OpCounts;
   readonly steady: OpCounts;
@@ -93,7 +99,7 @@ export async function measureDynamoOps(requestsPerKey: number): Promise<KeyOpsRe
     config: validateConfig({ ...benchGatewayConfig(upstream.url), settings: { keyCacheTtlMs: KEY_CACHE_TTL_MS } }),
     env: { BENCH_UPSTREAM_KEY: UPSTREAM_PROVIDER_KEY },
   });
-  const counter = countOperations(gw.dynamo);
+  const counter = countOperations(gw.dynamo, gw.tables.usage);
   const call = async (key: string) => {
     const res = await fetch(`${gw.url}/v1/chat/completions`, {
       method: 'POST',
@@ -133,6 +139,7 @@ export async function measureDynamoOps(requestsPerKey: number): Promise<KeyOpsRe
         uncachedReadsPerRequest: uncached / requestsPerKey,
         elapsedMs,
         writesPerRequest: steady.writes / requestsPerKey,
+        rollupWritesPerRequest: steady.rollupWrites / requestsPerKey,
         firstRequest,
         steady,
       });

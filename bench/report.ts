@@ -163,6 +163,12 @@ export function checks(r: BenchResults): Check[] {
       pass: k.writesPerRequest <= TARGETS.writesPerRequest,
     });
     out.push({
+      name: `usage rollup writes/request (after the answer), key with ${k.key}`,
+      measured: f(k.rollupWritesPerRequest),
+      goal: '≤ 1',
+      pass: k.rollupWritesPerRequest <= 1,
+    });
+    out.push({
       name: `DynamoDB uncached reads/request, key with ${k.key}`,
       measured: `${f(k.uncachedReadsPerRequest)} (all reads ${f(k.readsPerRequest)}, incl. key-cache TTL refills)`,
       goal: `${TARGETS.readsPerRequest}`,
@@ -219,7 +225,17 @@ export function renderReport(r: BenchResults): string {
     parts.push("\nDynamoDB operations per request (counted by an SDK middleware on the gateway's client; after one warm-up request per key)");
     parts.push(
       table(
-        ['key', 'requests', 'in ms', 'reads/req', 'uncached reads/req', 'writes/req', 'steady-state commands', 'first request (cold cache)'],
+        [
+          'key',
+          'requests',
+          'in ms',
+          'reads/req',
+          'uncached reads/req',
+          'writes/req',
+          'rollup writes/req',
+          'steady-state commands',
+          'first request (cold cache)',
+        ],
         r.dynamoOps.map((k) => [
           k.key,
           String(k.requests),
@@ -227,6 +243,7 @@ export function renderReport(r: BenchResults): string {
           f(k.readsPerRequest),
           f(k.uncachedReadsPerRequest),
           f(k.writesPerRequest),
+          f(k.rollupWritesPerRequest),
           Object.entries(k.steady.byCommand)
             .map(([c, n]) => `${c}×${n}`)
             .join(' ') || 'none',

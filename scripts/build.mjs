@@ -1,7 +1,7 @@
 // Build: esbuild bundles the CLI and every Lambda entry point into prebuilt assets, so
 // constructs load them with Code.fromAsset and consumers never bundle at synth time.
 import { build } from 'esbuild';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -45,4 +45,24 @@ if (only !== 'cli' && existsSync(entryDir)) {
     );
   }
 }
+// The usage page (/ui): its script bundled with uPlot for browsers, beside its HTML and styles. The CLI
+// serves it from dist/ui; the proxy Lambda from the ui/ folder of its asset.
+const uiDir = join(root, 'dist/ui');
+mkdirSync(uiDir, { recursive: true });
+await build({
+  entryPoints: [join(root, 'lambda/ui/app.ts')],
+  outfile: join(uiDir, 'app.js'),
+  bundle: true,
+  platform: 'browser',
+  format: 'iife',
+  target: 'es2020',
+  minify: true,
+  logLevel: 'warning',
+  legalComments: 'none',
+});
+copyFileSync(join(root, 'lambda/ui/index.html'), join(uiDir, 'index.html'));
+copyFileSync(join(root, 'lambda/ui/app.css'), join(uiDir, 'app.css'));
+copyFileSync(join(root, 'node_modules/uplot/dist/uPlot.min.css'), join(uiDir, 'uplot.css'));
+
 await Promise.all(jobs);
+if (only !== 'cli' && existsSync(join(root, 'dist/assets/proxy'))) cpSync(uiDir, join(root, 'dist/assets/proxy/ui'), { recursive: true });

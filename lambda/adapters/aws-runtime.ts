@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAdminApp } from '../core/admin';
+import { KeyVerifier } from '../core/keys';
 import { type Gateway, createGateway } from '../core/app';
 import { type GatewayConfig, validateConfig } from '../core/config';
 import type { LogSink } from '../core/log-record';
@@ -33,6 +34,11 @@ import {
   ENV_METRICS_ID,
   ENV_SECRET_TTL_SECONDS,
 } from './aws-env';
+import { ENV_USAGE_TABLE } from '../stores/tables';
+import { DynamoUsageRollups } from '../stores/dynamo-usage-rollups';
+import { RollupLogSink } from '../core/usage/rollup-sink';
+import { createUsageApi } from '../core/usage/usage-api';
+import { fileUiAssets } from './file-ui-assets';
 
 type Env = Record<string, string | undefined>;
 
@@ -52,7 +58,24 @@ function stores(env: Env) {
   const tables = { keys: requireEnv(env, ENV_KEYS_TABLE), counters: requireEnv(env, ENV_COUNTERS_TABLE) };
   const dynamo = createDynamoClient({ region: env.AWS_REGION });
   const logger: Logger = consoleLogger(env[ENV_LOG_LEVEL] ?? 'info');
-  return { tables, dynamo, logger, keyStore: new DynamoKeyStore(dynamo, tables.keys), metricsGatewayId: env[ENV_METRICS_ID] ?? 'default' };
+  return {
+    tables,
+    usageTable: env[ENV_USAGE_TABLE],
+    dynamo,
+    logger,
+    keyStore: new DynamoKeyStore(dynamo, tables.keys),
+    metricsGatewayId: env[ENV_METRICS_ID] ?? 'default',
+  };
+}
+
+/** The usage rollups, when the stack made a usage table (stacks from before it had none). */
+function rollupsOf(s: ReturnType<typeof stores>): DynamoUsageRollups | undefined {
+  return s.usageTable ? new DynamoUsageRollups(s.dynamo, s.usageTable) : undefined;
+}
+
+function withRollups(sink: LogSink, s: ReturnType<typeof stores>): LogSink {
+  const rollups = rollupsOf(s);
+  return rollups ? new RollupLogSink(sink, rollups, s.logger) : sink;
 }
 
 function limiter(s: ReturnType<typeof stores>, config?: GatewayConfig) {
@@ -97,9 +120,11 @@ export function createAwsGateway(env: Env, configDir: string): Gateway {
       env,
       logger: s.logger,
     }),
-    logSink: new EmfMetricsSink(firehoseSink(env, s.logger), { gatewayId: s.metricsGatewayId }),
+    logSink: withRollups(new EmfMetricsSink(firehoseSink(env, s.logger), { gatewayId: s.metricsGatewayId }), s),
     limiter: limiter(s, config),
     logger: s.logger,
+    usageRollups: rollupsOf(s),
+    uiAssets: fileUiAssets(join(configDir, 'ui')),
   });
 }
 
@@ -107,5 +132,9 @@ export function createAwsGateway(env: Env, configDir: string): Gateway {
 export function createAwsAdmin(env: Env): ReturnType<typeof createAdminApp> {
   const s = stores(env);
   const limits = limiter(s);
-  return createAdminApp({ keyStore: s.keyStore, usage: limits, teams: limits, authorize: () => true, logger: s.logger });
+  const rollups = rollupsOf(s);
+  const usageApi = rollups
+    ? createUsageApi({ rollups, keyStore: s.keyStore, verifier: new KeyVerifier(s.keyStore, { cacheTtlMs: 0, now: Date.now }), limits, now: Date.now })
+    : undefined;
+  return createAdminApp({ keyStore: s.keyStore, usage: limits, teams: limits, authorize: () => true, logger: s.logger, usageApi });
 }

@@ -25,6 +25,11 @@ import { createNodeServer } from './node-server';
 import { pathOf } from '../core/url-path';
 import { createKeepAliveFetch } from './keep-alive-fetch';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoUsageRollups } from '../stores/dynamo-usage-rollups';
+import { RollupLogSink } from '../core/usage/rollup-sink';
+import { createUsageApi } from '../core/usage/usage-api';
+import { silentLogger } from '../core/ports';
+import { defaultUiDir, fileUiAssets } from './file-ui-assets';
 
 export interface LocalGatewayOptions {
   /** @default 8787; 0 picks a free port */
@@ -47,6 +52,8 @@ export interface LocalGatewayOptions {
    */
   readonly limiter?: (client: DynamoDBClient, countersTable: string) => Limiter;
   readonly logger?: Logger;
+  /** Where the usage page's built files are. @default - `ui/` beside the CLI bundle, else the checkout's dist/ui */
+  readonly uiDir?: string;
 }
 
 export interface LocalGateway {
@@ -56,7 +63,7 @@ export interface LocalGateway {
   readonly dataDir: string;
   readonly gateway: Gateway;
   readonly dynamo: DynamoDBClient;
-  readonly tables: { keys: string; counters: string };
+  readonly tables: { keys: string; counters: string; usage: string };
   readonly limiter: Limiter;
   close(): Promise<void>;
 }
@@ -197,11 +204,17 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     throw err;
   }
   const dynamo = createDynamoClient({ endpoint: db.endpoint, region: 'us-east-1' });
-  const tables = { keys: 'gateway-keys', counters: 'gateway-counters' };
+  const tables = { keys: 'gateway-keys', counters: 'gateway-counters', usage: 'gateway-usage' };
   await ensureTables(dynamo, tables);
   const keyStore = new DynamoKeyStore(dynamo, tables.keys);
-  const logSink: LogSink =
-    options.overrides?.logSink ?? new FileLogSink(join(dataDir, 'logs'), (err) => options.logger?.error('log write failed', { error: String(err) }));
+  const rollups = new DynamoUsageRollups(dynamo, tables.usage);
+  const logSink: LogSink = new RollupLogSink(
+    options.overrides?.logSink ?? new FileLogSink(join(dataDir, 'logs'), (err) => options.logger?.error('log write failed', { error: String(err) })),
+    rollups,
+    options.logger ?? silentLogger,
+  );
+  const adminToken = adminTokenFor(options, dataDir, env);
+  const isAdmin = bearerTokenAuthorizer(adminToken);
   const limiter =
     options.limiter?.(dynamo, tables.counters) ??
     createDynamoLimiter({
@@ -216,20 +229,29 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     config,
     keyStore,
     secrets: new EnvSecretSource(env),
-    logSink,
     logger: options.logger,
     limiter,
     fetch: upstreamClient.fetch,
+    usageRollups: rollups,
+    isUsageAdmin: isAdmin,
+    uiAssets: fileUiAssets(options.uiDir ?? defaultUiDir()),
     ...options.overrides,
+    logSink,
   });
-  const adminToken = adminTokenFor(options, dataDir, env);
   const admin = createAdminApp({
     keyStore,
     verifier: gateway.verifier,
     usage: 'usage' in limiter ? (limiter as Limiter & UsageReader) : undefined,
     teams: 'putTeam' in limiter ? (limiter as Limiter & TeamLimitsStore) : undefined,
-    authorize: bearerTokenAuthorizer(adminToken),
+    authorize: isAdmin,
     logger: options.logger,
+    usageApi: createUsageApi({
+      rollups,
+      keyStore,
+      verifier: gateway.verifier,
+      limits: 'usage' in limiter ? (limiter as Limiter & UsageReader) : undefined,
+      now: options.overrides?.now ?? Date.now,
+    }),
   });
   const server: Server = createNodeServer(
     (req, client) => (pathOf(req.url).startsWith('/admin/') ? admin.fetch(req) : gateway.fetch(req, client)),

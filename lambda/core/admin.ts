@@ -24,6 +24,7 @@ import type { Logger } from './ports';
 import type { TeamLimitsStore } from './limits/teams';
 import { silentLogger } from './ports';
 import { pathOf } from './url-path';
+import type { UsageApi } from './usage/usage-api';
 
 export interface UsageReport {
   readonly [limit: string]: unknown;
@@ -41,6 +42,8 @@ export interface AdminDeps {
   readonly usage?: UsageReader;
   /** Team limits (`GET|PUT /admin/teams/{team}`); absent means the routes answer 404. */
   readonly teams?: TeamLimitsStore;
+  /** Usage figures for `GET /admin/usage?days=N&key=&team=`; absent, that route answers 404. */
+  readonly usageApi?: UsageApi;
   /** Decides whether the caller is an admin. Locally: bearer token; on AWS API Gateway has already checked IAM. */
   readonly authorize: (req: Request) => boolean;
   readonly now?: () => number;
@@ -296,6 +299,11 @@ export function createAdminApp(deps: AdminDeps): { fetch(req: Request): Promise<
         throw bad('The team name in the path is not valid percent-encoding.', 'team');
       }
       return teamRoute(req, team);
+    }
+    if (path === '/admin/usage') {
+      if (!deps.usageApi) throw errors.notFound(req.method, path);
+      if (req.method !== 'GET') throw errors.methodNotAllowed(req.method, path);
+      return json(200, await deps.usageApi.forAdmin(new URL(req.url, 'http://gateway').searchParams));
     }
     const m = /^\/admin\/keys(?:\/([^/]+)(?:\/(revoke|rotate|usage))?)?$/.exec(path);
     if (!m) throw errors.notFound(req.method, path);

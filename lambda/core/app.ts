@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { pathOf } from './url-path';
 import { type ErrorFormat, GatewayError, errors, renderError, toGatewayError } from './errors';
 import type { KeyVerifier } from './keys';
+import type { LimitsReader } from './usage/usage-api';
 import type { ModelCatalog } from './models';
 import { type GatewayDeps, createPipeline } from './pipeline';
 import { type ClientInfo, RequestContext } from './request-context';
@@ -19,6 +20,8 @@ import { embeddingsHandler } from './handlers/embeddings';
 import { modelsHandler } from './handlers/models';
 import { messagesHandler } from './handlers/messages';
 import type { Handler } from './handlers/types';
+import { type UsageApi, createUsageApi } from './usage/usage-api';
+import { isUiPath, serveUi } from './usage/ui-assets';
 
 export type { GatewayDeps } from './pipeline';
 
@@ -41,11 +44,38 @@ export function createGateway(deps: GatewayDeps): Gateway {
     '/v1/messages': { POST: messagesHandler(p) },
   };
 
+  const usageApi: UsageApi | undefined = deps.usageRollups
+    ? createUsageApi({
+        rollups: deps.usageRollups,
+        keyStore: deps.keyStore,
+        verifier: p.verifier,
+        limits: deps.limiter && 'usage' in deps.limiter ? (deps.limiter as unknown as LimitsReader) : undefined,
+        now: p.now,
+      })
+    : undefined;
+
+  /** `GET /v1/usage`: the presented key's usage, or (admin credential) any key's or team's. Not an LLM call: no record. */
+  async function usage(req: Request): Promise<Response> {
+    const requestId = newId();
+    try {
+      if (!usageApi) throw errors.notFound(req.method, '/v1/usage');
+      if (req.method !== 'GET') throw errors.methodNotAllowed(req.method, '/v1/usage');
+      const params = new URL(req.url, 'http://gateway').searchParams;
+      const view = (await deps.isUsageAdmin?.(req)) ? await usageApi.forAdmin(params) : await usageApi.forKey(req, params);
+      return jsonResponse(view, 200, { 'x-request-id': requestId, 'cache-control': 'no-store' });
+    } catch (err) {
+      if (!(err instanceof GatewayError)) p.logger.error('usage request failed', { error: err instanceof Error ? err.stack : String(err), requestId });
+      return renderError(toGatewayError(err), 'openai', { 'x-request-id': requestId, 'cache-control': 'no-store' });
+    }
+  }
+
   async function handle(req: Request, client?: ClientInfo): Promise<Response> {
     const path = pathOf(req.url).replace(/\/+$/, '') || '/';
     if (path === '/health' && (req.method === 'GET' || req.method === 'HEAD')) {
       return jsonResponse({ status: 'ok' }, 200);
     }
+    if (isUiPath(pathOf(req.url)) && deps.uiAssets && (req.method === 'GET' || req.method === 'HEAD')) return serveUi(pathOf(req.url), deps.uiAssets);
+    if (path === '/v1/usage') return usage(req);
     const format: ErrorFormat = path.startsWith('/v1/messages') ? 'anthropic' : 'openai';
     const ctx = new RequestContext(newId(), p.now(), path, req.headers.get('user-agent'), client?.clientIp ?? null);
     try {

@@ -22,6 +22,8 @@ import { type ChatCompletion, type ChatRequest, type ProviderAdapter, type Provi
 import { type PeekedStream, peekFirstContent } from './stream';
 import { bodiesForPolicy } from './logging-policy';
 import { headerSafeRecord } from './header-value';
+import type { UsageRollups } from './usage/rollups';
+import type { UiAssets } from './usage/ui-assets';
 
 export interface GatewayDeps {
   readonly config: GatewayConfig;
@@ -37,6 +39,12 @@ export interface GatewayDeps {
   readonly sleep?: RouterDeps['sleep'];
   readonly logger?: Logger;
   readonly newRequestId?: () => string;
+  /** Per-day usage rollups behind `GET /v1/usage` and the usage page; absent, those answer 404. */
+  readonly usageRollups?: UsageRollups;
+  /** Whether a request carries an admin credential for `GET /v1/usage` (the usage page's admin sign-in). */
+  readonly isUsageAdmin?: (req: Request) => boolean | Promise<boolean>;
+  /** The usage page's built files; absent, `/ui` answers 404. */
+  readonly uiAssets?: UiAssets;
 }
 
 export type Pipeline = ReturnType<typeof createPipeline>;

@@ -35,8 +35,9 @@ describe('a spread key on dynalite', () => {
     h.upstream.handle((_req, res) => answer(res, { prompt_tokens: 5, completion_tokens: 5 }));
     h.gw.dynamo.middlewareStack.add(
       (next, context) => async (args) => {
-        const input = args.input as { Key?: { pk?: { S?: string } } };
-        sent.push({ name: context.commandName ?? '?', pk: input.Key?.pk?.S });
+        const input = args.input as { TableName?: string; Key?: { pk?: { S?: string } } };
+        // Counter operations only: usage rollups are written after the answer, to their own table.
+        if (input.TableName !== h.gw.tables.usage) sent.push({ name: context.commandName ?? '?', pk: input.Key?.pk?.S });
         return next(args);
       },
       { step: 'initialize', name: 'recordCommands' },

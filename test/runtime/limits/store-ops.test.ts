@@ -11,7 +11,8 @@ beforeAll(async () => {
   h = await startLimitsHarness();
   h.gw.dynamo.middlewareStack.add(
     (next, context) => async (args) => {
-      sent.push(context.commandName ?? '?');
+      // The limiter's and key store's operations; usage rollups are written after the answer (usage tests count those).
+      if ((args.input as { TableName?: string }).TableName !== h.gw.tables.usage) sent.push(context.commandName ?? '?');
       return next(args);
     },
     { step: 'initialize', name: 'countCommands' },

@@ -1,0 +1,111 @@
+/**
+ * The usage page (ARCHITECTURE §16) in a real browser: headless Chromium (Debian's `chromium`,
+ * driven by playwright-core) against the local gateway, as an application owner would use it.
+ */
+import { existsSync, mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Browser, chromium } from 'playwright-core';
+import { type TestGateway, startTestGateway } from '../helpers/gateway';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+describe('usage page in headless Chromium', () => {
+  let gw: TestGateway;
+  let browser: Browser;
+  let key: string;
+  const shots = mkdtempSync(join(tmpdir(), 'usage-page-'));
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`Chromium is missing at ${CHROMIUM}: install Debian's chromium package (.ci/run does)`);
+    gw = await startTestGateway({
+      providers: { mock: { type: 'mock' } },
+      models: { 'mock-model': { targets: [{ provider: 'mock', model: 'mock-model' }] } },
+      pricing: { 'mock/mock-model': { input: 2.5, output: 10 } },
+    });
+    // A key whose name is markup: the page must show it as text, never run it.
+    ({ key } = await gw.createKey({ name: '<img src=x onerror="document.title=1">owner-app', team: 'search' }));
+    for (let i = 0; i < 4; i++) {
+      const res = await gw.post('/v1/chat/completions', { model: 'mock-model', messages: [{ role: 'user', content: `question ${i}` }] }, key);
+      expect(res.status).toBe(200);
+      await res.text();
+    }
+    expect((await gw.post('/v1/chat/completions', { model: 'missing', messages: [{ role: 'user', content: 'x' }] }, key)).status).toBe(404);
+    await gw.gateway.flush();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await gw?.close();
+  });
+
+  test('sign in with a key: totals, a chart, recent requests, and no request to any other host', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const origins = new Set<string>();
+    page.on('request', (r) => origins.add(new URL(r.url()).origin));
+    await page.goto(`${gw.url}/ui`);
+    await page.getByLabel('Virtual key or admin token').fill(key);
+    await page.getByRole('button', { name: 'Show usage' }).click();
+    await page.locator('#report').waitFor({ state: 'visible' });
+
+    const tiles = await page.locator('#tiles .tile').allInnerTexts();
+    expect(tiles.find((t) => t.startsWith('Requests'))).toMatch(/Requests\s+5\s+20\.0% failed/);
+    expect(tiles.find((t) => t.startsWith('Spend'))).toMatch(/\$\d/);
+    // uPlot draws each chart on a canvas.
+    expect(await page.locator('#chart-spend canvas').count()).toBeGreaterThan(0);
+    expect(await page.locator('#chart-tokens canvas').count()).toBeGreaterThan(0);
+    expect(await page.locator('#recent tbody tr').count()).toBe(5);
+    expect(await page.locator('#models tbody').innerText()).toContain('mock/mock-model');
+    // The key's markup name is text on the page; no element was made from it.
+    expect(await page.locator('#who-text').innerText()).toContain('<img src=x');
+    expect(await page.locator('img').count()).toBe(0);
+    expect(await page.title()).toBe('AI gateway usage');
+
+    const shot = join(shots, 'usage-page.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    expect(statSync(shot).size).toBeGreaterThan(10_000);
+    expect([...origins]).toEqual([gw.url]);
+    await page.close();
+  });
+
+  test('a wrong key gets a plain-language message, not JSON', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${gw.url}/ui`);
+    await page.getByLabel('Virtual key or admin token').fill('sk-gw-wrongwrongwrongwrongwrongwrongwrongwrong');
+    await page.keyboard.press('Enter');
+    const status = page.locator('#status.error');
+    await status.waitFor();
+    const text = await status.innerText();
+    expect(text).toContain('was not recognised');
+    expect(text).not.toMatch(/[{}]/);
+    expect(await page.locator('#sign-in').isVisible()).toBe(true);
+    await page.close();
+  });
+
+  test('readable on a phone and usable with the keyboard alone', async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true });
+    await page.goto(`${gw.url}/ui`);
+    // Tab to the field, type, submit with Enter: no mouse.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('credential');
+    await page.keyboard.type(key);
+    await page.keyboard.press('Enter');
+    await page.locator('#report').waitFor({ state: 'visible' });
+    // Nothing wider than the screen: no sideways scrolling of the page itself.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await page.screenshot({ path: join(shots, 'usage-page-phone.png'), fullPage: true });
+    await page.close();
+  });
+});
