@@ -7,7 +7,8 @@ export interface LocalTableNames {
   readonly counters: string;
   /** The response cache's table. */
   readonly cache?: string;
-  readonly usage: string;
+  /** The usage rollups' table. */
+  readonly usage?: string;
 }
 
 async function createIfMissing(client: DynamoDBClient, name: string, pk: string, sk?: string): Promise<boolean> {
@@ -37,7 +38,8 @@ async function enableTtl(client: DynamoDBClient, name: string, attribute: string
 export async function ensureTables(client: DynamoDBClient, names: LocalTableNames): Promise<void> {
   await createIfMissing(client, names.keys, KEYS_TABLE.partitionKey);
   if (await createIfMissing(client, names.counters, COUNTERS_TABLE.partitionKey)) await enableTtl(client, names.counters, COUNTERS_TABLE.ttlAttribute);
-  if (await createIfMissing(client, names.usage, USAGE_TABLE.partitionKey, USAGE_TABLE.sortKey)) await enableTtl(client, names.usage, USAGE_TABLE.ttlAttribute);
+  if (names.usage && (await createIfMissing(client, names.usage, USAGE_TABLE.partitionKey, USAGE_TABLE.sortKey)))
+    await enableTtl(client, names.usage, USAGE_TABLE.ttlAttribute);
   // Cache entries carry their expiry, checked on every read; TTL only reclaims the space.
   if (names.cache) await createIfMissing(client, names.cache, CACHE_TABLE.partitionKey);
 }
