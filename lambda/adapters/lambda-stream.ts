@@ -84,12 +84,21 @@ export function clientInfo(event: APIGatewayProxyEvent): ClientInfo {
 /** Framing headers belong to the connection API Gateway holds with the client, not to our metadata. */
 const CONNECTION_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'upgrade']);
 
-function metadataOf(response: Response): { statusCode: number; headers: Record<string, string> } {
+/** The metadata prelude API Gateway reads: status, headers, and each Set-Cookie on its own in `cookies`. */
+export type ResponseMetadata = {
+  statusCode: number;
+  headers: Record<string, string>;
+  cookies?: string[];
+};
+
+export function metadataOf(response: Response): ResponseMetadata {
   const headers: Record<string, string> = {};
   response.headers.forEach((value, name) => {
-    if (!CONNECTION_HEADERS.has(name)) headers[name] = value;
+    // Set-Cookie values cannot be joined into one header value: they travel in `cookies`.
+    if (!CONNECTION_HEADERS.has(name) && name !== 'set-cookie') headers[name] = value;
   });
-  return { statusCode: response.status, headers };
+  const cookies = response.headers.getSetCookie();
+  return cookies.length ? { statusCode: response.status, headers, cookies } : { statusCode: response.status, headers };
 }
 
 function write(stream: Writable, chunk: Uint8Array): Promise<void> {
@@ -184,13 +193,17 @@ export function createStreamingHandler(app: () => Promise<StreamingApp> | Stream
   return async (event: APIGatewayProxyEvent, responseStream: Writable, context?: Context): Promise<void> => {
     const controller = new AbortController();
     const cancelDeadline = abortBeforeDeadline(controller, context, logger);
-    // The client went away (API Gateway closed the stream): stop the upstream call too.
+    // The response stream closed before it was finished: the connection to the Runtime API broke,
+    // so nothing more can be delivered; stop the upstream call too. (A client that disconnects is
+    // not seen here: Lambda keeps a streamed response running and gives the function no signal.)
     const onClose = () => {
       if (!responseStream.writableFinished) controller.abort(new Error('client disconnected'));
     };
     responseStream.once('close', onClose);
     let gateway: StreamingApp | undefined;
     let headersSent = false;
+    /** A failure after the first byte, rethrown once the record is flushed. */
+    let failedMidStream: { error: unknown } | undefined;
     try {
       gateway = await app();
       let request: Request;
@@ -204,8 +217,11 @@ export function createStreamingHandler(app: () => Promise<StreamingApp> | Stream
     } catch (err) {
       logger?.error('lambda invocation failed', { error: err instanceof Error ? err.stack : String(err) });
       if (!responseStream.writableEnded) {
-        // Headers may already be out (a body that failed mid-way): then just end what was sent.
-        if (headersSent) await end(responseStream);
+        // Headers already out (a body that failed mid-way, which the core did not end in-band):
+        // ending the stream normally would pass a cut answer off as complete. The error goes to the
+        // runtime instead, which ends the stream with its error trailers and counts a failed
+        // invocation.
+        if (headersSent) failedMidStream = { error: err };
         else await writeResponse(renderError(errors.internal('Internal gateway error.'), 'openai'), responseStream);
       }
     } finally {
@@ -214,5 +230,6 @@ export function createStreamingHandler(app: () => Promise<StreamingApp> | Stream
       // Log delivery runs after the client has its last byte, inside the invocation.
       if (gateway?.flush) await gateway.flush().catch((err) => logger?.error('flush failed', { error: String(err) }));
     }
+    if (failedMidStream) throw failedMidStream.error;
   };
 }

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { createStreamingHandler, eventToRequest, initOnce, requestPath, type StreamingApp } from '../../lambda/adapters/lambda-stream';
+import { createStreamingHandler, eventToRequest, initOnce, metadataOf, requestPath, type StreamingApp } from '../../lambda/adapters/lambda-stream';
 import { createAdminApp } from '../../lambda/core/admin';
 import { DynamoKeyStore } from '../../lambda/stores/dynamo-key-store';
 import { createDynamoLimiter } from '../../lambda/stores/dynamo-limiter';
@@ -298,6 +298,18 @@ describe('Lambda streaming adapter (API Gateway REST proxy events)', () => {
     const res = stream.parsed();
     expect(res.headers).toEqual({ 'content-type': 'application/json', 'x-request-id': 'req_1' });
     expect(res.body).toBe('{"ok":true}');
+  });
+
+  test("Set-Cookie values travel in the prelude's cookies list, each on its own, never joined into a header", () => {
+    const headers = new Headers({ 'content-type': 'text/plain', 'content-length': '2' });
+    headers.append('set-cookie', 'a=1; Path=/; HttpOnly');
+    headers.append('set-cookie', 'b=2, with a comma');
+    expect(metadataOf(new Response('ok', { status: 201, headers }))).toEqual({
+      statusCode: 201,
+      headers: { 'content-type': 'text/plain' },
+      cookies: ['a=1; Path=/; HttpOnly', 'b=2, with a comma'],
+    });
+    expect(metadataOf(new Response('ok'))).not.toHaveProperty('cookies');
   });
 
   test('GET with a query string: path from the resource template, query and client IP preserved', async () => {
