@@ -7,8 +7,6 @@
  * (reached through the SDK's standard AWS_ENDPOINT_URL_<SERVICE> variables).
  */
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
@@ -21,53 +19,13 @@ import {
   ENV_LOG_STREAM,
   ENV_METRICS_ID,
 } from '../../lambda/adapters/aws-env';
-import type { RequestLogRecord } from '../../lambda/core/log-record';
+import { startAwsFake } from '../helpers/aws-fakes';
 import { json, openAiCompletion, startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream';
 import { startTestGateway, type TestGateway } from '../helpers/gateway';
 
 const ROOT = resolve(__dirname, '../..');
 const BUNDLE = join(ROOT, 'dist/assets/proxy/index.js');
 const PROVIDER_KEY = 'sk-from-secrets-manager-0123456789';
-
-/** Secrets Manager and Firehose, as far as the gateway uses them (awsJson1_1, X-Amz-Target). */
-function startAwsFake() {
-  const firehoseRecords: { stream: string; record: RequestLogRecord }[] = [];
-  const secretReads: string[] = [];
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      const target = String(req.headers['x-amz-target']);
-      const input = JSON.parse(body || '{}');
-      res.setHeader('content-type', 'application/x-amz-json-1.1');
-      if (target === 'secretsmanager.GetSecretValue') {
-        secretReads.push(input.SecretId);
-        if (input.SecretId !== 'prod/openai')
-          return void res.writeHead(400).end(JSON.stringify({ __type: 'ResourceNotFoundException', message: 'no such secret' }));
-        return void res.end(
-          JSON.stringify({ ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/openai-AbCdEf', Name: input.SecretId, SecretString: PROVIDER_KEY }),
-        );
-      }
-      if (target === 'Firehose_20150804.PutRecordBatch') {
-        for (const r of input.Records)
-          firehoseRecords.push({ stream: input.DeliveryStreamName, record: JSON.parse(Buffer.from(r.Data, 'base64').toString('utf8')) });
-        return void res.end(
-          JSON.stringify({ FailedPutCount: 0, Encrypted: false, RequestResponses: input.Records.map((_: unknown, i: number) => ({ RecordId: `r${i}` })) }),
-        );
-      }
-      res.writeHead(400).end(JSON.stringify({ __type: 'UnknownOperationException', message: target }));
-    });
-  });
-  return {
-    firehoseRecords,
-    secretReads,
-    async start() {
-      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-      return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    },
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
-}
 
 /** The Lambda runtime's response stream, as in lambda-adapter.test.ts: prelude on first write. */
 class ResponseSink extends Writable {
@@ -97,7 +55,7 @@ class ResponseSink extends Writable {
 describe('the built proxy bundle, run as Lambda runs it', () => {
   let gw: TestGateway;
   let upstream: FakeUpstream;
-  const aws = startAwsFake();
+  const aws = startAwsFake({ 'prod/openai': PROVIDER_KEY });
   let stage: string;
   let handler: (event: APIGatewayProxyEvent, stream: Writable) => Promise<void>;
   let key: string;
