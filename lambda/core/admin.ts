@@ -159,6 +159,41 @@ function validateTeam(v: unknown): string | undefined {
   return v.trim();
 }
 
+/** The fields of a new key record from an admin create body (also a VirtualKey's spec), validated. */
+export function newKeyFields(b: Record<string, unknown>, t: number): Omit<KeyRecord, 'id' | 'createdAt' | 'hint'> {
+  return {
+    name: validateName(b.name, true)!,
+    team: validateTeam(b.team),
+    expiresAt: validateExpiry(b.expiresAt, t),
+    models: validateModels(b.models),
+    limits: validateLimits(b.limits),
+    logging: validateLogging(b.logging) ?? 'metadata',
+    metadata: validateMetadata(b.metadata),
+    oidcClientId: validateOidcClientId(b.oidcClientId),
+    trustUserHeader: validateTrustUserHeader(b.trustUserHeader),
+  };
+}
+
+/** The fields a PATCH body changes: absent leaves a field as it is, null removes it. */
+export const CHANGEABLE_KEY_FIELDS = ['name', 'team', 'models', 'limits', 'expiresAt', 'logging', 'metadata', 'oidcClientId', 'trustUserHeader'];
+
+/** The changes of an admin PATCH body (also a VirtualKey's update), validated; unknown fields are refused. */
+export function keyChanges(b: Record<string, unknown>, t: number): Record<string, unknown> {
+  for (const k of Object.keys(b))
+    if (!CHANGEABLE_KEY_FIELDS.includes(k)) throw bad(`'${k}' cannot be changed (changeable: ${CHANGEABLE_KEY_FIELDS.join(', ')}).`, k);
+  const changes: Record<string, unknown> = {};
+  if ('name' in b) changes.name = validateName(b.name, true);
+  if ('team' in b) changes.team = validateTeam(b.team) ?? null;
+  if ('models' in b) changes.models = validateModels(b.models) ?? null;
+  if ('limits' in b) changes.limits = validateLimits(b.limits) ?? null;
+  if ('expiresAt' in b) changes.expiresAt = validateExpiry(b.expiresAt, t) ?? null;
+  if ('logging' in b) changes.logging = validateLogging(b.logging) ?? 'metadata';
+  if ('metadata' in b) changes.metadata = validateMetadata(b.metadata) ?? null;
+  if ('oidcClientId' in b) changes.oidcClientId = validateOidcClientId(b.oidcClientId) ?? null;
+  if ('trustUserHeader' in b) changes.trustUserHeader = validateTrustUserHeader(b.trustUserHeader) ?? null;
+  return changes;
+}
+
 /** Admin bodies are small JSON objects (a key's settings, a team's limits). */
 const ADMIN_MAX_BODY_BYTES = 64 * 1024;
 
@@ -202,39 +237,14 @@ export function createAdminApp(deps: AdminDeps): { fetch(req: Request): Promise<
     const b = await readJsonObject(req, ADMIN_MAX_BODY_BYTES);
     const t = now();
     const key = generateKey();
-    const record: KeyRecord = {
-      id: newKeyId(),
-      name: validateName(b.name, true)!,
-      team: validateTeam(b.team),
-      createdAt: new Date(t).toISOString(),
-      expiresAt: validateExpiry(b.expiresAt, t),
-      models: validateModels(b.models),
-      limits: validateLimits(b.limits),
-      logging: validateLogging(b.logging) ?? 'metadata',
-      metadata: validateMetadata(b.metadata),
-      hint: keyHint(key),
-      oidcClientId: validateOidcClientId(b.oidcClientId),
-      trustUserHeader: validateTrustUserHeader(b.trustUserHeader),
-    };
+    const record: KeyRecord = { id: newKeyId(), createdAt: new Date(t).toISOString(), hint: keyHint(key), ...newKeyFields(b, t) };
     await bindingConflicts(deps.keyStore.create(record, hashKey(key)));
     return json(201, { ...presentKey(record), key });
   }
 
   async function patch(req: Request, id: string): Promise<Response> {
     const b = await readJsonObject(req, ADMIN_MAX_BODY_BYTES);
-    const allowed = ['name', 'team', 'models', 'limits', 'expiresAt', 'logging', 'metadata', 'oidcClientId', 'trustUserHeader'];
-    for (const k of Object.keys(b)) if (!allowed.includes(k)) throw bad(`'${k}' cannot be changed (changeable: ${allowed.join(', ')}).`, k);
-    const changes: Record<string, unknown> = { updatedAt: iso() };
-    // null removes a field (for example "expiresAt": null); absent leaves it unchanged.
-    if ('name' in b) changes.name = validateName(b.name, true);
-    if ('team' in b) changes.team = validateTeam(b.team) ?? null;
-    if ('models' in b) changes.models = validateModels(b.models) ?? null;
-    if ('limits' in b) changes.limits = validateLimits(b.limits) ?? null;
-    if ('expiresAt' in b) changes.expiresAt = validateExpiry(b.expiresAt, now()) ?? null;
-    if ('logging' in b) changes.logging = validateLogging(b.logging) ?? 'metadata';
-    if ('metadata' in b) changes.metadata = validateMetadata(b.metadata) ?? null;
-    if ('oidcClientId' in b) changes.oidcClientId = validateOidcClientId(b.oidcClientId) ?? null;
-    if ('trustUserHeader' in b) changes.trustUserHeader = validateTrustUserHeader(b.trustUserHeader) ?? null;
+    const changes = { updatedAt: iso(), ...keyChanges(b, now()) };
     const updated = await bindingConflicts(deps.keyStore.update(id, changes as Partial<KeyRecord>));
     if (!updated) throw notFoundKey(id);
     deps.verifier?.invalidate(id);
