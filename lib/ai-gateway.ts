@@ -15,6 +15,7 @@ import { ProviderSecrets, type ProviderSecretsProps } from './provider-secrets';
 import { ProxyApi, type ProxyApiOptions } from './proxy-api';
 import { RequestLog, type RequestLogProps } from './request-log';
 import { checkGatewayConfig } from './private/gateway-config';
+import { VirtualKey, type VirtualKeyOptions } from './virtual-key';
 import { PropsProblems } from './private/validation';
 
 export interface AiGatewayProps {
@@ -143,6 +144,14 @@ export class AiGateway extends Construct {
   /** Manage virtual keys through the admin API (execute-api:Invoke on /admin/*, SigV4). */
   grantAdmin(grantee: iam.IGrantable): iam.Grant {
     return this.admin.grantAdmin(grantee);
+  }
+
+  /**
+   * Issue a virtual key at deploy time into a Secrets Manager secret (a `VirtualKey` in this
+   * gateway's scope). For a key in an application's own stack, use `new VirtualKey(appStack, id, { gateway, … })`.
+   */
+  addVirtualKey(id: string, options: VirtualKeyOptions): VirtualKey {
+    return new VirtualKey(this, id, { ...options, gateway: this });
   }
 
   /** Query the request log in Athena (workgroup, Glue table, log objects, results prefix). */

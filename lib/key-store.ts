@@ -4,7 +4,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { COUNTERS_TABLE, KEYS_TABLE } from '../lambda/stores/tables';
-import { COUNTERS_ADMIN_ACTIONS, COUNTERS_READ_WRITE_ACTIONS, KEYS_ADMIN_ACTIONS, KEYS_READ_ACTIONS } from './private/iam-actions';
+import { COUNTERS_ADMIN_ACTIONS, COUNTERS_READ_WRITE_ACTIONS, KEYS_ADMIN_ACTIONS, KEYS_ISSUER_ACTIONS, KEYS_READ_ACTIONS } from './private/iam-actions';
 import { PropsProblems } from './private/validation';
 
 export interface KeyStoreProps {
@@ -79,6 +79,13 @@ export class KeyStore extends Construct {
     this.keysTable.grant(grantee, ...KEYS_READ_ACTIONS);
     this.countersTable.grant(grantee, ...COUNTERS_READ_WRITE_ACTIONS);
     this.encryptionKey?.grantEncryptDecrypt(grantee);
+  }
+
+  /** What the VirtualKey issuer needs: write single key records (no Scan, no counters). */
+  grantKeyIssuer(grantee: iam.IGrantable): iam.Grant {
+    const grant = this.keysTable.grant(grantee, ...KEYS_ISSUER_ACTIONS);
+    this.encryptionKey?.grantEncryptDecrypt(grantee);
+    return grant;
   }
 
   /** What the admin API needs: manage keys, read usage and team limits. */

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** dist/assets/<name>/index.js, seen from lib/private (source) or dist/lib/private (published). */
-export function bundleDir(name: 'proxy' | 'admin'): string {
+export function bundleDir(name: 'proxy' | 'admin' | 'virtual-key'): string {
   const candidates = [join(__dirname, '..', '..', 'dist', 'assets', name), join(__dirname, '..', '..', 'assets', name)];
   const found = candidates.find((dir) => existsSync(join(dir, 'index.js')));
   if (!found)

@@ -9,6 +9,12 @@ export const KEYS_READ_ACTIONS = ['dynamodb:GetItem'];
 /** Admin API: issue, list, patch, revoke and rotate keys. */
 export const KEYS_ADMIN_ACTIONS = [...KEYS_READ_ACTIONS, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Scan'];
 
+/** VirtualKey issuer (custom resource): create, update and revoke key records and their hash and OIDC pointer items; never Scan. */
+export const KEYS_ISSUER_ACTIONS = [...KEYS_READ_ACTIONS, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
+
+/** VirtualKey issuer: put the issued key into the key's own secret (reading it comes from grantRead). */
+export const KEY_SECRET_WRITE_ACTIONS = ['secretsmanager:PutSecretValue'];
+
 /** Proxy: reserve and settle limit counters (conditional updates), read team limits. */
 export const COUNTERS_READ_WRITE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
 
