@@ -16,7 +16,7 @@ import { PriceTable } from './pricing';
 import type { RequestContext } from './request-context';
 import { CooldownTracker } from './cooldown';
 import { Router, type RouterDeps, realSleep } from './router';
-import { upstreamToGatewayError } from './upstream-errors';
+import { providerMayBill, upstreamToGatewayError } from './upstream-errors';
 import { builtinProviders, type ProviderRegistry } from '../providers/registry';
 import { type ChatCompletion, type ChatRequest, type ProviderAdapter, type ProviderCall, UpstreamError } from '../providers/types';
 import { type PeekedStream, peekFirstContent } from './stream';
@@ -172,11 +172,18 @@ export function createPipeline(deps: GatewayDeps) {
     });
   }
 
-  /** Settle with real usage when any was recorded, else release. Never throws. */
+  /**
+   * Settle with what the providers may bill (the served usage plus the charge for attempts that
+   * reached a provider without serving), else release. Never throws.
+   */
   async function settleOrRelease(reservation: Reservation, ctx: RequestContext, ok: boolean): Promise<void> {
     try {
-      if (ok || ctx.promptTokens !== undefined) {
-        await limiter.settle(reservation, { tokens: (ctx.promptTokens ?? 0) + (ctx.completionTokens ?? 0), costUsd: ctx.costUsd ?? 0 });
+      const unserved = ctx.unserved;
+      if (ok || ctx.promptTokens !== undefined || unserved.promptTokens + unserved.completionTokens > 0) {
+        await limiter.settle(reservation, {
+          tokens: (ctx.promptTokens ?? 0) + (ctx.completionTokens ?? 0) + unserved.promptTokens + unserved.completionTokens,
+          costUsd: (ctx.costUsd ?? 0) + unserved.costUsd,
+        });
       } else {
         await limiter.release(reservation);
       }
@@ -193,6 +200,7 @@ export function createPipeline(deps: GatewayDeps) {
    */
   function reserve(ctx: RequestContext, key: KeyRecord, route: ResolvedRoute, promptTokens: number, outputTokens: number): Promise<Reservation> {
     const estimate = { prompt_tokens: promptTokens, completion_tokens: outputTokens };
+    ctx.reserved = { promptTokens, outputTokens };
     let costUsd = 0;
     let unpricedTarget: string | undefined;
     for (const t of route.targets) {
@@ -209,8 +217,23 @@ export function createPipeline(deps: GatewayDeps) {
   }
 
   /**
-   * Run the route under a held reservation. On failure the reservation is released and the
-   * provider's failure becomes the client's error (carrying the rate-limit headers).
+   * A failed attempt the provider may still bill (it received the request: a timeout, the client
+   * leaving, a cut answer) is charged at its best estimate: the prompt, plus the reserved output
+   * cap for a JSON call (a stream attempt fails before any content, so it delivered none).
+   */
+  function chargeUnserved(ctx: RequestContext, target: ResolvedTarget, err: UpstreamError): void {
+    if (!ctx.reserved || !providerMayBill(err)) return;
+    const prompt = ctx.reserved.promptTokens;
+    const completion = ctx.stream ? 0 : ctx.reserved.outputTokens;
+    ctx.unserved.promptTokens += prompt;
+    ctx.unserved.completionTokens += completion;
+    ctx.unserved.costUsd += prices.cost(target.provider.name, target.model, { prompt_tokens: prompt, completion_tokens: completion }) ?? 0;
+  }
+
+  /**
+   * Run the route under a held reservation. On failure the reservation is settled to what the
+   * providers may bill (else released) and the provider's failure becomes the client's error
+   * (carrying the rate-limit headers).
    */
   async function callRoute<T>(
     ctx: RequestContext,
@@ -222,8 +245,13 @@ export function createPipeline(deps: GatewayDeps) {
     try {
       // The attempt's own signal and hook go straight to it: a side table keyed by the signal kept
       // each attempt's whole closure reachable past its end as far as the young-generation GC could tell.
-      const out = await router.execute(route, signal, ctx.attempts, ctx.stream, ({ target, signal: s, firstByte }) =>
-        attempt(target, { signal: s, firstByte }),
+      const out = await router.execute(
+        route,
+        signal,
+        ctx.attempts,
+        ctx.stream,
+        ({ target, signal: s, firstByte }) => attempt(target, { signal: s, firstByte }),
+        (target, err) => chargeUnserved(ctx, target, err),
       );
       ctx.abortUpstream = out.abort;
       ctx.provider = out.target.provider.name;

@@ -23,6 +23,10 @@ export class RequestContext {
   promptTokens?: number;
   completionTokens?: number;
   costUsd?: number | null;
+  /** What `reserve` set aside: the estimate charged for an attempt the provider received but that did not serve. */
+  reserved?: { readonly promptTokens: number; readonly outputTokens: number };
+  /** Usage charged for attempts a provider may bill although they did not serve (timeouts, cut answers). */
+  readonly unserved = { promptTokens: 0, completionTokens: 0, costUsd: 0 };
   cache: string | null = null;
   guard: unknown[] = [];
   /** The end user (ARCHITECTURE §15), once identified. */
@@ -52,8 +56,11 @@ export class RequestContext {
   }
 
   toRecord(now: number, bodies: { request: string | null; response: string | null }): RequestLogRecord {
-    const prompt = this.promptTokens ?? null;
-    const completion = this.completionTokens ?? null;
+    // What the providers may bill: the serving attempt's usage plus the charge for attempts that did not serve.
+    const charged = this.unserved.promptTokens + this.unserved.completionTokens > 0;
+    const prompt = charged ? (this.promptTokens ?? 0) + this.unserved.promptTokens : (this.promptTokens ?? null);
+    const completion = charged ? (this.completionTokens ?? 0) + this.unserved.completionTokens : (this.completionTokens ?? null);
+    const cost = charged && this.costUsd !== null ? Number(((this.costUsd ?? 0) + this.unserved.costUsd).toFixed(8)) : (this.costUsd ?? null);
     return {
       request_id: this.id,
       ts: new Date(this.startedAt).toISOString(),
@@ -74,7 +81,7 @@ export class RequestContext {
       prompt_tokens: prompt,
       completion_tokens: completion,
       total_tokens: prompt !== null || completion !== null ? (prompt ?? 0) + (completion ?? 0) : null,
-      cost_usd: this.costUsd ?? null,
+      cost_usd: cost,
       cache: this.cache,
       guard: this.guard.length ? JSON.stringify(this.guard) : null,
       user_id: this.userId ?? null,

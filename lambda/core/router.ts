@@ -134,6 +134,8 @@ export class Router {
     /** Streams are timed to their first content event; JSON calls to their headers and whole answer. */
     stream: boolean,
     attempt: (ctx: AttemptContext) => Promise<T>,
+    /** Told of every failed attempt (the caller charges what a provider may bill for it). */
+    onAttemptFailed?: (target: ResolvedTarget, err: UpstreamError) => void,
   ): Promise<RouteOutcome<T>> {
     const tries = Math.max(1, route.retry.attempts ?? 1);
     const maxWait = route.retry.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS;
@@ -165,6 +167,7 @@ export class Router {
           } catch (err) {
             if (!(err instanceof UpstreamError)) throw err;
             attempts.push(attemptLog(target, err.status ?? null, this.deps.now() - started, `${err.kind}: ${err.message}`));
+            onAttemptFailed?.(target, err);
             if (err.upstreamCode === 'client_cancelled' || clientSignal.aborted) throw err;
             last = err;
             if (isAuthFailure(err)) {

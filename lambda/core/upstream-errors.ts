@@ -2,6 +2,30 @@
 import { GatewayError, errors } from './errors';
 import { UpstreamError } from '../providers/types';
 
+/** Socket errors that mean the connection was never made, so the provider never saw the request. */
+const CONNECT_FAILURES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'provider_credentials_unavailable',
+]);
+
+/**
+ * Whether a failed attempt may still be billed by the provider: anything after the request was
+ * sent. Not billed: a connection that was never made, and the provider's own error answer (an HTTP
+ * error status, or an error event before any content). Billed: timeouts and client disconnects
+ * while the provider worked, cut or malformed answers, connections broken mid-answer.
+ */
+export function providerMayBill(err: UpstreamError): boolean {
+  if (err.kind === 'http' || err.kind === 'in_band') return false;
+  if (err.kind === 'network') return !CONNECT_FAILURES.has(err.upstreamCode ?? '');
+  return true;
+}
+
 /** Upstream statuses that mean the client's request itself is wrong: passed on with the provider's message. */
 const CLIENT_FAULT = new Set([400, 404, 409, 413, 415, 422]);
 

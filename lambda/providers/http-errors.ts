@@ -60,6 +60,8 @@ export function fetchFailure(err: unknown, signal: AbortSignal, providerName: st
     if (reason instanceof UpstreamError) return reason;
     return new UpstreamError('timeout', `${providerName} call was aborted`, undefined, 'aborted');
   }
-  const cause = (err as { cause?: { code?: string } })?.cause?.code;
-  return new UpstreamError('network', `${providerName} could not be reached${cause ? ` (${cause})` : ''}`, undefined, cause);
+  // fetch puts the socket error under `cause`; the AWS SDK's handler throws it as is.
+  const cause = (err as { cause?: { code?: string } })?.cause?.code ?? (err as { code?: unknown })?.code;
+  const code = typeof cause === 'string' ? cause : undefined;
+  return new UpstreamError('network', `${providerName} could not be reached${code ? ` (${code})` : ''}`, undefined, code);
 }

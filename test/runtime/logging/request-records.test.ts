@@ -3,6 +3,7 @@
  * Node http, the file sink) and a real HTTP fake upstream: tokens, cost, attempts and latency
  * fields are checked against what the upstream reported and what the test measured.
  */
+import { DEFAULT_OUTPUT_RESERVATION } from '../../../lambda/core/handlers/chat-completions';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -315,7 +316,8 @@ describe('audit record per outcome', () => {
       stream: false,
       key_id: keyId,
       requested_model: 'gpt-4o',
-      completion_tokens: null,
+      // The provider received the request, so it is charged: the reserved output cap (README "Reserve → settle → release").
+      completion_tokens: DEFAULT_OUTPUT_RESERVATION,
     });
     expect(attemptsOf(rec)).toEqual([expect.objectContaining({ provider: 'up', status: 499 })]);
   });
@@ -325,7 +327,8 @@ describe('audit record per outcome', () => {
     const res = await gw.post('/v1/chat/completions', { model: 'gpt-4o-impatient', messages: [{ role: 'user', content: 'hi' }] }, key);
     expect(res.status).toBe(504);
     const rec = await recordOf(res);
-    expect(rec).toMatchObject({ status: 504, error_code: 'upstream_timeout', key_id: keyId, provider: null, completion_tokens: null });
+    // Timed out after the provider received it: charged the reserved output cap.
+    expect(rec).toMatchObject({ status: 504, error_code: 'upstream_timeout', key_id: keyId, provider: null, completion_tokens: DEFAULT_OUTPUT_RESERVATION });
     const [attempt] = attemptsOf(rec);
     expect(attempt).toMatchObject({ provider: 'up', model: 'gpt-4o', error: expect.stringMatching(/timeout/) });
     expect(attempt.latency_ms).toBeGreaterThanOrEqual(45);
