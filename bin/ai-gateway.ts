@@ -4,6 +4,7 @@
  *   ai-gateway keys create --name N [--team T] [--models g1,g2] [--rpm N] [--tpm N]
  *                          [--tokens-per-day N] [--budget-usd N --budget-period day|month]
  *                          [--expires-at ISO] [--logging full|metadata|redacted]
+ *                          [--oidc-client-id ID] [--trust-user-header true|false] [--per-user-rpm N] …
  *   ai-gateway keys list | show ID | revoke ID | rotate ID [--grace-seconds N] | usage ID
  *   ai-gateway keys update ID [same options as create]
  * Options: --url (default $GATEWAY_URL or http://127.0.0.1:8787), --json for scripts.
@@ -18,6 +19,10 @@ const USAGE = `Usage:
   ai-gateway keys create --name NAME [--team T] [--models "gpt-4o,claude-*"] [--rpm N] [--tpm N]
                          [--tokens-per-day N] [--budget-usd N] [--budget-period day|month]
                          [--expires-at ISO] [--logging full|metadata|redacted] [--metadata k=v,...]
+                         [--oidc-client-id ID|none]  (JWTs of this OIDC application act as the key)
+                         [--trust-user-header true|false]  (x-gateway-user / body user names the end user)
+                         [--per-user-rpm N] [--per-user-tpm N] [--per-user-tokens-per-day N]
+                         [--per-user-budget-usd N] [--per-user-budget-period day|month]  (each end user)
   ai-gateway keys list
   ai-gateway keys show ID
   ai-gateway keys update ID [options of create]
@@ -53,6 +58,13 @@ const options = {
   logging: { type: 'string' },
   metadata: { type: 'string' },
   'grace-seconds': { type: 'string' },
+  'oidc-client-id': { type: 'string' },
+  'trust-user-header': { type: 'string' },
+  'per-user-rpm': { type: 'string' },
+  'per-user-tpm': { type: 'string' },
+  'per-user-tokens-per-day': { type: 'string' },
+  'per-user-budget-usd': { type: 'string' },
+  'per-user-budget-period': { type: 'string' },
   'data-dir': { type: 'string' },
   key: { type: 'string' },
   model: { type: 'string' },
@@ -100,7 +112,20 @@ export function keyBodyFromFlags(v: Values): Record<string, unknown> {
   if (v.tpm !== undefined) limits.tpm = num(v.tpm, 'tpm');
   if (v['tokens-per-day'] !== undefined) limits.tokensPerDay = num(v['tokens-per-day'], 'tokens-per-day');
   if (v['budget-usd'] !== undefined) limits.budgetUsd = { amount: num(v['budget-usd'], 'budget-usd'), period: v['budget-period'] ?? 'month' };
+  const perUser: Record<string, unknown> = {};
+  if (v['per-user-rpm'] !== undefined) perUser.rpm = num(v['per-user-rpm'], 'per-user-rpm');
+  if (v['per-user-tpm'] !== undefined) perUser.tpm = num(v['per-user-tpm'], 'per-user-tpm');
+  if (v['per-user-tokens-per-day'] !== undefined) perUser.tokensPerDay = num(v['per-user-tokens-per-day'], 'per-user-tokens-per-day');
+  if (v['per-user-budget-usd'] !== undefined)
+    perUser.budgetUsd = { amount: num(v['per-user-budget-usd'], 'per-user-budget-usd'), period: v['per-user-budget-period'] ?? 'month' };
+  if (Object.keys(perUser).length) limits.perUser = perUser;
   if (Object.keys(limits).length) body.limits = limits;
+  // "none" unbinds (PATCH null); the API validates the id itself.
+  if (v['oidc-client-id'] !== undefined) body.oidcClientId = v['oidc-client-id'] === 'none' ? null : v['oidc-client-id'];
+  if (v['trust-user-header'] !== undefined) {
+    if (v['trust-user-header'] !== 'true' && v['trust-user-header'] !== 'false') throw new UsageError('--trust-user-header must be true or false');
+    body.trustUserHeader = v['trust-user-header'] === 'true';
+  }
   if (v['expires-at'] !== undefined) body.expiresAt = v['expires-at'];
   if (v.logging !== undefined) body.logging = v.logging;
   if (v.metadata !== undefined) body.metadata = Object.fromEntries(v.metadata.split(',').map((kv) => kv.split('=').map((s) => s.trim())));

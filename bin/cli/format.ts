@@ -10,6 +10,7 @@ function limitsText(l: unknown): string {
   if (x.tokensPerDay) parts.push(`${x.tokensPerDay} tok/day`);
   const b = x.budgetUsd as Rec | undefined;
   if (b) parts.push(`$${b.amount}/${b.period}`);
+  if (x.perUser && typeof x.perUser === 'object') parts.push(`per user: ${limitsText(x.perUser)}`);
   return parts.length ? parts.join(', ') : 'none';
 }
 
@@ -39,11 +40,25 @@ export function printKey(r: Rec, showSecret: boolean): void {
     ['models', (r.models as string[] | undefined)?.join(', ') || 'all'],
     ['limits', limitsText(r.limits)],
     ['logging', r.logging],
+    ['usable', usableText(r)],
+    ['users', endUsersText(r)],
     ['created', r.createdAt],
     ['expires', r.expiresAt ?? 'never'],
   ];
   if (r.revokedAt) rows.push(['revoked', r.revokedAt]);
   for (const [k, v] of rows) console.log(`  ${k.padEnd(8)} ${v}`);
+}
+
+/** Where the key's end users (user_id, per-user limits) come from. */
+function endUsersText(r: Rec): string {
+  const from = [r.oidcClientId ? "the JWT's user claim" : '', r.trustUserHeader ? "x-gateway-user (else the body's user) with the key" : ''].filter(Boolean);
+  return from.length ? from.join('; ') : 'not tracked';
+}
+
+/** How the key can be presented: its plaintext, a JWT of its OIDC application, or both. */
+function usableText(r: Rec): string {
+  const ways = Array.isArray(r.usableWith) ? (r.usableWith as string[]) : ['key'];
+  return ways.map((w) => (w === 'jwt' ? `JWT (OIDC client ${r.oidcClientId})` : 'key')).join(' or ');
 }
 
 export function printKeyList(list: Rec[]): void {
