@@ -20,6 +20,8 @@ export const RECORD_FIELD_MAX_CHARS: Readonly<Partial<Record<keyof RequestLogRec
   error_code: 128,
   client_ip: 128,
   user_agent: 1024,
+  // Identify refuses longer end-user ids; the bound is a second line of defence.
+  user_id: 512,
   attempts: 64 * 1024,
   guard: 64 * 1024,
   body_ref: 2048,
