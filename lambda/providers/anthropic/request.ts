@@ -2,6 +2,7 @@
 import type { ChatMessage, ChatRequest, ContentPart } from '../types';
 import { clientFault, conversationOf, forcedToolName, imageRef, partsOf, requireSingleChoice, stopSequences, textOf, toolCallsOf } from '../translate-common';
 import { responseToolChoice, responseToolOf } from '../structured-output';
+import { thinkingBlocksOf, thinkingBudgetOf } from '../reasoning';
 import type { AnthropicBlock, AnthropicMessage, AnthropicRequest, AnthropicToolChoice } from './wire';
 
 /** Anthropic requires max_tokens; used when the client sets none. */
@@ -30,7 +31,8 @@ function blocksOf(content: ChatMessage['content']): AnthropicBlock[] {
 }
 
 function assistantBlocks(m: ChatMessage): AnthropicBlock[] {
-  const blocks = blocksOf(m.content);
+  // Thinking the client carries back goes first, as Anthropic sent it.
+  const blocks: AnthropicBlock[] = [...thinkingBlocksOf(m), ...blocksOf(m.content)];
   for (const tc of toolCallsOf(m)) blocks.push({ type: 'tool_use', id: tc.id, name: tc.name, input: tc.input });
   return blocks;
 }
@@ -57,15 +59,22 @@ export function toAnthropicRequest(body: ChatRequest, model: string): AnthropicR
       return [{ type: 'tool_result', tool_use_id: String(m.tool_call_id ?? ''), content }];
     },
   });
+  const budget = thinkingBudgetOf(body);
+  const asked = body.max_completion_tokens ?? body.max_tokens ?? undefined;
+  // With thinking, max_tokens covers the thinking too and must exceed its budget.
+  if (budget !== undefined && asked !== undefined && asked <= budget)
+    throw clientFault(`max_tokens (${asked}) must be greater than the thinking budget (${budget} tokens) on Anthropic models.`, 'invalid_max_tokens');
   const out: AnthropicRequest = {
     model,
-    max_tokens: body.max_completion_tokens ?? body.max_tokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS,
+    max_tokens: asked ?? (budget ?? 0) + ANTHROPIC_DEFAULT_MAX_TOKENS,
     messages: turns.map((t): AnthropicMessage => ({ role: t.role, content: t.blocks })),
   };
+  if (budget !== undefined) out.thinking = { type: 'enabled', budget_tokens: budget };
   if (system.length) out.system = system.join('\n\n');
+  // Anthropic refuses temperature and top_k with thinking, and top_p below 0.95.
   // OpenAI allows temperature up to 2, Anthropic up to 1.
-  if (typeof body.temperature === 'number') out.temperature = Math.min(body.temperature, 1);
-  if (typeof body.top_p === 'number') out.top_p = body.top_p;
+  if (typeof body.temperature === 'number' && budget === undefined) out.temperature = Math.min(body.temperature, 1);
+  if (typeof body.top_p === 'number' && (budget === undefined || body.top_p >= 0.95)) out.top_p = body.top_p;
   const stop = stopSequences(body.stop);
   if (stop) out.stop_sequences = stop;
   if (typeof body.user === 'string') out.metadata = { user_id: body.user };
@@ -87,6 +96,12 @@ export function toAnthropicRequest(body: ChatRequest, model: string): AnthropicR
     if (how === 'response_tool') out.tool_choice = { type: 'tool', name: responseTool.name };
     else if (how === 'any_tool') out.tool_choice = { type: 'any', ...noParallel };
   }
+  // Anthropic refuses a forced tool (tool_choice 'required' or named, and so response_format) with thinking.
+  if (budget !== undefined && (out.tool_choice?.type === 'any' || out.tool_choice?.type === 'tool'))
+    throw clientFault(
+      'A forced tool call (tool_choice "required" or a named function, or response_format) cannot be combined with reasoning on Anthropic models.',
+      'unsupported_with_reasoning',
+    );
   if (body.stream) out.stream = true;
   return out;
 }

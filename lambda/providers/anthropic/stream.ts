@@ -15,6 +15,8 @@ export function anthropicStreamTranslator(fallbackModel: string) {
   let usage: Partial<AnthropicUsage> = {};
   /** Anthropic content block index → OpenAI tool_calls index. */
   const toolIndex = new Map<number, number>();
+  /** Thinking text so far per content block index: the block goes out whole once its signature arrives. */
+  const thinking = new Map<number, string>();
   return (ev: AnthropicStreamEvent): ChatCompletionChunk[] => {
     switch (ev.type) {
       case 'message_start':
@@ -24,6 +26,11 @@ export function anthropicStreamTranslator(fallbackModel: string) {
       case 'content_block_start': {
         const b = ev.content_block;
         if (b.type === 'text' && b.text) return [build.delta({ content: b.text })];
+        if (b.type === 'thinking') {
+          thinking.set(ev.index, b.thinking ?? '');
+          return b.thinking ? [build.delta({ reasoning_content: b.thinking })] : [];
+        }
+        if (b.type === 'redacted_thinking') return [build.delta({ thinking_blocks: [{ type: 'redacted_thinking', data: b.data }] })];
         if (b.type !== 'tool_use') return [];
         const index = toolIndex.size;
         toolIndex.set(ev.index, index);
@@ -34,7 +41,13 @@ export function anthropicStreamTranslator(fallbackModel: string) {
         if (d.type === 'text_delta' && d.text) return [build.delta({ content: d.text })];
         if (d.type === 'input_json_delta' && d.partial_json && toolIndex.has(ev.index))
           return [build.delta({ tool_calls: [{ index: toolIndex.get(ev.index)!, function: { arguments: d.partial_json } }] })];
-        return []; // thinking / signature deltas have no OpenAI counterpart
+        if (d.type === 'thinking_delta' && d.thinking) {
+          thinking.set(ev.index, (thinking.get(ev.index) ?? '') + d.thinking);
+          return [build.delta({ reasoning_content: d.thinking })];
+        }
+        if (d.type === 'signature_delta' && d.signature)
+          return [build.delta({ thinking_blocks: [{ type: 'thinking', thinking: thinking.get(ev.index) ?? '', signature: d.signature }] })];
+        return [];
       }
       case 'message_delta': {
         usage = { ...usage, ...Object.fromEntries(Object.entries(ev.usage ?? {}).filter(([, v]) => v !== null && v !== undefined)) };

@@ -34,6 +34,7 @@ export type AnthropicToolChoice =
 export interface AnthropicRequest {
   model: string;
   max_tokens: number;
+  thinking?: { type: 'enabled'; budget_tokens: number };
   messages: AnthropicMessage[];
   system?: string | Array<{ type: 'text'; text: string; [extra: string]: unknown }>;
   tools?: AnthropicTool[];
@@ -71,7 +72,11 @@ export interface AnthropicResponse {
 export type AnthropicStreamEvent =
   | { type: 'message_start'; message: AnthropicResponse }
   | { type: 'content_block_start'; index: number; content_block: AnthropicBlock }
-  | { type: 'content_block_delta'; index: number; delta: { type: string; text?: string; partial_json?: string; [extra: string]: unknown } }
+  | {
+      type: 'content_block_delta';
+      index: number;
+      delta: { type: string; text?: string; partial_json?: string; thinking?: string; signature?: string; [extra: string]: unknown };
+    }
   | { type: 'content_block_stop'; index: number }
   | { type: 'message_delta'; delta: { stop_reason: AnthropicStopReason | null; stop_sequence?: string | null }; usage: Partial<AnthropicUsage> }
   | { type: 'message_stop' }

@@ -245,7 +245,7 @@ describe('canonical → Anthropic request', () => {
 });
 
 describe('stream translators', () => {
-  test('Anthropic: tool blocks get OpenAI tool indexes in order; message_delta gives finish then usage', () => {
+  test('Anthropic: thinking comes through as reasoning_content; tool blocks get OpenAI tool indexes in order; message_delta gives finish then usage', () => {
     const t = anthropicStreamTranslator('m');
     const out = [
       {
@@ -269,12 +269,14 @@ describe('stream translators', () => {
     ].flatMap((e) => t(e as never));
     expect(out.map((c) => c.choices[0]?.delta ?? c.usage)).toEqual([
       { role: 'assistant', content: '' },
+      // Thinking is no longer dropped: it comes through as reasoning_content (providers/reasoning.ts).
+      { reasoning_content: 'hmm' },
       { tool_calls: [{ index: 0, id: 'tu', type: 'function', function: { name: 'f', arguments: '' } }] },
       { tool_calls: [{ index: 0, function: { arguments: '{}' } }] },
       {},
       { prompt_tokens: 7, completion_tokens: 9, total_tokens: 16 },
     ]);
-    expect(out[3].choices[0].finish_reason).toBe('tool_calls');
+    expect(out[4].choices[0].finish_reason).toBe('tool_calls');
     expect(out[0].id).toBe('msg_1');
   });
 
