@@ -19,6 +19,7 @@ import type { Logger } from '../core/ports';
 import { createDynamoClient } from '../stores/dynamo-client';
 import { DynamoKeyStore } from '../stores/dynamo-key-store';
 import { createDynamoLimiter } from '../stores/dynamo-limiter';
+import { DynamoResponseStore } from '../stores/dynamo-response-store';
 import { consoleLogger } from './console-logger';
 import { DeferredLogSink } from './deferred-log-sink';
 import { EmfMetricsSink } from './emf-metrics';
@@ -122,6 +123,7 @@ export function createAwsGateway(env: Env, configDir: string): Gateway {
     }),
     logSink: withRollups(new EmfMetricsSink(firehoseSink(env, s.logger), { gatewayId: s.metricsGatewayId }), s),
     limiter: limiter(s, config),
+    responseStore: new DynamoResponseStore(s.dynamo, s.tables.counters),
     logger: s.logger,
     usageRollups: rollupsOf(s),
     uiAssets: fileUiAssets(join(configDir, 'ui')),

@@ -17,6 +17,7 @@ import { createDynamoClient } from '../stores/dynamo-client';
 import { DynamoKeyStore } from '../stores/dynamo-key-store';
 import { ensureTables } from '../stores/ensure-tables';
 import { createDynamoLimiter } from '../stores/dynamo-limiter';
+import { DynamoResponseStore } from '../stores/dynamo-response-store';
 import type { UsageReader } from '../core/admin';
 import type { TeamLimitsStore } from '../core/limits/teams';
 import { EnvSecretSource } from './env-secrets';
@@ -231,6 +232,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     secrets: new EnvSecretSource(env),
     logger: options.logger,
     limiter,
+    responseStore: new DynamoResponseStore(dynamo, tables.counters, options.overrides?.now),
     fetch: upstreamClient.fetch,
     usageRollups: rollups,
     isUsageAdmin: isAdmin,

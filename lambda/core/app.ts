@@ -19,6 +19,7 @@ import { chatCompletionsHandler } from './handlers/chat-completions';
 import { embeddingsHandler } from './handlers/embeddings';
 import { modelsHandler } from './handlers/models';
 import { messagesHandler } from './handlers/messages';
+import { responsesHandlers } from './handlers/responses';
 import type { Handler } from './handlers/types';
 import { type UsageApi, createUsageApi } from './usage/usage-api';
 import { isUiPath, serveUi } from './usage/ui-assets';
@@ -37,11 +38,15 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const p = createPipeline(deps);
   const newId = deps.newRequestId ?? (() => 'req_' + randomUUID().replace(/-/g, ''));
 
+  const responses = responsesHandlers(p);
   const routes: Record<string, Partial<Record<string, Handler>>> = {
     '/v1/chat/completions': { POST: chatCompletionsHandler(p) },
     '/v1/embeddings': { POST: embeddingsHandler(p) },
     '/v1/models': { GET: modelsHandler(p) },
     '/v1/messages': { POST: messagesHandler(p) },
+    '/v1/responses': { POST: responses.create },
+    '/v1/responses/{id}': { GET: responses.get, DELETE: responses.remove },
+    '/v1/responses/{id}/input_items': { GET: responses.inputItems },
   };
 
   const usageApi: UsageApi | undefined = deps.usageRollups
@@ -69,6 +74,14 @@ export function createGateway(deps: GatewayDeps): Gateway {
     }
   }
 
+  /** The route template a path matches: exact paths first, then the ones with an id. */
+  function templateOf(path: string): string {
+    if (routes[path]) return path;
+    if (/^\/v1\/responses\/[^/]+\/input_items$/.test(path)) return '/v1/responses/{id}/input_items';
+    if (/^\/v1\/responses\/[^/]+$/.test(path)) return '/v1/responses/{id}';
+    return path;
+  }
+
   async function handle(req: Request, client?: ClientInfo): Promise<Response> {
     const path = pathOf(req.url).replace(/\/+$/, '') || '/';
     if (path === '/health' && (req.method === 'GET' || req.method === 'HEAD')) {
@@ -77,9 +90,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
     if (isUiPath(pathOf(req.url)) && deps.uiAssets && (req.method === 'GET' || req.method === 'HEAD')) return serveUi(pathOf(req.url), deps.uiAssets);
     if (path === '/v1/usage') return usage(req);
     const format: ErrorFormat = path.startsWith('/v1/messages') ? 'anthropic' : 'openai';
-    const ctx = new RequestContext(newId(), p.now(), path, req.headers.get('user-agent'), client?.clientIp ?? null);
+    // The log record names the route, not the id in it.
+    const template = templateOf(path);
+    const ctx = new RequestContext(newId(), p.now(), template, req.headers.get('user-agent'), client?.clientIp ?? null);
     try {
-      const methods = routes[path];
+      const methods = routes[template];
       const handler = methods?.[req.method];
       if (!handler) throw methods ? errors.methodNotAllowed(req.method, path) : errors.notFound(req.method, path);
       const res = await handler(req, ctx);

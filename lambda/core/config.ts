@@ -152,6 +152,13 @@ export interface GatewaySettings {
   readonly streamMaxDurationMs?: number;
   /** What request-rate limits do when the counter store fails. Budgets and auth always fail closed. @default 'closed' */
   readonly rateLimitFailMode?: 'open' | 'closed';
+  /** Stored responses of /v1/responses. */
+  readonly responses?: ResponsesSettings;
+}
+
+export interface ResponsesSettings {
+  /** Days a stored response (and its conversation) is kept for GET /v1/responses/{id} and previous_response_id. @default 30 */
+  readonly ttlDays?: number;
 }
 
 export class ConfigError extends Error {
@@ -321,6 +328,15 @@ export function validateConfig(input: unknown): GatewayConfig {
       checkCooldown(s.cooldown, 'settings.cooldown', problems);
       if (s.streamMaxDurationMs !== undefined && !isPositiveNumber(s.streamMaxDurationMs))
         problems.push('settings.streamMaxDurationMs must be a positive number of milliseconds');
+      if (s.responses !== undefined) {
+        if (!isObject(s.responses)) problems.push('settings.responses must be an object such as { "ttlDays": 30 }');
+        else {
+          for (const k of Object.keys(s.responses)) if (k !== 'ttlDays') problems.push(`settings.responses.${k} is not a known setting (ttlDays)`);
+          const ttl = s.responses.ttlDays;
+          if (ttl !== undefined && !(typeof ttl === 'number' && Number.isFinite(ttl) && ttl > 0 && ttl <= 3650))
+            problems.push('settings.responses.ttlDays must be a number of days, more than 0 and at most 3650');
+        }
+      }
     }
   }
 

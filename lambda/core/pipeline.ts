@@ -24,6 +24,7 @@ import { bodiesForPolicy } from './logging-policy';
 import { headerSafeRecord } from './header-value';
 import type { UsageRollups } from './usage/rollups';
 import type { UiAssets } from './usage/ui-assets';
+import type { ResponseStore } from './response-store';
 
 export interface GatewayDeps {
   readonly config: GatewayConfig;
@@ -45,6 +46,8 @@ export interface GatewayDeps {
   readonly isUsageAdmin?: (req: Request) => boolean | Promise<boolean>;
   /** The usage page's built files; absent, `/ui` answers 404. */
   readonly uiAssets?: UiAssets;
+  /** Where /v1/responses keeps stored responses. Without one, every response is answered with `store: false`. */
+  readonly responseStore?: ResponseStore;
 }
 
 export type Pipeline = ReturnType<typeof createPipeline>;

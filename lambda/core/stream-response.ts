@@ -18,15 +18,15 @@ import { type ChatCompletionChunk, UpstreamError } from '../providers/types';
 export interface StreamEncoder {
   /** Bytes for one canonical chunk (may be none, e.g. a hidden usage chunk). */
   chunk(chunk: ChatCompletionChunk): Uint8Array[];
-  /** The end marker of a complete stream ([DONE], message_stop). */
-  done(): Uint8Array[];
+  /** The end marker of a complete stream ([DONE], message_stop, response.completed); may first finish work of its own (storing the response). */
+  done(): Uint8Array[] | Promise<Uint8Array[]>;
   /** The in-band error event that ends a failed stream. */
   error(err: GatewayError): Uint8Array[];
   readonly contentType: string;
 }
 
 /** OpenAI chat.completion.chunk SSE. Hides the usage chunk from clients that did not ask for it. */
-export function openAiSseEncoder(clientWantsUsage: boolean): StreamEncoder {
+export function openAiSseEncoder(clientWantsUsage: boolean): Omit<StreamEncoder, 'done'> & { done(): Uint8Array[] } {
   return {
     contentType: 'text/event-stream; charset=utf-8',
     chunk(chunk) {
@@ -130,7 +130,7 @@ export function streamToClient(o: StreamToClientOptions): Response {
           const chunk = await nextChunk();
           if (ended) return;
           if (!chunk) {
-            for (const b of encoder.done()) controller.enqueue(b);
+            for (const b of await encoder.done()) controller.enqueue(b);
             controller.close();
             await endWith(200);
             return;

@@ -6,7 +6,9 @@
  *   `hash#<sha>`  hash → key id, with `validUntil` on a hash rotated out under a grace period
  *   `oidc#<client id>`  OIDC application → key id (a JWT's app claim selects the key); the
  *                 record's own `oidcClientId` decides, so a stale pointer grants nothing
- * Counters table (partition key `pk`, string; TTL attribute `expiresAt`, epoch seconds).
+ * Counters table (partition key `pk`, string; TTL attribute `expiresAt`, epoch seconds). Besides
+ * the limit counters it holds the stored Responses API responses, `response#<keyId>#<responseId>`
+ * (gzipped JSON in `body`), which expire by the same TTL.
  * Cache table (partition key `pk`, string: the exact cache key; TTL attribute `expiresAt`, epoch seconds).
  * Usage table (partition key `pk`, sort key `sk`, strings; TTL attribute `expiresAt`): per-key
  *   per-day rollups, `pk` = `team#<team>` or `key#<id>`, `sk` = `<YYYY-MM-DD>#<keyId>`.

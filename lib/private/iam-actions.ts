@@ -15,8 +15,8 @@ export const KEYS_ISSUER_ACTIONS = [...KEYS_READ_ACTIONS, 'dynamodb:PutItem', 'd
 /** VirtualKey issuer: put the issued key into the key's own secret (reading it comes from grantRead). */
 export const KEY_SECRET_WRITE_ACTIONS = ['secretsmanager:PutSecretValue'];
 
-/** Proxy: reserve and settle limit counters (conditional updates), read team limits. */
-export const COUNTERS_READ_WRITE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+/** Proxy: reserve and settle limit counters (conditional updates), read team limits, keep and delete stored responses. */
+export const COUNTERS_READ_WRITE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
 
 /** Admin API: usage reports and team limits. */
 export const COUNTERS_ADMIN_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];

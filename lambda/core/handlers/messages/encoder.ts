@@ -14,7 +14,7 @@ import { anthropicMessageId } from './response';
 
 const event = (data: AnthropicStreamEvent) => encodeSseEvent(data.type, data);
 
-export function anthropicSseEncoder(model: string): StreamEncoder {
+export function anthropicSseEncoder(model: string): Omit<StreamEncoder, 'done'> & { done(): Uint8Array[] } {
   let started = false;
   let native = false;
   let blockIndex = -1;
