@@ -19,6 +19,8 @@ import { chatCompletionsHandler } from './handlers/chat-completions';
 import { embeddingsHandler } from './handlers/embeddings';
 import { modelsHandler } from './handlers/models';
 import { messagesHandler } from './handlers/messages';
+import { countTokensHandler } from './handlers/count-tokens';
+import { modelHandler } from './handlers/model';
 import { responsesHandlers } from './handlers/responses';
 import type { Handler } from './handlers/types';
 import { type UsageApi, createUsageApi } from './usage/usage-api';
@@ -43,7 +45,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
     '/v1/chat/completions': { POST: chatCompletionsHandler(p) },
     '/v1/embeddings': { POST: embeddingsHandler(p) },
     '/v1/models': { GET: modelsHandler(p) },
+    '/v1/models/{id}': { GET: modelHandler(p) },
     '/v1/messages': { POST: messagesHandler(p) },
+    '/v1/messages/count_tokens': { POST: countTokensHandler(p) },
     '/v1/responses': { POST: responses.create },
     '/v1/responses/{id}': { GET: responses.get, DELETE: responses.remove },
     '/v1/responses/{id}/input_items': { GET: responses.inputItems },
@@ -74,11 +78,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
     }
   }
 
-  /** The route template a path matches: exact paths first, then the ones with an id. */
+  /** The route template a path matches: exact paths first, then the ones with an id (a model id may hold '/'). */
   function templateOf(path: string): string {
     if (routes[path]) return path;
     if (/^\/v1\/responses\/[^/]+\/input_items$/.test(path)) return '/v1/responses/{id}/input_items';
     if (/^\/v1\/responses\/[^/]+$/.test(path)) return '/v1/responses/{id}';
+    if (path.startsWith('/v1/models/') && path.length > '/v1/models/'.length) return '/v1/models/{id}';
     return path;
   }
 

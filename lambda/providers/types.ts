@@ -162,4 +162,6 @@ export interface ProviderAdapter {
   chat(body: ChatRequest, call: ProviderCall): Promise<ChatResult>;
   /** Embeddings, when the provider offers them. */
   embeddings?(body: EmbeddingsRequest, call: ProviderCall): Promise<EmbeddingsResponse>;
+  /** The provider's own count of a request's input tokens, when it offers one (Anthropic's count_tokens). */
+  countTokens?(body: ChatRequest, call: ProviderCall): Promise<number>;
 }

@@ -5,7 +5,7 @@
  */
 import { postUpstream, readUpstreamJson, streamBody } from '../http-call';
 import { joinUrl } from '../openai/openai-style';
-import type { ChatRequest, ChatResult, ProviderAdapter, ProviderCall } from '../types';
+import { type ChatRequest, type ChatResult, type ProviderAdapter, type ProviderCall, UpstreamError } from '../types';
 import { answerFromResponseTool, chunksFromResponseTool, responseToolOf } from '../structured-output';
 import { toAnthropicRequest } from './request';
 import { fromAnthropicAnswer } from './response';
@@ -36,7 +36,20 @@ function upstreamRequest(body: ChatRequest, call: ProviderCall): AnthropicReques
   return out;
 }
 
+/** The fields of a Messages request that /v1/messages/count_tokens takes. */
+const COUNTED_FIELDS = ['model', 'messages', 'system', 'tools', 'tool_choice', 'thinking', 'mcp_servers'] as const;
+
 export const anthropicProvider: ProviderAdapter = {
+  async countTokens(body: ChatRequest, call: ProviderCall): Promise<number> {
+    const full: Record<string, unknown> = upstreamRequest({ ...body, stream: false }, call);
+    const counted = Object.fromEntries(COUNTED_FIELDS.filter((f) => full[f] !== undefined).map((f) => [f, full[f]]));
+    const url = joinUrl(call.provider.config.baseUrl ?? ANTHROPIC_DEFAULT_BASE_URL, 'v1/messages/count_tokens');
+    const res = await postUpstream(call, url, anthropicHeaders(call, anthropicBetaOf(body)), counted);
+    const json = await readUpstreamJson<{ input_tokens?: unknown }>(res, call);
+    if (typeof json?.input_tokens !== 'number')
+      throw new UpstreamError('malformed', `${call.provider.name} returned a token count without input_tokens`, 502, 'malformed_response');
+    return json.input_tokens;
+  },
   async chat(body: ChatRequest, call: ProviderCall): Promise<ChatResult> {
     const res = await postUpstream(call, anthropicUrl(call), anthropicHeaders(call, anthropicBetaOf(body)), upstreamRequest(body, call));
     // A /v1/messages request goes as sent; a canonical one may carry response_format as a tool.
