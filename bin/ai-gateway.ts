@@ -34,6 +34,7 @@ const USAGE = `Usage:
   ai-gateway logs [--key ID|NAME] [--model GLOB] [--status 200|4xx|error,...] [--since 30m|6h|7d|ISO]
                   [--limit N] [--follow] [--data-dir DIR]      (local request log)
   ai-gateway usage [--key ID|NAME] [--since 7d] [--data-dir DIR]  (spend and tokens per key per day)
+  ai-gateway ui-link [--ttl-seconds N]       (a short-lived admin link to the usage page; default 900 s)
 Options:
   --url URL      gateway base URL (default $GATEWAY_URL or http://127.0.0.1:8787)
   --token T      admin token (default $GATEWAY_ADMIN_TOKEN or <data dir>/admin-token)
@@ -65,6 +66,7 @@ const options = {
   'per-user-tokens-per-day': { type: 'string' },
   'per-user-budget-usd': { type: 'string' },
   'per-user-budget-period': { type: 'string' },
+  'ttl-seconds': { type: 'string' },
   'data-dir': { type: 'string' },
   key: { type: 'string' },
   model: { type: 'string' },
@@ -201,6 +203,16 @@ async function teamsCommand(sub: string | undefined, team: string | undefined, v
   else printTeam(r);
 }
 
+/** `ui-link`: mint a usage-page admin session (IAM-signed with --aws) and print the page's link. */
+async function uiLinkCommand(v: Values): Promise<void> {
+  const client = adminClient(v, process.env);
+  const ttl = num(v['ttl-seconds'], 'ttl-seconds');
+  const r = await client.call<{ token: string; expiresAt: string; path: string }>('POST', '/admin/ui-links', ttl === undefined ? {} : { ttlSeconds: ttl });
+  const link = `${(v.url ?? process.env.GATEWAY_URL ?? 'http://127.0.0.1:8787').replace(/\/+$/, '')}${r.path}`;
+  if (v.json) console.log(JSON.stringify({ url: link, expiresAt: r.expiresAt }, null, 2));
+  else console.log(`${link}\n\nOpen it in a browser: it shows every key and team until ${r.expiresAt}. Anyone with the link can, so share it with care.`);
+}
+
 async function dev(): Promise<void> {
   const { runDevServer } = await import('./cli/dev');
   await runDevServer();
@@ -223,6 +235,7 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd === 'dev') await dev();
     else if (cmd === 'keys') await keysCommand(sub, id, parsed.values);
     else if (cmd === 'teams') await teamsCommand(sub, id, parsed.values);
+    else if (cmd === 'ui-link') await uiLinkCommand(parsed.values);
     else if (cmd === 'logs' || cmd === 'usage') await logCli(cmd, parsed.values);
     else throw new UsageError(`unknown command '${cmd}'`);
     return 0;

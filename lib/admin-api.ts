@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ENV_COUNTERS_TABLE, ENV_KEYS_TABLE, ENV_LOG_LEVEL } from '../lambda/adapters/aws-env';
+import { ENV_COUNTERS_TABLE, ENV_KEYS_TABLE, ENV_LOG_LEVEL, ENV_USAGE_TABLE } from '../lambda/adapters/aws-env';
 import type { KeyStore } from './key-store';
 import type { GatewayLogLevel } from './proxy-api';
 import { bundleDir } from './private/assets';
@@ -45,6 +45,8 @@ export const ADMIN_ROUTES: readonly (readonly [string, string])[] = [
   ['GET', 'keys/{id}/usage'],
   ['GET', 'teams/{team}'],
   ['PUT', 'teams/{team}'],
+  ['GET', 'usage'],
+  ['POST', 'ui-links'],
 ];
 
 /**
@@ -69,6 +71,7 @@ export class AdminApi extends Construct {
       environment: {
         [ENV_KEYS_TABLE]: props.keyStore.keysTable.tableName,
         [ENV_COUNTERS_TABLE]: props.keyStore.countersTable.tableName,
+        [ENV_USAGE_TABLE]: props.keyStore.usageTable.tableName,
         [ENV_LOG_LEVEL]: props.logLevel ?? 'info',
       },
     });

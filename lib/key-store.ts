@@ -3,8 +3,16 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { COUNTERS_TABLE, KEYS_TABLE } from '../lambda/stores/tables';
-import { COUNTERS_ADMIN_ACTIONS, COUNTERS_READ_WRITE_ACTIONS, KEYS_ADMIN_ACTIONS, KEYS_ISSUER_ACTIONS, KEYS_READ_ACTIONS } from './private/iam-actions';
+import { COUNTERS_TABLE, KEYS_TABLE, USAGE_TABLE } from '../lambda/stores/tables';
+import {
+  COUNTERS_ADMIN_ACTIONS,
+  COUNTERS_READ_WRITE_ACTIONS,
+  KEYS_ADMIN_ACTIONS,
+  KEYS_ISSUER_ACTIONS,
+  KEYS_READ_ACTIONS,
+  USAGE_ADMIN_ACTIONS,
+  USAGE_READ_WRITE_ACTIONS,
+} from './private/iam-actions';
 import { PropsProblems } from './private/validation';
 
 export interface KeyStoreProps {
@@ -36,6 +44,13 @@ export interface KeyStoreProps {
    * @default - a new table
    */
   readonly existingCountersTable?: dynamodb.ITable;
+  /**
+   * Use this existing usage table instead of creating one (partition key `pk` and sort key `sk`,
+   * strings; TTL attribute `expiresAt`): the per-key per-day rollups the usage page reads.
+   * Same exclusivity as `existingKeysTable`.
+   * @default - a new table
+   */
+  readonly existingUsageTable?: dynamodb.ITable;
 }
 
 /**
@@ -46,24 +61,31 @@ export interface KeyStoreProps {
 export class KeyStore extends Construct {
   public readonly keysTable: dynamodb.ITable;
   public readonly countersTable: dynamodb.ITable;
+  /** Per-key per-day usage rollups (ARCHITECTURE §16): what `GET /v1/usage` and the usage page read. */
+  public readonly usageTable: dynamodb.ITable;
   private readonly encryptionKey?: kms.IKey;
 
   constructor(scope: Construct, id: string, props: KeyStoreProps = {}) {
     super(scope, id);
     const problems = new PropsProblems('KeyStore');
     const shaping = (['removalPolicy', 'deletionProtection', 'encryptionKey'] as const).filter((k) => props[k] !== undefined);
-    if (props.existingKeysTable && props.existingCountersTable && shaping.length)
-      problems.add(shaping.join(', '), 'only applies to tables this construct creates; remove it, or drop existingKeysTable/existingCountersTable');
+    if (props.existingKeysTable && props.existingCountersTable && props.existingUsageTable && shaping.length)
+      problems.add(
+        shaping.join(', '),
+        'only applies to tables this construct creates; remove it, or drop existingKeysTable/existingCountersTable/existingUsageTable',
+      );
     problems.throwIfAny();
     this.encryptionKey = props.encryptionKey;
 
     this.keysTable = props.existingKeysTable ?? this.table('KeysTable', props);
     this.countersTable = props.existingCountersTable ?? this.table('CountersTable', props, COUNTERS_TABLE.ttlAttribute);
+    this.usageTable = props.existingUsageTable ?? this.table('UsageTable', props, USAGE_TABLE.ttlAttribute, USAGE_TABLE.sortKey);
   }
 
-  private table(id: string, props: KeyStoreProps, ttlAttribute?: string): dynamodb.Table {
+  private table(id: string, props: KeyStoreProps, ttlAttribute?: string, sortKey?: string): dynamodb.Table {
     return new dynamodb.Table(this, id, {
       partitionKey: { name: KEYS_TABLE.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: sortKey ? { name: sortKey, type: dynamodb.AttributeType.STRING } : undefined,
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: props.encryptionKey ? dynamodb.TableEncryption.CUSTOMER_MANAGED : dynamodb.TableEncryption.AWS_MANAGED,
@@ -78,6 +100,7 @@ export class KeyStore extends Construct {
   grantProxy(grantee: iam.IGrantable): void {
     this.keysTable.grant(grantee, ...KEYS_READ_ACTIONS);
     this.countersTable.grant(grantee, ...COUNTERS_READ_WRITE_ACTIONS);
+    this.usageTable.grant(grantee, ...USAGE_READ_WRITE_ACTIONS);
     this.encryptionKey?.grantEncryptDecrypt(grantee);
   }
 
@@ -92,6 +115,7 @@ export class KeyStore extends Construct {
   grantAdmin(grantee: iam.IGrantable): void {
     this.keysTable.grant(grantee, ...KEYS_ADMIN_ACTIONS);
     this.countersTable.grant(grantee, ...COUNTERS_ADMIN_ACTIONS);
+    this.usageTable.grant(grantee, ...USAGE_ADMIN_ACTIONS);
     this.encryptionKey?.grantEncryptDecrypt(grantee);
   }
 }

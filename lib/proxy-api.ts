@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import {
   CONFIG_FILE_NAME,
   ENV_COUNTERS_TABLE,
+  ENV_USAGE_TABLE,
   ENV_KEYS_TABLE,
   ENV_LOG_BODY_PREFIX,
   ENV_LOG_BUCKET,
@@ -140,6 +141,7 @@ export class ProxyApi extends Construct {
       environment: {
         [ENV_KEYS_TABLE]: props.keyStore.keysTable.tableName,
         [ENV_COUNTERS_TABLE]: props.keyStore.countersTable.tableName,
+        [ENV_USAGE_TABLE]: props.keyStore.usageTable.tableName,
         [ENV_LOG_STREAM]: props.requestLog.deliveryStream.deliveryStreamName,
         [ENV_LOG_BUCKET]: props.requestLog.bucket.bucketName,
         [ENV_LOG_BODY_PREFIX]: LOG_PREFIXES.bodies,
@@ -190,12 +192,19 @@ export class ProxyApi extends Construct {
       timeout: STREAM_TIMEOUT,
     });
     const v1 = this.api.root.addResource('v1');
-    const methods = [v1.addResource('{proxy+}').addMethod('ANY', integration), this.api.root.addResource('health').addMethod('GET', integration)];
+    // The usage page (/ui) and its files: public like /health; its data needs a key or an admin session.
+    const ui = this.api.root.addResource('ui');
+    const methods = [
+      v1.addResource('{proxy+}').addMethod('ANY', integration),
+      this.api.root.addResource('health').addMethod('GET', integration),
+      ui.addMethod('GET', integration),
+      ui.addResource('{proxy+}').addMethod('GET', integration),
+    ];
     for (const method of methods) {
       acknowledge(
         method,
         'AwsSolutions-APIG4',
-        'Clients authenticate with gateway virtual keys (sk-gw-…, OpenAI/Anthropic SDK style), which the proxy function verifies against the keys table; /health is deliberately open.',
+        'Clients authenticate with gateway virtual keys (sk-gw-…, OpenAI/Anthropic SDK style), which the proxy function verifies against the keys table; /health and the usage page static files (/ui) are deliberately open, its data is not.',
       );
       acknowledge(
         method,

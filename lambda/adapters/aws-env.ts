@@ -3,7 +3,7 @@
  * names and small values live in the environment (Lambda caps it at 4 KB); the routing config
  * ships inside the function's asset as CONFIG_FILE_NAME.
  */
-export { ENV_COUNTERS_TABLE, ENV_KEYS_TABLE } from '../stores/tables';
+export { ENV_COUNTERS_TABLE, ENV_KEYS_TABLE, ENV_USAGE_TABLE } from '../stores/tables';
 
 /** Firehose delivery stream receiving the request log records. */
 export const ENV_LOG_STREAM = 'GATEWAY_LOG_STREAM';

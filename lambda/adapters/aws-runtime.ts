@@ -40,6 +40,8 @@ import { DynamoUsageRollups } from '../stores/dynamo-usage-rollups';
 import { RollupLogSink } from '../core/usage/rollup-sink';
 import { createUsageApi } from '../core/usage/usage-api';
 import { fileUiAssets } from './file-ui-assets';
+import { createUiSessions } from '../core/usage/ui-sessions';
+import { DynamoUiSessionStore } from '../stores/dynamo-ui-sessions';
 
 type Env = Record<string, string | undefined>;
 
@@ -72,6 +74,11 @@ function stores(env: Env) {
 /** The usage rollups, when the stack made a usage table (stacks from before it had none). */
 function rollupsOf(s: ReturnType<typeof stores>): DynamoUsageRollups | undefined {
   return s.usageTable ? new DynamoUsageRollups(s.dynamo, s.usageTable) : undefined;
+}
+
+/** Usage-page admin sessions, minted by the admin API (IAM) and accepted by the proxy's GET /v1/usage. */
+function uiSessionsOf(s: ReturnType<typeof stores>) {
+  return createUiSessions(new DynamoUiSessionStore(s.dynamo, s.tables.keys), Date.now);
 }
 
 function withRollups(sink: LogSink, s: ReturnType<typeof stores>): LogSink {
@@ -126,6 +133,7 @@ export function createAwsGateway(env: Env, configDir: string): Gateway {
     responseStore: new DynamoResponseStore(s.dynamo, s.tables.counters),
     logger: s.logger,
     usageRollups: rollupsOf(s),
+    isUsageAdmin: uiSessionsOf(s).isSession,
     uiAssets: fileUiAssets(join(configDir, 'ui')),
   });
 }
@@ -138,5 +146,13 @@ export function createAwsAdmin(env: Env): ReturnType<typeof createAdminApp> {
   const usageApi = rollups
     ? createUsageApi({ rollups, keyStore: s.keyStore, verifier: new KeyVerifier(s.keyStore, { cacheTtlMs: 0, now: Date.now }), limits, now: Date.now })
     : undefined;
-  return createAdminApp({ keyStore: s.keyStore, usage: limits, teams: limits, authorize: () => true, logger: s.logger, usageApi });
+  return createAdminApp({
+    keyStore: s.keyStore,
+    usage: limits,
+    teams: limits,
+    authorize: () => true,
+    logger: s.logger,
+    usageApi,
+    uiSessions: uiSessionsOf(s),
+  });
 }

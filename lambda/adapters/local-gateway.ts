@@ -31,6 +31,8 @@ import { RollupLogSink } from '../core/usage/rollup-sink';
 import { createUsageApi } from '../core/usage/usage-api';
 import { silentLogger } from '../core/ports';
 import { defaultUiDir, fileUiAssets } from './file-ui-assets';
+import { createUiSessions } from '../core/usage/ui-sessions';
+import { DynamoUiSessionStore } from '../stores/dynamo-ui-sessions';
 
 export interface LocalGatewayOptions {
   /** @default 8787; 0 picks a free port */
@@ -216,6 +218,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
   );
   const adminToken = adminTokenFor(options, dataDir, env);
   const isAdmin = bearerTokenAuthorizer(adminToken);
+  const uiSessions = createUiSessions(new DynamoUiSessionStore(dynamo, tables.keys), options.overrides?.now ?? Date.now);
   const limiter =
     options.limiter?.(dynamo, tables.counters) ??
     createDynamoLimiter({
@@ -235,7 +238,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     responseStore: new DynamoResponseStore(dynamo, tables.counters, options.overrides?.now),
     fetch: upstreamClient.fetch,
     usageRollups: rollups,
-    isUsageAdmin: isAdmin,
+    isUsageAdmin: async (req) => isAdmin(req) || (await uiSessions.isSession(req)),
     uiAssets: fileUiAssets(options.uiDir ?? defaultUiDir()),
     ...options.overrides,
     logSink,
@@ -247,6 +250,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     teams: 'putTeam' in limiter ? (limiter as Limiter & TeamLimitsStore) : undefined,
     authorize: isAdmin,
     logger: options.logger,
+    uiSessions,
     usageApi: createUsageApi({
       rollups,
       keyStore,

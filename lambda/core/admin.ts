@@ -25,6 +25,7 @@ import type { TeamLimitsStore } from './limits/teams';
 import { silentLogger } from './ports';
 import { pathOf } from './url-path';
 import type { UsageApi } from './usage/usage-api';
+import type { UiSessions } from './usage/ui-sessions';
 
 export interface UsageReport {
   readonly [limit: string]: unknown;
@@ -44,6 +45,8 @@ export interface AdminDeps {
   readonly teams?: TeamLimitsStore;
   /** Usage figures for `GET /admin/usage?days=N&key=&team=`; absent, that route answers 404. */
   readonly usageApi?: UsageApi;
+  /** Mints usage-page admin sessions (`POST /admin/ui-links`); absent, that route answers 404. */
+  readonly uiSessions?: UiSessions;
   /** Decides whether the caller is an admin. Locally: bearer token; on AWS API Gateway has already checked IAM. */
   readonly authorize: (req: Request) => boolean;
   readonly now?: () => number;
@@ -309,6 +312,14 @@ export function createAdminApp(deps: AdminDeps): { fetch(req: Request): Promise<
         throw bad('The team name in the path is not valid percent-encoding.', 'team');
       }
       return teamRoute(req, team);
+    }
+    if (path === '/admin/ui-links') {
+      if (!deps.uiSessions) throw errors.notFound(req.method, path);
+      if (req.method !== 'POST') throw errors.methodNotAllowed(req.method, path);
+      const text = req.headers.get('content-length') === '0' ? '' : await readBodyText(req, ADMIN_MAX_BODY_BYTES);
+      const body = text.trim() ? parseJsonObject(text) : {};
+      for (const k of Object.keys(body)) if (k !== 'ttlSeconds') throw bad(`'${k}' is not a ui-link field (only 'ttlSeconds').`, k);
+      return json(201, await deps.uiSessions.mint(body.ttlSeconds));
     }
     if (path === '/admin/usage') {
       if (!deps.usageApi) throw errors.notFound(req.method, path);

@@ -21,6 +21,12 @@ export const COUNTERS_READ_WRITE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutIte
 /** Admin API: usage reports and team limits. */
 export const COUNTERS_ADMIN_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
 
+/** Proxy: add finished requests to the usage rollups, and read them for GET /v1/usage. */
+export const USAGE_READ_WRITE_ACTIONS = ['dynamodb:UpdateItem', 'dynamodb:Query'];
+
+/** Admin API: usage reports over any key, team, or all of them. */
+export const USAGE_ADMIN_ACTIONS = ['dynamodb:Query', 'dynamodb:Scan'];
+
 /** Proxy: deliver log records. */
 export const FIREHOSE_PUT_ACTIONS = ['firehose:PutRecord', 'firehose:PutRecordBatch'];
 

@@ -66,6 +66,23 @@ describe('AiGateway', () => {
     template().hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: '{proxy+}' });
   });
 
+  test('the usage page: GET /ui and /ui/{proxy+} reach the proxy function, unauthenticated like /health', () => {
+    const t = template();
+    const uiResource = logicalId(t, 'AWS::ApiGateway::Resource', { PathPart: 'ui' });
+    const uiFiles = logicalId(t, 'AWS::ApiGateway::Resource', { PathPart: '{proxy+}', ParentId: { Ref: uiResource } });
+    const methods = Object.values(t.findResources('AWS::ApiGateway::Method') as Resources).filter((m) =>
+      [uiResource, uiFiles].includes(m.Properties.ResourceId?.Ref),
+    );
+    expect(methods.map((m) => m.Properties.HttpMethod)).toEqual(['GET', 'GET']);
+    for (const m of methods) {
+      expect(m.Properties.AuthorizationType).toBe('NONE');
+      expect(m.Properties.Integration.ResponseTransferMode).toBe('STREAM');
+    }
+    // Both functions know the usage table: the proxy adds to it, the admin API reads it.
+    const fns = Object.values(t.findResources('AWS::Lambda::Function') as Resources);
+    for (const fn of fns) expect(fn.Properties.Environment.Variables.GATEWAY_USAGE_TABLE).toEqual({ Ref: expect.stringMatching(/UsageTable/) });
+  });
+
   test('both functions run Node.js 22 on arm64 with the proxy timing out at 15 minutes', () => {
     const fns = Object.values(template().findResources('AWS::Lambda::Function') as Resources);
     expect(fns).toHaveLength(2);
@@ -87,7 +104,7 @@ describe('AiGateway', () => {
   test('every admin method requires IAM (SigV4) authorization; client routes authenticate virtual keys in the proxy', () => {
     const methods = template().findResources('AWS::ApiGateway::Method') as Resources;
     const admin = Object.entries(methods).filter(([id]) => /admin/i.test(id));
-    expect(admin.map(([, m]) => m.Properties.HttpMethod).sort()).toEqual(['GET', 'GET', 'GET', 'GET', 'PATCH', 'POST', 'POST', 'POST', 'PUT']);
+    expect(admin.map(([, m]) => m.Properties.HttpMethod).sort()).toEqual(['GET', 'GET', 'GET', 'GET', 'GET', 'PATCH', 'POST', 'POST', 'POST', 'POST', 'PUT']);
     for (const [, m] of admin) {
       expect(m.Properties.AuthorizationType).toBe('AWS_IAM');
       expect(m.Properties.Integration.ResponseTransferMode).toBe('STREAM');
@@ -100,7 +117,11 @@ describe('AiGateway', () => {
     const roleId = functionRoleId(t, /proxy/);
     const statements = statementsOf(t, roleId);
     const keysTable = logicalId(t, 'AWS::DynamoDB::Table', { TimeToLiveSpecification: Match.absent() });
-    const countersTable = logicalId(t, 'AWS::DynamoDB::Table', { TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } });
+    const countersTable = logicalId(t, 'AWS::DynamoDB::Table', {
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+    });
+    const usageTable = logicalId(t, 'AWS::DynamoDB::Table', { KeySchema: Match.arrayWith([{ AttributeName: 'sk', KeyType: 'RANGE' }]) });
     const createdSecret = logicalId(t, 'AWS::SecretsManager::Secret', { Name: 'ai-gateway/openai' });
 
     for (const s of statements) {
@@ -111,10 +132,13 @@ describe('AiGateway', () => {
     const dynamo = byPrefix('dynamodb:');
     expect(dynamo.length).toBeGreaterThan(0);
     const dynamoIds = new Set(dynamo.flatMap((s) => [...referencedIds(s.Resource)]));
-    expect([...dynamoIds].sort()).toEqual([keysTable, countersTable].sort());
+    expect([...dynamoIds].sort()).toEqual([keysTable, countersTable, usageTable].sort());
     // Keys are read-only for the proxy: only the admin function writes them.
     const keyWrites = dynamo.filter((s) => referencedIds(s.Resource).has(keysTable) && asList(s.Action).some((a) => /Put|Update|Delete|Scan/.test(a)));
     expect(keyWrites).toEqual([]);
+    // Usage rollups: the proxy adds to rows and queries its own scope; it never scans them all.
+    const usageActions = dynamo.filter((s) => referencedIds(s.Resource).has(usageTable)).flatMap((s) => asList(s.Action));
+    expect(usageActions.sort()).toEqual(['dynamodb:Query', 'dynamodb:UpdateItem']);
 
     const secrets = byPrefix('secretsmanager:');
     const secretResources = secrets.flatMap((s) => asList(s.Resource));
@@ -143,14 +167,24 @@ describe('AiGateway', () => {
   });
 
   test('tables: on-demand, encrypted, point-in-time recovery, deletion protection, retained; counters expire on expiresAt', () => {
-    const tables = Object.values(template().findResources('AWS::DynamoDB::Table') as Resources);
+    const all = Object.values(template().findResources('AWS::DynamoDB::Table') as Resources);
+    expect(all).toHaveLength(3);
+    // The usage rollups: one row per key per day, read by scope and day range, expiring on expiresAt.
+    const usage = all.filter((t) => t.Properties.KeySchema.length === 2);
+    expect(usage).toHaveLength(1);
+    expect(usage[0].Properties.KeySchema).toEqual([
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ]);
+    expect(usage[0].Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
+    const tables = all.filter((t) => t.Properties.KeySchema.length === 1);
     expect(tables).toHaveLength(2);
-    for (const table of tables) {
+    for (const table of [...tables, ...usage]) {
       expect(table.Properties.BillingMode).toBe('PAY_PER_REQUEST');
       expect(table.Properties.SSESpecification).toEqual({ SSEEnabled: true });
       expect(table.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
       expect(table.Properties.DeletionProtectionEnabled).toBe(true);
-      expect(table.Properties.KeySchema).toEqual([{ AttributeName: 'pk', KeyType: 'HASH' }]);
+      expect(table.Properties.KeySchema[0]).toEqual({ AttributeName: 'pk', KeyType: 'HASH' });
       expect(table.DeletionPolicy).toBe('Retain');
     }
   });
@@ -414,10 +448,12 @@ describe('validation at synth', () => {
     new Topic(stack, 'SomethingElse'); // a template needs at least one resource
     const existing = dynamodb.Table.fromTableName(stack, 'Keys', 'my-keys');
     const counters = dynamodb.Table.fromTableName(stack, 'Counters', 'my-counters');
-    expect(() => new KeyStore(stack, 'Store', { existingKeysTable: existing, existingCountersTable: counters, deletionProtection: false })).toThrow(
-      /Invalid KeyStore props:[\s\S]*deletionProtection: only applies to tables this construct creates/,
-    );
-    const store = new KeyStore(stack, 'Store2', { existingKeysTable: existing, existingCountersTable: counters });
+    const usage = dynamodb.Table.fromTableName(stack, 'Usage', 'my-usage');
+    expect(
+      () =>
+        new KeyStore(stack, 'Store', { existingKeysTable: existing, existingCountersTable: counters, existingUsageTable: usage, deletionProtection: false }),
+    ).toThrow(/Invalid KeyStore props:[\s\S]*deletionProtection: only applies to tables this construct creates/);
+    const store = new KeyStore(stack, 'Store2', { existingKeysTable: existing, existingCountersTable: counters, existingUsageTable: usage });
     expect(store.keysTable.tableName).toBe('my-keys');
     Template.fromStack(stack).resourceCountIs('AWS::DynamoDB::Table', 0);
   });

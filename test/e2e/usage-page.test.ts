@@ -94,6 +94,23 @@ describe('usage page in headless Chromium', () => {
     await page.close();
   });
 
+  test('an admin link from ai-gateway ui-link opens every key and team, and leaves the address bar clean', async () => {
+    const minted = await gw.admin('POST', '/admin/ui-links', { ttlSeconds: 300 });
+    const page = await browser.newPage();
+    await page.goto(`${gw.url}${minted.body.path}`);
+    await page.locator('#report').waitFor({ state: 'visible' });
+    expect(await page.locator('#who-text').innerText()).toBe('Signed in as administrator');
+    expect(await page.locator('#scope-title').innerText()).toBe('Every key and team');
+    expect(await page.locator('#keys tbody tr').count()).toBe(1);
+    // The session left the address bar (and so the history) as soon as the page took it.
+    expect(page.url()).toBe(`${gw.url}/ui`);
+    // Filter to one team with the keyboard-usable form.
+    await page.getByLabel('Team').fill('search');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.locator('#scope-title', { hasText: 'Team search' }).waitFor();
+    await page.close();
+  });
+
   test('readable on a phone and usable with the keyboard alone', async () => {
     const page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true });
     await page.goto(`${gw.url}/ui`);

@@ -230,3 +230,63 @@ describe('usage rollups cost one write per key and day, after the answers', () =
     expect((await usageOf(b.key)).totals.requests).toBe(8);
   });
 });
+
+describe('usage-page admin links (ai-gateway ui-link): short-lived sessions for the page on AWS', () => {
+  let gw: TestGateway;
+  let t = Date.UTC(2026, 5, 1, 12, 0, 0);
+  const now = () => t;
+  beforeAll(async () => {
+    gw = await startTestGateway(
+      { providers: { mock: { type: 'mock' } }, models: { m: { targets: [{ provider: 'mock', model: 'm' }] } } },
+      { overrides: { now } },
+    );
+  });
+  afterAll(() => gw.close());
+
+  const usageWith = (token: string) => fetch(`${gw.url}/v1/usage`, { headers: { authorization: `Bearer ${token}` } });
+
+  test('a minted link opens the admin view until it expires; only its hash is stored', async () => {
+    const minted = await gw.admin('POST', '/admin/ui-links', { ttlSeconds: 600 });
+    expect(minted.status).toBe(201);
+    expect(minted.body.token).toMatch(/^gwui_[\w-]{43}$/);
+    expect(minted.body.path).toBe(`/ui#admin=${minted.body.token}`);
+    expect(minted.body.expiresAt).toBe(new Date(t + 600_000).toISOString());
+    const ok = await usageWith(minted.body.token);
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as { scope: string }).scope).toBe('admin');
+    // Nothing in the store holds the token itself.
+    const { ScanCommand } = await import('@aws-sdk/client-dynamodb');
+    const items = await gw.dynamo.send(new ScanCommand({ TableName: gw.tables.keys }));
+    expect(JSON.stringify(items.Items)).not.toContain(minted.body.token);
+    t += 600_001;
+    const expired = await usageWith(minted.body.token);
+    expect(expired.status).toBe(401);
+  });
+
+  test('a made-up session token is refused like any unknown key, and the link is only for admins', async () => {
+    expect((await usageWith(`gwui_${'a'.repeat(43)}`)).status).toBe(401);
+    const res = await fetch(`${gw.url}/admin/ui-links`, { method: 'POST', headers: { authorization: 'Bearer not-the-admin-token' } });
+    expect(res.status).toBe(401);
+  });
+
+  test('the lifetime is bounded: 60 s to 12 h, whole seconds', async () => {
+    for (const ttlSeconds of [0, 59, 43_201, 1.5, '900']) expect((await gw.admin('POST', '/admin/ui-links', { ttlSeconds })).status).toBe(400);
+    expect((await gw.admin('POST', '/admin/ui-links', { other: 1 })).status).toBe(400);
+    const defaulted = await gw.admin('POST', '/admin/ui-links', {});
+    expect(defaulted.body.expiresAt).toBe(new Date(t + 900_000).toISOString());
+  });
+
+  test('the CLI prints the page link with the session in its fragment', async () => {
+    const { main } = require('../../../bin/ai-gateway.ts') as typeof import('../../../bin/ai-gateway');
+    const lines: string[] = [];
+    const log = jest.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
+    try {
+      expect(await main(['ui-link', '--url', gw.url, '--token', ADMIN_TOKEN, '--json'])).toBe(0);
+    } finally {
+      log.mockRestore();
+    }
+    const out = JSON.parse(lines.join('\n')) as { url: string; expiresAt: string };
+    expect(out.url).toMatch(new RegExp(`^${gw.url}/ui#admin=gwui_`));
+    expect((await usageWith(out.url.split('#admin=')[1])).status).toBe(200);
+  });
+});
