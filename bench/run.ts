@@ -21,11 +21,13 @@
  *   BENCH_TTFB_SAMPLES   streaming requests per target (default 5)
  *   BENCH_COLD_RUNS      fresh processes importing the proxy bundle (default 15; 0 skips)
  *   BENCH_DYNAMO_REQUESTS requests per key for the DynamoDB count (default 50; 0 skips)
+ *   BENCH_USAGE_REQUESTS requests in the usage page's 90-day query (default 100000; 0 skips)
  *   BENCH_JSON           also write the results as JSON to this path
  */
 import { writeFileSync } from 'node:fs';
 import { bundleReport } from './bundle';
 import { redactionBench, renderRedaction } from './redaction';
+import { renderUsageQuery, usageQueryBench } from './usage-query';
 import { measureDynamoOps } from './dynamo-ops';
 import { type LoadRun, type LoadTarget, runLoad, runPercentile, summarise } from './load';
 import {
@@ -264,6 +266,7 @@ async function main(): Promise<void> {
   console.log('\n' + renderReport(results));
   // CPU only, in this process: after the servers have stopped.
   console.log('\n' + renderRedaction(redactionBench()));
+  console.log('\n' + renderUsageQuery(await usageQueryBench()));
   if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify(results, null, 2));
 }
 
