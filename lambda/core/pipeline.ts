@@ -13,6 +13,8 @@ import { boundRecordFields } from './record-bounds';
 import { ModelCatalog, type ResolvedRoute, type ResolvedTarget } from './models';
 import { type Limiter, type Logger, type Reservation, type SecretSource, silentLogger, unlimited } from './ports';
 import { PriceTable } from './pricing';
+import { type Identity, Identifier, endUserOf } from './identity/identify';
+import { JwtVerifier } from './identity/jwt-verifier';
 import type { RequestContext } from './request-context';
 import { CooldownTracker } from './cooldown';
 import { Router, type RouterDeps, realSleep } from './router';
@@ -77,6 +79,16 @@ export function createPipeline(deps: GatewayDeps) {
     // The request was answered from the cached record; a later one retries the read.
     onRefreshError: (err) => logger.warn('re-reading a cached key failed', { error: String(err) }),
   });
+  const jwt = deps.config.identity?.jwt?.length
+    ? new JwtVerifier(deps.config.identity.jwt, {
+        // Signing keys come from the configured issuers only, over the platform's own fetch.
+        fetch: globalThis.fetch,
+        now,
+        verifiedCacheTtlMs: settings.keyCacheTtlMs ?? 5_000,
+        onFetchError: (issuer, err) => logger.warn('fetching signing keys failed', { issuer, error: String(err) }),
+      })
+    : undefined;
+  const identifier = new Identifier(verifier, jwt);
   const router = new Router({
     now,
     random: deps.random ?? Math.random,
@@ -117,9 +129,9 @@ export function createPipeline(deps: GatewayDeps) {
   }
 
   async function authenticate(req: Request, ctx: RequestContext): Promise<KeyRecord> {
-    let key: KeyRecord;
+    let identity: Identity;
     try {
-      key = await verifier.verify(extractPresentedKey(req.headers));
+      identity = await identifier.identify(extractPresentedKey(req.headers));
     } catch (err) {
       if (err instanceof GatewayError) {
         ctx.key = rejectedKeyRecord(err); // revoked/expired: the log record still names the key
@@ -129,8 +141,10 @@ export function createPipeline(deps: GatewayDeps) {
       logger.error('key store unavailable', { error: String(err) });
       throw errors.unavailable('The gateway cannot verify API keys right now. Retry shortly.', 1, 'key_store_unavailable');
     }
-    ctx.key = key;
-    return key;
+    ctx.key = identity.key;
+    ctx.identity = identity;
+    ctx.userId = identity.userId;
+    return identity.key;
   }
 
   /** The request's JSON object, noted in `ctx` for the log before validation can reject it. */
@@ -138,6 +152,7 @@ export function createPipeline(deps: GatewayDeps) {
     const raw = await readJsonObject(req, maxBodyBytes);
     ctx.requestBody = raw;
     if (typeof raw.model === 'string') ctx.requestedModel = raw.model;
+    if (ctx.identity) ctx.userId = endUserOf(ctx.identity, req.headers, raw);
     return raw;
   }
 
@@ -210,7 +225,7 @@ export function createPipeline(deps: GatewayDeps) {
       if (!prices.priceFor(t.provider.name, t.model)) unpricedTarget ??= `${t.provider.name}/${t.model}`;
       costUsd = Math.max(costUsd, prices.cost(t.provider.name, t.model, estimate) ?? 0);
     }
-    return limiter.reserve(key, { tokens: promptTokens + outputTokens, costUsd, unpricedTarget }, ctx.id);
+    return limiter.reserve(key, { tokens: promptTokens + outputTokens, costUsd, unpricedTarget }, ctx.id, ctx.userId);
   }
 
   function recordUsage(ctx: RequestContext, target: ResolvedTarget, prompt: number, completion: number): void {

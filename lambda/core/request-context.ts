@@ -1,5 +1,6 @@
 /** Per-request state the pipeline accumulates, turned into exactly one log record when the response ends. */
 import type { KeyRecord } from './keys';
+import type { Identity } from './identity/identify';
 import type { AttemptLog, RequestLogRecord } from './log-record';
 import type { GatewayError } from './errors';
 import { redactSecrets } from './redaction';
@@ -29,6 +30,8 @@ export class RequestContext {
   readonly unserved = { promptTokens: 0, completionTokens: 0, costUsd: 0 };
   cache: string | null = null;
   guard: unknown[] = [];
+  /** How the caller proved who it is (its key, or a JWT of the key's OIDC application). */
+  identity?: Identity;
   /** The end user (ARCHITECTURE §15), once identified. */
   userId?: string;
   requestBody?: unknown;
