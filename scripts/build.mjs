@@ -16,7 +16,7 @@ if (only !== 'lambda')
       ...common,
       entryPoints: [join(root, 'bin/ai-gateway.ts')],
       outfile: join(root, 'dist/cli.js'),
-      target: 'node20',
+      target: 'node22',
       // dynalite loads a native LevelDB binding: it stays a runtime dependency.
       external: ['dynalite'],
     }),

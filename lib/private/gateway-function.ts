@@ -2,7 +2,7 @@
  * The shape both gateway Lambdas share: Node.js 22 on arm64, a prebuilt bundle, its own log group
  * with retention, and a role that may write only to that log group (no AWS managed policy).
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -25,6 +25,9 @@ export function createGatewayFunction(scope: Construct, id: string, o: GatewayFu
   logGroup.grantWrite(role);
   const fn = new lambda.Function(scope, id, {
     description: o.description,
+    // nodejs22.x: the Node major the test suite and CI run on (.nvmrc, engines), so what is deployed is
+    // what was tested, and the bundles target it (scripts/build.mjs). Lambda supports it until Node 22's
+    // end of life (April 2027); moving to nodejs24.x is this line, the esbuild target and .nvmrc together.
     runtime: lambda.Runtime.NODEJS_22_X,
     architecture: lambda.Architecture.ARM_64,
     handler: 'index.handler',
