@@ -22,6 +22,7 @@ import type { UsageReader } from '../core/admin';
 import type { TeamLimitsStore } from '../core/limits/teams';
 import { EnvSecretSource } from './env-secrets';
 import { FileLogSink } from './file-log-sink';
+import { withAccessLog } from './access-log-sink';
 import { createNodeServer } from './node-server';
 import { pathOf } from '../core/url-path';
 import { createKeepAliveFetch } from './keep-alive-fetch';
@@ -211,11 +212,9 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
   await ensureTables(dynamo, tables);
   const keyStore = new DynamoKeyStore(dynamo, tables.keys);
   const rollups = new DynamoUsageRollups(dynamo, tables.usage);
-  const logSink: LogSink = new RollupLogSink(
-    options.overrides?.logSink ?? new FileLogSink(join(dataDir, 'logs'), (err) => options.logger?.error('log write failed', { error: String(err) })),
-    rollups,
-    options.logger ?? silentLogger,
-  );
+  const fileSink: LogSink =
+    options.overrides?.logSink ?? new FileLogSink(join(dataDir, 'logs'), (err) => options.logger?.error('log write failed', { error: String(err) }));
+  const logSink: LogSink = new RollupLogSink(options.logger ? withAccessLog(fileSink, options.logger) : fileSink, rollups, options.logger ?? silentLogger);
   const adminToken = adminTokenFor(options, dataDir, env);
   const isAdmin = bearerTokenAuthorizer(adminToken);
   const uiSessions = createUiSessions(new DynamoUiSessionStore(dynamo, tables.keys), options.overrides?.now ?? Date.now);

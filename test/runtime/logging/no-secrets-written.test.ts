@@ -182,7 +182,17 @@ describe('the gateway writes no provider key and no virtual key anywhere', () =>
     const records = readLogRecords(join(dataDir, 'logs'));
     expect(records).toHaveLength(results.length);
     expect(files.some((f) => f.includes(`${join(dataDir, 'db')}`))).toBe(true);
-    expect(child.stderr.join('').length).toBeGreaterThan(0);
+    // Debug output: one access line per request, each carrying its upstream attempts and their
+    // (scrubbed) errors, which is where an echoed credential would surface.
+    const debugLines = child.stderr
+      .join('')
+      .split('\n')
+      .filter((l) => l.startsWith('{')) // the logger's JSON lines (a runtime warning would be plain text)
+      .map((l) => JSON.parse(l) as { level: string; message: string; model?: string; attempts?: { error?: string }[] });
+    const accessLines = debugLines.filter((l) => l.level === 'debug' && l.message === 'request');
+    expect(accessLines).toHaveLength(results.length);
+    const fallbackLine = accessLines.find((l) => l.model === 'leaky-fallback')!;
+    expect(fallbackLine.attempts!.filter((a) => a.error).length).toBeGreaterThanOrEqual(3);
     // …and would find a needle: the 'full' policy keeps personal data, so the scanner must see this email.
     expect(occurrences(blobs, ['eve@example.com']).length).toBeGreaterThan(0);
     // Upstream failures were recorded, with their (scrubbed) messages.
