@@ -1,6 +1,7 @@
 /** Renders the benchmark's figures as plain-text tables and judges them against the targets. */
 import type { BundleReport } from './bundle';
 import type { KeyOpsReport } from './dynamo-ops';
+import type { EstimationReport } from './estimation';
 import type { LoadSummary } from './load';
 import type { TtfbSummary } from './ttfb';
 
@@ -14,6 +15,8 @@ export const TARGETS = {
   coldImportMs: 60,
   writesPerRequest: 2,
   readsPerRequest: 0,
+  /** Token estimate of a 1 MB prompt, in multiples of JSON.parse of the same body (linear, and small beside a request's own cost). */
+  estimateVsParse: 25,
 } as const;
 
 export interface BenchResults {
@@ -30,6 +33,7 @@ export interface BenchResults {
   readonly streamHoldMs: number;
   readonly bundle?: BundleReport;
   readonly dynamoOps?: KeyOpsReport[];
+  readonly estimation?: EstimationReport;
 }
 
 export interface Check {
@@ -155,6 +159,14 @@ export function checks(r: BenchResults): Check[] {
     goal: `≤ ${TARGETS.coldImportMs} ms`,
     pass: b?.built && b.coldImportMs !== undefined ? b.coldImportMs <= TARGETS.coldImportMs : undefined,
   });
+  const e = r.estimation;
+  if (e)
+    out.push({
+      name: `token estimate of a ${f(e.bodyKb / 1024, 1)} MB prompt (median of ${e.runs})`,
+      measured: `${f(e.estimateMs / e.parseMs, 1)}× JSON.parse of the body (${f(e.estimateMs)} vs ${f(e.parseMs)} ms)`,
+      goal: `≤ ${TARGETS.estimateVsParse}×`,
+      pass: e.estimateMs / e.parseMs <= TARGETS.estimateVsParse,
+    });
   for (const k of r.dynamoOps ?? []) {
     out.push({
       name: `DynamoDB writes/request, key with ${k.key}`,

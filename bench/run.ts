@@ -22,6 +22,7 @@
  *   BENCH_COLD_RUNS      fresh processes importing the proxy bundle (default 15; 0 skips)
  *   BENCH_DYNAMO_REQUESTS requests per key for the DynamoDB count (default 50; 0 skips)
  *   BENCH_USAGE_REQUESTS requests in the usage page's 90-day query (default 100000; 0 skips)
+ *   BENCH_ESTIMATE_RUNS  timed token estimates of a 1 MB prompt (default 20; 0 skips)
  *   BENCH_JSON           also write the results as JSON to this path
  */
 import { writeFileSync } from 'node:fs';
@@ -29,6 +30,7 @@ import { bundleReport } from './bundle';
 import { redactionBench, renderRedaction } from './redaction';
 import { renderUsageQuery, usageQueryBench } from './usage-query';
 import { measureDynamoOps } from './dynamo-ops';
+import { estimationReport } from './estimation';
 import { type LoadRun, type LoadTarget, runLoad, runPercentile, summarise } from './load';
 import {
   type BenchProcess,
@@ -65,6 +67,7 @@ export interface BenchOptions {
   readonly ttfbSamples: number;
   readonly coldImportRuns: number;
   readonly dynamoRequests: number;
+  readonly estimateRuns: number;
 }
 
 export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): BenchOptions {
@@ -97,6 +100,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): BenchOptio
     ttfbSamples: Math.max(1, Math.round(num('BENCH_TTFB_SAMPLES', 5))),
     coldImportRuns: Math.round(num('BENCH_COLD_RUNS', 15)),
     dynamoRequests: Math.round(num('BENCH_DYNAMO_REQUESTS', 50)),
+    estimateRuns: Math.round(num('BENCH_ESTIMATE_RUNS', 20)),
   };
 }
 
@@ -229,6 +233,11 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void =
       log('counting DynamoDB operations per request…');
       dynamoOps = await measureDynamoOps(opts.dynamoRequests);
     }
+    let estimation: BenchResults['estimation'];
+    if (opts.estimateRuns > 0) {
+      log('timing the token estimate…');
+      estimation = estimationReport(opts.estimateRuns);
+    }
 
     const mb = (b: number | undefined) => (b === undefined ? undefined : b / 2 ** 20);
     return {
@@ -254,6 +263,7 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void =
       streamHoldMs: opts.streamHoldMs,
       bundle,
       dynamoOps,
+      estimation,
     };
   } finally {
     for (const p of started.reverse()) await p.stop().catch(() => undefined);

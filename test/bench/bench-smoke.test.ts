@@ -26,6 +26,7 @@ const options: BenchOptions = {
   ttfbSamples: 1,
   coldImportRuns: 1,
   dynamoRequests: 3,
+  estimateRuns: 2,
 };
 
 describe('bench harness', () => {
@@ -62,6 +63,13 @@ describe('bench harness', () => {
     expect(direct.firstContentMs).toBeLessThan(HOLD_MS / 2);
     expect(gw.firstContentMs).toBeLessThan(HOLD_MS / 2);
     expect(gw.totalMs).toBeGreaterThanOrEqual(HOLD_MS);
+  });
+
+  it('times the token estimate of a 1 MB prompt against parsing it', () => {
+    expect(results.estimation!.estimatedTokens).toBeGreaterThan(150_000);
+    expect(results.estimation!.estimateMs).toBeGreaterThan(0);
+    expect(results.estimation!.parseMs).toBeGreaterThan(0);
+    expect(checks(results).some((c) => c.name.startsWith('token estimate'))).toBe(true);
   });
 
   it('counts DynamoDB operations per request: no uncached read, at most two writes', () => {

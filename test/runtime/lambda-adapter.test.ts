@@ -41,7 +41,11 @@ class RecordingResponseStream extends Writable {
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void) {
     this.writes.push(Buffer.from(chunk));
     const text = this.raw().toString('utf8');
-    for (const w of [...this.waiters]) if (w.match(text)) this.waiters.splice(this.waiters.indexOf(w), 1), w.resolve();
+    for (const w of [...this.waiters])
+      if (w.match(text)) {
+        this.waiters.splice(this.waiters.indexOf(w), 1);
+        w.resolve();
+      }
     cb();
   }
 
@@ -265,7 +269,9 @@ describe('Lambda streaming adapter (API Gateway REST proxy events)', () => {
       fetch: async () => {
         throw new Error('boom with internal detail');
       },
-      flush: async () => void (flushed = true),
+      flush: async () => {
+        flushed = true;
+      },
     }));
     const stream = new RecordingResponseStream();
     await failing(fixture('chat-completions.json', key), stream);

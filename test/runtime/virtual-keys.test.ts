@@ -246,26 +246,17 @@ describe('virtual keys', () => {
       await expectOpenAiError(await send(h), 403, 'key_revoked');
     });
 
-    test(`a revoke made elsewhere stops the key within keyCacheTtlMs (${TTL_MS} ms here), measured`, async () => {
+    test(`a revoke made elsewhere stops the key once keyCacheTtlMs (${TTL_MS} ms here) has passed`, async () => {
       const { key, id } = await gw.createKey();
       const h = { authorization: `Bearer ${key}` };
       expect((await send(h)).status).toBe(200); // cached in this process
-      const revokedAt = Date.now();
       await store.update(id, { revokedAt: new Date().toISOString() }); // bypasses this process's cache
       // Still served from the cache right after: this is the documented window, not a bug.
       expect((await send(h)).status).toBe(200);
-      let status = 200;
-      while (status === 200) {
-        expect(Date.now() - revokedAt).toBeLessThan(TTL_MS + 2000);
-        status = (await send(h)).status;
-        if (status === 200) await new Promise((r) => setTimeout(r, 10));
-      }
-      const window = Date.now() - revokedAt;
-      expect(status).toBe(403);
-      // Measured: about the TTL (the entry was loaded just before the revoke), never longer than
-      // the TTL plus one request's latency.
-      expect(window).toBeLessThanOrEqual(TTL_MS + 500);
-      expect(window).toBeGreaterThanOrEqual(TTL_MS - 300);
+      // The gateway's clock moves past the TTL since the entry was loaded: the next request reads
+      // the store again and sees the revoke, whatever the real time it took to get here.
+      clockOffsetMs = TTL_MS;
+      await expectOpenAiError(await send(h), 403, 'key_revoked');
     });
   });
 

