@@ -30,7 +30,9 @@ export function awsSigner(options: AwsSignerOptions): RequestSigner {
   return async ({ method, url, headers, body }) => {
     const u = new URL(url);
     const query: Record<string, string> = {};
-    u.searchParams.forEach((v, k) => (query[k] = v));
+    u.searchParams.forEach((v, k) => {
+      query[k] = v;
+    });
     const signed = await signer.sign(
       {
         method,

@@ -4,7 +4,7 @@ import { consoleLogger } from '../../lambda/adapters/console-logger';
 
 export async function runDevServer(): Promise<void> {
   const logger = consoleLogger(process.env.GATEWAY_LOG_LEVEL ?? 'info');
-  let loaded;
+  let loaded: ReturnType<typeof loadConfig>;
   try {
     loaded = loadConfig(process.env);
   } catch (err) {

@@ -62,7 +62,10 @@ function usableText(r: Rec): string {
 }
 
 export function printKeyList(list: Rec[]): void {
-  if (!list.length) return console.log('No keys yet. Create one with: ai-gateway keys create --name my-app');
+  if (!list.length) {
+    console.log('No keys yet. Create one with: ai-gateway keys create --name my-app');
+    return;
+  }
   const rows = list.map((r) => [String(r.id), String(r.name), String(r.team ?? '-'), status(r), `…${r.hint}`, limitsText(r.limits)]);
   printTable(['ID', 'NAME', 'TEAM', 'STATUS', 'KEY', 'LIMITS'], rows, '');
 }

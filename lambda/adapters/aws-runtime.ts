@@ -104,7 +104,7 @@ function firehoseSink(env: Env, logger: Logger): LogSink {
     const { FirehoseLogSink } = await import('./firehose-log-sink');
     // The SDK is external (the Lambda runtime ships it): a plain require, run on first use only.
     const { FirehoseClient } = require('@aws-sdk/client-firehose') as typeof import('@aws-sdk/client-firehose');
-    let bodyStore;
+    let bodyStore: import('./s3-body-store').S3BodyStore | undefined;
     if (bucket) {
       const { S3BodyStore } = await import('./s3-body-store');
       const { S3Client } = require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');

@@ -32,7 +32,8 @@ export class DeferredLogSink implements LogSink {
   async flush(): Promise<void> {
     if (!this.sink) {
       try {
-        this.sink = await (this.loading ??= this.load());
+        this.loading ??= this.load();
+        this.sink = await this.loading;
       } catch (err) {
         // Keep the records for the next flush; a later invocation may load it.
         this.loading = undefined;

@@ -97,7 +97,8 @@ export class FirehoseLogSink implements LogSink {
         return;
       }
     } catch (err) {
-      return this.toFallback([record], `encoding the record failed: ${String(err)}`);
+      this.toFallback([record], `encoding the record failed: ${String(err)}`);
+      return;
     }
     const p = fitRecord(record, FIREHOSE_MAX_RECORD_BYTES, this.bodyStore, this.logger)
       .then((fitted) => this.enqueue(fitted))

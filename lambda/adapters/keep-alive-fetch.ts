@@ -85,7 +85,7 @@ class UpstreamResponse extends Response {
     return (await this.collect()).toString('utf8');
   }
 
-  override async json(): Promise<any> {
+  override async json(): Promise<unknown> {
     return JSON.parse(await this.text());
   }
 

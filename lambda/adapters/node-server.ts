@@ -56,7 +56,10 @@ const SINGLE_WRITE_MAX_BYTES = 256 * 1024;
 
 async function writeResponse(req: IncomingMessage, res: ServerResponse, response: Response): Promise<void> {
   const headers: Record<string, string | string[]> = response instanceof BufferedResponse ? response.headerRecord : {};
-  if (!(response instanceof BufferedResponse)) response.headers.forEach((v, k) => (headers[k] = v));
+  if (!(response instanceof BufferedResponse))
+    response.headers.forEach((v, k) => {
+      headers[k] = v;
+    });
   // Answered before the request body was read to its end (401 before reading, 413 part-way): the
   // rest of that body still sits on the connection, so it cannot carry another request. Close it
   // after this response instead of leaving a keep-alive client waiting on a connection that never

@@ -28,7 +28,10 @@ export function sdkSecretReader(region?: string): SecretStringReader {
     const c = new sdk.SecretsManagerClient({ region });
     return { read: async (id: string) => (await c.send(new sdk.GetSecretValueCommand({ SecretId: id }))).SecretString };
   };
-  return async (secretId) => (await (client ??= load())).read(secretId);
+  return async (secretId) => {
+    client ??= load();
+    return (await client).read(secretId);
+  };
 }
 
 export interface SecretsManagerSourceOptions {

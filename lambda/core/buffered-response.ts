@@ -70,7 +70,9 @@ export class BufferedResponse extends Response {
   get headerRecord(): Record<string, string> {
     if (!this.#headers) return { ...this.#given };
     const out: Record<string, string> = {};
-    this.#headers.forEach((v, k) => (out[k] = v));
+    this.#headers.forEach((v, k) => {
+      out[k] = v;
+    });
     return out;
   }
 
@@ -130,7 +132,7 @@ export class BufferedRequest implements Request {
   declare readonly body: ReadableStream<Uint8Array<ArrayBuffer>> | null;
   declare readonly bodyUsed: boolean;
   declare text: () => Promise<string>;
-  declare json: () => Promise<any>;
+  declare json: () => Promise<unknown>;
 
   constructor(url: string, init: AdapterRequestInit, body: Buffer | undefined) {
     this.url = new URL(url).href;

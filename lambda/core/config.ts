@@ -213,18 +213,25 @@ const MAX_GROUP_DEPTH = 4;
 
 /** A route's (or group's) targets: provider targets and nested groups, each problem named by its path. */
 function checkTargets(targets: unknown, at: string, providers: unknown, problems: string[], depth = 0) {
-  if (!Array.isArray(targets) || targets.length === 0) return void problems.push(`${at} must be a non-empty list`);
-  targets.forEach((t: unknown, i: number) => {
+  if (!Array.isArray(targets) || targets.length === 0) {
+    problems.push(`${at} must be a non-empty list`);
+    return;
+  }
+  for (const [i, t] of (targets as unknown[]).entries()) {
     const tat = `${at}[${i}]`;
-    if (!isObject(t)) return void problems.push(`${tat} must be { "provider", "model" } or a group { "strategy", "targets" }`);
+    if (!isObject(t)) {
+      problems.push(`${tat} must be { "provider", "model" } or a group { "strategy", "targets" }`);
+      continue;
+    }
     if (t.weight !== undefined && !(typeof t.weight === 'number' && Number.isFinite(t.weight) && t.weight >= 0))
       problems.push(`${tat}.weight must be a number >= 0`);
     if (t.targets !== undefined) {
       if (t.provider !== undefined || t.model !== undefined) problems.push(`${tat} is a group (it has "targets") and may not also set provider/model`);
       if (t.strategy !== undefined && t.strategy !== 'fallback' && t.strategy !== 'loadbalance')
         problems.push(`${tat}.strategy must be "fallback" or "loadbalance"`);
-      if (depth + 1 >= MAX_GROUP_DEPTH) return void problems.push(`${tat}: groups may nest at most ${MAX_GROUP_DEPTH - 1} levels deep`);
-      return checkTargets(t.targets, `${tat}.targets`, providers, problems, depth + 1);
+      if (depth + 1 >= MAX_GROUP_DEPTH) problems.push(`${tat}: groups may nest at most ${MAX_GROUP_DEPTH - 1} levels deep`);
+      else checkTargets(t.targets, `${tat}.targets`, providers, problems, depth + 1);
+      continue;
     }
     if (t.strategy !== undefined) problems.push(`${tat}.strategy is only allowed on a group (an entry with "targets")`);
     if (typeof t.provider !== 'string' || !t.provider) problems.push(`${tat}.provider must be a provider name`);
@@ -233,7 +240,7 @@ function checkTargets(targets: unknown, at: string, providers: unknown, problems
     checkTimeouts(t.timeouts, `${tat}.timeouts`, problems);
     if (isObject(t.timeouts) && t.timeouts.routeMs !== undefined)
       problems.push(`${tat}.timeouts.routeMs applies to a whole route: set it on the route or in settings.timeouts`);
-  });
+  }
 }
 
 /** Validate untrusted config (JSON file or construct props). Collects every problem, throws once. */

@@ -128,7 +128,7 @@ export function extractPresentedKey(headers: Headers): string | undefined {
   }
   for (const h of KEY_HEADERS) {
     const v = headers.get(h);
-    if (v && v.trim()) return v.trim();
+    if (v?.trim()) return v.trim();
   }
   return undefined;
 }

@@ -175,7 +175,11 @@ export function createPipeline(deps: GatewayDeps) {
       }
     }
     // The router's "headers arrived" hook stops a JSON call's first-byte timer.
-    const timedFetch: typeof fetch = (input, init) => upstreamFetch(input, init).then((res) => (firstByte(), res));
+    const timedFetch: typeof fetch = async (input, init) => {
+      const res = await upstreamFetch(input, init);
+      firstByte();
+      return res;
+    };
     return { adapter, call: { provider: target.provider, model: target.model, apiKey, signal, fetch: timedFetch } };
   }
 

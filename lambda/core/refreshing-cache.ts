@@ -15,7 +15,7 @@
  *   flight may neither answer later callers nor write its (possibly older) result back.
  */
 
-export interface RefreshingCacheOptions<V> {
+export interface RefreshingCacheOptions {
   /** An entry is never served once this long has passed since its load began. 0 disables caching. */
   readonly maxAgeMs: number;
   readonly now: () => number;
@@ -52,7 +52,7 @@ export class RefreshingCache<K, V> {
   private generation = 0;
   private readonly refreshAfterMs: number;
 
-  constructor(private readonly options: RefreshingCacheOptions<V>) {
+  constructor(private readonly options: RefreshingCacheOptions) {
     this.refreshAfterMs = options.maxAgeMs * REFRESH_AT;
   }
 

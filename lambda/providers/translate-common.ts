@@ -51,7 +51,7 @@ export function imageRef(part: ContentPart): ImageRef {
 
 /** Tool-call arguments from the client (a JSON string) as an object. */
 export function parseToolArguments(args: string | undefined, name: string): Record<string, unknown> {
-  if (!args || !args.trim()) return {};
+  if (!args?.trim()) return {};
   try {
     const v = JSON.parse(args);
     if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
@@ -113,7 +113,7 @@ export function textInputs(body: EmbeddingsRequest, provider: string): string[] 
 export function encodeEmbedding(values: number[], format: 'float' | 'base64' | undefined): number[] | string {
   if (format !== 'base64') return values;
   const buf = Buffer.alloc(values.length * 4);
-  values.forEach((v, i) => buf.writeFloatLE(v, i * 4));
+  for (let i = 0; i < values.length; i++) buf.writeFloatLE(values[i], i * 4);
   return buf.toString('base64');
 }
 

@@ -13,6 +13,7 @@ import {
   PutItemCommand,
   ScanCommand,
   UpdateItemCommand,
+  type UpdateItemCommandOutput,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { type HashLookup, type KeyRecord, type KeyStore, OidcClientTakenError } from '../core/keys';
@@ -236,7 +237,7 @@ export class DynamoKeyStore implements KeyStore {
         .catch(() => undefined);
     }
     await this.putHash(newHash, id);
-    let out;
+    let out: UpdateItemCommandOutput;
     try {
       // 2. Switch the record; the condition makes concurrent rotations fail instead of both "winning".
       out = await this.client.send(

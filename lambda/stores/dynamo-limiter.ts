@@ -245,7 +245,7 @@ export function createDynamoLimiter(options: DynamoLimiterOptions): DynamoLimite
       conditions.push(`(attribute_not_exists(${alias}) OR ${alias} <= :max_${c.name})`);
     }
     const stale = staleWindowAttributes(images.get(pk), w);
-    stale.forEach((attr, i) => (names[`#s${i}`] = attr));
+    for (const [i, attr] of stale.entries()) names[`#s${i}`] = attr;
     const input: UpdateItemCommandInput = {
       TableName: tableName,
       Key: { pk: { S: pk } },

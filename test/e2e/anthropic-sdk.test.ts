@@ -309,7 +309,7 @@ describe('official @anthropic-ai/sdk client on /v1/messages', () => {
           .map((l) => JSON.parse(l))
           .find((r) => r.request_id === requestId);
       // The record is written after the last byte (settle, then log): the client can see the end first.
-      let record;
+      let record: ReturnType<typeof findRecord>;
       for (let i = 0; i < 100 && !record; i++) {
         await gw.gateway.flush();
         record = findRecord();

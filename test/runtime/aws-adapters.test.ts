@@ -86,7 +86,10 @@ describe('DeferredLogSink', () => {
   test('loads the real sink on the first flush only, handing over earlier records in order', async () => {
     const real = recordingSink();
     let loads = 0;
-    const deferred = new DeferredLogSink(async () => (loads++, real.sink));
+    const deferred = new DeferredLogSink(async () => {
+      loads++;
+      return real.sink;
+    });
     deferred.write(sampleRecord('a'));
     deferred.write(sampleRecord('b'));
     expect(loads).toBe(0);

@@ -98,7 +98,10 @@ describe('the built proxy bundle, run as Lambda runs it', () => {
       streamifyResponse: (h: unknown) => h,
       HttpResponseStream: {
         from(s: ResponseSink, prelude: object) {
-          s._onBeforeFirstWrite = (write) => (write(JSON.stringify(prelude)), write(new Uint8Array(8)));
+          s._onBeforeFirstWrite = (write) => {
+            write(JSON.stringify(prelude));
+            write(new Uint8Array(8));
+          };
           return s;
         },
       },
@@ -123,7 +126,10 @@ describe('the built proxy bundle, run as Lambda runs it', () => {
   test('a chat request: key from DynamoDB, provider key from Secrets Manager, the log record to Firehose after the response', async () => {
     const sink = new ResponseSink();
     const stdout: string[] = [];
-    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (stdout.push(String(chunk)), true));
+    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      stdout.push(String(chunk));
+      return true;
+    });
     try {
       await handler(event({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }, key), sink);
     } finally {

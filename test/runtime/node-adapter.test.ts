@@ -35,12 +35,18 @@ describe('node adapter: clients that leave early', () => {
     gw = await startTestGateway(
       { providers: { mock: { type: 'mock' } }, models: { 'mock-model': { targets: [{ provider: 'mock', model: 'mock-model' }] } } },
       {
-        overrides: { keyStore: hookedStore, logSink: { write: (r) => void (records.push(r), recorded?.()) } },
+        overrides: {
+          keyStore: hookedStore,
+          logSink: {
+            write: (r) => {
+              records.push(r);
+              recorded?.();
+            },
+          },
+        },
         logger: { debug() {}, info() {}, warn() {}, error: (m, d) => void errorsLogged.push(`${m} ${JSON.stringify(d)}`) },
       },
     );
-  });
-  beforeAll(() => {
     store = new DynamoKeyStore(gw.dynamo, gw.tables.keys);
   });
   afterAll(() => gw.close());

@@ -12,7 +12,10 @@ interface Deferred<T> {
 function deferred<T>(): Deferred<T> {
   let resolve!: (v: T) => void;
   let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
   return { promise, resolve, reject };
 }
 
@@ -162,7 +165,10 @@ describe('RefreshingCache', () => {
   test('undefined values (a read that found nothing) are never kept, and a reload that finds nothing drops the entry', async () => {
     const cache = new RefreshingCache<string, string | undefined>({ maxAgeMs: 1000, now: clock });
     let loads = 0;
-    const missing = async () => (loads++, undefined);
+    const missing = async () => {
+      loads++;
+      return undefined;
+    };
     expect(await cache.get('k', missing)).toBeUndefined();
     expect(await cache.get('k', missing)).toBeUndefined();
     expect(loads).toBe(2);

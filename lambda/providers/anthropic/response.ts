@@ -6,7 +6,7 @@ import { ANTHROPIC_NATIVE_RESPONSE, type AnthropicResponse, finishReasonFromAnth
 
 /** A non-streamed Messages answer (Anthropic's API or Claude on Bedrock), checked for shape, as a canonical completion. */
 export function fromAnthropicAnswer(json: AnthropicResponse | null | undefined, providerName: string): ChatCompletion {
-  if (!json || json.type !== 'message' || !Array.isArray(json.content))
+  if (json?.type !== 'message' || !Array.isArray(json.content))
     throw new UpstreamError('malformed', `${providerName} returned JSON that is not a message`, 502, 'malformed_response');
   return fromAnthropicResponse(json);
 }

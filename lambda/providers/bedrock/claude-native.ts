@@ -59,12 +59,11 @@ export async function claudeNativeChat(body: ChatRequest, native: AnthropicReque
     return { stream: false, response: fromAnthropicAnswer((await invokeJson(call, payload)) as AnthropicResponse, call.provider.name) };
   }
   const { client, sdk } = await bedrockClient(call.provider.config);
-  let out;
-  try {
-    out = await client.send(new sdk.InvokeModelWithResponseStreamCommand(invokeInput(call, payload)), { abortSignal: call.signal });
-  } catch (err) {
-    throw bedrockError(err, call);
-  }
+  const out = await client
+    .send(new sdk.InvokeModelWithResponseStreamCommand(invokeInput(call, payload)), { abortSignal: call.signal })
+    .catch((err: unknown) => {
+      throw bedrockError(err, call);
+    });
   if (!out.body) throw new UpstreamError('malformed', `${call.provider.name} returned an empty stream`, 502, 'malformed_response');
   return { stream: true, chunks: anthropicEventChunks(claudeEvents(out.body, call.provider.name), call, (err) => bedrockError(err, call)) };
 }

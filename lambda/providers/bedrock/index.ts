@@ -38,21 +38,15 @@ export const bedrockProvider: ProviderAdapter = {
     const { client, sdk } = await bedrockClient(call.provider.config);
     const id = `chatcmpl-${randomUUID().replace(/-/g, '').slice(0, 24)}`;
     if (body.stream) {
-      let out;
-      try {
-        out = await client.send(new sdk.ConverseStreamCommand(input), { abortSignal: call.signal });
-      } catch (err) {
+      const out = await client.send(new sdk.ConverseStreamCommand(input), { abortSignal: call.signal }).catch((err: unknown) => {
         throw bedrockError(err, call);
-      }
+      });
       if (!out.stream) throw malformed(call, 'an empty stream');
       return { stream: true, chunks: chunksFromResponseTool(bedrockChunks(out.stream, call, id), responseToolOf(body)) };
     }
-    let out;
-    try {
-      out = await client.send(new sdk.ConverseCommand(input), { abortSignal: call.signal });
-    } catch (err) {
+    const out = await client.send(new sdk.ConverseCommand(input), { abortSignal: call.signal }).catch((err: unknown) => {
       throw bedrockError(err, call);
-    }
+    });
     if (!out.output?.message) throw malformed(call, 'a Converse answer without a message');
     return { stream: false, response: answerFromResponseTool(fromConverseOutput(out, call.model, id), responseToolOf(body)) };
   },

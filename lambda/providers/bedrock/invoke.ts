@@ -13,12 +13,9 @@ export function invokeInput(call: ProviderCall, body: Record<string, unknown>) {
 
 export async function invokeJson(call: ProviderCall, body: Record<string, unknown>): Promise<unknown> {
   const { client, sdk } = await bedrockClient(call.provider.config);
-  let out;
-  try {
-    out = await client.send(new sdk.InvokeModelCommand(invokeInput(call, body)), { abortSignal: call.signal });
-  } catch (err) {
+  const out = await client.send(new sdk.InvokeModelCommand(invokeInput(call, body)), { abortSignal: call.signal }).catch((err: unknown) => {
     throw bedrockError(err, call);
-  }
+  });
   try {
     return JSON.parse(decoder.decode(out.body));
   } catch {

@@ -26,7 +26,12 @@ test('FileBodyStore writes the bodies to a private file and returns its file:// 
 test('S3BodyStore puts one JSON object per request and returns its s3:// pointer', async () => {
   const sent: PutObjectCommand['input'][] = [];
   const store = new S3BodyStore({
-    client: { send: async (c: PutObjectCommand) => (sent.push(c.input), { $metadata: {} }) },
+    client: {
+      send: async (c: PutObjectCommand) => {
+        sent.push(c.input);
+        return { $metadata: {} };
+      },
+    },
     bucket: 'log-bucket',
     prefix: 'bodies/',
   });

@@ -164,7 +164,10 @@ describe('local log CLI', () => {
       follow: true,
       pollMs: 5,
       signal: stop.signal,
-      print: (l) => (lines.push(l), l.includes('"n4"') && arrived()),
+      print: (l) => {
+        lines.push(l);
+        if (l.includes('"n4"')) arrived();
+      },
     });
     appendFileSync(file, JSON.stringify(rec('n4', { ...bob, ts: '2026-11-24T12:02:00.000Z' })) + '\n');
     await gotNew;

@@ -147,7 +147,12 @@ describe('FirehoseLogSink', () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const fh = stubFirehose((sent) => ok(sent.length));
-    const slow: FirehoseSender = { send: async (c) => (await gate, fh.client.send(c)) };
+    const slow: FirehoseSender = {
+      send: async (c) => {
+        await gate;
+        return fh.client.send(c);
+      },
+    };
     const { sink } = sinkWith(slow);
     sink.write(sampleRecord('a'));
     const first = sink.flush();
@@ -196,7 +201,10 @@ describe('FirehoseLogSink', () => {
 
   test('the default fallback writes one marked, recoverable JSON line per record to stdout', () => {
     const lines: string[] = [];
-    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (lines.push(String(chunk)), true));
+    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    });
     try {
       stdoutFallback(sampleRecord('req_fb', { request: 'q'.repeat(300 * 1024) }), 'firehose down');
     } finally {
@@ -217,7 +225,12 @@ test('a PutRecordBatch call that hangs is abandoned after sendTimeoutMs and coun
   const aborted: boolean[] = [];
   const hanging: FirehoseSender = {
     send: (_c, options) =>
-      new Promise((_resolve, reject) => options?.abortSignal?.addEventListener('abort', () => (aborted.push(true), reject(new Error('aborted'))))),
+      new Promise((_resolve, reject) =>
+        options?.abortSignal?.addEventListener('abort', () => {
+          aborted.push(true);
+          reject(new Error('aborted'));
+        }),
+      ),
   };
   const { sink, fallen } = sinkWith(hanging, { sendTimeoutMs: 10, maxAttempts: 2 });
   sink.write(sampleRecord('req_hang'));

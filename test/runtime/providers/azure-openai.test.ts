@@ -1,5 +1,5 @@
 /** The azure-openai provider: deployment URLs, api-version, api-key header; OpenAI's format otherwise. */
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import { json, openAiChunks, openAiCompletion, type FakeUpstream, writeSse } from '../../helpers/fake-upstream';
 import type { TestGateway } from '../../helpers/gateway';
 import { startOpenAiHarness } from '../../helpers/openai-harness';

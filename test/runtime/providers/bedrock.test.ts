@@ -4,7 +4,7 @@
  * credentials come from the environment (the SDK's default chain), so requests are really signed.
  */
 import Anthropic from '@anthropic-ai/sdk';
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import { json, type FakeUpstream } from '../../helpers/fake-upstream';
 import type { TestGateway } from '../../helpers/gateway';
 import { readChatStream, startOpenAiHarness } from '../../helpers/openai-harness';

@@ -1,5 +1,5 @@
 /** The gemini provider behind the gateway: the official openai client calls, a fake Gemini API answers. */
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import type { ServerResponse } from 'node:http';
 import { json, type FakeUpstream } from '../../helpers/fake-upstream';
 import type { TestGateway } from '../../helpers/gateway';
