@@ -4,7 +4,7 @@
  * a stream that fails after its first byte ends with an in-band error event and no end marker,
  * and a client that disconnects stops the upstream call.
  */
-import { type GatewayError, errorBody, errors, toGatewayError } from './errors';
+import { GatewayError, errorBody, errors, toGatewayError } from './errors';
 import type { ResolvedTarget } from './models';
 import type { Pipeline } from './pipeline';
 import type { Reservation } from './ports';

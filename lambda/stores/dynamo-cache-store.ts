@@ -93,9 +93,14 @@ export class DynamoCacheStore implements CacheStore {
   async purge(filter: CachePurgeFilter): Promise<string[]> {
     const conditions: string[] = [];
     const values: Record<string, AttributeValue> = {};
-    if (filter.keyId !== undefined) conditions.push('keyId = :k'), (values[':k'] = s(filter.keyId));
-    if (filter.team !== undefined) conditions.push('team = :t'), (values[':t'] = s(filter.team));
-    if (filter.model !== undefined) conditions.push('requestedModel = :m'), (values[':m'] = s(filter.model));
+    const match = (condition: string, name: string, value: string | undefined) => {
+      if (value === undefined) return;
+      conditions.push(condition);
+      values[name] = s(value);
+    };
+    match('keyId = :k', ':k', filter.keyId);
+    match('team = :t', ':t', filter.team);
+    match('requestedModel = :m', ':m', filter.model);
     const removed: string[] = [];
     let start: Record<string, AttributeValue> | undefined;
     do {

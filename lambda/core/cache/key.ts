@@ -170,7 +170,7 @@ export function semanticParts(input: CacheKeyInput, maxMessages: number): Semant
   if (typeof last !== 'object' || last === null || last.role !== 'user') return undefined;
   if (last.type !== undefined && last.type !== 'message') return undefined;
   const text = textOnly(last.content, conv.textTypes);
-  if (!text || !text.trim()) return undefined;
+  if (!text?.trim()) return undefined;
   const body = shapingBody(input.body);
   if (input.endpoint === '/v1/responses' && typeof input.body.input === 'string') body.input = TEXT_SLOT;
   else body[conv.field] = [...conv.messages.slice(0, -1), { ...last, content: TEXT_SLOT }];

@@ -61,9 +61,12 @@ export function checkIdentity(v: unknown, problems: string[]): void {
   if (!Array.isArray(v.jwt) || v.jwt.length === 0 || v.jwt.length > MAX_ISSUERS)
     return void problems.push(`identity.jwt must be a list of 1 to ${MAX_ISSUERS} issuers`);
   const seen = new Set<string>();
-  v.jwt.forEach((entry: unknown, i: number) => {
+  for (const [i, entry] of (v.jwt as unknown[]).entries()) {
     const at = `identity.jwt[${i}]`;
-    if (!isObject(entry)) return void problems.push(`${at} must be { "issuer", "audience", "jwksUrl"?, "appClaim"?, "userClaim"? }`);
+    if (!isObject(entry)) {
+      problems.push(`${at} must be { "issuer", "audience", "jwksUrl"?, "appClaim"?, "userClaim"? }`);
+      continue;
+    }
     for (const k of Object.keys(entry)) if (!ISSUER_FIELDS.includes(k)) problems.push(`${at}.${k} is not a known issuer setting (${ISSUER_FIELDS.join(', ')})`);
     if (typeof entry.issuer !== 'string' || !isTrustedKeyUrl(entry.issuer))
       problems.push(`${at}.issuer must be the issuer's https URL, exactly as in its tokens' "iss" claim (http only on 127.0.0.1/localhost)`);
@@ -78,5 +81,5 @@ export function checkIdentity(v: unknown, problems: string[]): void {
     for (const k of ['appClaim', 'userClaim'] as const)
       if (entry[k] !== undefined && (typeof entry[k] !== 'string' || !(entry[k] as string).length || (entry[k] as string).length > 100))
         problems.push(`${at}.${k} must be a claim name (a non-empty string)`);
-  });
+  }
 }

@@ -167,7 +167,11 @@ describe('local index persistence and exactness', () => {
       let d = 0;
       let na = 0;
       let nb = 0;
-      for (let i = 0; i < a.length; i++) (d += a[i] * b[i]), (na += a[i] * a[i]), (nb += b[i] * b[i]);
+      for (let i = 0; i < a.length; i++) {
+        d += a[i] * b[i];
+        na += a[i] * a[i];
+        nb += b[i] * b[i];
+      }
       return d / Math.sqrt(na * nb);
     };
     for (let q = 0; q < 40; q++) {
