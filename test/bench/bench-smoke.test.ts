@@ -60,9 +60,11 @@ describe('bench harness', () => {
     const gw = results.ttfb.find((t) => t.target === 'gateway')!;
     const direct = results.ttfb.find((t) => t.target === 'direct')!;
     expect(gw.error).toBeUndefined();
-    expect(direct.firstContentMs).toBeLessThan(HOLD_MS / 2);
-    expect(gw.firstContentMs).toBeLessThan(HOLD_MS / 2);
-    expect(gw.totalMs).toBeGreaterThanOrEqual(HOLD_MS);
+    // Not a speed check: the order of two events of the same stream. The upstream holds the rest for
+    // HOLD_MS after its first content, so unbuffered, the first content reaches the client about
+    // HOLD_MS before the end, however slow the machine; a buffering proxy delivers both together.
+    expect(direct.totalMs - direct.firstContentMs).toBeGreaterThan(HOLD_MS / 2);
+    expect(gw.totalMs - gw.firstContentMs).toBeGreaterThan(HOLD_MS / 2);
   });
 
   it('times the token estimate of a 1 MB prompt against parsing it', () => {
