@@ -82,7 +82,9 @@ function fillTable(id: string, rows: string[][], numericFrom = 1): void {
   }
   for (const r of rows) {
     const tr = body.insertRow();
-    r.forEach((text, i) => cell(tr, text, i >= numericFrom));
+    r.forEach((text, i) => {
+      cell(tr, text, i >= numericFrom);
+    });
   }
 }
 
