@@ -60,7 +60,7 @@ export async function usageQueryBench(env: NodeJS.ProcessEnv = process.env): Pro
       const day = new Date(now - d * 86_400_000).toISOString().slice(0, 10);
       for (let k = 0; k < keys; k++) {
         const keyId = k === 0 ? id : `key_bench_${k}`;
-        let batch;
+        let batch: ReturnType<typeof newBatch> | undefined;
         for (let i = 0; i < perRow; i++) {
           const inc: RowIncrement = {
             day,

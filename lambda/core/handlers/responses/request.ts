@@ -99,7 +99,7 @@ function checkItem(item: unknown, at: string): void {
         throw errors.badRequest(`'${at}.role' must be one of ${[...MESSAGE_ROLES].join(', ')}.`, `${at}.role`);
       if (typeof item.content === 'string') return;
       if (!Array.isArray(item.content)) throw errors.badRequest(`'${at}.content' must be a string or a list of content parts.`, `${at}.content`);
-      item.content.forEach((p, j) => checkContentPart(p, `${at}.content[${j}]`, item.role as string));
+      for (const [j, p] of item.content.entries()) checkContentPart(p, `${at}.content[${j}]`, item.role as string);
       return;
     }
     case 'function_call':
@@ -110,7 +110,7 @@ function checkItem(item: unknown, at: string): void {
       if (typeof item.call_id !== 'string') throw errors.badRequest(`'${at}.call_id' must be a string.`, `${at}.call_id`);
       if (typeof item.output === 'string') return;
       if (!Array.isArray(item.output)) throw errors.badRequest(`'${at}.output' must be a string or a list of content parts.`, `${at}.output`);
-      item.output.forEach((p, j) => checkContentPart(p, `${at}.output[${j}]`, 'user'));
+      for (const [j, p] of item.output.entries()) checkContentPart(p, `${at}.output[${j}]`, 'user');
       return;
     case 'reasoning':
       if (item.summary !== undefined && !Array.isArray(item.summary)) throw errors.badRequest(`'${at}.summary' must be a list.`, `${at}.summary`);
@@ -172,7 +172,7 @@ export function validateResponsesRequest(body: Record<string, unknown>): Respons
   const input = body.input;
   if (input !== undefined && typeof input !== 'string') {
     if (!Array.isArray(input)) throw errors.badRequest("'input' must be a string or a list of items.", 'input');
-    input.forEach((item, i) => checkItem(item, `input[${i}]`));
+    for (const [i, item] of input.entries()) checkItem(item, `input[${i}]`);
   }
   if (input === undefined && typeof body.previous_response_id !== 'string') throw errors.badRequest("'input' is required.", 'input');
   if (body.instructions !== undefined && body.instructions !== null && typeof body.instructions !== 'string')
