@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { estimatePromptTokens, estimateTextTokens } from '../../core/tokens';
+import { MOCK_EMBEDDING_DIMENSIONS, lexicalEmbedding } from './embedding';
 import {
   type ChatCompletion,
   type ChatCompletionChunk,
@@ -107,15 +108,13 @@ export const mockProvider: ProviderAdapter = {
   async embeddings(body: EmbeddingsRequest, call: ProviderCall): Promise<EmbeddingsResponse> {
     failIfAsked(call);
     const inputs = Array.isArray(body.input) ? body.input : [body.input];
-    const dims = body.dimensions ?? 8;
+    const dims = body.dimensions ?? MOCK_EMBEDDING_DIMENSIONS;
     let tokens = 0;
     const data = inputs.map((input, index) => {
       const text = typeof input === 'string' ? input : JSON.stringify(input);
       tokens += Math.max(1, estimateTextTokens(text));
-      const digest = createHash('sha256').update(text).digest();
-      const raw = Array.from({ length: dims }, (_, i) => digest[i % digest.length] / 255 - 0.5);
-      const norm = Math.hypot(...raw) || 1;
-      return { object: 'embedding' as const, index, embedding: raw.map((x) => Number((x / norm).toFixed(6))) };
+      // Lexical, so paraphrases land close together and the semantic cache can be tried locally.
+      return { object: 'embedding' as const, index, embedding: lexicalEmbedding(text, dims) };
     });
     return { object: 'list', data, model: call.model, usage: { prompt_tokens: tokens, total_tokens: tokens } };
   },
