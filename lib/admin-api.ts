@@ -4,8 +4,19 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ENV_COUNTERS_TABLE, ENV_KEYS_TABLE, ENV_LOG_LEVEL, ENV_USAGE_TABLE } from '../lambda/adapters/aws-env';
+import {
+  ENV_CACHE_BLOB_PREFIX,
+  ENV_CACHE_TABLE,
+  ENV_CACHE_VECTOR_INDEX_ARN,
+  ENV_COUNTERS_TABLE,
+  ENV_KEYS_TABLE,
+  ENV_LOG_BUCKET,
+  ENV_LOG_LEVEL,
+  ENV_USAGE_TABLE,
+} from '../lambda/adapters/aws-env';
 import type { KeyStore } from './key-store';
+import { LOG_PREFIXES, type RequestLog } from './request-log';
+import type { ResponseCacheStore } from './response-cache';
 import type { GatewayLogLevel } from './proxy-api';
 import { bundleDir } from './private/assets';
 import { createGatewayFunction } from './private/gateway-function';
@@ -32,6 +43,11 @@ export interface AdminApiProps {
    * @default 'info'
    */
   readonly logLevel?: GatewayLogLevel;
+  /**
+   * The response cache to purge (`POST /admin/cache/purge`), with the request log whose bucket holds its large answers.
+   * @default - no response cache: no purge route
+   */
+  readonly cache?: { readonly store: ResponseCacheStore; readonly requestLog: RequestLog };
 }
 
 /** Admin routes (ARCHITECTURE §6, plus team limits): method and path under /admin. */
@@ -48,6 +64,9 @@ export const ADMIN_ROUTES: readonly (readonly [string, string])[] = [
   ['GET', 'usage'],
   ['POST', 'ui-links'],
 ];
+
+/** Admin routes that exist when the response cache does. */
+export const CACHE_ADMIN_ROUTES: readonly (readonly [string, string])[] = [['POST', 'cache/purge']];
 
 /**
  * The admin API: `/admin/keys…` and `/admin/teams/{team}` methods with IAM (SigV4) authorization, backed by an admin
@@ -73,10 +92,27 @@ export class AdminApi extends Construct {
         [ENV_COUNTERS_TABLE]: props.keyStore.countersTable.tableName,
         [ENV_USAGE_TABLE]: props.keyStore.usageTable.tableName,
         [ENV_LOG_LEVEL]: props.logLevel ?? 'info',
+        ...(props.cache
+          ? {
+              [ENV_CACHE_TABLE]: props.cache.store.table.tableName,
+              [ENV_LOG_BUCKET]: props.cache.requestLog.bucket.bucketName,
+              [ENV_CACHE_BLOB_PREFIX]: LOG_PREFIXES.cache,
+              ...(props.cache.store.vectorIndexArn ? { [ENV_CACHE_VECTOR_INDEX_ARN]: props.cache.store.vectorIndexArn } : {}),
+            }
+          : {}),
       },
     });
     this.handler = fn;
     props.keyStore.grantAdmin(fn);
+    if (props.cache) {
+      props.cache.store.grantPurge(fn);
+      props.cache.requestLog.grantCacheBlobs(fn, true);
+      acknowledge(
+        fn.role!,
+        wildcardResourceFinding(this, props.cache.requestLog.bucket.arnForObjects(`${LOG_PREFIXES.cache}*`)),
+        "A cache purge deletes the large cached answers of the purged entries, one object per cache key under the cache/ prefix of this stack's log bucket.",
+      );
+    }
 
     // The admin entry uses the same streaming handler as the proxy, so its integration streams too.
     const integration = new apigateway.LambdaIntegration(fn, {
@@ -85,7 +121,7 @@ export class AdminApi extends Construct {
       timeout: Duration.seconds(29),
     });
     const admin = props.api.root.addResource('admin');
-    for (const [method, path] of ADMIN_ROUTES) {
+    for (const [method, path] of [...ADMIN_ROUTES, ...(props.cache ? CACHE_ADMIN_ROUTES : [])]) {
       const resource = path.split('/').reduce<apigateway.IResource>((r, part) => r.getResource(part) ?? r.addResource(part), admin);
       const m = resource.addMethod(method, integration, { authorizationType: apigateway.AuthorizationType.IAM });
       acknowledge(

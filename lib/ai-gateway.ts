@@ -14,7 +14,8 @@ import { KeyStore, type KeyStoreProps } from './key-store';
 import { ProviderSecrets, type ProviderSecretsProps } from './provider-secrets';
 import { ProxyApi, type ProxyApiOptions } from './proxy-api';
 import { RequestLog, type RequestLogProps } from './request-log';
-import { checkGatewayConfig } from './private/gateway-config';
+import { ResponseCacheStore, type ResponseCacheStoreProps } from './response-cache';
+import { cacheModes, checkGatewayConfig } from './private/gateway-config';
 import { VirtualKey, type VirtualKeyOptions } from './virtual-key';
 import { PropsProblems } from './private/validation';
 
@@ -45,6 +46,12 @@ export interface AiGatewayProps {
    * @default - stage 'prod', 1024 MB, 100 rps / 200 burst, one-month logs, no tracing
    */
   readonly proxy?: ProxyApiOptions;
+  /**
+   * The response cache's store, created when the config turns a cache on (`cache.mode` at the top
+   * level or on a route); the semantic index (S3 Vectors) only when a route caches semantically.
+   * @default - a DynamoDB table with TTL; vectors of 1536 dimensions; both removed with the stack
+   */
+  readonly cache?: Omit<ResponseCacheStoreProps, 'semantic'>;
   /**
    * Topic every alarm notifies.
    * @default - alarms without actions
@@ -87,6 +94,8 @@ export class AiGateway extends Construct {
   public readonly countersTable: dynamodb.ITable;
   /** Request log records, oversized bodies and Athena results. */
   public readonly logBucket: s3.IBucket;
+  /** The response cache's store; only when the config turns a cache on. */
+  public readonly cache?: ResponseCacheStore;
   /** The parts, for finer-grained use. */
   public readonly keyStore: KeyStore;
   public readonly secrets: ProviderSecrets;
@@ -104,12 +113,15 @@ export class AiGateway extends Construct {
     this.keyStore = new KeyStore(this, 'KeyStore', props.keyStore);
     this.secrets = new ProviderSecrets(this, 'ProviderSecrets', { ...props.secrets, config: props.config });
     this.requestLog = new RequestLog(this, 'RequestLog', props.requestLog);
+    const caching = cacheModes(props.config);
+    if (caching.any) this.cache = new ResponseCacheStore(this, 'ResponseCache', { ...props.cache, semantic: caching.semantic });
     this.proxy = new ProxyApi(this, 'Proxy', {
       ...props.proxy,
       config: props.config,
       keyStore: this.keyStore,
       secrets: this.secrets,
       requestLog: this.requestLog,
+      cache: this.cache,
     });
     this.admin = new AdminApi(this, 'Admin', {
       api: this.proxy.api,
@@ -117,6 +129,7 @@ export class AiGateway extends Construct {
       logRetention: props.proxy?.logRetention,
       tracing: props.proxy?.tracing,
       logLevel: props.proxy?.logLevel,
+      cache: this.cache ? { store: this.cache, requestLog: this.requestLog } : undefined,
     });
     this.observability = new GatewayObservability(this, 'Observability', {
       proxy: this.proxy,

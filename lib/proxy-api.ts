@@ -8,6 +8,9 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import {
   CONFIG_FILE_NAME,
+  ENV_CACHE_BLOB_PREFIX,
+  ENV_CACHE_TABLE,
+  ENV_CACHE_VECTOR_INDEX_ARN,
   ENV_COUNTERS_TABLE,
   ENV_USAGE_TABLE,
   ENV_KEYS_TABLE,
@@ -22,6 +25,7 @@ import { METRICS_NAMESPACE } from '../lambda/adapters/emf-metrics';
 import type { GatewayConfig } from '../lambda/core/config';
 import type { KeyStore } from './key-store';
 import type { ProviderSecrets } from './provider-secrets';
+import type { ResponseCacheStore } from './response-cache';
 import { LOG_PREFIXES, type RequestLog } from './request-log';
 import { bundleWithFiles } from './private/assets';
 import { createGatewayFunction } from './private/gateway-function';
@@ -92,6 +96,12 @@ export interface ProxyApiProps extends ProxyApiOptions {
   readonly secrets: ProviderSecrets;
   /** Where the proxy delivers log records and oversized bodies. */
   readonly requestLog: RequestLog;
+  /**
+   * The response cache's entries and vectors (granted with `grantProxy`); large answers go to the
+   * request log's bucket. Required when the config turns a cache on.
+   * @default - no response cache
+   */
+  readonly cache?: ResponseCacheStore;
 }
 
 /** Geographic prefixes of Bedrock cross-region inference profile ids (`us.anthropic.claude-…`). */
@@ -148,9 +158,25 @@ export class ProxyApi extends Construct {
         [ENV_LOG_LEVEL]: props.logLevel ?? 'info',
         [ENV_SECRET_TTL_SECONDS]: String((props.secretCacheTtl ?? Duration.minutes(5)).toSeconds()),
         [ENV_METRICS_ID]: this.metricsGatewayId,
+        ...(props.cache
+          ? {
+              [ENV_CACHE_TABLE]: props.cache.table.tableName,
+              [ENV_CACHE_BLOB_PREFIX]: LOG_PREFIXES.cache,
+              ...(props.cache.vectorIndexArn ? { [ENV_CACHE_VECTOR_INDEX_ARN]: props.cache.vectorIndexArn } : {}),
+            }
+          : {}),
       },
     });
     this.handler = fn;
+    if (props.cache) {
+      props.cache.grantProxy(fn);
+      props.requestLog.grantCacheBlobs(fn);
+      acknowledge(
+        fn.role!,
+        wildcardResourceFinding(this, props.requestLog.bucket.arnForObjects(`${LOG_PREFIXES.cache}*`)),
+        "Cached answers too large for one DynamoDB item are one object per cache key under the cache/ prefix of this stack's log bucket; the key is only known at run time.",
+      );
+    }
     props.keyStore.grantProxy(fn);
     props.secrets.grantRead(fn);
     props.requestLog.grantWrite(fn);

@@ -11,6 +11,8 @@ import { LOG_RECORD_FIELDS } from '../lambda/core/log-record';
 import {
   ATHENA_QUERY_ACTIONS,
   BODY_PUT_ACTIONS,
+  CACHE_BLOB_PROXY_ACTIONS,
+  CACHE_BLOB_PURGE_ACTIONS,
   FIREHOSE_PUT_ACTIONS,
   GLUE_READ_ACTIONS,
   KMS_DECRYPT_ACTIONS,
@@ -85,6 +87,8 @@ export const LOG_PREFIXES = {
   bodies: 'bodies/',
   errors: 'errors/',
   athenaResults: 'athena-results/',
+  /** Cached answers too large for one DynamoDB item (response cache). */
+  cache: 'cache/',
 } as const;
 
 /** The Glue table's name inside the database. */
@@ -157,6 +161,8 @@ export class RequestLog extends Construct {
               : [],
         })),
         { id: 'expire-athena-results', prefix: LOG_PREFIXES.athenaResults, expiration: Duration.days(30) },
+        // A day past the longest cache TTL (30 days): no cached answer outlives its entry by more.
+        { id: 'expire-cache', prefix: LOG_PREFIXES.cache, expiration: Duration.days(31) },
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
     });
@@ -288,6 +294,17 @@ export class RequestLog extends Construct {
     iam.Grant.addToPrincipal({ grantee, actions: FIREHOSE_PUT_ACTIONS, resourceArns: [this.deliveryStream.deliveryStreamArn] });
     iam.Grant.addToPrincipal({ grantee, actions: BODY_PUT_ACTIONS, resourceArns: [this.bucket.arnForObjects(`${LOG_PREFIXES.bodies}*`)] });
     if (this.encryptionKey) iam.Grant.addToPrincipal({ grantee, actions: KMS_ENCRYPT_ACTIONS, resourceArns: [this.encryptionKey.keyArn] });
+  }
+
+  /**
+   * What the response cache needs for answers too large for one DynamoDB item: the proxy reads
+   * and writes them under `cache/`, a purge (`purge: true`) also deletes them.
+   */
+  grantCacheBlobs(grantee: iam.IGrantable, purge = false): void {
+    const actions = purge ? CACHE_BLOB_PURGE_ACTIONS : CACHE_BLOB_PROXY_ACTIONS;
+    iam.Grant.addToPrincipal({ grantee, actions, resourceArns: [this.bucket.arnForObjects(`${LOG_PREFIXES.cache}*`)] });
+    if (this.encryptionKey && !purge)
+      iam.Grant.addToPrincipal({ grantee, actions: [...KMS_ENCRYPT_ACTIONS, ...KMS_DECRYPT_ACTIONS], resourceArns: [this.encryptionKey.keyArn] });
   }
 
   /** Run the saved queries (and any other) in the workgroup: Athena, the Glue table, the log objects, the results prefix. */

@@ -3,13 +3,17 @@
  * names and small values live in the environment (Lambda caps it at 4 KB); the routing config
  * ships inside the function's asset as CONFIG_FILE_NAME.
  */
-export { ENV_COUNTERS_TABLE, ENV_KEYS_TABLE, ENV_USAGE_TABLE } from '../stores/tables';
+export { ENV_CACHE_TABLE, ENV_COUNTERS_TABLE, ENV_KEYS_TABLE, ENV_USAGE_TABLE } from '../stores/tables';
 
 /** Firehose delivery stream receiving the request log records. */
 export const ENV_LOG_STREAM = 'GATEWAY_LOG_STREAM';
 /** Log bucket; bodies too large for one Firehose record go there under ENV_LOG_BODY_PREFIX. */
 export const ENV_LOG_BUCKET = 'GATEWAY_LOG_BUCKET';
 export const ENV_LOG_BODY_PREFIX = 'GATEWAY_LOG_BODY_PREFIX';
+/** The semantic cache's S3 Vectors index (its ARN); set only when a route caches semantically. */
+export const ENV_CACHE_VECTOR_INDEX_ARN = 'GATEWAY_CACHE_VECTOR_INDEX_ARN';
+/** Prefix in the log bucket for cached answers too large for one DynamoDB item. */
+export const ENV_CACHE_BLOB_PREFIX = 'GATEWAY_CACHE_BLOB_PREFIX';
 /** Value of the `Gateway` dimension of the gateway's CloudWatch metrics (EMF). */
 export const ENV_METRICS_ID = 'GATEWAY_METRICS_ID';
 /** debug | info | warn | error. */

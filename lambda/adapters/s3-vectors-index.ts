@@ -16,11 +16,11 @@ export interface S3VectorsSender {
   send(command: PutVectorsCommand | QueryVectorsCommand | DeleteVectorsCommand, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
 }
 
-export interface S3VectorsIndexOptions {
-  readonly client: S3VectorsSender;
-  readonly vectorBucketName: string;
-  readonly indexName: string;
-}
+/** The index, by ARN (as the construct passes it) or by bucket and index name. */
+export type S3VectorsIndexOptions = { readonly client: S3VectorsSender } & (
+  | { readonly indexArn: string }
+  | { readonly vectorBucketName: string; readonly indexName: string }
+);
 
 /** DeleteVectors takes at most this many keys per call. */
 const DELETE_BATCH = 500;
@@ -28,8 +28,9 @@ const DELETE_BATCH = 500;
 export class S3VectorsIndex implements VectorIndex {
   constructor(private readonly opts: S3VectorsIndexOptions) {}
 
-  private get target() {
-    return { vectorBucketName: this.opts.vectorBucketName, indexName: this.opts.indexName };
+  private get target(): { indexArn: string } | { vectorBucketName: string; indexName: string } {
+    const o = this.opts;
+    return 'indexArn' in o ? { indexArn: o.indexArn } : { vectorBucketName: o.vectorBucketName, indexName: o.indexName };
   }
 
   async put(id: string, vector: readonly number[], partition: string, expiresAt: number): Promise<void> {

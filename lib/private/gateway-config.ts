@@ -57,3 +57,9 @@ export function bedrockTargets(config: GatewayConfig): BedrockTarget[] {
 export function hasBedrockProvider(config: GatewayConfig): boolean {
   return Object.values(config.providers).some((p) => p.type === 'bedrock');
 }
+
+/** Whether any route caches (exactly or semantically), and whether any does so semantically. */
+export function cacheModes(config: GatewayConfig): { readonly any: boolean; readonly semantic: boolean } {
+  const modes = [config.cache?.mode, ...Object.values(config.models ?? {}).map((r) => (r.cache ?? config.cache)?.mode)];
+  return { any: modes.some((m) => m === 'exact' || m === 'semantic'), semantic: modes.includes('semantic') };
+}

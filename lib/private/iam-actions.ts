@@ -59,3 +59,24 @@ export const ATHENA_QUERY_ACTIONS = [
 export const GLUE_READ_ACTIONS = ['glue:GetDatabase', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartitions'];
 export const LOG_OBJECT_READ_ACTIONS = ['s3:GetObject', 's3:ListBucket', 's3:GetBucketLocation'];
 export const QUERY_RESULT_WRITE_ACTIONS = ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'];
+
+/** Proxy: look up cache entries and store new ones (exact cache). */
+export const CACHE_PROXY_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem'];
+
+/** Admin API: purge cache entries (find them with a scan, delete them in batches). */
+export const CACHE_PURGE_ACTIONS = ['dynamodb:Scan', 'dynamodb:BatchWriteItem'];
+
+/**
+ * Proxy: query and write the semantic cache's vectors. A query with a metadata filter also needs
+ * s3vectors:GetVectors; DeleteVectors drops a vector whose entry has expired.
+ */
+export const VECTORS_PROXY_ACTIONS = ['s3vectors:QueryVectors', 's3vectors:GetVectors', 's3vectors:PutVectors', 's3vectors:DeleteVectors'];
+
+/** Admin API: delete the vectors of purged entries. */
+export const VECTORS_PURGE_ACTIONS = ['s3vectors:DeleteVectors'];
+
+/** Proxy: cached answers too large for one DynamoDB item, under the log bucket's cache/ prefix. */
+export const CACHE_BLOB_PROXY_ACTIONS = ['s3:PutObject', 's3:GetObject'];
+
+/** Admin API: remove the large answers of purged entries. */
+export const CACHE_BLOB_PURGE_ACTIONS = ['s3:DeleteObject'];

@@ -54,15 +54,16 @@ function reply(res: ServerResponse, status: number, body: unknown, errorType?: s
 export async function startFakeS3Vectors(): Promise<FakeS3Vectors> {
   const indexes = new Map<string, Map<string, StoredVector>>();
   const fake = (await startFakeUpstream()) as FakeS3Vectors;
-  const indexOf = (b: { vectorBucketName?: string; indexName?: string }) => {
-    const name = `${b.vectorBucketName}/${b.indexName}`;
+  const indexOf = (b: { vectorBucketName?: string; indexName?: string; indexArn?: string }) => {
+    const name = b.indexArn ?? `${b.vectorBucketName}/${b.indexName}`;
     if (!indexes.has(name)) indexes.set(name, new Map());
     return indexes.get(name)!;
   };
   fake.handle((req: ReceivedRequest, res) => {
     if (fake.failWith) return reply(res, fake.failWith.status, { message: 'injected failure' }, fake.failWith.type);
     const b = req.body ?? {};
-    if (!b.vectorBucketName || !b.indexName) return reply(res, 400, { message: 'vectorBucketName and indexName are required' }, 'ValidationException');
+    if (!b.indexArn && (!b.vectorBucketName || !b.indexName))
+      return reply(res, 400, { message: 'indexArn, or vectorBucketName and indexName, are required' }, 'ValidationException');
     try {
       switch (req.path) {
         case '/PutVectors':

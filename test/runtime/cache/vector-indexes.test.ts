@@ -103,6 +103,22 @@ describe('S3 Vectors adapter on the wire', () => {
     }
   });
 
+  test('the index can be addressed by its ARN, as the construct passes it', async () => {
+    const arn = 'arn:aws:s3vectors:eu-west-1:123456789012:bucket/cache/index/responses';
+    const client = new S3VectorsClient({
+      endpoint: fake.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    });
+    const idx = new S3VectorsIndex({ client, indexArn: arn });
+    fake.received.length = 0;
+    await idx.put('by-arn', [1, 0], 'p', LATER);
+    expect((await idx.query([1, 0], 'p', NOW, 0.9))?.id).toBe('by-arn');
+    expect(fake.received[0].body).toMatchObject({ indexArn: arn });
+    expect(fake.received[0].body.vectorBucketName).toBeUndefined();
+  });
+
   test('deletes go in batches of at most 500 keys', async () => {
     const idx = implementations[1][1]();
     fake.received.length = 0;
