@@ -6,9 +6,9 @@
  * dead (deleted or expired entries).
  *
  * A query is a linear scan over a contiguous Float32Array per partition, pruned without losing
- * exactness: with the norm of each vector's tail beyond the first eighth (and half) of its
- * dimensions kept beside it, Cauchy-Schwarz bounds what the rest of a dot product can add, so a
- * vector that cannot reach the threshold is dropped after an eighth of the work. Most vectors in
+ * exactness: with the norm of each vector's tail beyond the first sixteenth (quarter, half) of
+ * its dimensions kept beside it, Cauchy-Schwarz bounds what the rest of a dot product can add, so a
+ * vector that cannot reach the threshold is mostly dropped after a sixteenth of the work. Most vectors in
  * a partition are far from the query, so a scan costs a fraction of the full multiply-adds
  * (bench/ reports its time and memory at 10k and 100k).
  */
@@ -22,30 +22,32 @@ const DELETE = 2;
 /** Floating-point slack in the pruning bound, so rounding never prunes a vector that reaches the bar. */
 const BOUND_SLACK = 1e-4;
 
-/** Where the two pruning checks sit in a vector of `dims` dimensions. */
-const stops = (dims: number) => [Math.max(1, dims >> 3), Math.max(1, dims >> 1)] as const;
+/** Where the pruning checks sit in a vector of `dims` dimensions: after a sixteenth, a quarter and half of it. */
+const stops = (dims: number): number[] => [Math.max(1, dims >> 4), Math.max(1, dims >> 2), Math.max(1, dims >> 1)];
+const STOPS = 3;
 
-/** Norms of the tails after each stop. */
-function tailNorms(unit: Float32Array): [number, number] {
-  const [a, b] = stops(unit.length);
-  let ta = 0;
-  let tb = 0;
-  for (let i = unit.length - 1; i >= a; i--) {
-    ta += unit[i] * unit[i];
-    if (i >= b) tb = ta;
+/** Norms of the vector's tails after each stop. */
+function tailNorms(unit: Float32Array): number[] {
+  const at = stops(unit.length);
+  const out = new Array<number>(STOPS).fill(0);
+  let sum = 0;
+  let k = STOPS - 1;
+  for (let i = unit.length - 1; i >= 0 && k >= 0; i--) {
+    sum += unit[i] * unit[i];
+    while (k >= 0 && i === at[k]) out[k--] = Math.sqrt(sum);
   }
-  return [Math.sqrt(ta), Math.sqrt(tb)];
+  return out;
 }
 
 class Partition {
   ids: string[] = [];
   expires: number[] = [];
   vectors: Float32Array;
-  /** Per slot, the tail norms after the first and second stop. */
+  /** Per slot, the tail norms after each stop. */
   tails: Float32Array;
   constructor(readonly dims: number) {
     this.vectors = new Float32Array(dims * 16);
-    this.tails = new Float32Array(32);
+    this.tails = new Float32Array(16 * STOPS);
   }
   get size(): number {
     return this.ids.length;
@@ -61,9 +63,7 @@ class Partition {
       this.tails = tails;
     }
     this.vectors.set(unit, slot * this.dims);
-    const [ta, tb] = tailNorms(unit);
-    this.tails[slot * 2] = ta;
-    this.tails[slot * 2 + 1] = tb;
+    this.tails.set(tailNorms(unit), slot * STOPS);
     this.ids.push(id);
     this.expires.push(expiresAt);
     return slot;
@@ -77,7 +77,7 @@ class Partition {
       this.ids[slot] = moved;
       this.expires[slot] = this.expires[last];
       this.vectors.copyWithin(slot * this.dims, last * this.dims, (last + 1) * this.dims);
-      this.tails.copyWithin(slot * 2, last * 2, last * 2 + 2);
+      this.tails.copyWithin(slot * STOPS, last * STOPS, (last + 1) * STOPS);
     }
     this.ids.pop();
     this.expires.pop();
@@ -135,20 +135,22 @@ export class LocalVectorIndex implements VectorIndex {
     if (!p || !q || q.length !== p.dims) return undefined;
     const now = nowMs / 1000;
     const { vectors, dims, expires, tails } = p;
-    const [stopA, stopB] = stops(dims);
-    const [qa, qb] = tailNorms(q);
+    const [stopA, stopB, stopC] = stops(dims);
+    const [qa, qb, qc] = tailNorms(q);
     const count = p.size;
     // The bar rises to the best similarity seen, so later vectors are pruned harder.
     let bar = minSimilarity;
     let bestSlot = -1;
-    for (let s = 0, off = 0; s < count; s++, off += dims) {
+    for (let s = 0, off = 0, t = 0; s < count; s++, off += dims, t += STOPS) {
       if (expires[s] <= now) continue;
       let dot = 0;
       let i = 0;
       for (; i < stopA; i++) dot += vectors[off + i] * q[i];
-      if (dot + tails[s * 2] * qa + BOUND_SLACK < bar) continue;
+      if (dot + tails[t] * qa + BOUND_SLACK < bar) continue;
       for (; i < stopB; i++) dot += vectors[off + i] * q[i];
-      if (dot + tails[s * 2 + 1] * qb + BOUND_SLACK < bar) continue;
+      if (dot + tails[t + 1] * qb + BOUND_SLACK < bar) continue;
+      for (; i < stopC; i++) dot += vectors[off + i] * q[i];
+      if (dot + tails[t + 2] * qc + BOUND_SLACK < bar) continue;
       for (; i < dims; i++) dot += vectors[off + i] * q[i];
       if (dot >= bar) {
         bar = dot;

@@ -3,6 +3,7 @@ import OpenAI from 'openai';
 import { json, openAiChunks, openAiCompletion, type FakeUpstream, writeSse } from '../helpers/fake-upstream';
 import type { TestGateway } from '../helpers/gateway';
 import { startOpenAiHarness } from '../helpers/openai-harness';
+import { MOCK_EMBEDDING_DIMENSIONS } from '../../lambda/providers/mock/embedding';
 
 const PROVIDER_KEY = 'sk-real-provider-key-0123456789';
 
@@ -245,7 +246,7 @@ describe('official openai client through the local gateway', () => {
 
   test('embeddings from the mock provider work through the SDK with no credentials', async () => {
     const out = await client.embeddings.create({ model: 'mock/embed', input: 'hello', encoding_format: 'float' });
-    expect(out.data[0].embedding).toHaveLength(8);
+    expect(out.data[0].embedding).toHaveLength(MOCK_EMBEDDING_DIMENSIONS);
     expect(out.usage.prompt_tokens).toBeGreaterThan(0);
   });
 
