@@ -29,6 +29,7 @@ import { writeFileSync } from 'node:fs';
 import { bundleReport } from './bundle';
 import { redactionBench, renderRedaction } from './redaction';
 import { renderUsageQuery, usageQueryBench } from './usage-query';
+import { identityBench, renderIdentity } from './identity';
 import { measureDynamoOps } from './dynamo-ops';
 import { estimationReport } from './estimation';
 import { type LoadRun, type LoadTarget, runLoad, runPercentile, summarise } from './load';
@@ -277,6 +278,7 @@ async function main(): Promise<void> {
   // CPU only, in this process: after the servers have stopped.
   console.log('\n' + renderRedaction(redactionBench()));
   console.log('\n' + renderUsageQuery(await usageQueryBench()));
+  console.log('\n' + renderIdentity(await identityBench()));
   if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify(results, null, 2));
 }
 
