@@ -75,6 +75,15 @@ function nextWithin(rest: AsyncIterator<ChatCompletionChunk>, ms: number, limit:
   return Promise.race([rest.next(), silence]).finally(() => clearTimeout(timer));
 }
 
+/** Close the body; a client that cancelled meanwhile has closed it already. */
+function closeQuietly(controller: ReadableStreamDefaultController<Uint8Array>): void {
+  try {
+    controller.close();
+  } catch {
+    /* cancelled */
+  }
+}
+
 export function streamToClient(o: StreamToClientOptions): Response {
   const { pipeline, ctx, reservation, target, peeked, encoder } = o;
   const queue: ChatCompletionChunk[] = [...peeked.buffered];
@@ -131,8 +140,11 @@ export function streamToClient(o: StreamToClientOptions): Response {
           if (ended) return;
           if (!chunk) {
             for (const b of await encoder.done()) controller.enqueue(b);
-            controller.close();
+            // The client can read the end marker now; the stream closes only once the request has
+            // settled and its record is written, so a transport that flushes the log when the body
+            // ends (the Lambda adapter, before the invocation ends) never flushes before the record.
             await endWith(200);
+            closeQuietly(controller);
             return;
           }
           if (chunk.usage) usageSeen = chunk.usage;
@@ -169,8 +181,8 @@ export function streamToClient(o: StreamToClientOptions): Response {
         });
         // An error event and no end marker: a cut stream must never look complete.
         for (const b of encoder.error(gw)) controller.enqueue(b);
-        controller.close();
         await endWith(gw.status, gw.code);
+        closeQuietly(controller);
       }
     },
     async cancel(reason) {

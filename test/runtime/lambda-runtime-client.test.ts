@@ -278,6 +278,37 @@ describe(`the built bundles under the AWS Lambda runtime interface client (next-
     expect(flushed).toBeLessThan(nextAfter);
   });
 
+  test('on AWS a client that leaves mid-stream changes nothing the function sees: the answer runs to its end and the key is charged what the provider reported', async () => {
+    // Lambda keeps reading a streamed response after the client's connection breaks and tells the
+    // function nothing, as this Runtime API does: the record cannot say 499, and the limits must
+    // count the whole answer the provider bills.
+    const made = await admin.whileRunning(
+      adminApi.invoke(restEvent('POST', '/admin/keys', null, { name: 'abandoned', limits: { tokensPerDay: 1_000_000 } })).result,
+    );
+    const { key: abandonedKey, id } = JSON.parse(made.body.toString());
+    const usage = { prompt_tokens: 7, completion_tokens: 40, total_tokens: 47 };
+    upstream.handle((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      for (const c of openAiChunks(['An answer ', 'nobody reads'], 'gpt-4o', usage)) res.write(`data: ${JSON.stringify(c)}\n\n`);
+      res.end('data: [DONE]\n\n');
+    });
+    const { inv, result, requestId } = await invokeProxy(
+      chatEvent({ model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'then leave' }] }, abandonedKey),
+    );
+    // The settle (a DynamoDB write, as this key has limits) comes before the record, and the record
+    // before the invocation ends: it was at Firehose before the runtime asked for the next event.
+    const invoked = timeline.indexOf(`invoke ${inv.requestId}`);
+    expect(timeline.indexOf(`firehose ${requestId}`)).toBeGreaterThan(invoked);
+    expect(timeline.indexOf(`firehose ${requestId}`)).toBeLessThan(timeline.findIndex((e, i) => i > invoked && e === 'next'));
+    expect(sseData(result.body).at(-1)).toBe('[DONE]');
+    expect(recordsOf(requestId)).toEqual([expect.objectContaining({ status: 200, error_code: null, total_tokens: 47, cost_usd: (7 * 2.5 + 40 * 10) / 1e6 })]);
+    const report = await admin.whileRunning(adminApi.invoke(restEvent('GET', '/admin/keys/{id}/usage', { id })).result);
+    const charged = JSON.parse(report.body.toString()).usage;
+    expect(charged.tokensPerDay.used).toBe(usage.total_tokens);
+    expect(charged.spentUsd.day).toBeCloseTo((7 * 2.5 + 40 * 10) / 1e6, 9);
+    expect(charged.inFlight).toBe(0);
+  });
+
   test('a health check (GET /health) answers through the prelude', async () => {
     const { result } = await invokeProxy(restEvent('GET', '/health', null));
     expect(result.prelude!.statusCode).toBe(200);
@@ -285,7 +316,7 @@ describe(`the built bundles under the AWS Lambda runtime interface client (next-
   });
 
   test('one log record per invocation: every proxy request reached Firehose exactly once and printed one EMF document', async () => {
-    expect(proxyRequestIds.length).toBeGreaterThanOrEqual(5);
+    expect(proxyRequestIds.length).toBeGreaterThanOrEqual(6);
     const logged = aws.firehoseRecords.map((r) => r.record.request_id);
     for (const id of proxyRequestIds) expect(logged.filter((l) => l === id)).toHaveLength(1);
     expect(logged).toHaveLength(proxyRequestIds.length);
