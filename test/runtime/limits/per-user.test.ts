@@ -10,7 +10,7 @@ import { countersOf, inflightOf } from '../../../lambda/stores/counter-item';
 import { createDynamoLimiter } from '../../../lambda/stores/dynamo-limiter';
 import { windowsAt } from '../../../lambda/core/limits/windows';
 import type { GatewayError } from '../../../lambda/core/errors';
-import { type LimitsHarness, startLimitsHarness, usage } from './harness';
+import { type LimitsHarness, PROMPT, PROMPT_ESTIMATE, answer, gate, startLimitsHarness, usage } from './harness';
 
 let h: LimitsHarness;
 beforeAll(async () => (h = await startLimitsHarness()));
@@ -87,4 +87,40 @@ test('a request without an end user is limited by the key only; user ids cannot 
   await limiter.reserve(record as KeyRecord, { tokens: 1, costUsd: 0 }, 'req_hash_2', 'alice');
   await expect(limiter.reserve(record as KeyRecord, { tokens: 1, costUsd: 0 }, 'req_hash_3', 'alice#2')).rejects.toMatchObject({ status: 429 });
   expect((await userItem(id, 'alice#2')).counters.requestsMinute).toBe(1);
+});
+
+test('through the gateway: many users of one trusted key at once, each admitted within its own tpm plus one reservation', async () => {
+  const TPM = 300;
+  const USERS = 6;
+  const PER_USER = 8;
+  const RESERVATION = PROMPT_ESTIMATE + 100;
+  const { key } = await h.gw.createKey({ trustUserHeader: true, limits: { perUser: { tpm: TPM } } });
+  const hold = gate();
+  let atUpstream = 0;
+  h.upstream.handle(async (_req, res) => {
+    atUpstream++;
+    await hold.opened;
+    answer(res, { prompt_tokens: 10, completion_tokens: 5 });
+  });
+  const sent = Array.from({ length: USERS * PER_USER }, (_, i) => {
+    const user = `person-${i % USERS}`;
+    return h.gw
+      .post('/v1/chat/completions', { model: 'gpt-4o', messages: PROMPT, max_tokens: 100 }, key, { 'x-gateway-user': user })
+      .then((res) => ({ user, res }));
+  });
+  // Refusals come back while the admitted requests are held upstream: wait until every request is one or the other.
+  let refusedSoFar = 0;
+  for (const p of sent) void p.then(({ res }) => void (res.status === 429 && refusedSoFar++));
+  while (atUpstream + refusedSoFar < USERS * PER_USER) await new Promise((r) => setTimeout(r, 5));
+  hold.open();
+  const outcomes = await Promise.all(sent);
+  for (let u = 0; u < USERS; u++) {
+    const mine = outcomes.filter((o) => o.user === `person-${u}`);
+    const admitted = mine.filter((o) => o.res.status === 200).length;
+    expect(admitted * RESERVATION).toBeLessThanOrEqual(TPM + RESERVATION);
+    // Room for one more while the counter is at most TPM - RESERVATION: 0 and 116 fit, 232 does not.
+    expect(admitted).toBe(Math.floor((TPM - RESERVATION) / RESERVATION) + 1);
+    for (const o of mine.filter((x) => x.res.status === 429)) expect(o.res.headers.get('x-gateway-limit')).toBe('user:tpm');
+  }
+  expect(atUpstream).toBe(USERS * 2);
 });
