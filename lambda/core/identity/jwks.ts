@@ -163,9 +163,10 @@ export class JwksSource {
       redirect: 'error',
       signal: AbortSignal.timeout(this.options.timeoutMs ?? 5_000),
     });
-    if (!res.ok) {
+    const declared = Number(res.headers.get('content-length') ?? 0);
+    if (!res.ok || declared > MAX_DOCUMENT_BYTES) {
       await res.body?.cancel().catch(() => undefined);
-      throw new Error(`${url} answered ${res.status}`);
+      throw new Error(res.ok ? `${url} answered more than ${MAX_DOCUMENT_BYTES} bytes` : `${url} answered ${res.status}`);
     }
     const text = await res.text();
     if (text.length > MAX_DOCUMENT_BYTES) throw new Error(`${url} answered more than ${MAX_DOCUMENT_BYTES} bytes`);
