@@ -151,3 +151,66 @@ export async function measureDynamoOps(requestsPerKey: number): Promise<KeyOpsRe
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
+
+/**
+ * DynamoDB operations of stored /v1/responses requests: each one stores its response (one write)
+ * and chains to the previous one with previous_response_id (one read), on a key without limits,
+ * so every command counted is the response store's, or a key-cache refill.
+ */
+export async function measureResponsesOps(requests: number): Promise<KeyOpsReport> {
+  const upstream = await startBenchUpstream();
+  const dataDir = mkdtempSync(join(tmpdir(), 'gw-bench-ops-'));
+  const gw = await startLocalGateway({
+    port: 0,
+    inMemory: true,
+    dataDir,
+    adminToken: 'bench-admin',
+    config: validateConfig({ ...benchGatewayConfig(upstream.url), settings: { keyCacheTtlMs: KEY_CACHE_TTL_MS } }),
+    env: { BENCH_UPSTREAM_KEY: UPSTREAM_PROVIDER_KEY },
+  });
+  const counter = countOperations(gw.dynamo, gw.tables.usage);
+  let previous: string | undefined;
+  const call = async (key: string) => {
+    const res = await fetch(`${gw.url}/v1/responses`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: BENCH_MODEL, input: 'Say hello.', max_output_tokens: 16, ...(previous ? { previous_response_id: previous } : {}) }),
+    });
+    const body = (await res.json()) as { id?: string };
+    if (res.status !== 200 || !body.id) throw new Error(`bench /v1/responses request answered ${res.status}`);
+    previous = body.id;
+    await gw.gateway.flush();
+    await counter.settled();
+  };
+  try {
+    const key = await createBenchKey(gw, { name: 'bench-responses' });
+    await counter.settled();
+    counter.reset();
+    await call(key);
+    const firstRequest = counter.snapshot();
+    counter.reset();
+    const started = performance.now();
+    for (let i = 0; i < requests; i++) await call(key);
+    const elapsedMs = performance.now() - started;
+    const steady = counter.snapshot();
+    // Reads on the keys table are the key cache's refills; every other read is the response store's.
+    const keyReads = Object.entries(steady.byCommand)
+      .filter(([c]) => c.endsWith(`@${gw.tables.keys}`))
+      .reduce((n, [, count]) => n + count, 0);
+    return {
+      key: 'stored responses, chained',
+      requests,
+      readsPerRequest: steady.reads / requests,
+      uncachedReadsPerRequest: (steady.reads - keyReads) / requests,
+      elapsedMs,
+      writesPerRequest: steady.writes / requests,
+      rollupWritesPerRequest: steady.rollupWrites / requests,
+      firstRequest,
+      steady,
+    };
+  } finally {
+    await gw.close();
+    await upstream.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}

@@ -30,10 +30,14 @@ export interface BenchResults {
   readonly gatewayRssIdleMb?: number;
   readonly portkeyRssPeakMb?: number;
   readonly ttfb: TtfbSummary[];
+  /** The same stream through POST /v1/responses (direct: the upstream's own Responses API). */
+  readonly ttfbResponses?: TtfbSummary[];
   readonly streamHoldMs: number;
   readonly bundle?: BundleReport;
   readonly dynamoOps?: KeyOpsReport[];
   readonly estimation?: EstimationReport;
+  /** DynamoDB operations of stored /v1/responses requests, each chained to the last by previous_response_id. */
+  readonly responsesOps?: KeyOpsReport;
 }
 
 export interface Check {
@@ -146,6 +150,32 @@ export function checks(r: BenchResults): Check[] {
     goal: `first content < ${r.streamHoldMs / 2} ms (upstream holds the rest ${r.streamHoldMs} ms)`,
     pass: gwT && !gwT.error ? gwT.firstContentMs < r.streamHoldMs / 2 : undefined,
   });
+  const gwR = r.ttfbResponses?.find((t) => t.target === 'gateway');
+  const dR = r.ttfbResponses?.find((t) => t.target === 'direct');
+  out.push({
+    name: 'responses streaming: first output_text.delta through gateway (not buffered)',
+    measured:
+      gwR && dR
+        ? `${f(gwR.firstContentMs)} ms vs direct ${f(dR.firstContentMs)} ms (${signed(gwR.firstContentMs - dR.firstContentMs)}; chat completions ${gwT && dT ? signed(gwT.firstContentMs - dT.firstContentMs) : 'n/a'})`
+        : 'n/a',
+    goal: `first content < ${r.streamHoldMs / 2} ms (upstream holds the rest ${r.streamHoldMs} ms)`,
+    pass: gwR && !gwR.error ? gwR.firstContentMs < r.streamHoldMs / 2 : undefined,
+  });
+  if (r.responsesOps) {
+    const k = r.responsesOps;
+    out.push({
+      name: 'stored /v1/responses: DynamoDB writes/request beyond the key (one per stored response)',
+      measured: f(k.writesPerRequest),
+      goal: '≤ 1',
+      pass: k.writesPerRequest <= 1,
+    });
+    out.push({
+      name: 'stored /v1/responses: DynamoDB uncached reads/request (one per previous_response_id)',
+      measured: f(k.uncachedReadsPerRequest),
+      goal: '≤ 1',
+      pass: k.uncachedReadsPerRequest <= 1,
+    });
+  }
   const b = r.bundle;
   out.push({
     name: 'proxy Lambda bundle size (minified)',
@@ -224,6 +254,31 @@ export function renderReport(r: BenchResults): string {
       }),
     ),
   );
+  if (r.ttfbResponses?.length) {
+    parts.push(
+      `\nResponses API streaming: POST /v1/responses, time to first event (median; direct is the upstream's own /v1/responses, the gateway serves it through chat completions upstream)`,
+    );
+    const chat = (name: string) => r.ttfb.find((t) => t.target === name);
+    parts.push(
+      table(
+        ['target', 'first event ms', 'first output_text.delta ms', 'end ms', 'added first content vs direct', 'chat completions: added first content'],
+        r.ttfbResponses.map((t) => {
+          const d = r.ttfbResponses!.find((x) => x.target === 'direct');
+          if (t.error) return [t.target, 'n/a', 'n/a', 'n/a', `failed: ${t.error}`, ''];
+          const c = chat(t.target);
+          const cd = chat('direct');
+          return [
+            t.target,
+            f(t.ttfbMs),
+            f(t.firstContentMs),
+            f(t.totalMs),
+            d && t.target !== 'direct' ? `${signed(t.firstContentMs - d.firstContentMs)} ms` : '',
+            c && cd && t.target !== 'direct' && !c.error ? `${signed(c.firstContentMs - cd.firstContentMs)} ms` : '',
+          ];
+        }),
+      ),
+    );
+  }
   if (r.bundle) {
     parts.push('\nProxy Lambda bundle');
     const b = r.bundle;
@@ -264,6 +319,19 @@ export function renderReport(r: BenchResults): string {
             .join(' ') || 'none',
         ]),
       ),
+    );
+  }
+  if (r.responsesOps) {
+    const k = r.responsesOps;
+    parts.push(
+      `\nStored /v1/responses: DynamoDB operations per request (${k.requests} requests, each chained to the last by previous_response_id; key without limits, so every command is the response store's or the key's)`,
+    );
+    parts.push(
+      `  reads/req ${f(k.readsPerRequest)} (uncached ${f(k.uncachedReadsPerRequest)}), writes/req ${f(k.writesPerRequest)}; steady-state commands: ${
+        Object.entries(k.steady.byCommand)
+          .map(([c, n]) => `${c}×${n}`)
+          .join(' ') || 'none'
+      }`,
     );
   }
   parts.push('\nTargets');

@@ -30,7 +30,7 @@ import { bundleReport } from './bundle';
 import { redactionBench, renderRedaction } from './redaction';
 import { renderUsageQuery, usageQueryBench } from './usage-query';
 import { identityBench, renderIdentity } from './identity';
-import { measureDynamoOps } from './dynamo-ops';
+import { measureDynamoOps, measureResponsesOps } from './dynamo-ops';
 import { estimationReport } from './estimation';
 import { type LoadRun, type LoadTarget, runLoad, runPercentile, summarise } from './load';
 import {
@@ -221,6 +221,11 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void =
     log('measuring streaming time to first byte…');
     const ttfb: TtfbSummary[] = [];
     for (const t of targets) ttfb.push(await ttfbSummary(t, opts.ttfbSamples));
+    // The same stream asked through the Responses API: direct is the upstream's own /v1/responses,
+    // the gateway translates to chat completions upstream and back into Responses events.
+    log('measuring /v1/responses streaming time to first event…');
+    const ttfbResponses: TtfbSummary[] = [];
+    for (const t of targets.filter((x) => x.name === 'direct' || x.name === 'gateway')) ttfbResponses.push(await ttfbSummary(t, opts.ttfbSamples, 'responses'));
 
     for (const p of started.splice(0).reverse()) await p.stop();
 
@@ -230,9 +235,11 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void =
       bundle = bundleReport(opts.coldImportRuns);
     }
     let dynamoOps: BenchResults['dynamoOps'];
+    let responsesOps: BenchResults['responsesOps'];
     if (opts.dynamoRequests > 0) {
       log('counting DynamoDB operations per request…');
       dynamoOps = await measureDynamoOps(opts.dynamoRequests);
+      responsesOps = await measureResponsesOps(opts.dynamoRequests);
     }
     let estimation: BenchResults['estimation'];
     if (opts.estimateRuns > 0) {
@@ -261,10 +268,12 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void =
       gatewayRssIdleMb,
       portkeyRssPeakMb: mb(portkeyRssPeak),
       ttfb,
+      ttfbResponses,
       streamHoldMs: opts.streamHoldMs,
       bundle,
       dynamoOps,
       estimation,
+      responsesOps,
     };
   } finally {
     for (const p of started.reverse()) await p.stop().catch(() => undefined);

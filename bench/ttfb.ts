@@ -1,5 +1,6 @@
 /**
- * Time to first byte of a streamed chat completion. The bench upstream sends its first content
+ * Time to first byte of a streamed chat completion, or of a streamed /v1/responses answer (its
+ * first event, and its first output_text.delta). The bench upstream sends its first content
  * chunk at once and holds the rest back, so a proxy that buffers the stream cannot deliver its
  * first byte before the hold ends.
  */
@@ -17,9 +18,18 @@ export interface TtfbSample {
   readonly firstContentMs: number;
 }
 
-export function measureTtfb(target: LoadTarget): Promise<TtfbSample> {
-  const body = JSON.stringify({ ...JSON.parse(target.body), stream: true });
-  const url = new URL(target.url + '/v1/chat/completions');
+/** Which API a stream is asked from: chat completions, or the Responses API. */
+export type StreamApi = 'chat' | 'responses';
+
+function streamRequest(target: LoadTarget, api: StreamApi): { path: string; body: string } {
+  const chat = JSON.parse(target.body) as { model: string; messages: Array<{ content: string }> };
+  if (api === 'chat') return { path: '/v1/chat/completions', body: JSON.stringify({ ...chat, stream: true }) };
+  return { path: '/v1/responses', body: JSON.stringify({ model: chat.model, input: chat.messages.at(-1)?.content ?? 'hi', stream: true }) };
+}
+
+export function measureTtfb(target: LoadTarget, api: StreamApi = 'chat'): Promise<TtfbSample> {
+  const { path, body } = streamRequest(target, api);
+  const url = new URL(target.url + path);
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     const since = () => Number(process.hrtime.bigint() - started) / 1e6;
@@ -66,10 +76,10 @@ export interface TtfbSummary {
   readonly error?: string;
 }
 
-export async function ttfbSummary(target: LoadTarget, samples: number): Promise<TtfbSummary> {
+export async function ttfbSummary(target: LoadTarget, samples: number, api: StreamApi = 'chat'): Promise<TtfbSummary> {
   const out: TtfbSample[] = [];
   try {
-    for (let i = 0; i < samples; i++) out.push(await measureTtfb(target));
+    for (let i = 0; i < samples; i++) out.push(await measureTtfb(target, api));
   } catch (err) {
     return { target: target.name, ttfbMs: NaN, totalMs: NaN, firstContentMs: NaN, error: (err as Error).message };
   }

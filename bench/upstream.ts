@@ -5,6 +5,9 @@
  * - POST …/chat/completions: a fixed chat completion (JSON), or, for `"stream":true`, an SSE
  *   stream whose first content chunk is sent at once and the rest only after `streamHoldMs`,
  *   so a proxy that buffers the stream shows up as a time to first byte of at least the hold.
+ * - POST …/responses with `"stream":true`: the same as Responses API events (response.created up
+ *   to the first output_text.delta at once, the rest after the hold): the `direct` baseline of the
+ *   /v1/responses streaming figure.
  * - anything else: 404.
  *
  * Run directly (`node -r @swc-node/register bench/upstream.ts`) it prints `{"url": …}` on stdout
@@ -41,6 +44,27 @@ const streamTail = Buffer.from(
     sse('[DONE]'),
 );
 
+const responsesShell = { id: 'resp_bench', object: 'response', created_at: 1_700_000_000, model: BENCH_MODEL, status: 'in_progress', output: [] };
+const event = (type: string, data: Record<string, unknown>, seq: number) =>
+  `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: seq, ...data })}\n\n`;
+const at = { item_id: 'msg_bench', output_index: 0 };
+const responsesHead = Buffer.from(
+  event('response.created', { response: responsesShell }, 0) +
+    event('response.in_progress', { response: responsesShell }, 1) +
+    event(
+      'response.output_item.added',
+      { output_index: 0, item: { type: 'message', id: 'msg_bench', status: 'in_progress', role: 'assistant', content: [] } },
+      2,
+    ) +
+    event('response.content_part.added', { ...at, content_index: 0, part: { type: 'output_text', text: '', annotations: [] } }, 3) +
+    event('response.output_text.delta', { ...at, content_index: 0, delta: FIRST_STREAM_CONTENT }, 4),
+);
+const responsesTail = Buffer.from(
+  event('response.output_text.delta', { ...at, content_index: 0, delta: ' world' }, 5) +
+    event('response.output_text.done', { ...at, content_index: 0, text: `${FIRST_STREAM_CONTENT} world` }, 6) +
+    event('response.completed', { response: { ...responsesShell, status: 'completed' } }, 7),
+);
+
 export interface BenchUpstreamOptions {
   /** How long a stream pauses after its first content chunk. @default 1000 */
   readonly streamHoldMs?: number;
@@ -55,6 +79,13 @@ function handle(req: IncomingMessage, res: ServerResponse, holdMs: number): void
   const chunks: Buffer[] = [];
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => {
+    if (req.method === 'POST' && req.url?.endsWith('/responses')) {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      res.write(responsesHead);
+      const timer = setTimeout(() => res.end(responsesTail), holdMs);
+      res.once('close', () => clearTimeout(timer));
+      return;
+    }
     if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) {
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"message":"not found","type":"invalid_request_error"}}');
       return;

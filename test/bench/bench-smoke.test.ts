@@ -74,6 +74,21 @@ describe('bench harness', () => {
     expect(checks(results).some((c) => c.name.startsWith('token estimate'))).toBe(true);
   });
 
+  it('sees the first /v1/responses event through the gateway while the upstream still holds the rest', () => {
+    expect(results.ttfbResponses!.map((t) => t.target)).toEqual(['direct', 'gateway']);
+    const gw = results.ttfbResponses!.find((t) => t.target === 'gateway')!;
+    expect(gw.error).toBeUndefined();
+    expect(gw.firstContentMs).toBeLessThan(HOLD_MS / 2);
+    expect(gw.totalMs).toBeGreaterThanOrEqual(HOLD_MS);
+  });
+
+  it('counts the DynamoDB operations of stored responses: one write each, one read per previous_response_id', () => {
+    const k = results.responsesOps!;
+    expect(k.writesPerRequest).toBe(1);
+    expect(k.uncachedReadsPerRequest).toBe(1);
+    expect(Object.keys(k.steady.byCommand)).toEqual(expect.arrayContaining(['PutItem@gateway-counters', 'GetItem@gateway-counters']));
+  });
+
   it('counts DynamoDB operations per request: no uncached read, at most two writes', () => {
     expect(results.dynamoOps!.map((k) => k.key)).toEqual(['no limits', 'rpm+tpm limits']);
     for (const k of results.dynamoOps!) {
@@ -93,6 +108,8 @@ describe('bench harness', () => {
       'Streaming time to first byte',
       'Proxy Lambda bundle',
       'DynamoDB operations per request',
+      'Responses API streaming',
+      'Stored /v1/responses',
       'Targets',
     ]) {
       expect(text).toContain(heading);
