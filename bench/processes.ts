@@ -138,16 +138,18 @@ export function startScriptNodeFlags(): string[] {
   return m ? m[1].trim().split(/\s+/).filter(Boolean) : [];
 }
 
-/** Our gateway as `npm start` runs it (dist/cli.js dev, built by scripts/build.mjs), on a fresh data dir. */
-export async function startGatewayProcess(upstreamUrl: string): Promise<GatewayProcess> {
-  const cli = join(root, 'dist/cli.js');
+/**
+ * Our gateway as `npm start` runs it (dist/cli.js dev, built by scripts/build.mjs), on a fresh data
+ * dir. `cli` runs another build instead (the `baseline` target: a previous build, side by side).
+ */
+export async function startGatewayProcess(upstreamUrl: string, cli = join(root, 'dist/cli.js'), name = 'gateway'): Promise<GatewayProcess> {
   readFileSync(cli); // a clear ENOENT when the build has not run
   const dataDir = mkdtempSync(join(tmpdir(), 'gw-bench-'));
   const configPath = join(dataDir, 'gateway.config.json');
   writeFileSync(configPath, JSON.stringify(benchGatewayConfig(upstreamUrl)));
   const adminToken = 'bench-admin-token';
   const { child, url } = await startChild(
-    'gateway',
+    name,
     process.execPath,
     // BENCH_GATEWAY_NODE_ARGS: extra node flags for the gateway only (e.g. --cpu-prof to profile it).
     [...startScriptNodeFlags(), ...(process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean), cli, 'dev'],
@@ -161,7 +163,7 @@ export async function startGatewayProcess(upstreamUrl: string): Promise<GatewayP
     },
     (out) => /listening on (http:\/\/\S+)/.exec(out)?.[1],
   );
-  return { name: 'gateway', url, pid: child.pid!, adminToken, dataDir, stop: stopper(child, () => rmSync(dataDir, { recursive: true, force: true })) };
+  return { name, url, pid: child.pid!, adminToken, dataDir, stop: stopper(child, () => rmSync(dataDir, { recursive: true, force: true })) };
 }
 
 export async function freePort(): Promise<number> {

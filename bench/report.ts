@@ -17,6 +17,8 @@ export const TARGETS = {
   readsPerRequest: 0,
   /** Token estimate of a 1 MB prompt, in multiples of JSON.parse of the same body (linear, and small beside a request's own cost). */
   estimateVsParse: 25,
+  /** Gateway CPU per request against the `baseline` build (a previous commit), when it ran. */
+  cpuVsBaseline: 1.05,
 } as const;
 
 export interface BenchResults {
@@ -104,6 +106,16 @@ export function checks(r: BenchResults): Check[] {
   const out: Check[] = [];
   const top = Math.max(...r.load.map((s) => s.connections));
   for (const s of r.load.filter((x) => x.target === 'gateway')) {
+    const base = find(r.load, 'baseline', s.connections);
+    if (base?.proxyCpuMsPerRequest !== undefined && s.proxyCpuMsPerRequest !== undefined) {
+      const ratio = s.proxyCpuMsPerRequest / base.proxyCpuMsPerRequest;
+      out.push({
+        name: `gateway CPU per request vs the baseline build @${s.connections} conns`,
+        measured: `${f(ratio, 3)}× (${f(s.proxyCpuMsPerRequest * 1000, 0)} vs ${f(base.proxyCpuMsPerRequest * 1000, 0)} µs)`,
+        goal: `≤ ${TARGETS.cpuVsBaseline}×`,
+        pass: ratio <= TARGETS.cpuVsBaseline,
+      });
+    }
     const pk = find(r.load, 'portkey', s.connections);
     out.push({
       name: `throughput vs Portkey @${s.connections} conns`,

@@ -24,6 +24,8 @@
  *   BENCH_USAGE_REQUESTS requests in the usage page's 90-day query (default 100000; 0 skips)
  *   BENCH_ESTIMATE_RUNS  timed token estimates of a 1 MB prompt (default 20; 0 skips)
  *   BENCH_JSON           also write the results as JSON to this path
+ *   BENCH_BASELINE_CLI   a previous build's dist/cli.js: adds the `baseline` target (that build, run
+ *                        as the gateway is), so a change is measured against its parent in one run
  */
 import { writeFileSync } from 'node:fs';
 import { bundleReport } from './bundle';
@@ -52,8 +54,8 @@ import { type BenchResults, renderReport } from './report';
 import { type TtfbSummary, ttfbSummary } from './ttfb';
 import { BENCH_MODEL } from './upstream';
 
-export type TargetName = 'direct' | 'floor' | 'gateway' | 'portkey';
-const TARGET_NAMES: readonly TargetName[] = ['direct', 'floor', 'gateway', 'portkey'];
+export type TargetName = 'direct' | 'floor' | 'gateway' | 'baseline' | 'portkey';
+const TARGET_NAMES: readonly TargetName[] = ['direct', 'floor', 'gateway', 'baseline', 'portkey'];
 
 export interface BenchOptions {
   readonly durationS: number;
@@ -64,6 +66,8 @@ export interface BenchOptions {
   readonly pacedWarmupS: number;
   readonly pacedSliceS: number;
   readonly targets: readonly TargetName[];
+  /** A previous build's dist/cli.js, for the `baseline` target. */
+  readonly baselineCli?: string;
   readonly streamHoldMs: number;
   readonly ttfbSamples: number;
   readonly coldImportRuns: number;
@@ -84,7 +88,10 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): BenchOptio
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean);
-  const targets = list('BENCH_TARGETS', TARGET_NAMES.join(','));
+  // The baseline runs only when a previous build is named.
+  const targets = list('BENCH_TARGETS', TARGET_NAMES.filter((t) => t !== 'baseline' || env.BENCH_BASELINE_CLI).join(','));
+  if (targets.includes('baseline') && !env.BENCH_BASELINE_CLI)
+    throw new Error('BENCH_TARGETS: baseline needs BENCH_BASELINE_CLI (a previous build of dist/cli.js)');
   for (const t of targets) if (!TARGET_NAMES.includes(t as TargetName)) throw new Error(`BENCH_TARGETS: unknown target '${t}'`);
   const connections = list('BENCH_CONNECTIONS', '1,16').map(Number);
   if (connections.some((c) => !Number.isInteger(c) || c < 1)) throw new Error('BENCH_CONNECTIONS must be positive integers');
@@ -97,6 +104,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): BenchOptio
     pacedWarmupS: num('BENCH_PACED_WARMUP', 1),
     pacedSliceS: num('BENCH_PACED_SLICE', 1) || 1,
     targets: targets as TargetName[],
+    baselineCli: env.BENCH_BASELINE_CLI || undefined,
     streamHoldMs: num('BENCH_STREAM_HOLD_MS', 1000),
     ttfbSamples: Math.max(1, Math.round(num('BENCH_TTFB_SAMPLES', 5))),
     coldImportRuns: Math.round(num('BENCH_COLD_RUNS', 15)),
@@ -143,6 +151,18 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void =
       const key = await createBenchKey(gateway);
       targets.push({ name: 'gateway', url: gateway.url, headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: REQUEST_BODY });
     }
+    let baseline: GatewayProcess | undefined;
+    if (opts.targets.includes('baseline') && opts.baselineCli) {
+      baseline = await startGatewayProcess(upstream.url, opts.baselineCli, 'baseline');
+      started.push(baseline);
+      const key = await createBenchKey(baseline);
+      targets.push({
+        name: 'baseline',
+        url: baseline.url,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: REQUEST_BODY,
+      });
+    }
     if (opts.targets.includes('portkey')) {
       portkey = await startPortkeyProcess();
       started.push(portkey);
@@ -175,7 +195,8 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void =
       const order = targets.map((_, i) => targets[(i + round) % targets.length]);
       for (const c of opts.connections) {
         for (const t of order) {
-          const proc = t.name === 'gateway' ? gateway : t.name === 'portkey' ? portkey : t.name === 'floor' ? floor : undefined;
+          const proc =
+            t.name === 'gateway' ? gateway : t.name === 'baseline' ? baseline : t.name === 'portkey' ? portkey : t.name === 'floor' ? floor : undefined;
           const sampler = proc && c === top ? rssSampler(proc.pid) : undefined;
           const cpuBefore = proc ? cpuMs(proc.pid) : undefined;
           const measured = await runLoad(t, c, opts.durationS);
