@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { join, resolve } from 'node:path';
 import type { Server } from 'node:http';
 import { type GatewayConfig, defaultConfig, validateConfig } from '../core/config';
-import { type Gateway, type GatewayDeps, createGateway } from '../core/app';
+import { type Gateway, type GatewayDeps, type GatewayOptions, createGateway } from '../core/app';
 import { bearerTokenAuthorizer, createAdminApp } from '../core/admin';
 import type { LogSink } from '../core/log-record';
 import type { Limiter, Logger } from '../core/ports';
@@ -48,8 +48,8 @@ export interface LocalGatewayOptions {
   readonly adminToken?: string;
   readonly config?: GatewayConfig;
   readonly env?: Record<string, string | undefined>;
-  /** Override any core dependency (tests inject fetch, clocks, sinks). */
-  readonly overrides?: Partial<GatewayDeps>;
+  /** Override any core dependency or the stage and endpoint lists (tests inject fetch, clocks, sinks, stages). */
+  readonly overrides?: Partial<GatewayDeps & GatewayOptions>;
   /**
    * Build a limiter from the store client. @default - the DynamoDB limiter on the counters table
    * (it also serves the admin usage and team routes)

@@ -2,31 +2,34 @@
  * The gateway core: a transport-agnostic fetch-style app (Request → Response). The Node http
  * server and the Lambda streaming handler are thin adapters around `gateway.fetch`.
  *
- * Pipeline (pipeline.ts): request id → authenticate → parse/validate → resolve + authorize model
- * → reserve limits → router (targets, retries, fallback) → provider adapter → respond (JSON or
- * SSE) → settle + log after the last byte. Errors are rendered here, in one place.
+ * Every endpoint (handlers/) runs inside the one list of stages (stages/index.ts): log, identify,
+ * parse, authorize the model, limits, … then the endpoint's handler, which calls the router and
+ * the provider adapters. Errors are rendered by the log stage, in one place.
  */
-import { BufferedResponse, jsonResponse } from './buffered-response';
 import { randomUUID } from 'node:crypto';
-import { pathOf } from './url-path';
+import { jsonResponse } from './buffered-response';
+import type { Endpoint } from './endpoint';
 import { type ErrorFormat, GatewayError, errors, renderError, toGatewayError } from './errors';
+import { ENDPOINTS, type EndpointFactory } from './handlers';
 import type { KeyVerifier } from './keys';
-import type { LimitsReader } from './usage/usage-api';
 import type { ModelCatalog } from './models';
-import { type GatewayDeps, createPipeline } from './pipeline';
 import { type ClientInfo, RequestContext } from './request-context';
-import { chatCompletionsHandler } from './handlers/chat-completions';
-import { embeddingsHandler } from './handlers/embeddings';
-import { modelsHandler } from './handlers/models';
-import { messagesHandler } from './handlers/messages';
-import { countTokensHandler } from './handlers/count-tokens';
-import { modelHandler } from './handlers/model';
-import { responsesHandlers } from './handlers/responses';
-import type { Handler } from './handlers/types';
-import { type UsageApi, createUsageApi } from './usage/usage-api';
+import { type GatewayDeps, createServices } from './services';
+import { STAGES, type StageFactory, compose } from './stages';
+import { logStage } from './stages/log';
+import type { Innermost } from './stages/stage';
+import { pathOf } from './url-path';
 import { isUiPath, serveUi } from './usage/ui-assets';
+import { type LimitsReader, type UsageApi, createUsageApi } from './usage/usage-api';
 
-export type { GatewayDeps } from './pipeline';
+export type { GatewayDeps } from './services';
+
+export interface GatewayOptions {
+  /** The stage list every endpoint runs in, outermost first. @default STAGES */
+  readonly stages?: readonly StageFactory[];
+  /** The endpoints. @default ENDPOINTS */
+  readonly endpoints?: readonly EndpointFactory[];
+}
 
 export interface Gateway {
   fetch(req: Request, client?: ClientInfo): Promise<Response>;
@@ -36,30 +39,57 @@ export interface Gateway {
   flush(): Promise<void>;
 }
 
-export function createGateway(deps: GatewayDeps): Gateway {
-  const p = createPipeline(deps);
-  const newId = deps.newRequestId ?? (() => 'req_' + randomUUID().replace(/-/g, ''));
+/**
+ * Matchers for the paths with an id: `{id}` is one path segment, `{id*}` the rest of the path (a
+ * model id may hold '/'). Longest template first, so `/v1/responses/{id}/input_items` wins.
+ */
+function routeTemplates(paths: readonly string[]): { template: string; pattern: RegExp }[] {
+  return paths
+    .filter((p) => p.includes('{'))
+    .sort((a, b) => b.length - a.length)
+    .map((template) => {
+      const source = template
+        .split(/(\{id\*?\})/)
+        .map((part) => (part === '{id}' ? '[^/]+' : part === '{id*}' ? '.+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+        .join('');
+      return { template, pattern: new RegExp(`^${source}$`) };
+    });
+}
 
-  const responses = responsesHandlers(p);
-  const routes: Record<string, Partial<Record<string, Handler>>> = {
-    '/v1/chat/completions': { POST: chatCompletionsHandler(p) },
-    '/v1/embeddings': { POST: embeddingsHandler(p) },
-    '/v1/models': { GET: modelsHandler(p) },
-    '/v1/models/{id}': { GET: modelHandler(p) },
-    '/v1/messages': { POST: messagesHandler(p) },
-    '/v1/messages/count_tokens': { POST: countTokensHandler(p) },
-    '/v1/responses': { POST: responses.create },
-    '/v1/responses/{id}': { GET: responses.get, DELETE: responses.remove },
-    '/v1/responses/{id}/input_items': { GET: responses.inputItems },
-  };
+/** Errors of a path no endpoint serves: Anthropic's shape under /v1/messages, OpenAI's elsewhere. */
+const unroutedErrorFormat = (path: string): ErrorFormat => (path.startsWith('/v1/messages') ? 'anthropic' : 'openai');
+
+export function createGateway(deps: GatewayDeps & GatewayOptions): Gateway {
+  const s = createServices(deps);
+  const newId = deps.newRequestId ?? (() => 'req_' + randomUUID().replace(/-/g, ''));
+  const stages = (deps.stages ?? STAGES).map((make) => make(s));
+
+  /** path (or template) → method → the endpoint with its stages composed around it (once, not per request). */
+  const routes = new Map<string, Map<string, { endpoint: Endpoint; run: Innermost }>>();
+  for (const make of deps.endpoints ?? ENDPOINTS) {
+    for (const endpoint of [make(s)].flat()) {
+      const run = compose(stages, (ctx) => endpoint.handle(ctx, ctx.call));
+      if (!routes.has(endpoint.path)) routes.set(endpoint.path, new Map());
+      routes.get(endpoint.path)!.set(endpoint.method, { endpoint, run });
+    }
+  }
+  const templates = routeTemplates([...routes.keys()]);
+  // A path or method no endpoint serves is still logged, before any key check (404/405, as always).
+  const rawPath = (ctx: RequestContext) => pathOf(ctx.request.url).replace(/\/+$/, '') || '/';
+  const notFound = compose([logStage(s)], (ctx) => {
+    throw errors.notFound(ctx.request.method, rawPath(ctx));
+  });
+  const methodNotAllowed = compose([logStage(s)], (ctx) => {
+    throw errors.methodNotAllowed(ctx.request.method, rawPath(ctx));
+  });
 
   const usageApi: UsageApi | undefined = deps.usageRollups
     ? createUsageApi({
         rollups: deps.usageRollups,
         keyStore: deps.keyStore,
-        verifier: p.verifier,
+        verifier: s.verifier,
         limits: deps.limiter && 'usage' in deps.limiter ? (deps.limiter as unknown as LimitsReader) : undefined,
-        now: p.now,
+        now: s.now,
       })
     : undefined;
 
@@ -73,18 +103,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
       const view = (await deps.isUsageAdmin?.(req)) ? await usageApi.forAdmin(params) : await usageApi.forKey(req, params);
       return jsonResponse(view, 200, { 'x-request-id': requestId, 'cache-control': 'no-store' });
     } catch (err) {
-      if (!(err instanceof GatewayError)) p.logger.error('usage request failed', { error: err instanceof Error ? err.stack : String(err), requestId });
+      if (!(err instanceof GatewayError)) s.logger.error('usage request failed', { error: err instanceof Error ? err.stack : String(err), requestId });
       return renderError(toGatewayError(err), 'openai', { 'x-request-id': requestId, 'cache-control': 'no-store' });
     }
-  }
-
-  /** The route template a path matches: exact paths first, then the ones with an id (a model id may hold '/'). */
-  function templateOf(path: string): string {
-    if (routes[path]) return path;
-    if (/^\/v1\/responses\/[^/]+\/input_items$/.test(path)) return '/v1/responses/{id}/input_items';
-    if (/^\/v1\/responses\/[^/]+$/.test(path)) return '/v1/responses/{id}';
-    if (path.startsWith('/v1/models/') && path.length > '/v1/models/'.length) return '/v1/models/{id}';
-    return path;
   }
 
   async function handle(req: Request, client?: ClientInfo): Promise<Response> {
@@ -94,30 +115,23 @@ export function createGateway(deps: GatewayDeps): Gateway {
     }
     if (isUiPath(pathOf(req.url)) && deps.uiAssets && (req.method === 'GET' || req.method === 'HEAD')) return serveUi(pathOf(req.url), deps.uiAssets);
     if (path === '/v1/usage') return usage(req);
-    const format: ErrorFormat = path.startsWith('/v1/messages') ? 'anthropic' : 'openai';
     // The log record names the route, not the id in it.
-    const template = templateOf(path);
-    const ctx = new RequestContext(newId(), p.now(), template, req.headers.get('user-agent'), client?.clientIp ?? null);
-    try {
-      const methods = routes[template];
-      const handler = methods?.[req.method];
-      if (!handler) throw methods ? errors.methodNotAllowed(req.method, path) : errors.notFound(req.method, path);
-      const res = await handler(req, ctx);
-      // Streams finish (settle + log) after their last byte; everything else finishes now.
-      if (res instanceof BufferedResponse || !res.headers.get('content-type')?.startsWith('text/event-stream')) {
-        ctx.status = res.status;
-        p.finish(ctx);
-      }
-      return res;
-    } catch (err) {
-      const gw = toGatewayError(err);
-      if (!(err instanceof GatewayError)) p.logger.error('unhandled error', { error: err instanceof Error ? err.stack : String(err), requestId: ctx.id });
-      ctx.fail(gw);
-      p.finish(ctx);
-      const extra = (err as { reservationHeaders?: Record<string, string> }).reservationHeaders ?? {};
-      return renderError(gw, format, { ...p.gatewayHeaders(ctx), ...extra });
-    }
+    const template = routes.has(path) ? path : (templates.find((t) => t.pattern.test(path))?.template ?? path);
+    const methods = routes.get(template);
+    const route = methods?.get(req.method);
+    const ctx = new RequestContext({
+      id: newId(),
+      startedAt: s.now(),
+      path: template.replace('{id*}', '{id}'),
+      endpoint: route?.endpoint,
+      request: req,
+      errorFormat: route ? (route.endpoint.errorFormat ?? 'openai') : unroutedErrorFormat(path),
+      userAgent: req.headers.get('user-agent'),
+      clientIp: client?.clientIp ?? null,
+      logger: s.logger,
+    });
+    return (route?.run ?? (methods ? methodNotAllowed : notFound))(ctx);
   }
 
-  return { fetch: handle, verifier: p.verifier, catalog: p.catalog, flush: p.flush };
+  return { fetch: handle, verifier: s.verifier, catalog: s.catalog, flush: () => s.logWriter.flush() };
 }

@@ -6,9 +6,9 @@
  */
 import { GatewayError, errorBody, errors, toGatewayError } from './errors';
 import type { ResolvedTarget } from './models';
-import type { Pipeline } from './pipeline';
-import type { Reservation } from './ports';
 import type { RequestContext } from './request-context';
+import { deliver, gatewayHeaders } from './respond';
+import type { GatewayServices } from './services';
 import { encodeSseData } from './sse';
 import type { PeekedStream } from './stream';
 import { upstreamToGatewayError } from './upstream-errors';
@@ -42,9 +42,8 @@ export function openAiSseEncoder(clientWantsUsage: boolean): Omit<StreamEncoder,
 }
 
 export interface StreamToClientOptions {
-  readonly pipeline: Pipeline;
+  readonly services: GatewayServices;
   readonly ctx: RequestContext;
-  readonly reservation: Reservation;
   readonly target: ResolvedTarget;
   readonly peeked: PeekedStream;
   readonly encoder: StreamEncoder;
@@ -85,7 +84,9 @@ function closeQuietly(controller: ReadableStreamDefaultController<Uint8Array>): 
 }
 
 export function streamToClient(o: StreamToClientOptions): Response {
-  const { pipeline, ctx, reservation, target, peeked, encoder } = o;
+  const { services: s, ctx, target, peeked, encoder } = o;
+  // The response ends at the stream's last byte (or when the client leaves), not when it is returned.
+  ctx.endWithBody();
   const queue: ChatCompletionChunk[] = [...peeked.buffered];
   let upstreamDone = peeked.ended;
   /** Tool-call fragments delivered, estimated as text once at the end (per-fragment rounding would inflate it). */
@@ -93,22 +94,18 @@ export function streamToClient(o: StreamToClientOptions): Response {
   let usageSeen: { prompt_tokens: number; completion_tokens: number } | undefined;
   const collected: string[] = [];
   const idleMs = target.timeouts.idleMs ?? DEFAULT_STREAM_IDLE_MS;
-  const maxDurationMs = pipeline.deps.config.settings?.streamMaxDurationMs ?? DEFAULT_STREAM_MAX_DURATION_MS;
+  const maxDurationMs = s.config.settings?.streamMaxDurationMs ?? DEFAULT_STREAM_MAX_DURATION_MS;
   const deadline = ctx.startedAt + maxDurationMs;
   let ended = false;
 
-  /** Settle and log exactly once, whichever way the stream ends (done, error, limit, cancel). */
+  /** Report the response's end exactly once, whichever way the stream ends (done, error, limit, cancel), with what was delivered. */
   const endWith = async (status: number, errorCode?: string) => {
     if (ended) return;
     ended = true;
-    ctx.status = status;
-    if (errorCode) ctx.errorCode = errorCode;
     const text = collected.join('');
-    if (usageSeen) pipeline.recordUsage(ctx, target, usageSeen.prompt_tokens, usageSeen.completion_tokens);
-    else pipeline.recordUsage(ctx, target, o.promptEstimate, estimateTextTokens(text + deliveredToolCalls.join('')));
-    ctx.responseBody = text;
-    await pipeline.settleOrRelease(reservation, ctx, true);
-    pipeline.finish(ctx);
+    if (usageSeen) deliver(s, ctx, target, usageSeen.prompt_tokens, usageSeen.completion_tokens, text);
+    else deliver(s, ctx, target, o.promptEstimate, estimateTextTokens(text + deliveredToolCalls.join('')), text);
+    await ctx.end({ status, errorCode });
   };
 
   /** Stop the upstream call. Its iterator may be parked on a read, so abort the fetch rather than wait on return(). */
@@ -120,7 +117,7 @@ export function streamToClient(o: StreamToClientOptions): Response {
   const nextChunk = async (): Promise<ChatCompletionChunk | undefined> => {
     if (queue.length) return queue.shift();
     if (upstreamDone) return undefined;
-    const remaining = deadline - pipeline.now();
+    const remaining = deadline - s.now();
     const byDeadline = remaining <= idleMs;
     const r = await nextWithin(peeked.rest, byDeadline ? remaining : idleMs, () =>
       byDeadline ? errors.streamMaxDuration(maxDurationMs) : errors.streamIdle(target.provider.name, idleMs),
@@ -169,14 +166,14 @@ export function streamToClient(o: StreamToClientOptions): Response {
           gw = upstreamToGatewayError(err);
         } else {
           gw = toGatewayError(err);
-          pipeline.logger.error('stream failed', { error: String(err), requestId: ctx.id });
+          s.logger.error('stream failed', { error: String(err), requestId: ctx.id });
         }
         const status = err instanceof UpstreamError ? (err.status ?? null) : null;
         ctx.attempts.push({
           provider: target.provider.name,
           model: target.model,
           status,
-          latency_ms: pipeline.now() - ctx.startedAt,
+          latency_ms: s.now() - ctx.startedAt,
           error: `after first byte: ${gw.code}: ${gw.message}`.slice(0, 500),
         });
         // An error event and no end marker: a cut stream must never look complete.
@@ -196,7 +193,7 @@ export function streamToClient(o: StreamToClientOptions): Response {
   try {
     return new Response(body, {
       status: 200,
-      headers: { 'content-type': encoder.contentType, 'cache-control': 'no-cache', ...pipeline.gatewayHeaders(ctx, reservation) },
+      headers: { 'content-type': encoder.contentType, 'cache-control': 'no-cache', ...gatewayHeaders(s, ctx) },
     });
   } catch (err) {
     // No response, so no reader will ever pull the stream: stop the upstream call and settle here.

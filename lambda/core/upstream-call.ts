@@ -1,0 +1,105 @@
+/**
+ * Calling the route's targets for an endpoint handler: the router picks and retries targets, each
+ * attempt gets its provider adapter and credential here, and a provider failure after every target
+ * becomes the client's GatewayError.
+ */
+import type { ResolvedTarget } from './models';
+import type { RequestContext } from './request-context';
+import type { GatewayServices } from './services';
+import { type PeekedStream, peekFirstContent } from './stream';
+import { providerMayBill, upstreamToGatewayError } from './upstream-errors';
+import { type ChatCompletion, type ChatRequest, type ProviderAdapter, type ProviderCall, UpstreamError } from '../providers/types';
+
+/** What one upstream attempt gets from the router: its abort signal, and the hook to call when the upstream's headers arrive. */
+export interface UpstreamAttempt {
+  readonly signal: AbortSignal;
+  readonly firstByte: () => void;
+}
+
+/** What one chat attempt produced: a whole JSON answer, or a stream that has sent real content. */
+export type ChatAttempt = { readonly kind: 'json'; readonly response: ChatCompletion } | { readonly kind: 'stream'; readonly peeked: PeekedStream };
+
+/** Adapter and call context for one attempt; the credential comes from config only. */
+export async function providerCall(
+  s: GatewayServices,
+  target: ResolvedTarget,
+  { signal, firstByte }: UpstreamAttempt,
+): Promise<{ adapter: ProviderAdapter; call: ProviderCall }> {
+  const adapter = s.providers[target.provider.config.type];
+  if (!adapter) throw new UpstreamError('http', `provider type '${target.provider.config.type}' is not available in this build`, 501, 'provider_unavailable');
+  let apiKey: string | undefined;
+  const ref = target.provider.config.apiKey;
+  if (ref) {
+    try {
+      apiKey = await s.secrets.get(ref);
+    } catch {
+      // Treated like an unreachable provider, so a fallback target can still serve.
+      throw new UpstreamError('network', `credential for provider '${target.provider.name}' is unavailable`, 502, 'provider_credentials_unavailable');
+    }
+  }
+  // The router's "headers arrived" hook stops a JSON call's first-byte timer.
+  const upstreamFetch = s.upstreamFetch;
+  const timedFetch: typeof fetch = async (input, init) => {
+    const res = await upstreamFetch(input, init);
+    firstByte();
+    return res;
+  };
+  return { adapter, call: { provider: target.provider, model: target.model, apiKey, signal, fetch: timedFetch } };
+}
+
+/**
+ * A failed attempt the provider may still bill (it received the request: a timeout, the client
+ * leaving, a cut answer) is charged at its best estimate when the request holds a reservation: the
+ * prompt, plus the reserved output cap for a JSON call (a stream attempt fails before any content,
+ * so it delivered none).
+ */
+function chargeUnserved(s: GatewayServices, ctx: RequestContext, target: ResolvedTarget, err: UpstreamError): void {
+  const call = ctx.call;
+  if (!ctx.reservation || !call || !providerMayBill(err)) return;
+  const prompt = call.promptTokens;
+  const completion = ctx.stream ? 0 : call.outputTokens;
+  ctx.unserved.promptTokens += prompt;
+  ctx.unserved.completionTokens += completion;
+  ctx.unserved.costUsd += s.prices.cost(target.provider.name, target.model, { prompt_tokens: prompt, completion_tokens: completion }) ?? 0;
+}
+
+/**
+ * Run the request's route (ctx.route, set by the authorize-model stage). Notes who served it on
+ * ctx; a provider failure after every target becomes the client's error.
+ */
+export async function callRoute<T>(
+  s: GatewayServices,
+  ctx: RequestContext,
+  attempt: (target: ResolvedTarget, upstream: UpstreamAttempt) => Promise<T>,
+): Promise<{ value: T; target: ResolvedTarget }> {
+  const route = ctx.route;
+  if (!route) throw new Error('callRoute needs the authorize-model stage to have resolved the route');
+  try {
+    // The attempt's own signal and hook go straight to it: a side table keyed by the signal kept
+    // each attempt's whole closure reachable past its end as far as the young-generation GC could tell.
+    const out = await s.router.execute(
+      route,
+      ctx.request.signal,
+      ctx.attempts,
+      ctx.stream,
+      ({ target, signal, firstByte }) => attempt(target, { signal, firstByte }),
+      (target, err) => chargeUnserved(s, ctx, target, err),
+    );
+    ctx.abortUpstream = out.abort;
+    ctx.provider = out.target.provider.name;
+    ctx.model = out.target.model;
+    ctx.firstTokenAt = s.now();
+    return out;
+  } catch (err) {
+    if (err instanceof UpstreamError) throw upstreamToGatewayError(err);
+    throw err;
+  }
+}
+
+/** One chat attempt (chat completions and messages): a stream commits to its target only once it has sent real content, so errors before that can still fall back. */
+export async function chatAttempt(s: GatewayServices, body: ChatRequest, target: ResolvedTarget, upstream: UpstreamAttempt): Promise<ChatAttempt> {
+  const { adapter, call } = await providerCall(s, target, upstream);
+  const result = await adapter.chat({ ...body, model: target.model }, call);
+  if (!result.stream) return { kind: 'json', response: result.response };
+  return { kind: 'stream', peeked: await peekFirstContent(result.chunks) };
+}
