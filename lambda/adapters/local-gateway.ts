@@ -27,6 +27,7 @@ import { createNodeServer } from './node-server';
 import { pathOf } from '../core/url-path';
 import { createKeepAliveFetch } from './keep-alive-fetch';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { LeaseOptions } from '../core/limits/leases';
 import { DynamoUsageRollups } from '../stores/dynamo-usage-rollups';
 import { RollupLogSink } from '../core/usage/rollup-sink';
 import { createUsageApi } from '../core/usage/usage-api';
@@ -55,6 +56,8 @@ export interface LocalGatewayOptions {
    * (it also serves the admin usage and team routes)
    */
   readonly limiter?: (client: DynamoDBClient, countersTable: string) => Limiter;
+  /** Leased capacity of the default limiter (`{ horizonMs: 0 }`: exact per-request reservations). @default - leases on */
+  readonly leases?: LeaseOptions;
   readonly logger?: Logger;
   /** Where the usage page's built files are. @default - `ui/` beside the CLI bundle, else the checkout's dist/ui */
   readonly uiDir?: string;
@@ -226,6 +229,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       now: options.overrides?.now,
       failMode: config.settings?.rateLimitFailMode,
       logger: options.logger,
+      leases: options.leases,
     });
   const upstreamClient = createKeepAliveFetch();
   const gateway = createGateway({
@@ -297,6 +301,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
         server.closeAllConnections();
       });
       await gateway.flush();
+      await limiter.shutdown?.();
       await logSink.close?.();
       upstreamClient.close();
       dynamo.destroy();

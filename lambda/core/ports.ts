@@ -51,6 +51,8 @@ export interface Limiter {
    * call: for answers that end before a reservation (bad request, model not allowed).
    */
   peekHeaders?(key: KeyRecord): Readonly<Record<string, string>>;
+  /** Give back capacity held ahead of requests (leases) before the process exits. */
+  shutdown?(): Promise<void>;
 }
 
 /** The limiter used when no counter store is configured: admits everything, sends no headers. */

@@ -39,10 +39,12 @@ import {
   refusalError,
   toNanoUsd,
   NANO_PER_USD,
+  type LimitUsage,
   usageReport,
   violations,
 } from '../core/limits/policy';
-import { type WindowSet, windowsAt } from '../core/limits/windows';
+import { type WindowSet, windowEnd, windowsAt } from '../core/limits/windows';
+import { Lease, type LeaseOptions, RateTracker, leaseRequests, resolveLeaseOptions } from '../core/limits/leases';
 import { scaleCounters, shardCount, shardLimits, sumCounters } from '../core/limits/shards';
 import { emfCount } from '../core/limits/metrics';
 import { type ActualUsage, type Limiter, type Logger, type Reservation, type UsageEstimate, silentLogger } from '../core/ports';
@@ -80,16 +82,33 @@ export interface DynamoLimiterOptions {
   readonly rpmPerShard?: number;
   /** Picks the counters item (shard) of a spread subject. @default Math.random */
   readonly random?: () => number;
+  /**
+   * Leased capacity: how much of a busy subject's room this process takes at once (see
+   * core/limits/leases.ts). `{ horizonMs: 0 }` reserves every request exactly, with two writes.
+   * @default - leases of about 2 s of traffic, at most 10 % of what is left, ending within 10 s
+   */
+  readonly leases?: LeaseOptions;
 }
 
 export interface LimiterStats {
   /** Counter-store calls that failed (after the SDK's retries). */
   storeErrors: number;
+  /** Leases taken, and requests admitted from a lease (no store write of their own). */
+  leasesTaken: number;
+  leasedRequests: number;
   /** Requests admitted unmetered because the store failed and rateLimitFailMode is `open`. */
   failOpen: number;
 }
 
-export type DynamoLimiter = Limiter & UsageReader & TeamLimitsStore & { stats(): LimiterStats };
+export type DynamoLimiter = Limiter &
+  UsageReader &
+  TeamLimitsStore & {
+    stats(): LimiterStats;
+    /** Give back every lease's unused capacity (shutdown). Requests in flight keep theirs until settled. */
+    shutdown(): Promise<void>;
+    /** Resolves when no lease return is in flight. */
+    idle(): Promise<void>;
+  };
 
 /** One subject's part of a held reservation. */
 interface HeldPart {
@@ -102,10 +121,18 @@ interface HeldPart {
   readonly nanoUsd: number;
 }
 
+/** One subject's part of a reservation admitted from a lease: settled in memory. */
+interface LeasedPart {
+  readonly lease: Lease<HeldPart>;
+  readonly subject: Subject;
+  readonly need: Need;
+}
+
 class HeldReservation implements Reservation {
   done = false;
   constructor(
     readonly parts: readonly HeldPart[],
+    readonly leased: readonly LeasedPart[],
     /** Latest known counters per subject, refreshed by settle. */
     readonly states: SubjectState[],
     private readonly now: () => number,
@@ -147,6 +174,31 @@ const RACE_RETRIES = 3;
  */
 const userSubjectId = (keyId: string, user: string) => `${keyId}#${encodeURIComponent(user)}`;
 
+/** A lease's in-flight member: `<taken at s>:L<process>.<seq>.<requests>.<tokens>.<nano-USD>`. */
+const LEASE_MEMBER = /^(\d+):L[^.]+\.\d+\.(\d+)\.(\d+)\.(\d+)$/;
+
+/** What outstanding leases hold in the current windows (their grants, used or not yet). */
+function leasedIn(members: readonly string[], w: WindowSet) {
+  const out = { leases: 0, requestsMinute: 0, tokensMinute: 0, tokensDay: 0, nanoUsdDay: 0, nanoUsdMonth: 0 };
+  for (const m of members) {
+    const match = LEASE_MEMBER.exec(m);
+    if (!match) continue;
+    const taken = windowsAt(Number(match[1]) * 1000);
+    const [requests, tokens, nano] = [Number(match[2]), Number(match[3]), Number(match[4])];
+    out.leases++;
+    if (taken.minute === w.minute) {
+      out.requestsMinute += requests;
+      out.tokensMinute += tokens;
+    }
+    if (taken.day === w.day) {
+      out.tokensDay += tokens;
+      out.nanoUsdDay += nano;
+    }
+    if (taken.month === w.month) out.nanoUsdMonth += nano;
+  }
+  return out;
+}
+
 /** The expression alias of each counter field in a reserve write (the names map sets them). */
 const FIELD_ALIAS: Readonly<Record<CounterField, string>> = { requestsMinute: '#rm', tokensMinute: '#tm', tokensDay: '#td', costDay: '#cd', costMonth: '#co' };
 
@@ -157,7 +209,7 @@ export function createDynamoLimiter(options: DynamoLimiterOptions): DynamoLimite
   const failMode = options.failMode ?? 'closed';
   const images = new ImageCache();
   const teams = new DynamoTeamLimits(client, tableName, now, options.teamCacheTtlMs ?? 5_000);
-  const stats: LimiterStats = { storeErrors: 0, failOpen: 0 };
+  const stats: LimiterStats = { storeErrors: 0, failOpen: 0, leasesTaken: 0, leasedRequests: 0 };
   const random = options.random ?? Math.random;
   const rpmPerShard = options.rpmPerShard;
   /** The counters item a subject used last in this instance (its shard), for headers without a store call. */
@@ -279,9 +331,10 @@ export function createDynamoLimiter(options: DynamoLimiterOptions): DynamoLimite
 
   /**
    * ADD (real − reserved) to the reservation's windows; usage past a window's end goes to the
-   * current one. `unadmitted` also gives back the request count (a partial reservation undone).
+   * current one. `unadmittedRequests` also gives back that many requests (a partial reservation
+   * undone, or the unused requests of a lease).
    */
-  async function settlePart(part: HeldPart, tokens: number, nanoUsd: number, unadmitted = false): Promise<void> {
+  async function settlePart(part: HeldPart, tokens: number, nanoUsd: number, unadmittedRequests = 0): Promise<void> {
     const t = now();
     const w = windowsAt(t);
     const dTok = tokens - part.tokens;
@@ -293,7 +346,7 @@ export function createDynamoLimiter(options: DynamoLimiterOptions): DynamoLimite
       if (sameWindow) adds.push([thenName, delta]);
       else if (delta > 0) adds.push([curName, delta]);
     };
-    if (unadmitted) add(part.windows.minute === w.minute, then.requestsMinute, cur.requestsMinute, -1);
+    if (unadmittedRequests) add(part.windows.minute === w.minute, then.requestsMinute, cur.requestsMinute, -unadmittedRequests);
     add(part.windows.minute === w.minute, then.tokensMinute, cur.tokensMinute, dTok);
     add(part.windows.day === w.day, then.tokensDay, cur.tokensDay, dTok);
     add(part.windows.day === w.day, then.costDay, cur.costDay, dCost);
@@ -331,6 +384,123 @@ export function createDynamoLimiter(options: DynamoLimiterOptions): DynamoLimite
     }
   }
 
+  // ---- Leased capacity (core/limits/leases.ts): the store half ----
+  const leaseOpts = resolveLeaseOptions(options.leases);
+  const rates = new RateTracker();
+  const instanceId = Math.random().toString(36).slice(2, 10);
+  let leaseSeq = 0;
+  interface LeaseEntry {
+    leases: Lease<HeldPart>[];
+    acquiring?: Promise<void>;
+    /** The subject's limits as last seen: leases taken under others are void. */
+    fingerprint: string;
+  }
+  const leaseBook = new Map<string, LeaseEntry>();
+  const returning = new Set<Promise<void>>();
+  const fingerprintOf = (s: Subject) => JSON.stringify(s.limits);
+
+  /** Give back what an ended lease did not use (one write); its used part stays counted. */
+  function returnLease(entry: LeaseEntry, lease: Lease<HeldPart>): void {
+    entry.leases = entry.leases.filter((l) => l !== lease);
+    const p = settlePart(lease.handle, lease.used.tokens, lease.used.nanoUsd, lease.grant.requests - lease.used.requests).catch((err) => {
+      stats.storeErrors++;
+      logger.error('returning a lease failed: its unused capacity stays counted until its window ends', { error: String(err), pk: lease.handle.pk });
+    });
+    returning.add(p);
+    void p.finally(() => returning.delete(p));
+  }
+
+  /** End leases past their time, of another minute, or taken under limits that changed; return the idle ones. */
+  function sweep(entry: LeaseEntry, t: number): void {
+    const minute = windowsAt(t).minute;
+    for (const lease of [...entry.leases]) {
+      if (!lease.ended && (t >= lease.endsAt || lease.minute !== minute || lease.fingerprint !== entry.fingerprint)) lease.ended = true;
+      if (lease.ended && lease.inFlight === 0) returnLease(entry, lease);
+    }
+  }
+
+  /** Take a lease sized to the subject's rate and room, or none (the request then reserves exactly). */
+  async function acquireLease(subject: Subject, entry: LeaseEntry, need: Need, others: SubjectState[]): Promise<void> {
+    const t = now();
+    const last = lastItem.get(subjectKey(subject));
+    // No image yet: the first request reserves exactly, and its write shows the room.
+    if (!last || !images.get(last.pk)) return;
+    const counters = stateOf(subject, t).counters;
+    const room = checksFor(subject.limits, need).map((c) => ({ left: c.limit - counters[c.field], need: c.need }));
+    const n = leaseRequests(rates.perSecond(subjectKey(subject), t), room, leaseOpts);
+    if (!n) return;
+    const grant: Need = { requests: n, tokens: n * need.tokens, nanoUsd: n * need.nanoUsd };
+    const id = `L${instanceId}.${++leaseSeq}.${grant.requests}.${grant.tokens}.${grant.nanoUsd}`;
+    let part: HeldPart;
+    try {
+      part = await reserveOne(subject, grant, id, t, others);
+    } catch (err) {
+      if (err instanceof GatewayError) return; // it does not fit: requests reserve exactly
+      throw err;
+    }
+    const minute = part.windows.minute;
+    const l = subject.limits;
+    entry.leases.push(
+      new Lease(part, grant, fingerprintOf(subject), minute, Math.min(windowEnd('minute', minute), t + leaseOpts.ttlMs), {
+        requests: !!l.rpm,
+        tokens: !!(l.tpm || l.tokensPerDay),
+        nanoUsd: !!l.budgetUsd,
+      }),
+    );
+    stats.leasesTaken++;
+  }
+
+  function startAcquire(subject: Subject, entry: LeaseEntry, need: Need, others: SubjectState[]): Promise<void> {
+    entry.acquiring ??= acquireLease(subject, entry, need, others).finally(() => (entry.acquiring = undefined));
+    return entry.acquiring;
+  }
+
+  /** Admit one request's need from a lease of the subject, taking one if none has room; undefined means reserve exactly. */
+  async function fromLease(subject: Subject, need: Need, t: number, others: SubjectState[]): Promise<Lease<HeldPart> | undefined> {
+    if (leaseOpts.horizonMs <= 0) return undefined;
+    sweepAll(t);
+    const key = subjectKey(subject);
+    rates.note(key, t);
+    let entry = leaseBook.get(key);
+    if (!entry) leaseBook.set(key, (entry = { leases: [], fingerprint: fingerprintOf(subject) }));
+    entry.fingerprint = fingerprintOf(subject);
+    sweep(entry, t);
+    let lease = entry.leases.find((l) => l.take(need));
+    if (!lease) {
+      await startAcquire(subject, entry, need, others);
+      lease = entry.leases.find((l) => l.take(need));
+    }
+    // Running low: the next lease is taken in the background, so no request waits for the store.
+    if (lease && lease.leftShare() < 0.25 && !entry.acquiring)
+      void startAcquire(subject, entry, need, others).catch((err) => {
+        stats.storeErrors++;
+        logger.warn('renewing a lease failed: requests reserve exactly until the store answers', { error: String(err) });
+      });
+    if (lease) stats.leasedRequests++;
+    return lease;
+  }
+
+  /** Settle a leased part in memory; a lease that ended is returned once its last request settles. */
+  function settleLeased(p: LeasedPart, tokens: number, nanoUsd: number): void {
+    p.lease.give(p.need, { tokens, nanoUsd });
+    const entry = leaseBook.get(subjectKey(p.subject));
+    if (entry) sweep(entry, now());
+  }
+
+  /** Every subject's leases, at most once a second: a key no request uses any more (revoked, idle) still gives its lease back. */
+  let sweptAt = 0;
+  function sweepAll(t: number): void {
+    if (t - sweptAt < 1000 && t >= sweptAt) return;
+    sweptAt = t;
+    for (const [key, entry] of leaseBook) {
+      sweep(entry, t);
+      if (!entry.leases.length && !entry.acquiring) leaseBook.delete(key);
+    }
+  }
+  // Locally (a long-lived process) idle leases go back within a second of ending; on Lambda, at the next invocation.
+  const sweeper = setInterval(() => sweepAll(now()), 1000);
+  sweeper.unref?.();
+
   function storeFailure(subjects: Subject[], err: unknown, key: KeyRecord): Reservation {
     stats.storeErrors++;
     const budgeted = subjects.some((s) => hasBudget(s.limits)) || (key.team !== undefined && !teams.cached(key.team).known);
@@ -360,9 +530,12 @@ export function createDynamoLimiter(options: DynamoLimiterOptions): DynamoLimite
    * The provider reported more than was reserved (it ignored the output cap, or the prompt was
    * underestimated): limits and budgets overshoot by the difference, so say so, as a metric too.
    */
-  function reportOverReservation(parts: readonly HeldPart[], tokens: number, nano: number): void {
-    const part = parts[0];
-    if (!part || (tokens <= part.tokens && nano <= part.nanoUsd)) return;
+  function reportOverReservation(reservation: HeldReservation, tokens: number, nano: number): void {
+    const parts = [...reservation.parts, ...reservation.leased];
+    const reserved =
+      reservation.parts[0] ?? (reservation.leased[0] && { tokens: reservation.leased[0].need.tokens, nanoUsd: reservation.leased[0].need.nanoUsd });
+    if (!reserved || (tokens <= reserved.tokens && nano <= reserved.nanoUsd)) return;
+    const part = reserved;
     logger.warn('usage exceeded the reservation', {
       ...emfCount('UsageOverReservation', now(), options.metricsGatewayId),
       keyId: parts.find((p) => p.subject.kind === 'key')?.subject.id,
@@ -379,9 +552,10 @@ export function createDynamoLimiter(options: DynamoLimiterOptions): DynamoLimite
     reservation.done = true;
     const tokens = Math.max(0, Math.ceil(actual.tokens));
     const nano = toNanoUsd(actual.costUsd);
-    reportOverReservation(reservation.parts, tokens, nano);
+    reportOverReservation(reservation, tokens, nano);
+    for (const p of reservation.leased) settleLeased(p, tokens, nano);
     const results = await Promise.allSettled(reservation.parts.map((p) => settlePart(p, tokens, nano)));
-    reservation.states.splice(0, reservation.states.length, ...reservation.parts.map((p) => stateOf(p.subject, now())));
+    reservation.states.splice(0, reservation.states.length, ...[...reservation.leased, ...reservation.parts].map((p) => stateOf(p.subject, now())));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
       stats.storeErrors++;
@@ -401,14 +575,29 @@ export function createDynamoLimiter(options: DynamoLimiterOptions): DynamoLimite
           .then((o) => o.Item),
       ),
     );
-    const inFlight = items.reduce((n, item) => n + inflightOf(item).length, 0);
-    return { ...usageReport(subject.limits, sumCounters(items.map((item) => countersOf(item, w))), w, inFlight), counterItems: shards };
+    const members = items.flatMap((item) => inflightOf(item));
+    const leased = leasedIn(members, w);
+    const report = usageReport(subject.limits, sumCounters(items.map((item) => countersOf(item, w))), w, members.length - leased.leases);
+    // Leased capacity is held by gateway processes ahead of requests: counted against the limit
+    // (so `remaining` excludes it), but shown apart from what requests used.
+    const apart = (u: LimitUsage, held: number) => ({ ...u, used: Math.max(0, u.used - held), leased: held });
+    const budgetHeld = report.budgetUsd.period === 'day' ? leased.nanoUsdDay : leased.nanoUsdMonth;
+    return {
+      ...report,
+      rpm: apart(report.rpm, leased.requestsMinute),
+      tpm: apart(report.tpm, leased.tokensMinute),
+      tokensPerDay: apart(report.tokensPerDay, leased.tokensDay),
+      budgetUsd: { ...report.budgetUsd, spentUsd: Math.max(0, report.budgetUsd.spentUsd - budgetHeld / NANO_PER_USD), leasedUsd: budgetHeld / NANO_PER_USD },
+      leases: leased.leases,
+      counterItems: shards,
+    };
   }
 
   return {
     async reserve(key: KeyRecord, estimate: UsageEstimate, requestId: string, endUser?: string): Promise<Reservation> {
       let subjects: Subject[] = [];
       const parts: HeldPart[] = [];
+      const leased: LeasedPart[] = [];
       try {
         subjects = await subjectsFor(key, endUser);
         if (!subjects.length) return new FreeReservation({});
@@ -418,14 +607,17 @@ export function createDynamoLimiter(options: DynamoLimiterOptions): DynamoLimite
         const need: Need = { requests: 1, tokens: Math.max(0, Math.ceil(estimate.tokens)), nanoUsd: toNanoUsd(estimate.costUsd) };
         const states: SubjectState[] = [];
         for (const s of subjects) {
-          parts.push(await reserveOne(s, need, requestId, t, states));
+          const lease = await fromLease(s, need, t, states);
+          if (lease) leased.push({ lease, subject: s, need });
+          else parts.push(await reserveOne(s, need, requestId, t, states));
           states.push(stateOf(s, t));
         }
-        return new HeldReservation(parts, states, now);
+        return new HeldReservation(parts, leased, states, now);
       } catch (err) {
         // Give back what this request already holds (a key part when its team refused).
+        for (const p of leased) p.lease.untake(p.need);
         await Promise.all(
-          parts.map((p) => settlePart(p, 0, 0, true).catch((e) => logger.error('releasing a partial reservation failed', { error: String(e), requestId }))),
+          parts.map((p) => settlePart(p, 0, 0, 1).catch((e) => logger.error('releasing a partial reservation failed', { error: String(e), requestId }))),
         );
         if (err instanceof GatewayError) throw err;
         return storeFailure(subjects, err, key);
@@ -449,5 +641,16 @@ export function createDynamoLimiter(options: DynamoLimiterOptions): DynamoLimite
     getTeam: (team) => teams.getTeam(team),
     putTeam: (team, limits) => teams.putTeam(team, limits),
     stats: () => ({ ...stats }),
+    async idle() {
+      await Promise.allSettled([...returning]);
+    },
+    async shutdown() {
+      clearInterval(sweeper);
+      for (const entry of leaseBook.values()) {
+        for (const lease of entry.leases) lease.ended = true;
+        sweep(entry, now());
+      }
+      await Promise.allSettled([...returning]);
+    },
   };
 }

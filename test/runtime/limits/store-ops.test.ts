@@ -8,7 +8,9 @@ import { chat, startLimitsHarness, type LimitsHarness } from './harness';
 let h: LimitsHarness;
 const sent: string[] = [];
 beforeAll(async () => {
-  h = await startLimitsHarness();
+  // Exact per-request reservations (leases off): what a quiet key or one near its limit costs.
+  // leases.test.ts counts what a busy key costs with leases.
+  h = await startLimitsHarness({}, { leases: { horizonMs: 0 } });
   h.gw.dynamo.middlewareStack.add(
     (next, context) => async (args) => {
       // The limiter's and key store's operations; usage rollups are written after the answer (usage tests count those).
