@@ -10,6 +10,11 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { createStreamingHandler, eventToRequest, initOnce, metadataOf, requestPath, type StreamingApp } from '../../lambda/adapters/lambda-stream';
+import { createUsageApi } from '../../lambda/core/usage/usage-api';
+import { createUiSessions } from '../../lambda/core/usage/ui-sessions';
+import { DynamoUsageRollups } from '../../lambda/stores/dynamo-usage-rollups';
+import { DynamoUiSessionStore } from '../../lambda/stores/dynamo-ui-sessions';
+import { KeyVerifier } from '../../lambda/core/keys';
 import { createAdminApp } from '../../lambda/core/admin';
 import { DynamoKeyStore } from '../../lambda/stores/dynamo-key-store';
 import { createDynamoLimiter } from '../../lambda/stores/dynamo-limiter';
@@ -386,9 +391,24 @@ describe('the AWS admin path: admin Lambda and proxy Lambda on one key store', (
       models: { 'mock-model': { targets: [{ provider: 'mock', model: 'mock-model' }] } },
       settings: { keyCacheTtlMs: 0 },
     });
-    // Built like createAwsAdmin: the key store, and the limiter as usage reader and team store.
+    // Built like createAwsAdmin: the key store, the limiter as usage reader and team store, the usage
+    // rollups behind /admin/usage and the usage page's admin sessions.
     const limiter = createDynamoLimiter({ client: gw.dynamo, tableName: gw.tables.counters });
-    const adminApp = createAdminApp({ keyStore: new DynamoKeyStore(gw.dynamo, gw.tables.keys), usage: limiter, teams: limiter, authorize: () => true });
+    const keyStore = new DynamoKeyStore(gw.dynamo, gw.tables.keys);
+    const adminApp = createAdminApp({
+      keyStore,
+      usage: limiter,
+      teams: limiter,
+      authorize: () => true,
+      usageApi: createUsageApi({
+        rollups: new DynamoUsageRollups(gw.dynamo, gw.tables.usage),
+        keyStore,
+        verifier: new KeyVerifier(keyStore, { cacheTtlMs: 0, now: Date.now }),
+        limits: limiter,
+        now: Date.now,
+      }),
+      uiSessions: createUiSessions(new DynamoUiSessionStore(gw.dynamo, gw.tables.keys), Date.now),
+    });
     admin = createStreamingHandler(() => adminApp);
     proxy = createStreamingHandler(() => gw.gateway);
   });
