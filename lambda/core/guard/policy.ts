@@ -122,14 +122,19 @@ function checkRules(v: unknown, at: string, problems: string[]): void {
   if (v === undefined) return;
   if (!Array.isArray(v)) return void problems.push(`${at} must be a list of { "id", "pattern", "flags"? }`);
   const ids = new Set<string>();
-  v.forEach((r, i) => {
+  for (const [i, r] of v.entries()) {
     const rat = `${at}[${i}]`;
-    if (!isObject(r) || typeof r.id !== 'string' || !r.id || typeof r.pattern !== 'string' || !r.pattern)
-      return void problems.push(`${rat} must be { "id": NAME, "pattern": RE2_PATTERN, "flags"?: "i" }`);
+    if (!isObject(r) || typeof r.id !== 'string' || !r.id || typeof r.pattern !== 'string' || !r.pattern) {
+      problems.push(`${rat} must be { "id": NAME, "pattern": RE2_PATTERN, "flags"?: "i" }`);
+      continue;
+    }
     if (ids.has(r.id)) problems.push(`${rat}: rule id '${r.id}' is used twice in ${at}`);
     ids.add(r.id);
     if (r.flags !== undefined && typeof r.flags !== 'string') problems.push(`${rat}.flags must be a string of i, s, m`);
-    if (r.pattern.length > MAX_PATTERN_LENGTH) return void problems.push(`${rat} ('${r.id}'): pattern is longer than ${MAX_PATTERN_LENGTH} characters`);
+    if (r.pattern.length > MAX_PATTERN_LENGTH) {
+      problems.push(`${rat} ('${r.id}'): pattern is longer than ${MAX_PATTERN_LENGTH} characters`);
+      continue;
+    }
     try {
       compilePattern(r as unknown as GuardPatternRule);
     } catch (err) {
@@ -138,7 +143,7 @@ function checkRules(v: unknown, at: string, problems: string[]): void {
           '(guard patterns use RE2 syntax, which runs in linear time: no backreferences or lookaround)',
       );
     }
-  });
+  }
 }
 
 function checkSide(v: unknown, at: string, where: GuardWhere, problems: string[]): void {
