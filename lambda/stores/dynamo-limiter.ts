@@ -580,13 +580,24 @@ export function createDynamoLimiter(options: DynamoLimiterOptions): DynamoLimite
     const report = usageReport(subject.limits, sumCounters(items.map((item) => countersOf(item, w))), w, members.length - leased.leases);
     // Leased capacity is held by gateway processes ahead of requests: counted against the limit
     // (so `remaining` excludes it), but shown apart from what requests used.
-    const apart = (u: LimitUsage, held: number) => ({ ...u, used: Math.max(0, u.used - held), leased: held });
-    const budgetHeld = report.budgetUsd.period === 'day' ? leased.nanoUsdDay : leased.nanoUsdMonth;
+    // What this process's own leases already admitted is used, not merely held (locally the admin API shares the limiter).
+    const own = { requests: 0, tokens: 0, nanoUsd: 0 };
+    for (const lease of leaseBook.get(`${subject.kind}#${subject.id}`)?.leases ?? []) {
+      if (lease.minute !== w.minute) continue;
+      own.requests += lease.used.requests;
+      own.tokens += lease.used.tokens;
+      own.nanoUsd += lease.used.nanoUsd;
+    }
+    const apart = (u: LimitUsage, held: number, ownUsed: number) => {
+      const stillHeld = Math.max(0, held - ownUsed);
+      return { ...u, used: Math.max(0, u.used - stillHeld), leased: stillHeld };
+    };
+    const budgetHeld = Math.max(0, (report.budgetUsd.period === 'day' ? leased.nanoUsdDay : leased.nanoUsdMonth) - own.nanoUsd);
     return {
       ...report,
-      rpm: apart(report.rpm, leased.requestsMinute),
-      tpm: apart(report.tpm, leased.tokensMinute),
-      tokensPerDay: apart(report.tokensPerDay, leased.tokensDay),
+      rpm: apart(report.rpm, leased.requestsMinute, own.requests),
+      tpm: apart(report.tpm, leased.tokensMinute, own.tokens),
+      tokensPerDay: apart(report.tokensPerDay, leased.tokensDay, own.tokens),
       budgetUsd: { ...report.budgetUsd, spentUsd: Math.max(0, report.budgetUsd.spentUsd - budgetHeld / NANO_PER_USD), leasedUsd: budgetHeld / NANO_PER_USD },
       leases: leased.leases,
       counterItems: shards,
