@@ -78,7 +78,8 @@ describe('bench harness', () => {
     expect(results.ttfbResponses!.map((t) => t.target)).toEqual(['direct', 'gateway']);
     const gw = results.ttfbResponses!.find((t) => t.target === 'gateway')!;
     expect(gw.error).toBeUndefined();
-    expect(gw.firstContentMs).toBeLessThan(HOLD_MS / 2);
+    // Not buffered: the first event came well before the upstream let go of the rest.
+    expect(gw.totalMs - gw.firstContentMs).toBeGreaterThanOrEqual(HOLD_MS / 2);
     expect(gw.totalMs).toBeGreaterThanOrEqual(HOLD_MS);
   });
 
@@ -93,7 +94,8 @@ describe('bench harness', () => {
     expect(results.dynamoOps!.map((k) => k.key)).toEqual(['no limits', 'rpm+tpm limits']);
     for (const k of results.dynamoOps!) {
       expect(k.uncachedReadsPerRequest).toBe(0);
-      expect(k.readsPerRequest).toBeLessThanOrEqual((Math.ceil(k.elapsedMs / 5_000) * k.firstRequest.reads) / k.requests);
+      const cacheRefills = Math.ceil(k.elapsedMs / 5_000);
+      expect(k.readsPerRequest * k.requests).toBeLessThanOrEqual(cacheRefills * k.firstRequest.reads);
       expect(k.writesPerRequest).toBeLessThanOrEqual(2);
       // The first request of a key reads it from the store (cold cache): the counter sees it.
       expect(k.firstRequest.reads).toBeGreaterThan(0);
