@@ -257,6 +257,41 @@ describe('Lambda streaming adapter (API Gateway REST proxy events)', () => {
     }
   });
 
+  test('a stream of a key with limits is settled and logged before the adapter flushes (the settle is a store write)', async () => {
+    const records: string[] = [];
+    let recordsAtFlush = -1;
+    const limitedGw = await startTestGateway(
+      {
+        providers: { openai: { type: 'openai', baseUrl: `${upstream.url}/v1`, apiKey: { env: 'OPENAI_KEY' } } },
+        models: { 'gpt-4o': { targets: [{ provider: 'openai', model: 'gpt-4o' }] } },
+      },
+      { env: { OPENAI_KEY: 'sk-provider-test' }, overrides: { logSink: { write: (r) => void records.push(r.request_id) } } },
+    );
+    try {
+      const { key: limited } = await limitedGw.createKey({ name: 'limited', limits: { tokensPerDay: 100_000 } });
+      upstream.handle((_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        for (const c of openAiChunks(['Hel', 'lo'], 'gpt-4o', { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 }))
+          res.write(`data: ${JSON.stringify(c)}\n\n`);
+        res.end('data: [DONE]\n\n');
+      });
+      const limitedHandler = createStreamingHandler(() => ({
+        fetch: (req, client) => limitedGw.gateway.fetch(req, client),
+        flush: async () => {
+          recordsAtFlush = records.length;
+          await limitedGw.gateway.flush();
+        },
+      }));
+      const stream = new RecordingResponseStream();
+      await limitedHandler(fixture('chat-completions-stream.json', limited), stream);
+      expect(stream.parsed().body).toContain('[DONE]');
+      // On Lambda the flush is the last chance inside the invocation: the record must exist by then.
+      expect(recordsAtFlush).toBe(1);
+    } finally {
+      await limitedGw.close();
+    }
+  });
+
   test('an error: a wrong virtual key gets 401 in the OpenAI error shape', async () => {
     const stream = new RecordingResponseStream();
     await handler(fixture('chat-completions.json', 'sk-gw-not-a-real-key-000000000000000000000000'), stream);
