@@ -213,9 +213,10 @@ describe('Lambda streaming adapter (API Gateway REST proxy events)', () => {
         flush: () => deadlineGw.gateway.flush(),
       }));
       const stream = new RecordingResponseStream();
-      // 3.2 s left on the clock: the adapter keeps 3 s back, so it ends the request after ~200 ms
-      // (the upstream never would: without the deadline this call does not return).
-      await deadlineHandler(fixture('chat-completions-stream.json', k), stream, { getRemainingTimeInMillis: () => 3_200 } as never);
+      // 4 s left on the clock: the adapter keeps 3 s back, so it ends the request after ~1 s, by
+      // when the first word is out (the upstream never would: without the deadline this call does
+      // not return).
+      await deadlineHandler(fixture('chat-completions-stream.json', k), stream, { getRemainingTimeInMillis: () => 4_000 } as never);
       const res = stream.parsed();
       expect(res.body).toContain('"Hel"');
       expect(res.body).not.toContain('[DONE]'); // a cut stream never looks complete
