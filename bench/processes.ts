@@ -20,7 +20,7 @@ export interface BenchProcess {
 }
 
 /** Start a child and wait for `ready` to find what it needs in its stdout (a URL, a line). */
-function startChild(
+export function startChild(
   name: string,
   command: string,
   args: string[],
@@ -59,7 +59,7 @@ function startChild(
   });
 }
 
-function stopper(child: ChildProcess, cleanup: () => void = () => undefined): () => Promise<void> {
+export function stopper(child: ChildProcess, cleanup: () => void = () => undefined): () => Promise<void> {
   return () =>
     new Promise((done) => {
       const finish = () => {
@@ -77,7 +77,7 @@ function stopper(child: ChildProcess, cleanup: () => void = () => undefined): ()
     });
 }
 
-const tsNode = ['-r', '@swc-node/register'];
+export const tsNode = ['-r', '@swc-node/register'];
 
 /** The `{"url": …}` line a bench server prints when it is listening. */
 const urlLine = (out: string): string | undefined => {

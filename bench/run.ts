@@ -32,6 +32,7 @@ import { bundleReport } from './bundle';
 import { redactionBench, renderRedaction } from './redaction';
 import { renderUsageQuery, usageQueryBench } from './usage-query';
 import { identityBench, renderIdentity } from './identity';
+import { limitedKeysBench, renderLimitedKeys } from './limited-keys';
 import { measureDynamoOps, measureResponsesOps } from './dynamo-ops';
 import { estimationReport } from './estimation';
 import { type LoadRun, type LoadTarget, runLoad, runPercentile, summarise } from './load';
@@ -305,6 +306,7 @@ async function main(): Promise<void> {
   const opts = optionsFromEnv();
   const results = await runBench(opts, (line) => console.error(line));
   console.log('\n' + renderReport(results));
+  console.log('\n' + renderLimitedKeys(await limitedKeysBench(undefined, (line) => console.error(line))));
   // CPU only, in this process: after the servers have stopped.
   console.log('\n' + renderRedaction(redactionBench()));
   console.log('\n' + renderUsageQuery(await usageQueryBench()));
