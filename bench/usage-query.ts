@@ -56,7 +56,8 @@ export async function usageQueryBench(env: NodeJS.ProcessEnv = process.env): Pro
     const now = Date.now();
     const perRow = Math.ceil(requests / (DAYS * keys));
     let rows = 0;
-    for (let d = 0; d < DAYS; d++) {
+    // Oldest day first, as traffic writes them (a new day's first write retires the previous row's recent slots).
+    for (let d = DAYS - 1; d >= 0; d--) {
       const day = new Date(now - d * 86_400_000).toISOString().slice(0, 10);
       for (let k = 0; k < keys; k++) {
         const keyId = k === 0 ? id : `key_bench_${k}`;

@@ -4,13 +4,24 @@
  *
  *   add    ONE UpdateItem per row batch (the requests of one key and day gathered since the last
  *          write): ADD their counts, SET the row's next recent-request slots. Written after the
- *          records, never before an answer.
+ *          records, never before an answer. The first batch of a new day for a key (per process)
+ *          also REMOVEs the recent slots of the key's previous row, so only a key's latest row
+ *          carries them: a 90-day page then reads counters only (a fraction of the bytes, one
+ *          Query page), and the extra write comes once per key per day per process, not per request.
  *   query  ONE Query (paginated past 1 MB) for a key or a team over a day range; the admin's
  *          "everything" view is a Scan (the admin page only).
  *
  * Rows expire 400 days after their day (TTL attribute `expiresAt`), so 366 days can always be read.
  */
-import { type AttributeValue, type DynamoDBClient, QueryCommand, type QueryCommandInput, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  QueryCommand,
+  type QueryCommandInput,
+  ScanCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import {
   type ModelTotals,
   NANO_PER_USD,
@@ -28,6 +39,8 @@ const RECENT_PREFIX = 'r:';
 /** Slot cursors kept per row in this process; cleared past this many rows (a new day starts new rows anyway). */
 const MAX_TRACKED_ROWS = 10_000;
 
+const dayBefore = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+
 export const scopePk = (team: string | null | undefined, keyId: string) => (team ? `team#${team}` : `key#${keyId}`);
 
 const n = (v: number) => ({ N: String(v) });
@@ -37,6 +50,8 @@ const num = (v: AttributeValue | undefined) => (v?.N !== undefined ? Number(v.N)
 export class DynamoUsageRollups implements UsageRollups {
   /** Next recent-request slot per row, so a row's slots are overwritten oldest first. */
   private readonly slots = new Map<string, number>();
+  /** The day this process last wrote for each key (scope|keyId), to clear that row's slots when a new day starts. */
+  private readonly lastDay = new Map<string, string>();
 
   constructor(
     private readonly client: DynamoDBClient,
@@ -45,7 +60,47 @@ export class DynamoUsageRollups implements UsageRollups {
 
   async add(batch: RowBatch): Promise<void> {
     if (batch.requests === 0) return;
-    await this.client.send(new UpdateItemCommand(this.updateFor(batch)));
+    const previous = this.previousRowToClear(batch);
+    await Promise.all([
+      this.client.send(new UpdateItemCommand(this.updateFor(batch))),
+      previous && this.clearRecent(scopePk(batch.team, batch.keyId), previous).catch(() => undefined),
+    ]);
+  }
+
+  /**
+   * The sort key of the row whose recent slots a batch of a new day retires: the day this process
+   * last wrote for the key, or (a process new to the key) the calendar day before. Undefined when
+   * the batch's day is not new to this process.
+   */
+  private previousRowToClear(b: RowBatch): string | undefined {
+    const id = `${scopePk(b.team, b.keyId)}|${b.keyId}`;
+    const last = this.lastDay.get(id);
+    if (last !== undefined && last >= b.day) return undefined;
+    if (this.lastDay.size > MAX_TRACKED_ROWS) this.lastDay.clear();
+    this.lastDay.set(id, b.day);
+    return `${last ?? dayBefore(b.day)}#${b.keyId}`;
+  }
+
+  /**
+   * REMOVE a row's recent slots; a row that does not exist stays absent (the condition), not created
+   * empty. A failure only leaves old slots that the page sorts past: it never fails the counters' write.
+   */
+  private async clearRecent(pk: string, sk: string): Promise<void> {
+    const names: Record<string, string> = {};
+    for (let i = 0; i < RECENT_SLOTS; i++) names[`#r${i}`] = `${RECENT_PREFIX}${i}`;
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: s(pk), sk: s(sk) },
+          UpdateExpression: `REMOVE ${Object.keys(names).join(', ')}`,
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: names,
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    }
   }
 
   /** The row's next slots for `count` recent requests, so a row's slots are overwritten oldest first. */
