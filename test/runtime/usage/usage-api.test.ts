@@ -198,12 +198,15 @@ describe('the usage page files', () => {
 describe('usage rollups cost one write per key and day, after the answers', () => {
   let gw: TestGateway;
   const rollupWrites: string[] = [];
+  /** The once-per-key-per-day writes that retire the previous row's recent-request slots. */
+  const slotClears: string[] = [];
   beforeAll(async () => {
     gw = await startTestGateway({ providers: { mock: { type: 'mock' } }, models: { m: { targets: [{ provider: 'mock', model: 'm' }] } } });
     gw.dynamo.middlewareStack.add(
       (next, context) => async (args) => {
-        const input = args.input as { TableName?: string; Key?: { sk?: { S?: string } } };
-        if (input.TableName === gw.tables.usage && context.commandName === 'UpdateItemCommand') rollupWrites.push(input.Key?.sk?.S ?? '');
+        const input = args.input as { TableName?: string; Key?: { sk?: { S?: string } }; UpdateExpression?: string };
+        if (input.TableName === gw.tables.usage && context.commandName === 'UpdateItemCommand')
+          (input.UpdateExpression?.startsWith('REMOVE') ? slotClears : rollupWrites).push(input.Key?.sk?.S ?? '');
         return next(args);
       },
       { step: 'initialize', name: 'countRollupWrites' },
@@ -211,16 +214,19 @@ describe('usage rollups cost one write per key and day, after the answers', () =
   });
   afterAll(() => gw.close());
 
-  test('twenty requests of two keys, flushed together: two writes, and every request counted', async () => {
+  test('twenty requests of two keys, flushed together: two counter writes, one slot retirement per key new to the process, every request counted', async () => {
     const a = await gw.createKey({ name: 'a' });
     const b = await gw.createKey({ name: 'b' });
     await gw.gateway.flush();
     rollupWrites.length = 0;
+    slotClears.length = 0;
     const ask = (key: string) => gw.post('/v1/chat/completions', { model: 'm', messages: [{ role: 'user', content: 'hi' }] }, key).then((r) => r.text());
     await Promise.all([...Array.from({ length: 12 }, () => ask(a.key)), ...Array.from({ length: 8 }, () => ask(b.key))]);
     await gw.gateway.flush();
     expect(rollupWrites).toHaveLength(2);
     expect(rollupWrites.map((sk) => sk.split('#')[1]).sort()).toEqual([a.id, b.id].sort());
+    // This process has not written these keys before: each key's first write retires the day before's slots, once.
+    expect(slotClears.map((sk) => sk.split('#')[1]).sort()).toEqual([a.id, b.id].sort());
     const usageOf = async (key: string) =>
       ((await (await fetch(`${gw.url}/v1/usage?days=1`, { headers: { authorization: `Bearer ${key}` } })).json()) as any).usage;
     const ua = await usageOf(a.key);
