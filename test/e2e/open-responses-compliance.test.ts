@@ -4,13 +4,18 @@
  * requests, the same checks (the response parses as ResponseResource; every stream event parses as
  * one of the streaming event schemas; the final response comes from response.completed, .failed or
  * .incomplete; output present; status completed; a function_call item; the function-call stream
- * events), run against the local gateway for a route served by the mock provider and for one served
- * by a fake Anthropic upstream. The summary line is printed as the suite prints it.
+ * events), run against the local gateway exactly as `npm start` runs it (the package's bin, `ai-gateway
+ * dev`, in its own process on a config file and a fresh data dir) for a route served by the mock
+ * provider and for one served by a fake Anthropic upstream. The summary line is printed as the suite
+ * prints it.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { anthropicMessage, anthropicTextEvents, anthropicToolEvents, writeAnthropicSse } from '../helpers/anthropic-wire';
 import { type FakeUpstream, type ReceivedRequest, json, startFakeUpstream } from '../helpers/fake-upstream';
-import { startTestGateway, type TestGateway } from '../helpers/gateway';
+import { type GatewayProcess, startGatewayProcess } from '../helpers/gateway-process';
 import { responseResource, streamingEvent } from '../helpers/open-responses-schema';
 import type { z } from 'zod';
 
@@ -206,26 +211,41 @@ function anthropicLike(req: ReceivedRequest, res: ServerResponse) {
 
 describe('Open Responses compliance suite, reproduced', () => {
   let upstream: FakeUpstream;
-  let gw: TestGateway;
+  let gw: GatewayProcess;
   let key: string;
+  let dataDir: string;
+  const adminToken = 'compliance-admin-token';
 
   beforeAll(async () => {
     upstream = await startFakeUpstream(anthropicLike);
-    gw = await startTestGateway(
-      {
+    dataDir = mkdtempSync(join(tmpdir(), 'gw-compliance-'));
+    const configPath = join(dataDir, 'gateway.config.json');
+    writeFileSync(
+      configPath,
+      JSON.stringify({
         providers: { mock: { type: 'mock' }, anthropic: { type: 'anthropic', baseUrl: upstream.url, apiKey: { env: 'ANTHROPIC_KEY' } } },
         models: {
           'mock-model': { targets: [{ provider: 'mock', model: 'mock-model' }] },
           claude: { targets: [{ provider: 'anthropic', model: 'claude-sonnet-4-5' }] },
         },
-      },
-      { env: { ANTHROPIC_KEY: 'sk-ant-fake-0123456789' } },
+      }),
     );
-    ({ key } = await gw.createKey({ name: 'compliance' }));
+    gw = await startGatewayProcess(
+      { PORT: '0', GATEWAY_DATA_DIR: dataDir, GATEWAY_CONFIG: configPath, GATEWAY_ADMIN_TOKEN: adminToken, ANTHROPIC_KEY: 'sk-ant-fake-0123456789' },
+      30_000,
+    );
+    const created = await fetch(`${gw.url}/admin/keys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'compliance' }),
+    });
+    expect(created.status).toBe(201);
+    ({ key } = (await created.json()) as { key: string });
   });
   afterAll(async () => {
-    await gw.close();
+    await gw?.stop();
     await upstream.close();
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
   test.each([
