@@ -1,6 +1,7 @@
 /** Canonical (OpenAI) chat request → Bedrock Converse input (types only from the SDK: no runtime import here). */
 import type { ContentBlock, ConverseCommandInput, ImageFormat, Message, Tool, ToolChoice } from '@aws-sdk/client-bedrock-runtime';
 import type { ChatMessage, ChatRequest, ContentPart } from '../types';
+import { type ThinkingBlock, thinkingBlocksOf, thinkingBudgetOf } from '../reasoning';
 import { responseToolChoice, responseToolOf } from '../structured-output';
 import { clientFault, conversationOf, forcedToolName, imageRef, partsOf, requireSingleChoice, stopSequences, textOf, toolCallsOf } from '../translate-common';
 
@@ -34,6 +35,15 @@ function blocksOf(content: ChatMessage['content']): ContentBlock[] {
     .filter((b): b is ContentBlock => b !== undefined);
 }
 
+/** Thinking blocks carried back on an assistant turn, as Converse's reasoningContent blocks (first, as Claude requires). */
+function reasoningBlock(b: ThinkingBlock): ContentBlock {
+  if (b.type === 'redacted_thinking') return { reasoningContent: { redactedContent: new Uint8Array(Buffer.from(b.data, 'base64')) } };
+  return { reasoningContent: { reasoningText: { text: b.thinking, ...(b.signature ? { signature: b.signature } : {}) } } };
+}
+
+/** Converse's reasoning switch is model-specific (additionalModelRequestFields): Claude's `thinking` is the one mapped. */
+const isClaude = (modelId: string) => /(^|\.)anthropic\.claude|^arn:.*anthropic\.claude/.test(modelId);
+
 function toolChoice(c: ChatRequest['tool_choice']): ToolChoice | undefined {
   if (c === 'required') return { any: {} };
   if (c === 'auto') return { auto: {} };
@@ -48,7 +58,7 @@ export function toConverseInput(body: ChatRequest, modelId: string): ConverseCom
   const { system, turns } = conversationOf<ContentBlock>(body.messages, 'Bedrock', {
     user: (m) => blocksOf(m.content),
     assistant: (m) => {
-      const blocks = blocksOf(m.content);
+      const blocks = [...thinkingBlocksOf(m).map(reasoningBlock), ...blocksOf(m.content)];
       for (const tc of toolCallsOf(m)) {
         hasToolBlocks = true;
         blocks.push({ toolUse: { toolUseId: tc.id, name: tc.name, input: tc.input as never } });
@@ -71,6 +81,22 @@ export function toConverseInput(body: ChatRequest, modelId: string): ConverseCom
   if (typeof body.top_p === 'number') inference.topP = body.top_p;
   const stop = stopSequences(body.stop);
   if (stop) inference.stopSequences = stop;
+  const budget = thinkingBudgetOf(body);
+  if (budget !== undefined) {
+    if (!isClaude(modelId))
+      throw clientFault(
+        `Reasoning (reasoning_effort or thinking) is mapped for Anthropic Claude models on Bedrock only, not '${modelId}'.`,
+        'unsupported_reasoning',
+      );
+    // As on Anthropic's own API: maxTokens covers the thinking and must exceed its budget; no
+    // temperature or forced tool with thinking (checked by Bedrock too, with a less clear message).
+    if (typeof max === 'number' && max <= budget)
+      throw clientFault(`max_tokens (${max}) must be greater than the thinking budget (${budget} tokens) on Anthropic models.`, 'invalid_max_tokens');
+    if (typeof max !== 'number') inference.maxTokens = budget + 4096;
+    delete inference.temperature;
+    if (typeof inference.topP === 'number' && inference.topP < 0.95) delete inference.topP;
+    input.additionalModelRequestFields = { thinking: { type: 'enabled', budget_tokens: budget } } as never;
+  }
   if (Object.keys(inference).length) input.inferenceConfig = inference;
   // Converse has no "none" tool choice: tools are left out instead, unless the history holds tool
   // blocks (which Converse only accepts alongside a toolConfig).
@@ -95,5 +121,10 @@ export function toConverseInput(body: ChatRequest, modelId: string): ConverseCom
       how === 'response_tool' ? { tool: { name: responseTool.name } } : how === 'any_tool' ? { any: {} } : input.toolConfig?.toolChoice;
     input.toolConfig = { tools: [...(input.toolConfig?.tools ?? []), spec], ...(toolChoiceFor ? { toolChoice: toolChoiceFor } : {}) };
   }
+  if (budget !== undefined && (input.toolConfig?.toolChoice?.any || input.toolConfig?.toolChoice?.tool))
+    throw clientFault(
+      'A forced tool call (tool_choice "required" or a named function, or response_format) cannot be combined with reasoning on Anthropic models.',
+      'unsupported_with_reasoning',
+    );
   return input;
 }

@@ -12,6 +12,8 @@ import { bedrockUsage, finishReasonFromBedrock } from './response';
 export function bedrockStreamTranslator(id: string, model: string) {
   const build = chunkBuilder(id, model);
   const toolIndex = new Map<number, number>();
+  /** Reasoning text so far per content block: the signed block goes out whole once its signature arrives. */
+  const reasoning = new Map<number, string>();
   let stopped = false;
   return {
     get stopped() {
@@ -29,6 +31,14 @@ export function bedrockStreamTranslator(id: string, model: string) {
         const d = ev.contentBlockDelta.delta;
         if (d.text) return [build.delta({ content: d.text })];
         const block = ev.contentBlockDelta.contentBlockIndex ?? 0;
+        const r = d.reasoningContent;
+        if (r?.text) {
+          reasoning.set(block, (reasoning.get(block) ?? '') + r.text);
+          return [build.delta({ reasoning_content: r.text })];
+        }
+        if (r?.signature) return [build.delta({ thinking_blocks: [{ type: 'thinking', thinking: reasoning.get(block) ?? '', signature: r.signature }] })];
+        if (r?.redactedContent)
+          return [build.delta({ thinking_blocks: [{ type: 'redacted_thinking', data: Buffer.from(r.redactedContent).toString('base64') }] })];
         if (d.toolUse?.input && toolIndex.has(block))
           return [build.delta({ tool_calls: [{ index: toolIndex.get(block)!, function: { arguments: d.toolUse.input } }] })];
         return [];

@@ -1,4 +1,5 @@
 /** Canonical (OpenAI) chat request → Gemini generateContent request. */
+import { thinkingBudgetOf } from '../reasoning';
 import type { ChatMessage, ChatRequest, ContentPart } from '../types';
 import { clientFault, conversationOf, forcedToolName, imageRef, partsOf, stopSequences, textOf, toolCallsOf, toolNamesById } from '../translate-common';
 import { type GeminiContent, type GeminiPart, type GeminiRequest, signatureFromId } from './wire';
@@ -85,6 +86,11 @@ function generationConfig(body: ChatRequest): Record<string, unknown> | undefine
   const format = body.response_format as { type?: string; json_schema?: { schema?: unknown } } | undefined;
   if (format?.type === 'json_object' || format?.type === 'json_schema') g.responseMimeType = 'application/json';
   if (format?.type === 'json_schema' && format.json_schema?.schema) g.responseJsonSchema = format.json_schema.schema;
+  // Reasoning asked in the conventions of reasoning.ts: Gemini's thinking budget, with the thought
+  // summaries included so they come back as reasoning. (Without an ask, or with 'none', the model's default applies:
+  // some Gemini models cannot turn thinking off.)
+  const budget = thinkingBudgetOf(body);
+  if (budget !== undefined) g.thinkingConfig = { thinkingBudget: budget, includeThoughts: true };
   return Object.keys(g).length ? g : undefined;
 }
 

@@ -14,23 +14,29 @@ export function finishReasonFromGemini(reason: string | undefined, hasToolCalls:
 }
 
 export function geminiUsage(u: GeminiUsage | undefined): Usage {
-  // Thinking tokens are billed as output.
-  return usageOf(u?.promptTokenCount ?? 0, (u?.candidatesTokenCount ?? 0) + (u?.thoughtsTokenCount ?? 0));
+  // Thinking tokens are billed as output; OpenAI reports them inside completion_tokens too, and apart as reasoning_tokens.
+  const usage = usageOf(u?.promptTokenCount ?? 0, (u?.candidatesTokenCount ?? 0) + (u?.thoughtsTokenCount ?? 0));
+  return u?.thoughtsTokenCount ? { ...usage, completion_tokens_details: { reasoning_tokens: u.thoughtsTokenCount } } : usage;
 }
 
-/** Text and tool calls of a candidate's parts; thought parts are not answer text. */
-export function readParts(parts: GeminiPart[] | undefined, idFor: (i: number, name: string) => string): { text: string; toolCalls: ToolCall[] } {
+/** Text, thought summaries and tool calls of a candidate's parts; thought parts are reasoning, not answer text. */
+export function readParts(
+  parts: GeminiPart[] | undefined,
+  idFor: (i: number, name: string) => string,
+): { text: string; reasoning: string; toolCalls: ToolCall[] } {
   let text = '';
+  let reasoning = '';
   const toolCalls: ToolCall[] = [];
   for (const p of parts ?? []) {
-    if ('text' in p && !p.thought) text += p.text;
+    if ('text' in p && p.thought) reasoning += p.text;
+    else if ('text' in p) text += p.text;
     else if ('functionCall' in p) {
       const fc = p.functionCall;
       const id = idWithSignature(fc.id ?? idFor(toolCalls.length, fc.name), p.thoughtSignature);
       toolCalls.push({ id, type: 'function', function: { name: fc.name, arguments: JSON.stringify(fc.args ?? {}) } });
     }
   }
-  return { text, toolCalls };
+  return { text, reasoning, toolCalls };
 }
 
 export function geminiCallId(responseId: string, candidate: number, i: number): string {
@@ -49,10 +55,17 @@ export function fromGeminiResponse(res: GeminiResponse, model: string, created =
     model: res.modelVersion ?? model,
     choices: candidates.map((c, i) => {
       const index = c.index ?? i;
-      const { text, toolCalls } = readParts(c.content?.parts, (n) => geminiCallId(id, index, n));
+      const { text, reasoning, toolCalls } = readParts(c.content?.parts, (n) => geminiCallId(id, index, n));
       return {
         index,
-        message: { role: 'assistant' as const, content: text || null, ...(toolCalls.length ? { tool_calls: toolCalls } : {}), refusal: null },
+        message: {
+          role: 'assistant' as const,
+          content: text || null,
+          // Thought summaries in the conventions of reasoning.ts (no signed blocks: Gemini's signatures ride on tool call ids).
+          ...(reasoning ? { reasoning_content: reasoning } : {}),
+          ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
+          refusal: null,
+        },
         finish_reason: finishReasonFromGemini(c.finishReason, toolCalls.length > 0) ?? 'stop',
         logprobs: null,
       };

@@ -36,13 +36,14 @@ export function geminiStreamTranslator(model: string) {
       for (const c of ev.candidates ?? []) {
         const index = c.index ?? 0;
         const first = toolCount.get(index) ?? 0;
-        const { text, toolCalls } = readParts(c.content?.parts, (n) => geminiCallId(id, index, first + n));
+        const { text, reasoning, toolCalls } = readParts(c.content?.parts, (n) => geminiCallId(id, index, first + n));
         toolCount.set(index, first + toolCalls.length);
         const chunk = (delta: ChatCompletionChunk['choices'][number]['delta'], finish: ChatCompletionChunk['choices'][number]['finish_reason'] = null) => {
           const ch = build!.delta(delta, finish);
           ch.choices[0].index = index;
           return ch;
         };
+        if (reasoning) out.push(chunk({ reasoning_content: reasoning }));
         if (text) out.push(chunk({ content: text }));
         if (toolCalls.length) out.push(chunk({ tool_calls: toolCalls.map((tc, k) => ({ index: first + k, ...tc })) }));
         const finish = finishReasonFromGemini(c.finishReason, (toolCount.get(index) ?? 0) > 0);
