@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { createAdminApp } from '../core/admin';
 import { KeyVerifier } from '../core/keys';
 import { type Gateway, createGateway } from '../core/app';
+import { builtinProviders } from '../providers/registry';
 import { type GatewayConfig, validateConfig } from '../core/config';
 import type { LogSink } from '../core/log-record';
 import type { Logger } from '../core/ports';
@@ -121,6 +122,7 @@ export function createAwsGateway(env: Env, configDir: string): Gateway {
   const ttlSeconds = Number(env[ENV_SECRET_TTL_SECONDS] ?? 300);
   return createGateway({
     config,
+    providers: builtinProviders,
     keyStore: s.keyStore,
     secrets: new SecretsManagerSecretSource({
       read: sdkSecretReader(env.AWS_REGION),

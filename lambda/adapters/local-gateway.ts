@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import type { Server } from 'node:http';
 import { type GatewayConfig, defaultConfig, validateConfig } from '../core/config';
 import { type Gateway, type GatewayDeps, type GatewayOptions, createGateway } from '../core/app';
+import { builtinProviders } from '../providers/registry';
 import { bearerTokenAuthorizer, createAdminApp } from '../core/admin';
 import type { LogSink } from '../core/log-record';
 import type { Limiter, Logger } from '../core/ports';
@@ -234,6 +235,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
   const upstreamClient = createKeepAliveFetch();
   const gateway = createGateway({
     config,
+    providers: builtinProviders,
     keyStore,
     secrets: new EnvSecretSource(env),
     logger: options.logger,

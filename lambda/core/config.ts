@@ -2,7 +2,7 @@
  * The gateway's routing config (ARCHITECTURE §4, a contract). One type shared by the
  * construct props and the local `gateway.config.json`, validated at start-up.
  */
-import { OPENAI_COMPATIBLE_PRESETS } from '../providers/openai-compatible/presets';
+import { OPENAI_COMPATIBLE_PRESETS } from './openai-compatible-presets';
 import { type IdentityConfig, checkIdentity } from './identity/config';
 
 export type { IdentityConfig, JwtIssuerConfig } from './identity/config';

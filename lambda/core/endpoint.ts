@@ -4,8 +4,9 @@
  * stages around it apply to every endpoint alike.
  */
 import type { ErrorFormat } from './errors';
+import type { NativeRequest } from './provider';
 import type { RequestContext } from './request-context';
-import type { ChatRequest, EmbeddingsRequest } from '../providers/types';
+import type { ChatRequest, EmbeddingsRequest } from '../apischema/openai';
 
 /** What every model call tells the stages: which model, and what it may consume (reserved by the limits stage). */
 interface CallEstimate {
@@ -21,6 +22,11 @@ interface CallEstimate {
 export interface ChatCall extends CallEstimate {
   readonly kind: 'chat';
   readonly request: ChatRequest;
+  /**
+   * The client's own body, when its format is one some providers speak natively (/v1/messages):
+   * the handler hands it to a target whose provider speaks it, instead of the translation.
+   */
+  readonly native?: NativeRequest;
 }
 
 export interface EmbeddingsCall extends CallEstimate {

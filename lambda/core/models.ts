@@ -10,7 +10,7 @@ import {
   isTargetGroup,
 } from './config';
 import { errors } from './errors';
-import type { ResolvedProvider } from '../providers/types';
+import type { ResolvedProvider } from './provider';
 
 export const DEFAULT_COOLDOWN_FAILURES = 3;
 export const DEFAULT_COOLDOWN_MS = 30_000;

@@ -6,7 +6,7 @@
  * never guessed, and they do not draw on USD budgets (set a price in config for such models).
  */
 import type { ModelPrice } from './config';
-import type { Usage } from '../providers/types';
+import type { Usage } from '../apischema/openai';
 
 const p = (input: number, output: number): ModelPrice => ({ input, output });
 

@@ -10,7 +10,7 @@ import type { CooldownTracker } from './cooldown';
 import { requestEndedBy } from './errors';
 import type { AttemptLog } from './log-record';
 import { type ResolvedGroup, type ResolvedRoute, type ResolvedTarget, isGroup } from './models';
-import { UpstreamError } from '../providers/types';
+import { UpstreamError } from './provider';
 
 export const DEFAULT_RETRY_ON_STATUS = [408, 409, 429, 500, 502, 503, 504, 529];
 export const DEFAULT_FIRST_BYTE_TIMEOUT_MS = 120_000;

@@ -14,11 +14,11 @@ import { LogWriter } from './log-writer';
 import { ModelCatalog } from './models';
 import { type Limiter, type Logger, type SecretSource, silentLogger, unlimited } from './ports';
 import { PriceTable } from './pricing';
+import type { ProviderRegistry } from './provider';
 import { Router, type RouterDeps, realSleep } from './router';
 import type { ResponseStore } from './response-store';
 import type { UsageRollups } from './usage/rollups';
 import type { UiAssets } from './usage/ui-assets';
-import { builtinProviders, type ProviderRegistry } from '../providers/registry';
 
 export interface GatewayDeps {
   readonly config: GatewayConfig;
@@ -26,7 +26,8 @@ export interface GatewayDeps {
   readonly secrets: SecretSource;
   readonly logSink: LogSink;
   readonly limiter?: Limiter;
-  readonly providers?: ProviderRegistry;
+  /** The provider adapters by type, handed over by the composition root (the core imports none). */
+  readonly providers: ProviderRegistry;
   /** fetch used for upstream calls. @default globalThis.fetch */
   readonly fetch?: typeof fetch;
   readonly now?: () => number;
@@ -62,7 +63,7 @@ export function createServices(deps: GatewayDeps) {
     now,
     logger,
     limiter: deps.limiter ?? unlimited,
-    providers: { ...builtinProviders, ...deps.providers } as ProviderRegistry,
+    providers: deps.providers,
     upstreamFetch: deps.fetch ?? globalThis.fetch,
     secrets: deps.secrets,
     logWriter: new LogWriter(deps.logSink, logger),

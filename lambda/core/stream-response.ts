@@ -13,7 +13,8 @@ import { encodeSseData } from './sse';
 import type { PeekedStream } from './stream';
 import { upstreamToGatewayError } from './upstream-errors';
 import { estimateTextTokens } from './tokens';
-import { type ChatCompletionChunk, UpstreamError } from '../providers/types';
+import type { ChatCompletionChunk } from '../apischema/openai';
+import { UpstreamError } from './provider';
 
 export interface StreamEncoder {
   /** Bytes for one canonical chunk (may be none, e.g. a hidden usage chunk). */

@@ -1,5 +1,5 @@
 /** Canonical chunk streams: waiting for the first content event, and counting what was delivered. */
-import type { ChatCompletionChunk } from '../providers/types';
+import type { ChatCompletionChunk } from '../apischema/openai';
 
 /** A chunk that carries something the client will see as progress (not just the role header). */
 export function hasContent(chunk: ChatCompletionChunk): boolean {

@@ -6,7 +6,7 @@
  * Measured error against real counts on sample prompts: README "Limits and budgets"
  * (test/runtime/limits/estimation.test.ts keeps it honest). About a nanosecond per character.
  */
-import type { ChatMessage, ChatRequest } from '../providers/types';
+import type { ChatMessage, ChatRequest } from '../apischema/openai';
 
 /** <|start|>role<|message|> … <|end|>: what every chat message adds around its content. */
 const PER_MESSAGE_OVERHEAD = 4;

@@ -8,7 +8,8 @@ import type { RequestContext } from './request-context';
 import type { GatewayServices } from './services';
 import { type PeekedStream, peekFirstContent } from './stream';
 import { providerMayBill, upstreamToGatewayError } from './upstream-errors';
-import { type ChatCompletion, type ChatRequest, type ProviderAdapter, type ProviderCall, UpstreamError } from '../providers/types';
+import type { ChatCompletion, ChatRequest } from '../apischema/openai';
+import { type NativeMessagesAnswer, type NativeRequest, type ProviderAdapter, type ProviderCall, UpstreamError } from './provider';
 
 /** What one upstream attempt gets from the router: its abort signal, and the hook to call when the upstream's headers arrive. */
 export interface UpstreamAttempt {
@@ -16,8 +17,19 @@ export interface UpstreamAttempt {
   readonly firstByte: () => void;
 }
 
-/** What one chat attempt produced: a whole JSON answer, or a stream that has sent real content. */
-export type ChatAttempt = { readonly kind: 'json'; readonly response: ChatCompletion } | { readonly kind: 'stream'; readonly peeked: PeekedStream };
+/**
+ * What one chat attempt produced: a whole JSON answer, or a stream that has sent real content; with
+ * the upstream's own answer behind it when the call went natively.
+ */
+export type ChatAttempt =
+  | { readonly kind: 'json'; readonly response: ChatCompletion; readonly native?: NativeMessagesAnswer }
+  | { readonly kind: 'stream'; readonly peeked: PeekedStream; readonly native?: NativeMessagesAnswer };
+
+/** The client's own body for this target, when its provider speaks that format natively for the target's model. */
+export function nativeFor(s: GatewayServices, target: ResolvedTarget, native: NativeRequest | undefined): NativeRequest | undefined {
+  if (!native) return undefined;
+  return s.providers[target.provider.config.type]?.speaks?.(native.format, target.model) ? native : undefined;
+}
 
 /** Adapter and call context for one attempt; the credential comes from config only. */
 export async function providerCall(
@@ -96,10 +108,20 @@ export async function callRoute<T>(
   }
 }
 
-/** One chat attempt (chat completions and messages): a stream commits to its target only once it has sent real content, so errors before that can still fall back. */
-export async function chatAttempt(s: GatewayServices, body: ChatRequest, target: ResolvedTarget, upstream: UpstreamAttempt): Promise<ChatAttempt> {
+/**
+ * One chat attempt (chat completions and messages): a stream commits to its target only once it has
+ * sent real content, so errors before that can still fall back. `native` (see nativeFor) goes to
+ * the provider as the client's own body.
+ */
+export async function chatAttempt(
+  s: GatewayServices,
+  body: ChatRequest,
+  target: ResolvedTarget,
+  upstream: UpstreamAttempt,
+  native?: NativeRequest,
+): Promise<ChatAttempt> {
   const { adapter, call } = await providerCall(s, target, upstream);
-  const result = await adapter.chat({ ...body, model: target.model }, call);
-  if (!result.stream) return { kind: 'json', response: result.response };
-  return { kind: 'stream', peeked: await peekFirstContent(result.chunks) };
+  const result = await adapter.chat({ ...body, model: target.model }, call, native);
+  if (!result.stream) return { kind: 'json', response: result.response, native: result.native };
+  return { kind: 'stream', peeked: await peekFirstContent(result.chunks), native: result.native };
 }

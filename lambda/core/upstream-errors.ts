@@ -1,6 +1,6 @@
 /** How a provider failure (after every target was tried) is answered to the client. */
 import { GatewayError, errors } from './errors';
-import { UpstreamError } from '../providers/types';
+import { UpstreamError } from './provider';
 
 /** Socket errors that mean the connection was never made, so the provider never saw the request. */
 const CONNECT_FAILURES = new Set([

@@ -1,6 +1,6 @@
 /** Validating client request bodies: enough to give a clear 400 naming the bad field before any upstream call. */
 import { errors } from './errors';
-import type { ChatRequest, EmbeddingsRequest } from '../providers/types';
+import type { ChatRequest, EmbeddingsRequest } from '../apischema/openai';
 
 /**
  * Body fields other gateways and SDKs read to pick an upstream or a credential (LiteLLM, Portkey,

@@ -9,15 +9,14 @@
  *   entry per finished block), and an assistant message that carries them back sends them upstream
  *   again: Anthropic requires the last assistant turn's thinking when tool results follow.
  */
-import type { ChatMessage, ChatRequest } from './types';
+import type { ChatMessage, ChatRequest, ThinkingBlock } from './types';
 import { clientFault } from './translate-common';
 
 /** Thinking budget per reasoning_effort, in tokens (Anthropic's least budget is 1024). */
 export const REASONING_BUDGET_TOKENS = { minimal: 1024, low: 1024, medium: 2048, high: 4096 } as const;
 const MIN_BUDGET_TOKENS = 1024;
 
-/** A thinking block as Anthropic signs it, carried through OpenAI-format messages. */
-export type ThinkingBlock = { type: 'thinking'; thinking: string; signature?: string } | { type: 'redacted_thinking'; data: string };
+export type { ThinkingBlock } from '../apischema/openai';
 
 /** The thinking budget the request asks for, or undefined for none. A malformed ask is the client's 400. */
 export function thinkingBudgetOf(body: ChatRequest): number | undefined {

@@ -1,5 +1,4 @@
-/** Provider type → adapter. Bedrock's SDK is loaded on first use (dynamic import), not with this module. */
-import type { ProviderType } from '../core/config';
+/** Provider type → adapter: the registry the composition roots hand to the core. Bedrock's SDK is loaded on first use (dynamic import), not with this module. */
 import { anthropicProvider } from './anthropic';
 import { azureOpenAiProvider } from './azure-openai';
 import { bedrockProvider } from './bedrock';
@@ -7,9 +6,9 @@ import { geminiProvider } from './gemini';
 import { mockProvider } from './mock';
 import { openAiProvider } from './openai';
 import { openAiCompatibleProvider } from './openai-compatible';
-import type { ProviderAdapter } from './types';
+import type { ProviderRegistry } from './types';
 
-export type ProviderRegistry = Partial<Record<ProviderType, ProviderAdapter>>;
+export type { ProviderRegistry };
 
 export const builtinProviders: ProviderRegistry = {
   openai: openAiProvider,

@@ -12,11 +12,10 @@ import {
   type Usage,
   UpstreamError,
 } from './types';
+import { clientFault } from '../core/provider';
 
 /** A request the provider cannot express: the client's fault, answered as 400 without fallback-worthy retries. */
-export function clientFault(message: string, code = 'invalid_request'): UpstreamError {
-  return new UpstreamError('http', message, 400, code);
-}
+export { clientFault };
 
 /** The text of a message's content (string, or the text parts of an array). */
 export function textOf(content: ChatMessage['content']): string {

@@ -52,6 +52,11 @@ test.each([
   ['lambda/core/probe.ts', 'aws-cdk-lib'],
   ['lambda/core/probe.ts', 'aws-cdk-lib/aws-lambda'],
   ['lambda/core/probe.ts', 'aws-lambda'],
+  ['lambda/core/probe.ts', '../providers/registry'],
+  ['lambda/core/handlers/probe.ts', '../../providers/anthropic/wire'],
+  ['lambda/core/handlers/messages/probe.ts', '../../../providers/bedrock/claude-native'],
+  ['lambda/apischema/probe.ts', '../core/provider'],
+  ['lambda/apischema/probe.ts', '../providers/types'],
   ['lambda/providers/openai/probe.ts', '../../stores/dynamo-key-store'],
   ['lambda/providers/probe.ts', '../stores/tables'],
 ])('%s may not import %s', (path, specifier) => {
@@ -61,6 +66,10 @@ test.each([
 test.each([
   ['lambda/core/probe.ts', './errors'],
   ['lambda/core/probe.ts', 'node:crypto'],
+  ['lambda/core/probe.ts', './provider'],
+  ['lambda/core/handlers/probe.ts', '../../apischema/anthropic'],
+  ['lambda/providers/anthropic/probe.ts', '../../core/provider'],
+  ['lambda/adapters/probe.ts', '../providers/registry'],
   ['lambda/adapters/probe.ts', 'node:http'],
   ['lambda/adapters/probe.ts', '../core/app'],
   ['lambda/providers/openai/probe.ts', '../translate-common'],

@@ -4,8 +4,9 @@
  * Input: the text of the checked roles' messages (string contents and text parts). Output: each
  * choice's text and its tool calls' arguments (checked as output text too).
  */
-import { ANTHROPIC_NATIVE_REQUEST, type AnthropicRequest, nativeAnthropicRequest } from '../../providers/anthropic/wire';
-import type { ChatCompletion, ChatMessage, ChatRequest, EmbeddingsRequest } from '../../providers/types';
+import type { AnthropicRequest } from '../../apischema/anthropic';
+import type { ChatCompletion, ChatMessage, ChatRequest, EmbeddingsRequest } from '../../apischema/openai';
+import type { NativeRequest } from '../provider';
 import { type GuardAction, GuardBlocked, type GuardSet } from './engine';
 import type { GuardRole } from './policy';
 
@@ -126,16 +127,20 @@ function anthropicSlots(native: AnthropicRequest, roles: ReadonlySet<GuardRole>)
 }
 
 /**
- * /v1/messages: the canonical request is checked like chat completions'; Anthropic targets receive
- * the client's native body instead, so when the guard changed anything that body is checked and
- * redacted the same way (a native body left as it was would reach the upstream unredacted).
+ * /v1/messages: the canonical request is checked like chat completions'; targets that speak the
+ * Messages format receive the client's native body instead, so when the guard changed anything that
+ * body is checked and redacted the same way (a native body left as it was would reach the upstream
+ * unredacted).
  */
-export async function guardMessagesInput(body: ChatRequest, guard: GuardSet, actions: GuardAction[]): Promise<ChatRequest> {
+export async function guardMessagesInput(
+  body: ChatRequest,
+  native: NativeRequest | undefined,
+  guard: GuardSet,
+  actions: GuardAction[],
+): Promise<{ request: ChatRequest; native?: NativeRequest }> {
   const out = await guardChatInput(body, guard, actions);
-  const native = nativeAnthropicRequest(body);
-  if (out === body || !native || actions.every((a) => a.action !== 'redact' || a.where !== 'input')) return out;
-  const { body: redacted, slots } = anthropicSlots(native, guard.inputRoles());
+  if (out === body || !native || actions.every((a) => a.action !== 'redact' || a.where !== 'input')) return { request: out, native };
+  const { body: redacted, slots } = anthropicSlots(native.body, guard.inputRoles());
   await checkSlots(slots, guard, 'input', actions);
-  (out as unknown as Record<symbol, unknown>)[ANTHROPIC_NATIVE_REQUEST] = redacted;
-  return out;
+  return { request: out, native: { ...native, body: redacted } };
 }

@@ -14,7 +14,7 @@
  * released batch is one ApplyGuardrail call: about (answer length / (windowChars / 4)) + 1 calls
  * per stream per choice.
  */
-import type { ChatCompletionChunk } from '../../providers/types';
+import type { ChatCompletionChunk } from '../../apischema/openai';
 import { replaceSpans } from '../redaction';
 import type { PeekedStream } from '../stream';
 import { type GuardAction, GuardBlocked, type GuardSet, guardBlockedError, noteRedactions } from './engine';

@@ -10,8 +10,8 @@ import { type ChatCall, defineEndpoint } from '../endpoint';
 import { gatewayHeaders } from '../respond';
 import type { GatewayServices } from '../services';
 import { estimatePromptTokens } from '../tokens';
-import { providerCall } from '../upstream-call';
-import { betaHeader, messagesToCanonical, validateMessagesRequest } from './messages/request';
+import { nativeFor, providerCall } from '../upstream-call';
+import { betaHeader, messagesToCanonical, nativeMessagesRequest, validateMessagesRequest } from './messages/request';
 
 /** How long the provider's count may take before the estimate answers instead. */
 const PROVIDER_COUNT_TIMEOUT_MS = 10_000;
@@ -24,8 +24,10 @@ export const countTokensEndpoint = (s: GatewayServices) =>
     spends: false,
     parse(raw, ctx) {
       // count_tokens takes a Messages request without max_tokens.
-      const request = messagesToCanonical(validateMessagesRequest({ max_tokens: 1, ...raw }), betaHeader(ctx.request.headers.get('anthropic-beta')));
-      return { kind: 'chat', model: request.model, request, promptTokens: estimatePromptTokens(request), outputTokens: 0 };
+      const body = validateMessagesRequest({ max_tokens: 1, ...raw });
+      const native = nativeMessagesRequest(body, betaHeader(ctx.request.headers.get('anthropic-beta')));
+      const request = messagesToCanonical(body);
+      return { kind: 'chat', model: request.model, request, native, promptTokens: estimatePromptTokens(request), outputTokens: 0 };
     },
     async handle(ctx, call) {
       const body = call.request;
@@ -35,7 +37,7 @@ export const countTokensEndpoint = (s: GatewayServices) =>
         const signal = AbortSignal.any([ctx.request.signal, AbortSignal.timeout(PROVIDER_COUNT_TIMEOUT_MS)]);
         const { adapter, call: upstream } = await providerCall(s, target, { signal, firstByte: () => undefined });
         if (adapter.countTokens) {
-          counted = await adapter.countTokens({ ...body, model: target.model }, upstream);
+          counted = await adapter.countTokens({ ...body, model: target.model }, upstream, nativeFor(s, target, call.native));
           ctx.provider = target.provider.name;
           ctx.model = target.model;
         }

@@ -5,7 +5,7 @@ import type { GatewayServices } from '../services';
 import { estimateEmbeddingTokens } from '../tokens';
 import { callRoute, providerCall } from '../upstream-call';
 import { validateEmbeddingsRequest } from '../validate';
-import { UpstreamError } from '../../providers/types';
+import { UpstreamError } from '../provider';
 
 export const embeddingsEndpoint = (s: GatewayServices) =>
   defineEndpoint<EmbeddingsCall>({

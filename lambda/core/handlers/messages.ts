@@ -1,27 +1,21 @@
 /**
  * POST /v1/messages: Anthropic's Messages format in, any provider behind, JSON or Anthropic SSE out.
  * The request is translated to the canonical format so limits, routing, fallback and logging work
- * as for chat completions. Anthropic targets and Claude on Bedrock receive the client's body
- * unchanged (only model and stream are set, plus the client's anthropic-beta header) and their
- * answer is returned as they sent it; every other provider is translated both ways.
+ * as for chat completions. A target whose provider speaks the Messages format (Anthropic, Claude
+ * on Bedrock: the provider says so) receives the client's body unchanged (only model and stream
+ * are set, plus the client's anthropic-beta header) and its answer is returned as it sent it;
+ * every other provider is translated both ways.
  */
 import { type ChatCall, defineEndpoint } from '../endpoint';
-import type { ResolvedTarget } from '../models';
 import { respondJson } from '../respond';
 import type { GatewayServices } from '../services';
 import { streamToClient } from '../stream-response';
 import { estimatePromptTokens, estimateTextTokens } from '../tokens';
-import { callRoute, chatAttempt } from '../upstream-call';
-import { isBedrockClaude } from '../../providers/bedrock/claude-native';
-import { UpstreamError } from '../../providers/types';
+import { callRoute, chatAttempt, nativeFor } from '../upstream-call';
+import { UpstreamError } from '../provider';
 import { anthropicSseEncoder } from './messages/encoder';
-import { anthropicOnlyBlocks, betaHeader, messagesToCanonical, validateMessagesRequest } from './messages/request';
+import { anthropicOnlyBlocks, betaHeader, messagesToCanonical, nativeMessagesRequest, validateMessagesRequest } from './messages/request';
 import { canonicalToMessagesResponse } from './messages/response';
-
-/** Targets that take the Anthropic body natively: Anthropic, and Claude on Bedrock. */
-function takesNativeBody(t: ResolvedTarget): boolean {
-  return t.provider.config.type === 'anthropic' || (t.provider.config.type === 'bedrock' && isBedrockClaude(t.model));
-}
 
 export const messagesEndpoint = (s: GatewayServices) =>
   defineEndpoint<ChatCall>({
@@ -30,26 +24,36 @@ export const messagesEndpoint = (s: GatewayServices) =>
     errorFormat: 'anthropic',
     streams: true,
     parse(raw, ctx) {
-      const request = messagesToCanonical(validateMessagesRequest(raw), betaHeader(ctx.request.headers.get('anthropic-beta')));
-      return { kind: 'chat', model: request.model, request, promptTokens: estimatePromptTokens(request), outputTokens: request.max_tokens ?? 0 };
+      const body = validateMessagesRequest(raw);
+      const native = nativeMessagesRequest(body, betaHeader(ctx.request.headers.get('anthropic-beta')));
+      const request = messagesToCanonical(body);
+      return { kind: 'chat', model: request.model, request, native, promptTokens: estimatePromptTokens(request), outputTokens: request.max_tokens ?? 0 };
     },
     async handle(ctx, call) {
       const body = call.request;
       const onlyAnthropic = anthropicOnlyBlocks(body);
       const { value, target } = await callRoute(s, ctx, async (t, upstream) => {
-        if (onlyAnthropic.length && !takesNativeBody(t))
+        const native = nativeFor(s, t, call.native);
+        if (onlyAnthropic.length && !native)
           throw new UpstreamError(
             'http',
             `content blocks of type ${onlyAnthropic.join(', ')} need an Anthropic model; '${t.provider.name}' cannot serve them`,
             400,
             'unsupported_content',
           );
-        return chatAttempt(s, body, t, upstream);
+        return chatAttempt(s, body, t, upstream, native);
       });
       if (value.kind === 'stream') {
-        return streamToClient({ services: s, ctx, target, peeked: value.peeked, encoder: anthropicSseEncoder(body.model), promptEstimate: call.promptTokens });
+        return streamToClient({
+          services: s,
+          ctx,
+          target,
+          peeked: value.peeked,
+          encoder: anthropicSseEncoder(body.model, value.native),
+          promptEstimate: call.promptTokens,
+        });
       }
-      const message = canonicalToMessagesResponse(value.response);
+      const message = canonicalToMessagesResponse(value.response, value.native);
       const usage = value.response.usage;
       const completion = usage?.completion_tokens ?? estimateTextTokens(JSON.stringify(message.content));
       return respondJson(s, ctx, target, { prompt: usage?.prompt_tokens ?? call.promptTokens, completion }, message, message);

@@ -16,7 +16,7 @@ import { streamToClient } from '../stream-response';
 import { estimatePromptTokens, estimateTextTokens } from '../tokens';
 import { callRoute, chatAttempt } from '../upstream-call';
 import { pathOf } from '../url-path';
-import { clientFault } from '../../providers/translate-common';
+import { clientFault } from '../provider';
 import { DEFAULT_OUTPUT_RESERVATION } from './chat-completions';
 import { responsesSseEncoder } from './responses/encoder';
 import { builtInToolsOf, inputItemsOf, responsesToCanonical, validateResponsesRequest } from './responses/request';

@@ -1,16 +1,17 @@
 /**
- * Anthropic (Messages API). Canonical requests are translated; a /v1/messages request carries its
- * original body (ANTHROPIC_NATIVE_REQUEST) and is sent as is, with only model and stream set by
- * the gateway.
+ * Anthropic (Messages API). It speaks the Messages format natively: a /v1/messages request's own
+ * body is sent as is, with only model and stream set by the gateway, and its answer comes back
+ * beside the canonical view. Canonical requests (every other endpoint) are translated.
  */
 import { postUpstream, readUpstreamJson, streamBody } from '../http-call';
 import { joinUrl } from '../openai/openai-style';
-import { type ChatRequest, type ChatResult, type ProviderAdapter, type ProviderCall, UpstreamError } from '../types';
+import { type ChatRequest, type ChatResult, type NativeRequest, type ProviderAdapter, type ProviderCall, UpstreamError } from '../types';
 import { answerFromResponseTool, chunksFromResponseTool, responseToolOf } from '../structured-output';
 import { toAnthropicRequest } from './request';
 import { fromAnthropicAnswer } from './response';
 import { anthropicChunks } from './stream';
-import { ANTHROPIC_API_VERSION, type AnthropicRequest, type AnthropicResponse, anthropicBetaOf, nativeAnthropicRequest } from './wire';
+import { MessagesAnswer } from './native-answer';
+import { ANTHROPIC_API_VERSION, type AnthropicRequest, type AnthropicResponse } from './wire';
 
 export const ANTHROPIC_DEFAULT_BASE_URL = 'https://api.anthropic.com';
 
@@ -27,10 +28,9 @@ export function anthropicHeaders(call: ProviderCall, beta?: string): Record<stri
   };
 }
 
-function upstreamRequest(body: ChatRequest, call: ProviderCall): AnthropicRequest {
-  const native = nativeAnthropicRequest(body);
+function upstreamRequest(body: ChatRequest, call: ProviderCall, native: NativeRequest | undefined): AnthropicRequest {
   if (!native) return toAnthropicRequest(body, call.model);
-  const out: AnthropicRequest = { ...native, model: call.model };
+  const out: AnthropicRequest = { ...native.body, model: call.model };
   if (body.stream) out.stream = true;
   else delete out.stream;
   return out;
@@ -40,20 +40,28 @@ function upstreamRequest(body: ChatRequest, call: ProviderCall): AnthropicReques
 const COUNTED_FIELDS = ['model', 'messages', 'system', 'tools', 'tool_choice', 'thinking', 'mcp_servers'] as const;
 
 export const anthropicProvider: ProviderAdapter = {
-  async countTokens(body: ChatRequest, call: ProviderCall): Promise<number> {
-    const full: Record<string, unknown> = upstreamRequest({ ...body, stream: false }, call);
+  speaks: (format) => format === 'messages',
+  async countTokens(body: ChatRequest, call: ProviderCall, native?: NativeRequest): Promise<number> {
+    const full: Record<string, unknown> = upstreamRequest({ ...body, stream: false }, call, native);
     const counted = Object.fromEntries(COUNTED_FIELDS.filter((f) => full[f] !== undefined).map((f) => [f, full[f]]));
     const url = joinUrl(call.provider.config.baseUrl ?? ANTHROPIC_DEFAULT_BASE_URL, 'v1/messages/count_tokens');
-    const res = await postUpstream(call, url, anthropicHeaders(call, anthropicBetaOf(body)), counted);
+    const res = await postUpstream(call, url, anthropicHeaders(call, native?.beta), counted);
     const json = await readUpstreamJson<{ input_tokens?: unknown }>(res, call);
     if (typeof json?.input_tokens !== 'number')
       throw new UpstreamError('malformed', `${call.provider.name} returned a token count without input_tokens`, 502, 'malformed_response');
     return json.input_tokens;
   },
-  async chat(body: ChatRequest, call: ProviderCall): Promise<ChatResult> {
-    const res = await postUpstream(call, anthropicUrl(call), anthropicHeaders(call, anthropicBetaOf(body)), upstreamRequest(body, call));
-    // A /v1/messages request goes as sent; a canonical one may carry response_format as a tool.
-    const responseTool = nativeAnthropicRequest(body) ? undefined : responseToolOf(body);
+  async chat(body: ChatRequest, call: ProviderCall, native?: NativeRequest): Promise<ChatResult> {
+    const res = await postUpstream(call, anthropicUrl(call), anthropicHeaders(call, native?.beta), upstreamRequest(body, call, native));
+    if (native) {
+      // Sent as the client wrote it; the answer goes back the same way, beside its canonical view.
+      const answer = new MessagesAnswer();
+      if (body.stream) return { stream: true, chunks: anthropicChunks(streamBody(res, call), call, answer), native: answer };
+      const message = await readUpstreamJson<AnthropicResponse>(res, call);
+      return { stream: false, response: answer.noteMessage(fromAnthropicAnswer(message, call.provider.name), message), native: answer };
+    }
+    // A canonical request may carry response_format as a tool.
+    const responseTool = responseToolOf(body);
     if (body.stream) return { stream: true, chunks: chunksFromResponseTool(anthropicChunks(streamBody(res, call), call), responseTool) };
     return {
       stream: false,

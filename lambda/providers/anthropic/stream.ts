@@ -1,13 +1,14 @@
 /**
- * Anthropic Messages SSE → canonical chunks, translated as events arrive. Each chunk also carries
- * the native events that produced it (ANTHROPIC_NATIVE_EVENTS) so /v1/messages can replay them.
+ * Anthropic Messages SSE → canonical chunks, translated as events arrive. On a native call the
+ * events behind each chunk are noted (native-answer.ts) so /v1/messages can replay them.
  * An `error` event or a stream without `message_stop` throws, so a cut stream never looks complete.
  */
 import { readSseEvents } from '../../core/sse';
 import { fetchFailure } from '../http-errors';
 import { type ChatCompletionChunk, type ProviderCall, UpstreamError } from '../types';
 import { chunkBuilder, parseEventJson, usageOf } from '../translate-common';
-import { ANTHROPIC_NATIVE_EVENTS, type AnthropicStreamEvent, type AnthropicUsage, finishReasonFromAnthropic, promptTokensOf } from './wire';
+import type { MessagesAnswer } from './native-answer';
+import { type AnthropicStreamEvent, type AnthropicUsage, finishReasonFromAnthropic, promptTokensOf } from './wire';
 
 /** Pure translation state machine: one Anthropic event in, zero or more canonical chunks out. */
 export function anthropicStreamTranslator(fallbackModel: string) {
@@ -62,12 +63,14 @@ export function anthropicStreamTranslator(fallbackModel: string) {
 
 /**
  * Canonical chunks from a source of Anthropic events (SSE from the Messages API, or Bedrock's
- * InvokeModelWithResponseStream). `mapError` turns a transport failure into an UpstreamError.
+ * InvokeModelWithResponseStream). `mapError` turns a transport failure into an UpstreamError;
+ * `answer`, on a native call, is told which events produced which chunk.
  */
 export async function* anthropicEventChunks(
   events: AsyncIterable<AnthropicStreamEvent>,
   call: ProviderCall,
   mapError: (err: unknown) => UpstreamError,
+  answer?: MessagesAnswer,
 ): AsyncGenerator<ChatCompletionChunk> {
   const translate = anthropicStreamTranslator(call.model);
   const name = call.provider.name;
@@ -88,7 +91,7 @@ export async function* anthropicEventChunks(
       if (ev.type !== 'ping') native.push(ev);
       const chunks = translate(ev);
       if (!chunks.length) continue;
-      Object.defineProperty(chunks[0], ANTHROPIC_NATIVE_EVENTS, { value: native, enumerable: false });
+      answer?.noteEvents(chunks[0], native);
       native = [];
       yield* chunks;
     }
@@ -105,6 +108,6 @@ async function* sseEvents(body: ReadableStream<Uint8Array>, providerName: string
   }
 }
 
-export function anthropicChunks(body: ReadableStream<Uint8Array>, call: ProviderCall): AsyncGenerator<ChatCompletionChunk> {
-  return anthropicEventChunks(sseEvents(body, call.provider.name), call, (err) => fetchFailure(err, call.signal, call.provider.name));
+export function anthropicChunks(body: ReadableStream<Uint8Array>, call: ProviderCall, answer?: MessagesAnswer): AsyncGenerator<ChatCompletionChunk> {
+  return anthropicEventChunks(sseEvents(body, call.provider.name), call, (err) => fetchFailure(err, call.signal, call.provider.name), answer);
 }

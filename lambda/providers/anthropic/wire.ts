@@ -1,132 +1,19 @@
 /**
- * Anthropic Messages API wire types (the subset the gateway translates) and the stop-reason map,
- * shared by the anthropic provider and the /v1/messages endpoint.
+ * The Anthropic provider's own wire helpers. The Messages API's types live in the shared schema
+ * module (apischema/anthropic), re-exported here for the provider's files.
  */
-import type { ChatRequest, FinishReason } from '../types';
+import type { AnthropicStopReason, AnthropicUsage } from '../../apischema/anthropic';
+import type { FinishReason } from '../types';
 import { finishFromStopReason } from '../translate-common';
 
-export type AnthropicImageSource = { type: 'base64'; media_type: string; data: string } | { type: 'url'; url: string };
-
-export type AnthropicBlock =
-  | { type: 'text'; text: string; [extra: string]: unknown }
-  | { type: 'image'; source: AnthropicImageSource; [extra: string]: unknown }
-  | { type: 'tool_use'; id: string; name: string; input: unknown; [extra: string]: unknown }
-  | { type: 'tool_result'; tool_use_id: string; content?: string | AnthropicBlock[]; is_error?: boolean; [extra: string]: unknown }
-  | { type: 'thinking'; thinking: string; signature?: string }
-  | { type: 'redacted_thinking'; data: string };
-
-export interface AnthropicMessage {
-  role: 'user' | 'assistant';
-  content: string | AnthropicBlock[];
-}
-
-export interface AnthropicTool {
-  name: string;
-  description?: string;
-  input_schema: Record<string, unknown>;
-  [extra: string]: unknown;
-}
-
-export type AnthropicToolChoice =
-  | { type: 'auto' | 'any' | 'none'; disable_parallel_tool_use?: boolean }
-  | { type: 'tool'; name: string; disable_parallel_tool_use?: boolean };
-
-export interface AnthropicRequest {
-  model: string;
-  max_tokens: number;
-  thinking?: { type: 'enabled'; budget_tokens: number };
-  messages: AnthropicMessage[];
-  system?: string | Array<{ type: 'text'; text: string; [extra: string]: unknown }>;
-  tools?: AnthropicTool[];
-  tool_choice?: AnthropicToolChoice;
-  temperature?: number;
-  top_p?: number;
-  top_k?: number;
-  stop_sequences?: string[];
-  stream?: boolean;
-  metadata?: { user_id?: string };
-  [extra: string]: unknown;
-}
-
-export type AnthropicStopReason = 'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use' | 'pause_turn' | 'refusal' | 'model_context_window_exceeded';
-
-export interface AnthropicUsage {
-  input_tokens: number;
-  output_tokens: number;
-  cache_creation_input_tokens?: number | null;
-  cache_read_input_tokens?: number | null;
-}
-
-export interface AnthropicResponse {
-  id: string;
-  type: 'message';
-  role: 'assistant';
-  model: string;
-  content: AnthropicBlock[];
-  stop_reason: AnthropicStopReason | null;
-  stop_sequence: string | null;
-  usage: AnthropicUsage;
-}
-
-/** Stream events (https://docs.anthropic.com/en/api/messages-streaming). */
-export type AnthropicStreamEvent =
-  | { type: 'message_start'; message: AnthropicResponse }
-  | { type: 'content_block_start'; index: number; content_block: AnthropicBlock }
-  | {
-      type: 'content_block_delta';
-      index: number;
-      delta: { type: string; text?: string; partial_json?: string; thinking?: string; signature?: string; [extra: string]: unknown };
-    }
-  | { type: 'content_block_stop'; index: number }
-  | { type: 'message_delta'; delta: { stop_reason: AnthropicStopReason | null; stop_sequence?: string | null }; usage: Partial<AnthropicUsage> }
-  | { type: 'message_stop' }
-  | { type: 'ping' }
-  | { type: 'error'; error: { type: string; message: string } };
+export * from '../../apischema/anthropic';
 
 export const ANTHROPIC_API_VERSION = '2023-06-01';
 
 /** Anthropic stop reason → OpenAI finish reason. */
 export const finishReasonFromAnthropic: (reason: AnthropicStopReason | null | undefined) => FinishReason = finishFromStopReason;
 
-/** OpenAI finish reason → Anthropic stop reason (for the /v1/messages endpoint). */
-export function stopReasonToAnthropic(reason: FinishReason | undefined): AnthropicStopReason {
-  switch (reason) {
-    case 'length':
-      return 'max_tokens';
-    case 'tool_calls':
-    case 'function_call':
-      return 'tool_use';
-    case 'content_filter':
-      return 'refusal';
-    default:
-      return 'end_turn';
-  }
-}
-
 /** Prompt tokens as OpenAI counts them: cached and cache-written input included. */
 export function promptTokensOf(u: Partial<AnthropicUsage> | undefined): number {
   return (u?.input_tokens ?? 0) + (u?.cache_creation_input_tokens ?? 0) + (u?.cache_read_input_tokens ?? 0);
-}
-
-/**
- * The original Anthropic body of a /v1/messages request, carried on the canonical request under a
- * symbol (never serialized): the anthropic provider sends it natively, so Anthropic-only features
- * (cache_control, documents, thinking) survive the trip.
- */
-export const ANTHROPIC_NATIVE_REQUEST = Symbol.for('cdk-ai-gateway.anthropic.request');
-/** The upstream's own Anthropic JSON answer, carried on the canonical response for /v1/messages. */
-export const ANTHROPIC_NATIVE_RESPONSE = Symbol.for('cdk-ai-gateway.anthropic.response');
-/** The upstream's own Anthropic stream events that produced a canonical chunk. */
-export const ANTHROPIC_NATIVE_EVENTS = Symbol.for('cdk-ai-gateway.anthropic.events');
-/** The client's `anthropic-beta` header on a /v1/messages request, forwarded to Anthropic targets only. */
-export const ANTHROPIC_BETA = Symbol.for('cdk-ai-gateway.anthropic.beta');
-
-/** The native Anthropic body a /v1/messages request carries, if any. */
-export function nativeAnthropicRequest(body: ChatRequest): AnthropicRequest | undefined {
-  return (body as { [ANTHROPIC_NATIVE_REQUEST]?: AnthropicRequest })[ANTHROPIC_NATIVE_REQUEST];
-}
-
-/** The `anthropic-beta` header a /v1/messages request carries, if any. */
-export function anthropicBetaOf(body: ChatRequest): string | undefined {
-  return (body as { [ANTHROPIC_BETA]?: string })[ANTHROPIC_BETA];
 }

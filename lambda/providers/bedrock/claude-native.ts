@@ -6,8 +6,9 @@
 import type { ResponseStream } from '@aws-sdk/client-bedrock-runtime';
 import { fromAnthropicAnswer } from '../anthropic/response';
 import { anthropicEventChunks } from '../anthropic/stream';
-import { type AnthropicRequest, type AnthropicResponse, type AnthropicStreamEvent, anthropicBetaOf, nativeAnthropicRequest } from '../anthropic/wire';
-import { type ChatRequest, type ChatResult, type ProviderCall, UpstreamError } from '../types';
+import { MessagesAnswer } from '../anthropic/native-answer';
+import type { AnthropicRequest, AnthropicResponse, AnthropicStreamEvent } from '../anthropic/wire';
+import { type ChatRequest, type ChatResult, type NativeRequest, type ProviderCall, UpstreamError } from '../types';
 import { bedrockClient } from './client';
 import { bedrockError } from './errors';
 import { invokeInput, invokeJson } from './invoke';
@@ -17,12 +18,6 @@ export const BEDROCK_ANTHROPIC_VERSION = 'bedrock-2023-05-31';
 /** Claude model ids, inference profiles (us.anthropic.claude-…) and ARNs naming one. */
 export function isBedrockClaude(modelId: string): boolean {
   return /(^|[./:])anthropic\.claude/.test(modelId);
-}
-
-/** The native Anthropic body of a /v1/messages request, when this call carries one for a Claude model. */
-export function nativeClaudeRequest(body: ChatRequest, modelId: string): AnthropicRequest | undefined {
-  const native = nativeAnthropicRequest(body);
-  return native && isBedrockClaude(modelId) ? native : undefined;
 }
 
 /** Fields of the Messages API that Bedrock's InvokeModel body does not take (the model is in the URL). */
@@ -53,10 +48,12 @@ export async function* claudeEvents(stream: AsyncIterable<ResponseStream>, provi
   }
 }
 
-export async function claudeNativeChat(body: ChatRequest, native: AnthropicRequest, call: ProviderCall): Promise<ChatResult> {
-  const payload = bedrockClaudeBody(native, anthropicBetaOf(body));
+export async function claudeNativeChat(body: ChatRequest, native: NativeRequest, call: ProviderCall): Promise<ChatResult> {
+  const payload = bedrockClaudeBody(native.body, native.beta);
+  const answer = new MessagesAnswer();
   if (!body.stream) {
-    return { stream: false, response: fromAnthropicAnswer((await invokeJson(call, payload)) as AnthropicResponse, call.provider.name) };
+    const message = (await invokeJson(call, payload)) as AnthropicResponse;
+    return { stream: false, response: answer.noteMessage(fromAnthropicAnswer(message, call.provider.name), message), native: answer };
   }
   const { client, sdk } = await bedrockClient(call.provider.config);
   const out = await client
@@ -65,5 +62,9 @@ export async function claudeNativeChat(body: ChatRequest, native: AnthropicReque
       throw bedrockError(err, call);
     });
   if (!out.body) throw new UpstreamError('malformed', `${call.provider.name} returned an empty stream`, 502, 'malformed_response');
-  return { stream: true, chunks: anthropicEventChunks(claudeEvents(out.body, call.provider.name), call, (err) => bedrockError(err, call)) };
+  return {
+    stream: true,
+    chunks: anthropicEventChunks(claudeEvents(out.body, call.provider.name), call, (err) => bedrockError(err, call), answer),
+    native: answer,
+  };
 }

@@ -11,13 +11,14 @@ import {
   type ChatResult,
   type EmbeddingsRequest,
   type EmbeddingsResponse,
+  type NativeRequest,
   type ProviderAdapter,
   type ProviderCall,
   UpstreamError,
 } from '../types';
 import { encodeEmbedding, textInputs } from '../translate-common';
 import { bedrockClient } from './client';
-import { claudeNativeChat, nativeClaudeRequest } from './claude-native';
+import { claudeNativeChat, isBedrockClaude } from './claude-native';
 import { cohereBody, embeddingFamily, readCohere, readTitan, titanBody } from './embeddings';
 import { bedrockError } from './errors';
 import { invokeJson } from './invoke';
@@ -31,8 +32,9 @@ function malformed(call: ProviderCall, what: string): UpstreamError {
 }
 
 export const bedrockProvider: ProviderAdapter = {
-  async chat(body: ChatRequest, call: ProviderCall): Promise<ChatResult> {
-    const native = nativeClaudeRequest(body, call.model);
+  /** Claude models take the Messages body natively (InvokeModel); every other model goes through Converse. */
+  speaks: (format, model) => format === 'messages' && isBedrockClaude(model),
+  async chat(body: ChatRequest, call: ProviderCall, native?: NativeRequest): Promise<ChatResult> {
     if (native) return claudeNativeChat(body, native, call);
     const input = toConverseInput(body, call.model);
     const { client, sdk } = await bedrockClient(call.provider.config);

@@ -5,7 +5,7 @@
  */
 import { UpstreamError } from '../types';
 import { createOpenAiStyleAdapter, joinUrl } from '../openai/openai-style';
-import { OPENAI_COMPATIBLE_PRESETS } from './presets';
+import { OPENAI_COMPATIBLE_PRESETS } from '../../core/openai-compatible-presets';
 
 export { OPENAI_COMPATIBLE_PRESETS };
 

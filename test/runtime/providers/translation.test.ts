@@ -1,10 +1,10 @@
 /** Pure translation steps, on recorded-shape fixtures: no network, one behaviour per test. */
 import { anthropicSseEncoder } from '../../../lambda/core/handlers/messages/encoder';
-import { messagesToCanonical, validateMessagesRequest } from '../../../lambda/core/handlers/messages/request';
+import { messagesToCanonical, nativeMessagesRequest, validateMessagesRequest } from '../../../lambda/core/handlers/messages/request';
 import { GatewayError } from '../../../lambda/core/errors';
 import { toAnthropicRequest } from '../../../lambda/providers/anthropic/request';
 import { anthropicStreamTranslator } from '../../../lambda/providers/anthropic/stream';
-import { ANTHROPIC_NATIVE_EVENTS, ANTHROPIC_NATIVE_REQUEST } from '../../../lambda/providers/anthropic/wire';
+import { MessagesAnswer } from '../../../lambda/providers/anthropic/native-answer';
 import { bedrockError } from '../../../lambda/providers/bedrock/errors';
 import { embeddingFamily } from '../../../lambda/providers/bedrock/embeddings';
 import { toConverseInput } from '../../../lambda/providers/bedrock/request';
@@ -75,13 +75,25 @@ describe('Anthropic SSE encoder (canonical → /v1/messages events)', () => {
   });
 
   test('chunks carrying native Anthropic events are replayed verbatim, without synthesized events', () => {
-    const enc = anthropicSseEncoder('m');
+    const answer = new MessagesAnswer();
+    const enc = anthropicSseEncoder('m', answer);
     const c = chunk({ content: 'hi' });
-    const native = [{ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'hi' } }];
-    Object.defineProperty(c, ANTHROPIC_NATIVE_EVENTS, { value: native });
+    const native = [{ type: 'content_block_delta' as const, index: 0, delta: { type: 'text_delta', text: 'hi' } }];
+    answer.noteEvents(c, native);
     expect(events(decode(enc.chunk(c)))).toEqual([{ event: 'content_block_delta', data: native[0] }]);
     expect(enc.chunk({ ...base, choices: [], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } })).toEqual([]);
     expect(events(decode(enc.done()))).toEqual([{ event: 'message_stop', data: { type: 'message_stop' } }]);
+  });
+
+  test('a chunk rewritten after the upstream sent it (a new object) is encoded from its canonical form, not replayed', () => {
+    const answer = new MessagesAnswer();
+    const enc = anthropicSseEncoder('m', answer);
+    const c = chunk({ content: 'secret' });
+    answer.noteEvents(c, [{ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'secret' } }]);
+    const rewritten = { ...c, choices: [{ ...c.choices[0], delta: { content: '[redacted]' } }] };
+    const sent = events(decode(enc.chunk(rewritten)));
+    expect(sent.map((e) => e.event)).toEqual(['message_start', 'content_block_start', 'content_block_delta']);
+    expect(sent[2].data.delta).toEqual({ type: 'text_delta', text: '[redacted]' });
   });
 
   test('the error event is Anthropic-shaped', () => {
@@ -119,7 +131,8 @@ describe('/v1/messages request → canonical', () => {
         },
       ],
     };
-    const out = messagesToCanonical(validateMessagesRequest(raw));
+    const validated = validateMessagesRequest(raw);
+    const out = messagesToCanonical(validated);
     expect(out.messages).toEqual([
       { role: 'user', content: 'go' },
       {
@@ -135,7 +148,10 @@ describe('/v1/messages request → canonical', () => {
       { role: 'user', content: [{ type: 'text', text: 'results:' }] },
     ]);
     expect(out).toMatchObject({ tool_choice: 'auto', parallel_tool_calls: false, max_tokens: 10, stream: false });
-    expect((out as unknown as Record<symbol, unknown>)[ANTHROPIC_NATIVE_REQUEST]).toBe(raw);
+    expect(nativeMessagesRequest(validated, 'beta-1')).toEqual({ format: 'messages', body: raw, beta: 'beta-1' });
+    expect(nativeMessagesRequest(validated).body).toBe(raw);
+    // Nothing hidden on the canonical request: the native body travels only in the call's typed field.
+    expect(Object.getOwnPropertySymbols(out)).toEqual([]);
   });
 
   test.each([

@@ -64,6 +64,7 @@ function gatewayWith(trace: string[]) {
     config,
     keyStore: noKeys,
     secrets: { get: async () => 'unused' },
+    providers: {},
     logSink: { write: (r) => void records.push(r) },
     stages: [logStage, traced('outer', trace), traced('inner', trace)],
     endpoints: [

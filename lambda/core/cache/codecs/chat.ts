@@ -1,5 +1,5 @@
 /** /v1/chat/completions answers for the cache: chat.completion JSON ↔ chat.completion.chunk SSE. */
-import type { ChatCompletion, ChatCompletionChunk, FinishReason, ToolCall } from '../../../providers/types';
+import type { ChatCompletion, ChatCompletionChunk, FinishReason, ToolCall } from '../../../apischema/openai';
 import { openAiSseEncoder } from '../../stream-response';
 import { type CacheCodec, isObject, parseData, pieces, type StreamAssembler, type Usage } from './types';
 

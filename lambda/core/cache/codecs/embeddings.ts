@@ -1,5 +1,5 @@
 /** /v1/embeddings answers for the cache: JSON only (embeddings do not stream), exact lookups only. */
-import type { EmbeddingsResponse } from '../../../providers/types';
+import type { EmbeddingsResponse } from '../../../apischema/openai';
 import type { CacheCodec, StreamAssembler, Usage } from './types';
 
 const never: StreamAssembler = { event() {}, result: () => undefined };

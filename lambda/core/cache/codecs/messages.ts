@@ -1,5 +1,5 @@
 /** /v1/messages answers for the cache: an Anthropic message JSON ↔ its SSE events (message_start … message_stop). */
-import type { AnthropicResponse } from '../../../providers/anthropic/wire';
+import type { AnthropicResponse } from '../../../apischema/anthropic';
 import { encodeSseEvent } from '../../sse';
 import { type CacheCodec, isObject, parseData, pieces, type StreamAssembler, type Usage } from './types';
 

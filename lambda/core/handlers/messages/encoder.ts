@@ -1,20 +1,21 @@
 /**
  * The Anthropic Messages SSE encoder for the shared stream driver. Canonical chunks become
  * message_start, content_block_start/delta/stop (text_delta, input_json_delta), message_delta
- * (stop_reason + usage) and message_stop. Chunks from an Anthropic upstream carry their native
- * events, which are replayed as they came. A failed stream ends with `event: error` and no
+ * (stop_reason + usage) and message_stop. When the upstream spoke the Messages format itself, the
+ * events it sent behind each chunk are replayed as they came. A failed stream ends with `event: error` and no
  * message_stop.
  */
 import { errorBody } from '../../errors';
 import { encodeSseEvent } from '../../sse';
 import type { StreamEncoder } from '../../stream-response';
-import type { ChatCompletionChunk, FinishReason, Usage } from '../../../providers/types';
-import { ANTHROPIC_NATIVE_EVENTS, type AnthropicStreamEvent, stopReasonToAnthropic } from '../../../providers/anthropic/wire';
+import { type AnthropicStreamEvent, stopReasonToAnthropic } from '../../../apischema/anthropic';
+import type { ChatCompletionChunk, FinishReason, Usage } from '../../../apischema/openai';
+import type { NativeMessagesAnswer } from '../../provider';
 import { anthropicMessageId } from './response';
 
 const event = (data: AnthropicStreamEvent) => encodeSseEvent(data.type, data);
 
-export function anthropicSseEncoder(model: string): Omit<StreamEncoder, 'done'> & { done(): Uint8Array[] } {
+export function anthropicSseEncoder(model: string, upstream?: NativeMessagesAnswer): Omit<StreamEncoder, 'done'> & { done(): Uint8Array[] } {
   let started = false;
   let native = false;
   let blockIndex = -1;
@@ -51,7 +52,7 @@ export function anthropicSseEncoder(model: string): Omit<StreamEncoder, 'done'> 
   return {
     contentType: 'text/event-stream; charset=utf-8',
     chunk(chunk: ChatCompletionChunk) {
-      const nativeEvents = (chunk as { [ANTHROPIC_NATIVE_EVENTS]?: AnthropicStreamEvent[] })[ANTHROPIC_NATIVE_EVENTS];
+      const nativeEvents = upstream?.events(chunk);
       if (nativeEvents) native = true;
       if (native) return (nativeEvents ?? []).map(event);
       const out: Uint8Array[] = [];

@@ -1,18 +1,13 @@
 /**
  * /v1/messages: validating an Anthropic Messages request and translating it to the canonical
- * (OpenAI) request, so any provider can serve it. The original body rides along under
- * ANTHROPIC_NATIVE_REQUEST for Anthropic targets, which get it unchanged.
+ * (OpenAI) request, so any provider can serve it. The validated body itself is kept as the call's
+ * native request, for the providers that speak the Messages format (they get it unchanged).
  */
 import { errors } from '../../errors';
 import { validateModelName, withoutSteeringFields } from '../../validate';
-import type { ChatMessage, ChatRequest, ContentPart, ToolCall } from '../../../providers/types';
-import {
-  ANTHROPIC_BETA,
-  ANTHROPIC_NATIVE_REQUEST,
-  type AnthropicBlock,
-  type AnthropicRequest,
-  type AnthropicToolChoice,
-} from '../../../providers/anthropic/wire';
+import type { AnthropicBlock, AnthropicRequest, AnthropicToolChoice } from '../../../apischema/anthropic';
+import type { ChatMessage, ChatRequest, ContentPart, ToolCall } from '../../../apischema/openai';
+import type { NativeMessagesRequest } from '../../provider';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -135,7 +130,12 @@ export function betaHeader(value: string | null): string | undefined {
   return value.trim();
 }
 
-export function messagesToCanonical(req: AnthropicRequest, beta?: string): ChatRequest {
+/** The request's own body for the providers that speak the Messages format, with the client's beta header. */
+export function nativeMessagesRequest(req: AnthropicRequest, beta?: string): NativeMessagesRequest {
+  return beta ? { format: 'messages', body: req, beta } : { format: 'messages', body: req };
+}
+
+export function messagesToCanonical(req: AnthropicRequest): ChatRequest {
   const messages: ChatMessage[] = [];
   const system = typeof req.system === 'string' ? req.system : (req.system ?? []).map((b) => b.text ?? '').join('\n\n');
   if (system) messages.push({ role: 'system', content: system });
@@ -156,8 +156,6 @@ export function messagesToCanonical(req: AnthropicRequest, beta?: string): ChatR
     }));
     Object.assign(out, toolChoice(req.tool_choice));
   }
-  (out as unknown as Record<symbol, unknown>)[ANTHROPIC_NATIVE_REQUEST] = req;
-  if (beta) (out as unknown as Record<symbol, unknown>)[ANTHROPIC_BETA] = beta;
   return out;
 }
 

@@ -1,6 +1,7 @@
 /** /v1/messages: canonical chat completion → Anthropic Messages response. */
-import type { ChatCompletion } from '../../../providers/types';
-import { ANTHROPIC_NATIVE_RESPONSE, type AnthropicBlock, type AnthropicResponse, stopReasonToAnthropic } from '../../../providers/anthropic/wire';
+import { type AnthropicBlock, type AnthropicResponse, stopReasonToAnthropic } from '../../../apischema/anthropic';
+import type { ChatCompletion } from '../../../apischema/openai';
+import type { NativeMessagesAnswer } from '../../provider';
 
 /** Tool arguments as an object; a provider that sent broken JSON gets it wrapped rather than lost. */
 export function toolInput(args: string | undefined): unknown {
@@ -16,9 +17,10 @@ export function anthropicMessageId(id: string): string {
   return id.startsWith('msg_') ? id : `msg_${id.replace(/[^A-Za-z0-9]/g, '').slice(-24) || 'gateway'}`;
 }
 
-export function canonicalToMessagesResponse(res: ChatCompletion): AnthropicResponse {
-  const native = (res as { [ANTHROPIC_NATIVE_RESPONSE]?: AnthropicResponse })[ANTHROPIC_NATIVE_RESPONSE];
-  if (native) return native;
+/** The upstream's own message when a provider that speaks the format answered this completion; else a translation. */
+export function canonicalToMessagesResponse(res: ChatCompletion, native?: NativeMessagesAnswer): AnthropicResponse {
+  const own = native?.message(res);
+  if (own) return own;
   const choice = res.choices[0];
   const content: AnthropicBlock[] = [];
   const msg = choice?.message;

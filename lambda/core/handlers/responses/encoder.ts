@@ -12,8 +12,8 @@
 import type { GatewayError } from '../../errors';
 import { encodeSseEvent } from '../../sse';
 import type { StreamEncoder } from '../../stream-response';
-import type { ChatCompletionChunk, FinishReason, Usage } from '../../../providers/types';
-import type { ThinkingBlock } from '../../../providers/reasoning';
+import type { ChatCompletionChunk, FinishReason, Usage } from '../../../apischema/openai';
+import type { ThinkingBlock } from '../../../apischema/openai';
 import { encryptedContentOf } from './reasoning-carry';
 import { newId, statusOf, usageToResponses } from './response';
 import type { OutputFunctionCall, OutputItem, OutputMessage, OutputReasoning, ResponseObject, ResponseStreamEvent } from './wire';

@@ -4,7 +4,7 @@
  * stored conversation) hands the provider its own thinking again, as Anthropic requires when tool
  * results follow. Opaque to clients, like OpenAI's own encrypted reasoning.
  */
-import type { ThinkingBlock } from '../../../providers/reasoning';
+import type { ThinkingBlock } from '../../../apischema/openai';
 
 const PREFIX = 'gw-thinking:';
 

@@ -6,7 +6,7 @@
  */
 import { errors } from '../../errors';
 import { withoutSteeringFields } from '../../validate';
-import type { ChatMessage, ChatRequest, ContentPart, ToolCall, ToolDefinition } from '../../../providers/types';
+import type { ChatMessage, ChatRequest, ContentPart, ToolCall, ToolDefinition } from '../../../apischema/openai';
 import type { FunctionTool, InputContentPart, InputItem, MessageItem, ReasoningItem, ResponsesRequest, TextFormat, ToolChoice } from './wire';
 import { thinkingBlocksFromEncrypted } from './reasoning-carry';
 

@@ -4,8 +4,8 @@
  * (reasoning, message, function calls) with the usage and status they imply.
  */
 import { randomBytes } from 'node:crypto';
-import type { ChatCompletion, FinishReason, Usage } from '../../../providers/types';
-import type { ThinkingBlock } from '../../../providers/reasoning';
+import type { ChatCompletion, FinishReason, Usage } from '../../../apischema/openai';
+import type { ThinkingBlock } from '../../../apischema/openai';
 import { encryptedContentOf } from './reasoning-carry';
 import type { FunctionTool, OutputItem, ResponseObject, ResponsesRequest, ResponsesUsage, TextFormat } from './wire';
 

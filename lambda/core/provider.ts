@@ -1,0 +1,113 @@
+/**
+ * The provider port: what the core asks of a provider, and what a provider may declare it can do.
+ * Providers (lambda/providers/) implement it; the core never imports them. The composition roots
+ * (the local server, the Lambda entry) hand the registry of implementations to the core.
+ *
+ * The canonical format is OpenAI's chat completions (apischema/openai): every provider translates
+ * a canonical request into its own wire format and its answer back. A provider that speaks a
+ * client's format natively declares it (`speaks`); the endpoint then hands it the client's own
+ * body beside the canonical one, and the provider's own answer comes back beside its canonical view.
+ */
+import type { AnthropicRequest, AnthropicResponse, AnthropicStreamEvent } from '../apischema/anthropic';
+import type { ChatCompletion, ChatCompletionChunk, ChatRequest, EmbeddingsRequest, EmbeddingsResponse } from '../apischema/openai';
+import type { ProviderConfig, ProviderType } from './config';
+
+/** A provider entry from config, resolved: its name and settings. */
+export interface ResolvedProvider {
+  readonly name: string;
+  readonly config: ProviderConfig;
+}
+
+/** Everything a provider needs for one upstream call. The URL comes only from `provider.config`. */
+export interface ProviderCall {
+  readonly provider: ResolvedProvider;
+  /** The upstream model id (already mapped from the public model name). */
+  readonly model: string;
+  /** The provider credential, resolved from env/Secrets Manager. Never from the client. */
+  readonly apiKey?: string;
+  /** Aborted on client disconnect, timeout, or when the router gives up on this attempt. */
+  readonly signal: AbortSignal;
+  /** Injected fetch (tests and the Node/Lambda adapters may share one). Must not follow redirects. */
+  readonly fetch: typeof fetch;
+}
+
+/** Client formats (besides the canonical chat completions) a provider may take as the client sent them. */
+export type NativeFormat = 'messages';
+
+/**
+ * A client's own body, for a provider that speaks its format: sent upstream as it is, with only
+ * the model and `stream` set by the gateway.
+ */
+export interface NativeMessagesRequest {
+  readonly format: 'messages';
+  /** The validated /v1/messages body (steering fields removed). */
+  readonly body: AnthropicRequest;
+  /** The client's `anthropic-beta` header, forwarded to the providers that speak the format. */
+  readonly beta?: string;
+}
+
+export type NativeRequest = NativeMessagesRequest;
+
+/**
+ * The upstream's own Messages-format answer behind the canonical objects a native call produced.
+ * Looked up by the canonical object itself: a completion or chunk a stage rewrote (a guard's
+ * redaction) is a new object with no native answer, so it is encoded from its canonical form and
+ * the rewrite is what the client sees.
+ */
+export interface NativeMessagesAnswer {
+  readonly format: 'messages';
+  /** The upstream's message behind this completion. */
+  message(of: ChatCompletion): AnthropicResponse | undefined;
+  /** The upstream's events that produced this chunk (the chunk that opened a group of them). */
+  events(of: ChatCompletionChunk): readonly AnthropicStreamEvent[] | undefined;
+}
+
+export type ChatResult =
+  | { readonly stream: false; readonly response: ChatCompletion; readonly native?: NativeMessagesAnswer }
+  | { readonly stream: true; readonly chunks: AsyncIterable<ChatCompletionChunk>; readonly native?: NativeMessagesAnswer };
+
+/**
+ * Why an upstream attempt failed. `kind` lets the router decide whether to retry or fall back
+ * (network/timeout/http 429/5xx) or answer at once (http 400).
+ */
+export type UpstreamFailureKind = 'http' | 'timeout' | 'network' | 'malformed' | 'in_band' | 'cut';
+
+export class UpstreamError extends Error {
+  constructor(
+    readonly kind: UpstreamFailureKind,
+    message: string,
+    readonly status?: number,
+    /** Provider's own error type/code when it gave one (e.g. 'rate_limit_exceeded', 'overloaded_error'). */
+    readonly upstreamCode?: string,
+    /** Parsed Retry-After, in ms. */
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'UpstreamError';
+  }
+}
+
+/** A request the target cannot serve as asked: the client's 400, answered at once (never a fallback). */
+export function clientFault(message: string, code = 'invalid_request'): UpstreamError {
+  return new UpstreamError('http', message, 400, code);
+}
+
+export interface ProviderAdapter {
+  /**
+   * Whether this provider takes `format`'s bodies natively for `model` (Anthropic and Claude on
+   * Bedrock: messages). Absent: it speaks only the canonical format.
+   */
+  speaks?(format: NativeFormat, model: string): boolean;
+  /**
+   * Chat completions in canonical (OpenAI) format; `body.stream` selects a stream result. `native`
+   * is the client's own body, given only when `speaks` said yes for its format and this model.
+   */
+  chat(body: ChatRequest, call: ProviderCall, native?: NativeRequest): Promise<ChatResult>;
+  /** Embeddings, when the provider offers them. */
+  embeddings?(body: EmbeddingsRequest, call: ProviderCall): Promise<EmbeddingsResponse>;
+  /** The provider's own count of a request's input tokens, when it offers one (Anthropic's count_tokens). */
+  countTokens?(body: ChatRequest, call: ProviderCall, native?: NativeRequest): Promise<number>;
+}
+
+/** Provider type → its adapter, handed to the core by the composition root. */
+export type ProviderRegistry = Partial<Record<ProviderType, ProviderAdapter>>;
