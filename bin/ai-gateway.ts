@@ -13,35 +13,77 @@ import { parseArgs } from 'node:util';
 import { AdminApiError, AdminClient, resolveAdminToken } from './cli/admin-client';
 import { awsSigner, regionFromApiUrl } from './cli/aws-sign';
 import { printKey, printKeyList, printTeam, printUsage } from './cli/format';
+import { version as VERSION } from '../package.json';
 
-const USAGE = `Usage:
-  ai-gateway dev
-  ai-gateway keys create --name NAME [--team T] [--models "gpt-4o,claude-*"] [--rpm N] [--tpm N]
-                         [--tokens-per-day N] [--budget-usd N] [--budget-period day|month]
-                         [--expires-at ISO] [--logging full|metadata|redacted] [--metadata k=v,...]
-                         [--oidc-client-id ID|none]  (JWTs of this OIDC application act as the key)
-                         [--trust-user-header true|false]  (x-gateway-user / body user names the end user)
-                         [--per-user-rpm N] [--per-user-tpm N] [--per-user-tokens-per-day N]
-                         [--per-user-budget-usd N] [--per-user-budget-period day|month]  (each end user)
-  ai-gateway keys list
-  ai-gateway keys show ID
-  ai-gateway keys update ID [options of create]
-  ai-gateway keys revoke ID
-  ai-gateway keys rotate ID [--grace-seconds N]
-  ai-gateway keys usage ID
-  ai-gateway teams set TEAM [--rpm N] [--tpm N] [--tokens-per-day N] [--budget-usd N] [--budget-period day|month]
-  ai-gateway teams show TEAM                 (limits shared by every key of the team)
-  ai-gateway logs [--key ID|NAME] [--model GLOB] [--status 200|4xx|error,...] [--since 30m|6h|7d|ISO]
-                  [--limit N] [--follow] [--data-dir DIR]      (local request log)
-  ai-gateway usage [--key ID|NAME] [--since 7d] [--data-dir DIR]  (spend and tokens per key per day)
-  ai-gateway ui-link [--ttl-seconds N]       (a short-lived admin link to the usage page; default 900 s)
-Options:
+/** Per-command help: `ai-gateway help CMD` and `ai-gateway CMD --help` print the command's own. */
+const COMMAND_HELP: Record<string, string> = {
+  dev: `ai-gateway dev
+  Run the gateway locally (what \`npm start\` runs): the same core as on AWS, an embedded
+  DynamoDB-compatible store and JSONL request logs under the data dir.
+Environment:
+  PORT                  port to listen on (default 8787; 0 picks a free one)
+  HOST                  address to listen on (default 127.0.0.1; anything else exposes the admin API)
+  GATEWAY_CONFIG        config file (default ./gateway.config.json; JSON with comments; else mock + env keys)
+  GATEWAY_DATA_DIR      store, logs and admin token (default .gateway)
+  GATEWAY_ADMIN_TOKEN   admin token (default: generated, saved in <data dir>/admin-token)
+  GATEWAY_LOG_LEVEL     debug | info | warn | error (default info; debug adds a line per request)
+`,
+  keys: `ai-gateway keys create --name NAME [--team T] [--models "gpt-4o,claude-*"] [--rpm N] [--tpm N]
+                       [--tokens-per-day N] [--budget-usd N] [--budget-period day|month]
+                       [--expires-at ISO] [--logging full|metadata|redacted] [--metadata k=v,...]
+                       [--oidc-client-id ID|none]  (JWTs of this OIDC application act as the key)
+                       [--trust-user-header true|false]  (x-gateway-user / body user names the end user)
+                       [--per-user-rpm N] [--per-user-tpm N] [--per-user-tokens-per-day N]
+                       [--per-user-budget-usd N] [--per-user-budget-period day|month]  (each end user)
+ai-gateway keys list
+ai-gateway keys show ID
+ai-gateway keys update ID [options of create]
+ai-gateway keys revoke ID
+ai-gateway keys rotate ID [--grace-seconds N]
+ai-gateway keys usage ID
+  Virtual keys: the sk-gw-… secret is printed once by create and rotate; only its hash is stored.
+`,
+  teams: `ai-gateway teams set TEAM [--rpm N] [--tpm N] [--tokens-per-day N] [--budget-usd N] [--budget-period day|month]
+ai-gateway teams show TEAM
+  Limits shared by every key of the team.
+`,
+  logs: `ai-gateway logs [--key ID|NAME] [--model GLOB] [--status 200|4xx|error,...] [--since 30m|6h|7d|ISO]
+                [--limit N] [--follow] [--data-dir DIR]
+  The local request log, newest last; --follow keeps printing new records.
+`,
+  usage: `ai-gateway usage [--key ID|NAME] [--since 7d] [--data-dir DIR]
+  Spend and tokens per key per day, from the local request log.
+`,
+  'ui-link': `ai-gateway ui-link [--ttl-seconds N]
+  A short-lived admin link to the usage page (default 900 s; with --aws against a deployed gateway).
+`,
+};
+
+const COMMON_OPTIONS = `Options:
   --url URL      gateway base URL (default $GATEWAY_URL or http://127.0.0.1:8787)
   --token T      admin token (default $GATEWAY_ADMIN_TOKEN or <data dir>/admin-token)
   --json         print JSON (for scripts)
   --aws          sign admin calls with AWS SigV4 (deployed gateway: --url is the API stage URL,
                  credentials from the standard AWS chain); --region overrides the URL's region
+  -h, --help     this help (ai-gateway help COMMAND, or COMMAND --help, for one command's)
+  -v, --version  the installed version
 `;
+
+const USAGE = `Usage:
+${Object.values(COMMAND_HELP)
+  .map((h) =>
+    h
+      .split('\n')
+      .filter((l) => l.startsWith('ai-gateway') || l.startsWith('      '))
+      .map((l) => `  ${l}`)
+      .join('\n'),
+  )
+  .join('\n')}
+${COMMON_OPTIONS}`;
+
+function commandHelp(cmd: string): string {
+  return `Usage:\n${COMMAND_HELP[cmd]}${cmd === 'dev' ? '' : COMMON_OPTIONS}`;
+}
 
 const options = {
   url: { type: 'string' },
@@ -75,6 +117,7 @@ const options = {
   limit: { type: 'string' },
   follow: { type: 'boolean', short: 'f', default: false },
   help: { type: 'boolean', short: 'h', default: false },
+  version: { type: 'boolean', short: 'v', default: false },
   aws: { type: 'boolean', default: false },
   region: { type: 'string' },
 } as const;
@@ -227,9 +270,19 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const [cmd, sub, id] = parsed.positionals;
-  if (parsed.values.help || !cmd) {
-    console.log(USAGE);
-    return cmd ? 0 : 2;
+  if (parsed.values.version || cmd === 'version') {
+    console.log(VERSION);
+    return 0;
+  }
+  if (cmd === 'help' || parsed.values.help) {
+    // `help keys`, `keys --help`: that command's help; otherwise (or for an unknown one) all of it.
+    const topic = cmd === 'help' ? sub : cmd;
+    console.log(topic && COMMAND_HELP[topic] ? commandHelp(topic) : USAGE);
+    return topic && !COMMAND_HELP[topic] ? 2 : 0;
+  }
+  if (!cmd) {
+    console.error(USAGE);
+    return 2;
   }
   try {
     if (cmd === 'dev') await dev();
