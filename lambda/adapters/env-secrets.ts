@@ -13,7 +13,10 @@ export class EnvSecretSource implements SecretSource {
     const name = 'env' in ref ? ref.env : envSecretName(ref.secret);
     const value = this.env[name];
     // The error names the variable, never a value.
-    if (!value) throw new Error(`environment variable ${name} is not set`);
+    if (!value)
+      throw new Error(
+        'env' in ref ? `set the environment variable ${name}` : `set the environment variable ${name} (the local stand-in for the secret '${ref.secret}')`,
+      );
     return value;
   }
 }

@@ -23,6 +23,8 @@ import type { UsageReader } from '../core/admin';
 import type { TeamLimitsStore } from '../core/limits/teams';
 import { EnvSecretSource } from './env-secrets';
 import { FileLogSink } from './file-log-sink';
+import { parseJsonc } from './jsonc';
+import { exposureWarning, warnMissingCredentials } from './startup-checks';
 import { withAccessLog } from './access-log-sink';
 import { createNodeServer } from './node-server';
 import { pathOf } from '../core/url-path';
@@ -88,7 +90,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
+    parsed = parseJsonc(readFileSync(path, 'utf8')); // comments allowed: it is a file people edit
   } catch (err) {
     throw new Error(`${path} is not valid JSON: ${(err as Error).message}`);
   }
@@ -232,12 +234,14 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       logger: options.logger,
       leases: options.leases,
     });
+  const secrets = options.overrides?.secrets ?? new EnvSecretSource(env);
+  if (options.logger) await warnMissingCredentials(config, secrets, options.logger);
   const upstreamClient = createKeepAliveFetch();
   const gateway = createGateway({
     config,
     providers: builtinProviders,
     keyStore,
-    secrets: new EnvSecretSource(env),
+    secrets,
     logger: options.logger,
     limiter,
     responseStore: new DynamoResponseStore(dynamo, tables.counters, options.overrides?.now),
@@ -271,7 +275,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
   // Streams can be long; Node's default request timeout (5 min) would cut them.
   server.requestTimeout = 0;
   server.keepAliveTimeout = 65_000;
-  const host = options.host ?? '127.0.0.1';
+  const host = options.host ?? env.HOST ?? '127.0.0.1';
   const port = options.port ?? Number(env.PORT ?? 8787);
   try {
     await new Promise<void>((res, rej) => {
@@ -288,8 +292,10 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     throw new Error(`cannot listen on ${host}:${port}: ${reason}`);
   }
   const actualPort = (server.address() as AddressInfo).port;
+  const exposed = exposureWarning(host, dataDir);
+  if (exposed) options.logger?.warn(exposed);
   return {
-    url: `http://${host}:${actualPort}`,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`,
     port: actualPort,
     adminToken,
     dataDir,

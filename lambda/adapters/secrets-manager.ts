@@ -60,7 +60,7 @@ export class SecretsManagerSecretSource implements SecretSource {
   async get(ref: SecretRef): Promise<string> {
     if ('env' in ref) {
       const value = (this.opts.env ?? process.env)[ref.env];
-      if (!value) throw new Error(`environment variable ${ref.env} is not set`);
+      if (!value) throw new Error(`set the environment variable ${ref.env} on the function`);
       return value;
     }
     const secretId = ref.secret;

@@ -4,6 +4,11 @@ import type { KeyRecord } from './keys';
 
 /** Resolves provider credentials. Local: environment; AWS: Secrets Manager with a cache. */
 export interface SecretSource {
+  /**
+   * The credential `ref` names. When it cannot be had, reject with a message that names the
+   * variable or secret to set and never a value: the client's 502 provider_credentials_unavailable
+   * and the start-up warning carry it.
+   */
   get(ref: SecretRef): Promise<string>;
   /** Drop a cached value (after the provider rejected it), so the next get reads it fresh. */
   refresh?(ref: SecretRef): void;

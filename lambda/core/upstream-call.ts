@@ -44,9 +44,11 @@ export async function providerCall(
   if (ref) {
     try {
       apiKey = await s.secrets.get(ref);
-    } catch {
-      // Treated like an unreachable provider, so a fallback target can still serve.
-      throw new UpstreamError('network', `credential for provider '${target.provider.name}' is unavailable`, 502, 'provider_credentials_unavailable');
+    } catch (err) {
+      // Treated like an unreachable provider, so a fallback target can still serve. The secret
+      // source's reason names the variable or secret to set (never a value): it is the fix.
+      const reason = err instanceof Error ? err.message : 'it could not be read';
+      throw new UpstreamError('network', `provider '${target.provider.name}' has no credential: ${reason}`, 502, 'provider_credentials_unavailable');
     }
   }
   // The router's "headers arrived" hook stops a JSON call's first-byte timer.

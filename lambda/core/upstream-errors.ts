@@ -50,6 +50,10 @@ export function upstreamToGatewayError(err: UpstreamError): GatewayError {
           : undefined;
     if (like) return upstreamToGatewayError(new UpstreamError('http', err.message, like, err.upstreamCode, err.retryAfterMs));
   }
+  if (err.upstreamCode === 'provider_credentials_unavailable') {
+    // The gateway's own setup, not the provider's answer: say which credential to provide.
+    return new GatewayError({ status: 502, type: 'upstream_error', code: 'provider_credentials_unavailable', message: err.message });
+  }
   if (err.kind === 'timeout') {
     return new GatewayError({ status: 504, type: 'timeout_error', code: 'upstream_timeout', message: err.message });
   }

@@ -70,7 +70,7 @@ describe('SecretsManagerSecretSource', () => {
   test('env refs read the environment', async () => {
     const { src, reads } = source({});
     expect(await src.get({ env: 'OPENAI_KEY' })).toBe('from-env');
-    await expect(src.get({ env: 'MISSING' })).rejects.toThrow('environment variable MISSING is not set');
+    await expect(src.get({ env: 'MISSING' })).rejects.toThrow('set the environment variable MISSING');
     expect(reads).toEqual([]);
   });
 });
