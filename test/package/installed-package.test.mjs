@@ -6,8 +6,9 @@
  * and `npx ai-gateway dev` run from that app until /health answers.
  *
  * Run by `npm run test:package` (and .ci/run), not by jest: it packs and installs, which takes
- * a minute. Installs prefer the local npm cache (`--prefer-offline`), so a machine that ran
- * `npm ci` needs no registry for it.
+ * a minute. The app is installed with `npm ci` from a lockfile cut from this checkout's own
+ * (app-lockfile.mjs), preferring the npm cache: a machine that ran `npm ci` here already holds every
+ * package it needs, so the install resolves nothing against the registry and fetches nothing new.
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
@@ -15,6 +16,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { appLockfile } from './app-lockfile.mjs';
 
 const ROOT = join(import.meta.dirname, '../..');
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
@@ -90,19 +92,17 @@ test('aws-cdk-lib and constructs are peer dependencies only; what the CLI loads 
 test('installed into a fresh CDK app, the README example compiles against the shipped types and synthesizes', { timeout: 240_000 }, () => {
   app = join(work, 'app');
   mkdirSync(app);
-  writeFileSync(
-    join(app, 'package.json'),
-    JSON.stringify(
-      { name: 'my-cdk-app', private: true, dependencies: { 'aws-cdk-lib': versionOf('aws-cdk-lib'), constructs: versionOf('constructs') } },
-      null,
-      2,
-    ),
-  );
   const { section, code } = readmeBlock('## Compose it in your own stack', 'ts');
   // The section's first command is the install, as written (the tarball stands in for the registry).
   const install = /```bash\n([^\n]*)/.exec(section)?.[1] ?? '';
   assert.match(install, /^npm install cdk-ai-gateway\b/, 'the section starts with npm install cdk-ai-gateway');
-  run(NPM, ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', tarball], app);
+  const peers = { 'aws-cdk-lib': versionOf('aws-cdk-lib'), constructs: versionOf('constructs') };
+  const tarballSpec = `file:../${packed.filename}`;
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'my-cdk-app', private: true, dependencies: { ...peers, [pkg.name]: tarballSpec } }, null, 2));
+  const lock = appLockfile({ rootLockPath: join(ROOT, 'package-lock.json'), rootDependencies: peers, pkg, tarballPath: tarball, tarballSpec });
+  writeFileSync(join(app, 'package-lock.json'), JSON.stringify(lock, null, 2));
+  run(NPM, ['ci', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], app);
   const installed = JSON.parse(readFileSync(join(app, 'node_modules/cdk-ai-gateway/package.json'), 'utf8'));
   assert.equal(installed.name, 'cdk-ai-gateway');
   assert.equal(existsSync(join(app, 'node_modules/cdk-ai-gateway/node_modules/aws-cdk-lib')), false, 'one aws-cdk-lib: the app’s own');
