@@ -119,6 +119,10 @@ export interface ModelPrice {
   readonly input: number;
   /** USD per million output tokens. */
   readonly output: number;
+  /** USD per million prompt tokens read from the provider's prompt cache. @default - the input price */
+  readonly cacheRead?: number;
+  /** USD per million prompt tokens written to the provider's prompt cache (Anthropic, Bedrock). @default - the input price */
+  readonly cacheWrite?: number;
 }
 
 export interface GatewayConfig {
@@ -316,8 +320,11 @@ export function validateConfig(input: unknown): GatewayConfig {
     if (!isObject(input.pricing)) problems.push('pricing must be an object of { input, output } prices');
     else
       for (const [name, p] of Object.entries(input.pricing)) {
-        if (!isObject(p) || typeof p.input !== 'number' || typeof p.output !== 'number' || p.input < 0 || p.output < 0)
-          problems.push(`pricing.${name} must be { "input": USD_PER_MTOK, "output": USD_PER_MTOK }`);
+        const price = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+        if (!isObject(p) || !price(p.input) || !price(p.output)) problems.push(`pricing.${name} must be { "input": USD_PER_MTOK, "output": USD_PER_MTOK }`);
+        else
+          for (const optional of ['cacheRead', 'cacheWrite'])
+            if (p[optional] !== undefined && !price(p[optional])) problems.push(`pricing.${name}.${optional} must be a price in USD per million tokens (≥ 0)`);
       }
   }
 

@@ -1,6 +1,7 @@
 /**
  * USD per million input/output tokens for the main models of each provider (public list prices,
- * standard tier, no batch or cache discounts, prompts under any long-context surcharge).
+ * standard tier, no batch discounts, prompts under any long-context surcharge), with the prompt
+ * cache's read and write prices where the provider lists them and its usage reports them.
  * Config `pricing` overrides or extends it, keyed by model name or `provider/model` (use that for
  * an Azure deployment name, or a negotiated price). Unknown models cost null: recorded as unknown,
  * never guessed, and they do not draw on USD budgets (set a price in config for such models).
@@ -9,43 +10,51 @@ import type { ModelPrice } from './config';
 import type { Usage } from '../apischema/openai';
 
 const p = (input: number, output: number): ModelPrice => ({ input, output });
+/** OpenAI: cached prompt tokens (usage.prompt_tokens_details.cached_tokens) at `share` of the input price. */
+const o = (input: number, output: number, share: number): ModelPrice => ({ input, output, cacheRead: round(input * share) });
+/** Anthropic (also on Bedrock): cache reads at 0.1×, 5-minute cache writes at 1.25× the input price. */
+const a = (input: number, output: number): ModelPrice => ({ input, output, cacheRead: round(input * 0.1), cacheWrite: round(input * 1.25) });
+const round = (usd: number) => Number(usd.toFixed(6));
+
+/** Anthropic's web search server tool: USD per search, billed on top of tokens (usage.server_tool_use). */
+export const ANTHROPIC_WEB_SEARCH_USD = 0.01;
 
 export const DEFAULT_PRICES: Readonly<Record<string, ModelPrice>> = {
   // OpenAI (Azure OpenAI bills the same list prices for the same models)
-  'gpt-5': p(1.25, 10),
-  'gpt-5.1': p(1.25, 10),
-  'gpt-5-mini': p(0.25, 2),
-  'gpt-5-nano': p(0.05, 0.4),
-  'gpt-4.1': p(2, 8),
-  'gpt-4.1-mini': p(0.4, 1.6),
-  'gpt-4.1-nano': p(0.1, 0.4),
-  'gpt-4o': p(2.5, 10),
-  'gpt-4o-mini': p(0.15, 0.6),
+  'gpt-5': o(1.25, 10, 0.1),
+  'gpt-5.1': o(1.25, 10, 0.1),
+  'gpt-5-mini': o(0.25, 2, 0.1),
+  'gpt-5-nano': o(0.05, 0.4, 0.1),
+  'gpt-4.1': o(2, 8, 0.25),
+  'gpt-4.1-mini': o(0.4, 1.6, 0.25),
+  'gpt-4.1-nano': o(0.1, 0.4, 0.25),
+  'gpt-4o': o(2.5, 10, 0.5),
+  'gpt-4o-mini': o(0.15, 0.6, 0.5),
   'gpt-4-turbo': p(10, 30),
   'gpt-4': p(30, 60),
   'gpt-35-turbo': p(0.5, 1.5), // Azure's spelling
   'gpt-3.5-turbo': p(0.5, 1.5),
-  o1: p(15, 60),
-  'o1-mini': p(1.1, 4.4),
-  o3: p(2, 8),
-  'o3-mini': p(1.1, 4.4),
+  o1: o(15, 60, 0.5),
+  'o1-mini': o(1.1, 4.4, 0.5),
+  o3: o(2, 8, 0.25),
+  'o3-mini': o(1.1, 4.4, 0.5),
   'o3-pro': p(20, 80),
-  'o4-mini': p(1.1, 4.4),
+  'o4-mini': o(1.1, 4.4, 0.25),
   'text-embedding-3-small': p(0.02, 0),
   'text-embedding-3-large': p(0.13, 0),
   'text-embedding-ada-002': p(0.1, 0),
   // Anthropic (also Bedrock ids such as us.anthropic.claude-sonnet-4-5-20250929-v1:0, by prefix)
-  'claude-opus-4-5': p(5, 25),
-  'claude-opus-4-1': p(15, 75),
-  'claude-opus-4': p(15, 75),
-  'claude-sonnet-4-5': p(3, 15),
-  'claude-sonnet-4': p(3, 15),
-  'claude-haiku-4-5': p(1, 5),
-  'claude-3-7-sonnet': p(3, 15),
-  'claude-3-5-sonnet': p(3, 15),
-  'claude-3-5-haiku': p(0.8, 4),
-  'claude-3-opus': p(15, 75),
-  'claude-3-haiku': p(0.25, 1.25),
+  'claude-opus-4-5': a(5, 25),
+  'claude-opus-4-1': a(15, 75),
+  'claude-opus-4': a(15, 75),
+  'claude-sonnet-4-5': a(3, 15),
+  'claude-sonnet-4': a(3, 15),
+  'claude-haiku-4-5': a(1, 5),
+  'claude-3-7-sonnet': a(3, 15),
+  'claude-3-5-sonnet': a(3, 15),
+  'claude-3-5-haiku': a(0.8, 4),
+  'claude-3-opus': a(15, 75),
+  'claude-3-haiku': a(0.25, 1.25),
   // Amazon Bedrock's own and hosted models (ids without their vendor prefix)
   'nova-premier': p(2.5, 12.5),
   'nova-pro': p(0.8, 3.2),
@@ -103,14 +112,20 @@ export const DEFAULT_PRICES: Readonly<Record<string, ModelPrice>> = {
 };
 
 /** Bedrock cross-region inference prefixes and vendor prefixes, dropped before matching. */
-const BEDROCK_REGION = /^(us|eu|apac|us-gov|global)\./;
+const BEDROCK_REGION = /^(us|eu|apac|us-gov|global|jp|au|ca)\./;
 const BEDROCK_VENDOR = /^(anthropic|amazon|meta|mistral|cohere|ai21|deepseek|openai|qwen|writer)\./;
 
-/** `name` is `model` or a prefix of it that ends where a version suffix starts (`-2024…`, `-v1:0`, `@…`). */
+/**
+ * What may follow a priced name in a snapshot of the same model: dates (`-2024-08-06`, `-20250929`),
+ * numbered snapshots (`-0613`, `-002`, `-2411`), `-latest`, Bedrock versions (`-v1:0`, `:0`) and
+ * Vertex versions (`@20240620`). Anything else (`-pro`, `-mini`, `-preview`, `-1`) names another
+ * model, which is never priced as a cheaper sibling: `o1-pro` is not `o1`.
+ */
+const VERSION_SUFFIX = /^(?:-\d{4}-\d{2}-\d{2}|-\d{8}|-\d{2,4}|-latest|-v\d+(?::\d+)?|:\d+|@[\w.-]{1,40})*$/;
+
+/** `name` is `model` itself or `model` is a version of it (VERSION_SUFFIX). */
 function isVersionOf(model: string, name: string): boolean {
-  if (!model.startsWith(name)) return false;
-  const next = model.charAt(name.length);
-  return next === '' || next === '-' || next === ':' || next === '@';
+  return model.startsWith(name) && VERSION_SUFFIX.test(model.slice(name.length));
 }
 
 /** Bounds the per-process memo of resolved prices (model names come from requests). */
@@ -155,9 +170,49 @@ export class PriceTable {
     return best;
   }
 
-  cost(provider: string, model: string, usage: Pick<Usage, 'prompt_tokens' | 'completion_tokens'>): number | null {
+  /**
+   * USD for a usage. `prompt_tokens` includes any cached tokens (as OpenAI counts them); those read
+   * from or written to the prompt cache are priced at the cache's prices when known, else as input.
+   */
+  cost(provider: string, model: string, usage: BilledUsage): number | null {
     const price = this.priceFor(provider, model);
     if (!price) return null;
-    return Number(((usage.prompt_tokens * price.input + usage.completion_tokens * price.output) / 1_000_000).toFixed(8));
+    const prompt = Math.max(0, usage.prompt_tokens);
+    const read = Math.min(prompt, Math.max(0, usage.cacheReadTokens ?? 0));
+    const write = Math.min(prompt - read, Math.max(0, usage.cacheWriteTokens ?? 0));
+    const tokensUsd =
+      ((prompt - read - write) * price.input +
+        read * (price.cacheRead ?? price.input) +
+        write * (price.cacheWrite ?? price.input) +
+        usage.completion_tokens * price.output) /
+      1_000_000;
+    const searchesUsd = Math.max(0, usage.webSearches ?? 0) * ANTHROPIC_WEB_SEARCH_USD;
+    return Number((tokensUsd + searchesUsd).toFixed(8));
   }
+}
+
+/** What a call is billed on: tokens, the prompt cache's share of them, and server-side tool use. */
+export interface BilledUsage {
+  readonly prompt_tokens: number;
+  readonly completion_tokens: number;
+  /** Prompt tokens read from the provider's prompt cache (included in prompt_tokens). */
+  readonly cacheReadTokens?: number;
+  /** Prompt tokens written to the provider's prompt cache (included in prompt_tokens). */
+  readonly cacheWriteTokens?: number;
+  /** Anthropic web searches run by the server tool. */
+  readonly webSearches?: number;
+}
+
+/** The cache and server-tool parts of a canonical usage (OpenAI's `prompt_tokens_details.cached_tokens`; the Anthropic fields the translators keep). */
+export function billedExtrasOf(u: Usage | undefined | null): Pick<BilledUsage, 'cacheReadTokens' | 'cacheWriteTokens' | 'webSearches'> {
+  if (!u) return {};
+  const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined);
+  const details = u.prompt_tokens_details as { cached_tokens?: unknown } | undefined;
+  const server = (u as { server_tool_use?: { web_search_requests?: unknown } }).server_tool_use;
+  const extras = {
+    cacheReadTokens: n(details?.cached_tokens),
+    cacheWriteTokens: n((u as { cache_creation_input_tokens?: unknown }).cache_creation_input_tokens),
+    webSearches: n(server?.web_search_requests),
+  };
+  return Object.fromEntries(Object.entries(extras).filter(([, v]) => v !== undefined));
 }

@@ -4,6 +4,8 @@ import { headerSafeRecord } from './header-value';
 import type { ResolvedTarget } from './models';
 import type { RequestContext } from './request-context';
 import type { GatewayServices } from './services';
+import { billedExtrasOf } from './pricing';
+import type { Usage } from '../apischema/openai';
 
 /**
  * The headers every model answer and every error carries: the request id, who served it, the
@@ -20,9 +22,17 @@ export function gatewayHeaders(s: GatewayServices, ctx: RequestContext): Record<
   });
 }
 
-/** Note what `target` delivered, priced at that target. */
-export function deliver(s: GatewayServices, ctx: RequestContext, target: ResolvedTarget, prompt: number, completion: number, logged: unknown): void {
-  const costUsd = s.prices.cost(target.provider.name, target.model, { prompt_tokens: prompt, completion_tokens: completion });
+/** Note what `target` delivered, priced at that target (`billed`: the provider's usage, for its cache and server-tool parts). */
+export function deliver(
+  s: GatewayServices,
+  ctx: RequestContext,
+  target: ResolvedTarget,
+  prompt: number,
+  completion: number,
+  logged: unknown,
+  billed?: Usage | null,
+): void {
+  const costUsd = s.prices.cost(target.provider.name, target.model, { prompt_tokens: prompt, completion_tokens: completion, ...billedExtrasOf(billed) });
   ctx.deliver({ promptTokens: prompt, completionTokens: completion, costUsd }, logged);
 }
 
@@ -34,11 +44,11 @@ export async function respondJson(
   s: GatewayServices,
   ctx: RequestContext,
   target: ResolvedTarget,
-  usage: { readonly prompt: number; readonly completion: number },
+  usage: { readonly prompt: number; readonly completion: number; readonly billed?: Usage | null },
   logged: unknown,
   body: unknown,
 ): Promise<Response> {
-  deliver(s, ctx, target, usage.prompt, usage.completion, logged);
+  deliver(s, ctx, target, usage.prompt, usage.completion, logged, usage.billed);
   await ctx.end({ status: 200 });
   return jsonResponse(body, 200, gatewayHeaders(s, ctx));
 }

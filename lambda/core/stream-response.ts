@@ -13,7 +13,7 @@ import { encodeSseData } from './sse';
 import type { PeekedStream } from './stream';
 import { upstreamToGatewayError } from './upstream-errors';
 import { estimateTextTokens } from './tokens';
-import type { ChatCompletionChunk } from '../apischema/openai';
+import type { ChatCompletionChunk, Usage } from '../apischema/openai';
 import { UpstreamError } from './provider';
 
 export interface StreamEncoder {
@@ -92,7 +92,7 @@ export function streamToClient(o: StreamToClientOptions): Response {
   let upstreamDone = peeked.ended;
   /** Tool-call fragments delivered, estimated as text once at the end (per-fragment rounding would inflate it). */
   const deliveredToolCalls: string[] = [];
-  let usageSeen: { prompt_tokens: number; completion_tokens: number } | undefined;
+  let usageSeen: Usage | undefined;
   const collected: string[] = [];
   const idleMs = target.timeouts.idleMs ?? DEFAULT_STREAM_IDLE_MS;
   const maxDurationMs = s.config.settings?.streamMaxDurationMs ?? DEFAULT_STREAM_MAX_DURATION_MS;
@@ -104,7 +104,7 @@ export function streamToClient(o: StreamToClientOptions): Response {
     if (ended) return;
     ended = true;
     const text = collected.join('');
-    if (usageSeen) deliver(s, ctx, target, usageSeen.prompt_tokens, usageSeen.completion_tokens, text);
+    if (usageSeen) deliver(s, ctx, target, usageSeen.prompt_tokens, usageSeen.completion_tokens, text, usageSeen);
     else deliver(s, ctx, target, o.promptEstimate, estimateTextTokens(text + deliveredToolCalls.join('')), text);
     await ctx.end({ status, errorCode });
   };

@@ -34,6 +34,6 @@ export const chatCompletionsEndpoint = (s: GatewayServices) =>
       const response = value.response;
       const usage = response.usage;
       const completion = usage?.completion_tokens ?? estimateTextTokens(JSON.stringify(response.choices.map((c) => c.message)));
-      return respondJson(s, ctx, target, { prompt: usage?.prompt_tokens ?? call.promptTokens, completion }, response, response);
+      return respondJson(s, ctx, target, { prompt: usage?.prompt_tokens ?? call.promptTokens, completion, billed: usage }, response, response);
     },
   });

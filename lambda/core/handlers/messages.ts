@@ -56,6 +56,6 @@ export const messagesEndpoint = (s: GatewayServices) =>
       const message = canonicalToMessagesResponse(value.response, value.native);
       const usage = value.response.usage;
       const completion = usage?.completion_tokens ?? estimateTextTokens(JSON.stringify(message.content));
-      return respondJson(s, ctx, target, { prompt: usage?.prompt_tokens ?? call.promptTokens, completion }, message, message);
+      return respondJson(s, ctx, target, { prompt: usage?.prompt_tokens ?? call.promptTokens, completion, billed: usage }, message, message);
     },
   });

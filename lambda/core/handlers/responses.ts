@@ -151,7 +151,7 @@ export function responsesEndpoints(s: GatewayServices): Endpoint[] {
       }
       const final = await keep(key, ctx.id, record(draft));
       const usage = final.usage!;
-      return respondJson(s, ctx, target, { prompt: usage.input_tokens, completion: usage.output_tokens }, final, final);
+      return respondJson(s, ctx, target, { prompt: usage.input_tokens, completion: usage.output_tokens, billed: completion.usage }, final, final);
     },
   });
 

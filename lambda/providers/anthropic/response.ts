@@ -2,7 +2,7 @@
 import { type ChatCompletion, type ToolCall, UpstreamError } from '../types';
 import { usageOf } from '../translate-common';
 import type { ThinkingBlock } from '../reasoning';
-import { type AnthropicResponse, finishReasonFromAnthropic, promptTokensOf } from './wire';
+import { type AnthropicResponse, finishReasonFromAnthropic, canonicalUsageOf } from './wire';
 
 /** A non-streamed Messages answer (Anthropic's API or Claude on Bedrock), checked for shape, as a canonical completion. */
 export function fromAnthropicAnswer(json: AnthropicResponse | null | undefined, providerName: string): ChatCompletion {
@@ -45,7 +45,7 @@ export function fromAnthropicResponse(res: AnthropicResponse, created = Math.flo
         logprobs: null,
       },
     ],
-    usage: usageOf(promptTokensOf(res.usage), res.usage?.output_tokens ?? 0),
+    usage: canonicalUsageOf(res.usage),
   };
   return completion;
 }

@@ -8,7 +8,7 @@ import { fetchFailure } from '../http-errors';
 import { type ChatCompletionChunk, type ProviderCall, UpstreamError } from '../types';
 import { chunkBuilder, parseEventJson, usageOf } from '../translate-common';
 import type { MessagesAnswer } from './native-answer';
-import { type AnthropicStreamEvent, type AnthropicUsage, finishReasonFromAnthropic, promptTokensOf } from './wire';
+import { type AnthropicStreamEvent, type AnthropicUsage, finishReasonFromAnthropic, canonicalUsageOf } from './wire';
 
 /** Pure translation state machine: one Anthropic event in, zero or more canonical chunks out. */
 export function anthropicStreamTranslator(fallbackModel: string) {
@@ -53,7 +53,7 @@ export function anthropicStreamTranslator(fallbackModel: string) {
       case 'message_delta': {
         usage = { ...usage, ...Object.fromEntries(Object.entries(ev.usage ?? {}).filter(([, v]) => v !== null && v !== undefined)) };
         const finish = finishReasonFromAnthropic(ev.delta?.stop_reason) ?? 'stop';
-        return [build.delta({}, finish), build.usage(usageOf(promptTokensOf(usage), usage.output_tokens ?? 0))];
+        return [build.delta({}, finish), build.usage(canonicalUsageOf(usage))];
       }
       default:
         return [];

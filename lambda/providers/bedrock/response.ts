@@ -8,7 +8,11 @@ export const finishReasonFromBedrock: (reason: string | undefined) => FinishReas
 
 /** Prompt tokens as OpenAI counts them: cache reads and writes included. */
 export function bedrockUsage(u: Partial<TokenUsage> | undefined): Usage {
-  return usageOf((u?.inputTokens ?? 0) + (u?.cacheReadInputTokens ?? 0) + (u?.cacheWriteInputTokens ?? 0), u?.outputTokens ?? 0);
+  const usage = usageOf((u?.inputTokens ?? 0) + (u?.cacheReadInputTokens ?? 0) + (u?.cacheWriteInputTokens ?? 0), u?.outputTokens ?? 0);
+  // The cache's share, as the Anthropic translator keeps it, so cost prices reads and writes apart.
+  if (u?.cacheReadInputTokens) usage.prompt_tokens_details = { cached_tokens: u.cacheReadInputTokens };
+  if (u?.cacheWriteInputTokens) usage.cache_creation_input_tokens = u.cacheWriteInputTokens;
+  return usage;
 }
 
 export function fromConverseOutput(out: ConverseCommandOutput, model: string, id: string, created = Math.floor(Date.now() / 1000)): ChatCompletion {

@@ -290,7 +290,8 @@ describe('stream translators', () => {
       { tool_calls: [{ index: 0, id: 'tu', type: 'function', function: { name: 'f', arguments: '' } }] },
       { tool_calls: [{ index: 0, function: { arguments: '{}' } }] },
       {},
-      { prompt_tokens: 7, completion_tokens: 9, total_tokens: 16 },
+      // Cache reads are part of the prompt, and reported apart as OpenAI does (cost prices them apart).
+      { prompt_tokens: 7, completion_tokens: 9, total_tokens: 16, prompt_tokens_details: { cached_tokens: 2 } },
     ]);
     expect(out[4].choices[0].finish_reason).toBe('tool_calls');
     expect(out[0].id).toBe('msg_1');
