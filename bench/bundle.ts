@@ -15,8 +15,8 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ENV_COUNTERS_TABLE, ENV_KEYS_TABLE } from '../lambda/stores/tables';
-import { ENV_LOG_STREAM, CONFIG_FILE_NAME } from '../lambda/adapters/aws-env';
+import { ENV_COUNTERS_TABLE, ENV_KEYS_TABLE } from '../lambda/contract/env';
+import { ENV_LOG_STREAM, CONFIG_FILE_NAME } from '../lambda/contract/env';
 import { median } from './stats';
 
 export const PROXY_BUNDLE = resolve(__dirname, '../dist/assets/proxy/index.js');

@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack, Tags } from 'aws-cdk-lib';
-import type { GatewayConfig } from '../lambda/core/config';
+import type { GatewayConfig } from '../lambda/contract';
 import { AiGateway } from '../lib';
 
 const DEFAULT_CONFIG: GatewayConfig = {

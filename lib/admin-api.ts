@@ -5,6 +5,8 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import {
+  ADMIN_ROUTES,
+  CACHE_ADMIN_ROUTES,
   ENV_CACHE_BLOB_PREFIX,
   ENV_CACHE_TABLE,
   ENV_CACHE_VECTOR_INDEX_ARN,
@@ -13,7 +15,7 @@ import {
   ENV_LOG_BUCKET,
   ENV_LOG_LEVEL,
   ENV_USAGE_TABLE,
-} from '../lambda/adapters/aws-env';
+} from '../lambda/contract';
 import type { KeyStore } from './key-store';
 import { LOG_PREFIXES, type RequestLog } from './request-log';
 import type { ResponseCacheStore } from './response-cache';
@@ -50,23 +52,7 @@ export interface AdminApiProps {
   readonly cache?: { readonly store: ResponseCacheStore; readonly requestLog: RequestLog };
 }
 
-/** Admin routes (ARCHITECTURE §6, plus team limits): method and path under /admin. */
-export const ADMIN_ROUTES: readonly (readonly [string, string])[] = [
-  ['POST', 'keys'],
-  ['GET', 'keys'],
-  ['GET', 'keys/{id}'],
-  ['PATCH', 'keys/{id}'],
-  ['POST', 'keys/{id}/revoke'],
-  ['POST', 'keys/{id}/rotate'],
-  ['GET', 'keys/{id}/usage'],
-  ['GET', 'teams/{team}'],
-  ['PUT', 'teams/{team}'],
-  ['GET', 'usage'],
-  ['POST', 'ui-links'],
-];
-
-/** Admin routes that exist when the response cache does. */
-export const CACHE_ADMIN_ROUTES: readonly (readonly [string, string])[] = [['POST', 'cache/purge']];
+export { ADMIN_ROUTES, CACHE_ADMIN_ROUTES };
 
 /**
  * The admin API: `/admin/keys…` and `/admin/teams/{team}` methods with IAM (SigV4) authorization, backed by an admin

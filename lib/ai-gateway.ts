@@ -7,7 +7,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import type { GatewayConfig } from '../lambda/core/config';
+import type { GatewayConfig } from '../lambda/contract';
 import { AdminApi } from './admin-api';
 import { GatewayObservability } from './gateway-observability';
 import { KeyStore, type KeyStoreProps } from './key-store';

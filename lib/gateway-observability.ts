@@ -5,7 +5,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { LIMITS_METRIC_NAMESPACE, type LimitsMetric } from '../lambda/core/limits/metrics';
+import { LIMITS_METRIC_NAMESPACE, type LimitsMetric } from '../lambda/contract';
 import type { ProxyApi } from './proxy-api';
 import type { RequestLog } from './request-log';
 

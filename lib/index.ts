@@ -7,5 +7,5 @@ export * from './request-log';
 export * from './response-cache';
 export * from './gateway-observability';
 export * from './virtual-key';
-export type { GatewayConfig, ProviderConfig, ModelRoute, RouteTarget, TargetGroup, SecretRef, CacheConfig } from '../lambda/core/config';
-export type { SemanticCacheConfig, CacheMode, CacheScope } from '../lambda/core/cache/config';
+export type { GatewayConfig, ProviderConfig, ModelRoute, RouteTarget, TargetGroup, SecretRef, CacheConfig } from '../lambda/contract';
+export type { SemanticCacheConfig, CacheMode, CacheScope } from '../lambda/contract';

@@ -3,7 +3,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { COUNTERS_TABLE, KEYS_TABLE, USAGE_TABLE } from '../lambda/stores/tables';
+import { COUNTERS_TABLE, KEYS_TABLE, USAGE_TABLE } from '../lambda/contract';
 import {
   COUNTERS_ADMIN_ACTIONS,
   COUNTERS_READ_WRITE_ACTIONS,

@@ -3,8 +3,8 @@ import { RemovalPolicy, SecretValue } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { PLACEHOLDER_SECRET_VALUE } from '../lambda/adapters/aws-env';
-import type { GatewayConfig } from '../lambda/core/config';
+import { PLACEHOLDER_SECRET_VALUE } from '../lambda/contract';
+import type { GatewayConfig } from '../lambda/contract';
 import { acknowledge } from './private/nag';
 
 export interface ProviderSecretsProps {

@@ -20,9 +20,9 @@ import {
   ENV_LOG_STREAM,
   ENV_METRICS_ID,
   ENV_SECRET_TTL_SECONDS,
-} from '../lambda/adapters/aws-env';
-import { METRICS_NAMESPACE } from '../lambda/adapters/emf-metrics';
-import type { GatewayConfig } from '../lambda/core/config';
+} from '../lambda/contract';
+import { METRICS_NAMESPACE } from '../lambda/contract';
+import type { GatewayConfig } from '../lambda/contract';
 import type { KeyStore } from './key-store';
 import type { ProviderSecrets } from './provider-secrets';
 import type { ResponseCacheStore } from './response-cache';

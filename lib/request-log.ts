@@ -7,7 +7,7 @@ import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { LOG_RECORD_FIELDS } from '../lambda/core/log-record';
+import { LOG_RECORD_FIELDS } from '../lambda/contract';
 import {
   ATHENA_QUERY_ACTIONS,
   BODY_PUT_ACTIONS,
@@ -21,7 +21,7 @@ import {
   QUERY_RESULT_WRITE_ACTIONS,
 } from './private/iam-actions';
 import { acknowledge, wildcardResourceFinding } from './private/nag';
-import { logQueries } from '../lambda/core/log-queries';
+import { logQueries } from '../lambda/contract';
 import { PropsProblems } from './private/validation';
 
 /** How the log bucket encrypts objects. */
@@ -97,7 +97,7 @@ export const LOG_TABLE_NAME = 'requests';
 /** Glue column comments are capped at 255 characters. */
 const MAX_COMMENT = 255;
 
-/** Glue/Athena columns, derived from the runtime's one record schema (lambda/core/log-record.ts). */
+/** Glue/Athena columns, derived from the one record schema (the contract's log-schema.ts). */
 export function logTableColumns(): glue.CfnTable.ColumnProperty[] {
   return LOG_RECORD_FIELDS.map((f) => ({ name: f.name, type: f.type, comment: f.description.slice(0, MAX_COMMENT) }));
 }

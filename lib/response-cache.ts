@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3vectors from 'aws-cdk-lib/aws-s3vectors';
 import { Construct } from 'constructs';
-import { CACHE_TABLE } from '../lambda/stores/tables';
+import { CACHE_TABLE } from '../lambda/contract';
 import { CACHE_PROXY_ACTIONS, CACHE_PURGE_ACTIONS, VECTORS_PROXY_ACTIONS, VECTORS_PURGE_ACTIONS } from './private/iam-actions';
 import { acknowledge } from './private/nag';
 import { PropsProblems } from './private/validation';

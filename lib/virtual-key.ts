@@ -4,7 +4,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import type { KeyLimits, LoggingPolicy } from '../lambda/core/keys';
+import type { KeyLimits, LoggingPolicy } from '../lambda/contract';
 import type { AiGateway } from './ai-gateway';
 import { bundleDir } from './private/assets';
 import { KEY_SECRET_WRITE_ACTIONS } from './private/iam-actions';

@@ -35,8 +35,8 @@ import {
   ENV_LOG_STREAM,
   ENV_METRICS_ID,
   ENV_SECRET_TTL_SECONDS,
-} from './aws-env';
-import { ENV_USAGE_TABLE } from '../stores/tables';
+} from '../contract/env';
+import { ENV_USAGE_TABLE } from '../contract/env';
 import { DynamoUsageRollups } from '../stores/dynamo-usage-rollups';
 import { RollupLogSink } from '../core/usage/rollup-sink';
 import { createUsageApi } from '../core/usage/usage-api';

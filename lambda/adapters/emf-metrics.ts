@@ -7,10 +7,11 @@
  * (only set for answers under 400, so a client cannot create metrics by inventing model names).
  * No key, team or body ever appears in a metric line.
  */
+import { METRICS_NAMESPACE, REQUEST_METRICS } from '../contract/metrics';
 import type { LogSink, RequestLogRecord } from '../core/log-record';
 import { SKIPPED_PREFIX } from '../core/router';
 
-export const METRICS_NAMESPACE = 'AiGateway';
+export { METRICS_NAMESPACE };
 
 export interface EmfMetricsOptions {
   /** Value of the `Gateway` dimension, set by the construct (several gateways per account stay apart). */
@@ -20,16 +21,6 @@ export interface EmfMetricsOptions {
   /** Where lines go. @default process.stdout */
   readonly writeLine?: (line: string) => void;
 }
-
-const METRICS = [
-  { Name: 'Requests', Unit: 'Count' },
-  { Name: 'Errors', Unit: 'Count' },
-  { Name: 'Tokens', Unit: 'Count' },
-  { Name: 'CostUsd', Unit: 'None' },
-  { Name: 'LatencyMs', Unit: 'Milliseconds' },
-  { Name: 'Fallbacks', Unit: 'Count' },
-  { Name: 'CooldownSkips', Unit: 'Count' },
-];
 
 type LoggedAttempt = { provider?: unknown; model?: unknown; error?: unknown };
 
@@ -61,7 +52,7 @@ export function emfLine(record: RequestLogRecord, gatewayId: string, namespace =
   const served = record.status < 400 && record.provider && record.model ? `${record.provider}/${record.model}` : 'none';
   const attempts = attemptsOf(record.attempts);
   return JSON.stringify({
-    _aws: { Timestamp: now, CloudWatchMetrics: [{ Namespace: namespace, Dimensions: [['Gateway'], ['Gateway', 'Model']], Metrics: METRICS }] },
+    _aws: { Timestamp: now, CloudWatchMetrics: [{ Namespace: namespace, Dimensions: [['Gateway'], ['Gateway', 'Model']], Metrics: REQUEST_METRICS }] },
     Gateway: gatewayId,
     Model: served,
     Requests: 1,

@@ -10,7 +10,7 @@
  */
 import type { SecretRef } from '../core/config';
 import { type Logger, type SecretSource, silentLogger } from '../core/ports';
-import { PLACEHOLDER_SECRET_VALUE } from './aws-env';
+import { PLACEHOLDER_SECRET_VALUE } from '../contract/env';
 import { RefreshingCache } from '../core/refreshing-cache';
 
 /** Reads one secret's SecretString. `sdkSecretReader` is the Secrets Manager binding; tests pass a stub. */

@@ -3,7 +3,7 @@
  * request only arrives here after IAM has checked the caller's SigV4 signature and policy
  * (`AiGateway.grantAdmin`). It shares the key store code with the proxy and the local server.
  */
-import { ENV_LOG_LEVEL } from '../adapters/aws-env';
+import { ENV_LOG_LEVEL } from '../contract/env';
 import { consoleLogger } from '../adapters/console-logger';
 import { createStreamingHandler, initOnce } from '../adapters/lambda-stream';
 

@@ -4,7 +4,7 @@
  * clients) loads lazily, so importing this bundle is cheap. The handler streams each response and
  * flushes the log sink after the client's last byte.
  */
-import { ENV_LOG_LEVEL } from '../adapters/aws-env';
+import { ENV_LOG_LEVEL } from '../contract/env';
 import { consoleLogger } from '../adapters/console-logger';
 import { createStreamingHandler, initOnce } from '../adapters/lambda-stream';
 

@@ -5,7 +5,7 @@
  * ids and reasons only, never a key.
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { ENV_LOG_LEVEL } from '../adapters/aws-env';
+import { ENV_LOG_LEVEL } from '../contract/env';
 import { consoleLogger } from '../adapters/console-logger';
 import { secretsManagerKeySecret } from '../adapters/secrets-manager-key-secret';
 import { createVirtualKeyResourceHandler, runCustomResource } from '../adapters/virtual-key-resource';

@@ -10,7 +10,7 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { type AttributeValue, BatchWriteItemCommand, type DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { CacheBlobStore, CacheEntry, CachePurgeFilter, CacheStore } from '../core/cache/ports';
-import { CACHE_TABLE } from './tables';
+import { CACHE_TABLE } from '../contract/tables';
 
 /** Compressed answers above this go to the blob store: DynamoDB items are capped at 400 KB, attributes included. */
 export const INLINE_BODY_MAX_BYTES = 350_000;

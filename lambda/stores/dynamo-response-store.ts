@@ -8,7 +8,7 @@
 import { ConditionalCheckFailedException, DeleteItemCommand, type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { ResponseStore, StoredResponse } from '../core/response-store';
-import { COUNTERS_TABLE } from './tables';
+import { COUNTERS_TABLE } from '../contract/tables';
 
 /** Below DynamoDB's 400 KB item limit, leaving room for the key and attribute names. */
 export const MAX_STORED_BODY_BYTES = 390_000;

@@ -1,6 +1,6 @@
 /** Local only: create the gateway's tables in dynalite if they are missing (on AWS the stack creates them). */
 import { CreateTableCommand, type DynamoDBClient, ResourceInUseException, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
-import { CACHE_TABLE, COUNTERS_TABLE, KEYS_TABLE, USAGE_TABLE } from './tables';
+import { CACHE_TABLE, COUNTERS_TABLE, KEYS_TABLE, USAGE_TABLE } from '../contract/tables';
 
 export interface LocalTableNames {
   readonly keys: string;

@@ -1,5 +1,5 @@
 /** Synth-time checks of the routing config, and what it implies for IAM (Bedrock models). */
-import { ConfigError, type GatewayConfig, type RouteTargetEntry, isTargetGroup, validateConfig } from '../../lambda/core/config';
+import { ConfigError, type GatewayConfig, type RouteTargetEntry, isTargetGroup, validateConfig } from '../../lambda/contract';
 import type { PropsProblems } from './validation';
 
 /** Adds every config problem (the runtime's own validator) plus what cannot work on Lambda. */

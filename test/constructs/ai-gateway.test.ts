@@ -6,7 +6,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
-import { CONFIG_FILE_NAME } from '../../lambda/adapters/aws-env';
+import { CONFIG_FILE_NAME } from '../../lambda/contract/env';
 import { LOG_RECORD_FIELDS } from '../../lambda/core/log-record';
 import { AiGateway, KeyStore, RequestLogEncryption } from '../../lib';
 import { CONFIG, ENV, gatewayStack } from './fixtures';

@@ -58,7 +58,13 @@ test.each([
   ['lambda/apischema/probe.ts', '../core/provider'],
   ['lambda/apischema/probe.ts', '../providers/types'],
   ['lambda/providers/openai/probe.ts', '../../stores/dynamo-key-store'],
-  ['lambda/providers/probe.ts', '../stores/tables'],
+  ['lib/probe.ts', '../lambda/core/router'],
+  ['lib/probe.ts', '../lambda/adapters/emf-metrics'],
+  ['lib/private/probe.ts', '../../lambda/core/config'],
+  ['lib/probe.ts', '../lambda/stores/dynamo-key-store'],
+  ['lambda/contract/probe.ts', '../adapters/emf-metrics'],
+  ['lambda/contract/probe.ts', '../stores/dynamo-client'],
+  ['lambda/providers/probe.ts', '../stores/dynamo-client'],
 ])('%s may not import %s', (path, specifier) => {
   expect(restrictedImports(path, probe(specifier))).toHaveLength(1);
 });
@@ -70,6 +76,9 @@ test.each([
   ['lambda/core/handlers/probe.ts', '../../apischema/anthropic'],
   ['lambda/providers/anthropic/probe.ts', '../../core/provider'],
   ['lambda/adapters/probe.ts', '../providers/registry'],
+  ['lib/probe.ts', '../lambda/contract'],
+  ['lib/private/probe.ts', '../../lambda/contract'],
+  ['lib/probe.ts', 'aws-cdk-lib/aws-iam'],
   ['lambda/adapters/probe.ts', 'node:http'],
   ['lambda/adapters/probe.ts', '../core/app'],
   ['lambda/providers/openai/probe.ts', '../translate-common'],

@@ -4,7 +4,7 @@
  */
 import { DeferredLogSink } from '../../lambda/adapters/deferred-log-sink';
 import { EmfMetricsSink } from '../../lambda/adapters/emf-metrics';
-import { PLACEHOLDER_SECRET_VALUE } from '../../lambda/adapters/aws-env';
+import { PLACEHOLDER_SECRET_VALUE } from '../../lambda/contract/env';
 import { SecretsManagerSecretSource } from '../../lambda/adapters/secrets-manager';
 import type { LogSink, RequestLogRecord } from '../../lambda/core/log-record';
 import { silentLogger } from '../../lambda/core/ports';

@@ -6,7 +6,7 @@
  */
 import type { Logger } from '../../lambda/core/ports';
 import { SecretsManagerSecretSource } from '../../lambda/adapters/secrets-manager';
-import { PLACEHOLDER_SECRET_VALUE } from '../../lambda/adapters/aws-env';
+import { PLACEHOLDER_SECRET_VALUE } from '../../lambda/contract/env';
 import { exposureWarning, isLoopback } from '../../lambda/adapters/startup-checks';
 import { type FakeUpstream, json, openAiCompletion, startFakeUpstream } from '../helpers/fake-upstream';
 import { type TestGateway, startTestGateway } from '../helpers/gateway';

@@ -25,7 +25,7 @@ import {
   ENV_LOG_LEVEL,
   ENV_LOG_STREAM,
   ENV_METRICS_ID,
-} from '../../lambda/adapters/aws-env';
+} from '../../lambda/contract/env';
 import { startAwsFake } from '../helpers/aws-fakes';
 import { openAiChunks, openAiCompletion, json, startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream';
 import { startTestGateway, type TestGateway } from '../helpers/gateway';

@@ -3,10 +3,9 @@
  * line per call, so merging these into a log line's data makes CloudWatch count the metric with
  * no metric filter and no extra API call; locally they are just readable fields.
  */
-export const LIMITS_METRIC_NAMESPACE = 'AiGateway/Limits';
+import { LIMITS_METRIC_NAMESPACE, type LimitsMetric } from '../../contract/metrics';
 
-/** UsageOverReservation: a provider reported more usage than the request reserved (a limit or budget may overshoot by it). */
-export type LimitsMetric = 'RateLimitFailOpen' | 'LimitsUnavailable' | 'UsageOverReservation';
+export { LIMITS_METRIC_NAMESPACE, type LimitsMetric };
 
 /**
  * One count of `name`. With a gateway id the metric carries the `Gateway` dimension (as the request

@@ -1,5 +1,5 @@
 /** The Athena saved queries: built from the schema, each reading the log de-duplicated on request_id. */
-import { col, dedupedRequests, logQueries } from '../../../lambda/core/log-queries';
+import { col, dedupedRequests, logQueries } from '../../../lambda/contract/log-queries';
 import { LOG_RECORD_FIELDS } from '../../../lambda/core/log-record';
 
 const target = { database: 'gateway_logs', table: 'requests', days: 7 };

@@ -3,7 +3,14 @@
  * names and small values live in the environment (Lambda caps it at 4 KB); the routing config
  * ships inside the function's asset as CONFIG_FILE_NAME.
  */
-export { ENV_CACHE_TABLE, ENV_COUNTERS_TABLE, ENV_KEYS_TABLE, ENV_USAGE_TABLE } from '../stores/tables';
+
+/** Environment variables the Lambda functions read their table names from. */
+export const ENV_KEYS_TABLE = 'GATEWAY_KEYS_TABLE';
+export const ENV_COUNTERS_TABLE = 'GATEWAY_COUNTERS_TABLE';
+/** Set only when the routing config turns the response cache on. */
+export const ENV_CACHE_TABLE = 'GATEWAY_CACHE_TABLE';
+/** The usage rollups' table (absent on stacks made before it: no rollups are kept then). */
+export const ENV_USAGE_TABLE = 'GATEWAY_USAGE_TABLE';
 
 /** Firehose delivery stream receiving the request log records. */
 export const ENV_LOG_STREAM = 'GATEWAY_LOG_STREAM';

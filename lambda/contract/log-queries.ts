@@ -10,7 +10,7 @@
  * For lib/ (the request-log construct): `logQueries({ database, table })` gives the named queries'
  * name, description and SQL; the partition column defaults to `dt` (the S3 prefix dt=YYYY-MM-DD/).
  */
-import { LOG_RECORD_FIELDS, type RequestLogRecord } from './log-record';
+import { LOG_RECORD_FIELDS, type RequestLogRecord } from './log-schema';
 
 export interface LogQueryTarget {
   /** Glue database name. */

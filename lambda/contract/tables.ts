@@ -17,11 +17,3 @@ export const KEYS_TABLE = { partitionKey: 'pk' } as const;
 export const COUNTERS_TABLE = { partitionKey: 'pk', ttlAttribute: 'expiresAt' } as const;
 export const CACHE_TABLE = { partitionKey: 'pk', ttlAttribute: 'expiresAt' } as const;
 export const USAGE_TABLE = { partitionKey: 'pk', sortKey: 'sk', ttlAttribute: 'expiresAt' } as const;
-
-/** Environment variables the Lambda functions read their table names from. */
-export const ENV_KEYS_TABLE = 'GATEWAY_KEYS_TABLE';
-export const ENV_COUNTERS_TABLE = 'GATEWAY_COUNTERS_TABLE';
-/** Set only when the routing config turns the response cache on. */
-export const ENV_CACHE_TABLE = 'GATEWAY_CACHE_TABLE';
-/** The usage rollups' table (absent on stacks made before it: no rollups are kept then). */
-export const ENV_USAGE_TABLE = 'GATEWAY_USAGE_TABLE';
