@@ -95,8 +95,10 @@ export class ModelCatalog {
     if (slash > 0) {
       const providerName = requested.slice(0, slash);
       const model = requested.slice(slash + 1);
-      const provider = this.config.providers[providerName];
-      if (provider && model) {
+      // Own providers only (never `constructor` or `__proto__`), and a model that cannot climb out of
+      // the provider's URL path (`azure/..` would address another endpoint).
+      const provider = Object.hasOwn(this.config.providers, providerName) ? this.config.providers[providerName] : undefined;
+      if (provider && model && !model.split('/').some((segment) => segment === '.' || segment === '..')) {
         // Not cached: any model string is accepted here, so a cache would grow without bound.
         return this.resolve(requested, { targets: [{ provider: providerName, model }] });
       }

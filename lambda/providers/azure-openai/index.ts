@@ -11,7 +11,8 @@ import { type ProviderCall, UpstreamError } from '../types';
 export const AZURE_DEFAULT_API_VERSION = '2024-10-21';
 
 export function azureDeployment(call: ProviderCall): string {
-  return call.provider.config.deployments?.[call.model] ?? call.model;
+  const deployments = call.provider.config.deployments;
+  return deployments && Object.hasOwn(deployments, call.model) ? deployments[call.model] : call.model;
 }
 
 export function azureUrl(call: ProviderCall, operation: 'chat/completions' | 'embeddings'): string {

@@ -56,6 +56,9 @@ function capped(content: string, body: ChatRequest): { text: string; truncated: 
   return { text: content.slice(0, cap * 4), truncated: true };
 }
 
+/** Most values in one mock embedding (OpenAI's largest model has 3072). */
+export const MOCK_MAX_DIMENSIONS = 3072;
+
 export const mockProvider: ProviderAdapter = {
   async chat(body: ChatRequest, call: ProviderCall): Promise<ChatResult> {
     failIfAsked(call);
@@ -107,8 +110,11 @@ export const mockProvider: ProviderAdapter = {
 
   async embeddings(body: EmbeddingsRequest, call: ProviderCall): Promise<EmbeddingsResponse> {
     failIfAsked(call);
-    const inputs = Array.isArray(body.input) ? body.input : [body.input];
-    const dims = body.dimensions ?? MOCK_EMBEDDING_DIMENSIONS;
+    // A list of numbers is one token-array input (as OpenAI reads it), not one input per number.
+    const input = body.input as unknown;
+    const inputs = Array.isArray(input) && !input.every((x) => typeof x === 'number') ? input : [input];
+    // The answer stays in proportion to the request: a few bytes never ask for megabytes of vector.
+    const dims = Math.min(body.dimensions ?? MOCK_EMBEDDING_DIMENSIONS, MOCK_MAX_DIMENSIONS);
     let tokens = 0;
     const data = inputs.map((input, index) => {
       const text = typeof input === 'string' ? input : JSON.stringify(input);
