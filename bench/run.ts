@@ -34,6 +34,8 @@ import { renderUsageQuery, usageQueryBench } from './usage-query';
 import { identityBench, renderIdentity } from './identity';
 import { limitedKeysBench, renderLimitedKeys } from './limited-keys';
 import { measureDynamoOps, measureResponsesOps } from './dynamo-ops';
+import { modelScopeBench, renderModelScope } from './model-scope';
+import { measureDynamoOps } from './dynamo-ops';
 import { estimationReport } from './estimation';
 import { type LoadRun, type LoadTarget, runLoad, runPercentile, summarise } from './load';
 import {
@@ -311,6 +313,7 @@ async function main(): Promise<void> {
   console.log('\n' + renderRedaction(redactionBench()));
   console.log('\n' + renderUsageQuery(await usageQueryBench()));
   console.log('\n' + renderIdentity(await identityBench()));
+  console.log('\n' + renderModelScope(modelScopeBench()));
   if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify(results, null, 2));
 }
 

@@ -5,6 +5,7 @@
 import { createHash, hash as oneShotHash, randomBytes, randomUUID } from 'node:crypto';
 import { GatewayError, errors } from './errors';
 import { RefreshingCache } from './refreshing-cache';
+import { globMatches } from './glob';
 
 export const KEY_PREFIX = 'sk-gw-';
 
@@ -133,27 +134,9 @@ export function extractPresentedKey(headers: Headers): string | undefined {
   return undefined;
 }
 
-const globCache = new Map<string, RegExp>();
-/** `*` matches any run of characters (including '/'); `?` one character. Case-sensitive. */
-export function globToRegExp(glob: string): RegExp {
-  let re = globCache.get(glob);
-  if (!re) {
-    re = new RegExp(
-      '^' +
-        glob
-          .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-          .replace(/\*/g, '.*')
-          .replace(/\?/g, '.') +
-        '$',
-    );
-    globCache.set(glob, re);
-  }
-  return re;
-}
-
 export function modelAllowed(record: KeyRecord, model: string): boolean {
   if (!record.models || record.models.length === 0) return true;
-  return record.models.some((g) => globToRegExp(g).test(model));
+  return record.models.some((g) => globMatches(g, model));
 }
 
 /**
