@@ -6,8 +6,9 @@ import type { StageFactory } from './stage';
 export const authorizeModelStage: StageFactory = (s) => async (ctx, next) => {
   const call = ctx.call;
   if (!call) return next();
-  const route = s.catalog.route(call.model);
+  // Authorized before it is resolved: a scoped key gets the same 403 for names it may not call,
+  // configured or not, so the 404-vs-403 difference cannot list route names.
   if (ctx.key && !modelAllowed(ctx.key, call.model)) throw errors.modelNotAllowed(call.model);
-  ctx.route = route;
+  ctx.route = s.catalog.route(call.model);
   return next();
 };
