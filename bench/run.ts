@@ -35,7 +35,6 @@ import { identityBench, renderIdentity } from './identity';
 import { limitedKeysBench, renderLimitedKeys } from './limited-keys';
 import { measureDynamoOps, measureResponsesOps } from './dynamo-ops';
 import { modelScopeBench, renderModelScope } from './model-scope';
-import { measureDynamoOps } from './dynamo-ops';
 import { estimationReport } from './estimation';
 import { type LoadRun, type LoadTarget, runLoad, runPercentile, summarise } from './load';
 import {

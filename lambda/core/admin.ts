@@ -122,10 +122,14 @@ function validateTrustUserHeader(v: unknown): boolean | undefined {
   return v;
 }
 
+/** Bounds on a key's model scope, so authorizing a request stays well under a millisecond (bench/model-scope.ts). */
+export const MAX_MODEL_GLOBS = 32;
+export const MAX_MODEL_GLOB_CHARS = 128;
+
 function validateModels(v: unknown): string[] | undefined {
   if (v === undefined || v === null) return undefined;
-  if (!Array.isArray(v) || !v.every((g) => typeof g === 'string' && g.length > 0 && g.length <= 200))
-    throw bad("'models' must be a list of model name globs.", 'models');
+  if (!Array.isArray(v) || v.length > MAX_MODEL_GLOBS || !v.every((g) => typeof g === 'string' && g.length > 0 && g.length <= MAX_MODEL_GLOB_CHARS))
+    throw bad(`'models' must be a list of at most ${MAX_MODEL_GLOBS} model name globs of 1 to ${MAX_MODEL_GLOB_CHARS} characters.`, 'models');
   return v;
 }
 

@@ -5,6 +5,7 @@
 import fc from 'fast-check';
 import { matchGlob, compileGlob, globMatches } from '../../../lambda/core/glob';
 import { type KeyRecord, modelAllowed } from '../../../lambda/core/keys';
+import { MAX_MODEL_GLOBS, MAX_MODEL_GLOB_CHARS, keyChanges, newKeyFields } from '../../../lambda/core/admin';
 
 /** The definition: `*` any run (possibly empty), `?` exactly one character, everything else itself. */
 function reference(glob: string, name: string): boolean {
@@ -55,4 +56,11 @@ test('6.3: the globs that made the regex matcher backtrack polynomially still an
   expect(modelAllowed(key(['gpt-4o*', 'claude-?-*']), 'claude-3-opus')).toBe(true);
   expect(modelAllowed(key(['gpt-4o*']), 'gpt-4')).toBe(false);
   expect(modelAllowed(key(['bedrock/*']), 'bedrock/us.anthropic.claude')).toBe(true);
+});
+
+test('6.4: the admin API holds a key to 32 globs of 128 characters (the bound bench/model-scope.ts measures)', () => {
+  const ok = Array.from({ length: MAX_MODEL_GLOBS }, (_, i) => `${'*a'.repeat(MAX_MODEL_GLOB_CHARS / 2 - 1)}${i}`.slice(0, MAX_MODEL_GLOB_CHARS));
+  expect(newKeyFields({ name: 'k', models: ok }, 0).models).toEqual(ok);
+  expect(() => newKeyFields({ name: 'k', models: [...ok, 'gpt-4o'] }, 0)).toThrow(/at most 32 model name globs/);
+  expect(() => keyChanges({ models: ['x'.repeat(MAX_MODEL_GLOB_CHARS + 1)] }, 0)).toThrow(/1 to 128 characters/);
 });
