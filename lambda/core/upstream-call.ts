@@ -10,6 +10,7 @@ import { type PeekedStream, peekFirstContent } from './stream';
 import { providerMayBill, upstreamToGatewayError } from './upstream-errors';
 import type { ChatCompletion, ChatRequest } from '../apischema/openai';
 import { type NativeMessagesAnswer, type NativeRequest, type ProviderAdapter, type ProviderCall, UpstreamError } from './provider';
+import { scrubbingAdapter } from './upstream-scrub';
 
 /** What one upstream attempt gets from the router: its abort signal, and the hook to call when the upstream's headers arrive. */
 export interface UpstreamAttempt {
@@ -58,7 +59,8 @@ export async function providerCall(
     firstByte();
     return res;
   };
-  return { adapter, call: { provider: target.provider, model: target.model, apiKey, signal, fetch: timedFetch } };
+  // Everything the adapter throws (HTTP errors, in-band stream errors, malformed answers) is scrubbed of the credential here, once.
+  return { adapter: scrubbingAdapter(adapter, apiKey), call: { provider: target.provider, model: target.model, apiKey, signal, fetch: timedFetch } };
 }
 
 /**

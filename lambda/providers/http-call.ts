@@ -2,7 +2,7 @@
 import { fetchFailure, upstreamHttpError } from './http-errors';
 import { type ProviderCall, UpstreamError } from './types';
 
-/** POST a JSON body to a config-derived URL. Non-2xx answers throw with the provider's message (scrubbed of the key). */
+/** POST a JSON body to a config-derived URL. Non-2xx answers throw with the provider's message (scrubbed of the key by core/upstream-scrub.ts). */
 export async function postUpstream(call: ProviderCall, url: string, headers: Record<string, string>, body: unknown): Promise<Response> {
   let res: Response;
   try {
@@ -20,7 +20,7 @@ export async function postUpstream(call: ProviderCall, url: string, headers: Rec
     res.body?.cancel().catch(() => undefined);
     throw new UpstreamError('http', `${call.provider.name} answered with a redirect, which the gateway does not follow`, 502, 'redirect');
   }
-  if (!res.ok) throw await upstreamHttpError(res, call.provider.name, call.apiKey);
+  if (!res.ok) throw await upstreamHttpError(res, call.provider.name);
   return res;
 }
 

@@ -12,13 +12,6 @@ export function parseRetryAfter(headers: Headers, now = Date.now()): number | un
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-/** Remove a credential from text that came from upstream (some providers echo part of the key). */
-export function scrubSecret(text: string, secret?: string): string {
-  let out = text.replace(/\b(sk|key|AIza|gsk|xai)[-_A-Za-z0-9]{12,}/g, '[redacted]');
-  if (secret && secret.length >= 6) out = out.split(secret).join('[redacted]');
-  return out;
-}
-
 /** Google APIs (Gemini) put the wait in the body: `details: [{ "@type": "…RetryInfo", "retryDelay": "27s" }]`. */
 function googleRetryDelayMs(details: unknown): number | undefined {
   if (!Array.isArray(details)) return undefined;
@@ -33,8 +26,9 @@ function googleRetryDelayMs(details: unknown): number | undefined {
 /**
  * Build the error for a non-2xx upstream answer. The provider's message is kept (it helps the
  * caller fix a bad request) except on 401/403, where it is about the gateway's own credential.
+ * Scrubbing and bounding it is core/upstream-scrub.ts's job, for this and every other upstream message.
  */
-export async function upstreamHttpError(res: Response, providerName: string, apiKey?: string): Promise<UpstreamError> {
+export async function upstreamHttpError(res: Response, providerName: string): Promise<UpstreamError> {
   let message = `${providerName} answered HTTP ${res.status}`;
   let code: string | undefined;
   let bodyRetryAfterMs: number | undefined;
@@ -50,7 +44,7 @@ export async function upstreamHttpError(res: Response, providerName: string, api
     /* not JSON: keep the generic message */
   }
   if (res.status === 401 || res.status === 403) message = `${providerName} rejected the gateway's provider credential (HTTP ${res.status})`;
-  return new UpstreamError('http', scrubSecret(message, apiKey).slice(0, 2000), res.status, code, parseRetryAfter(res.headers) ?? bodyRetryAfterMs);
+  return new UpstreamError('http', message, res.status, code, parseRetryAfter(res.headers) ?? bodyRetryAfterMs);
 }
 
 /** Map a fetch rejection to an UpstreamError (timeouts and aborts are told apart by the caller's signal). */

@@ -2,7 +2,7 @@
  * Bedrock SDK failures → UpstreamError with the HTTP status the router and the client understand:
  * ThrottlingException is 429 (so fallback and Retry-After work), ValidationException 400, and so on.
  */
-import { fetchFailure, scrubSecret } from '../http-errors';
+import { fetchFailure } from '../http-errors';
 import { type ProviderCall, UpstreamError } from '../types';
 
 /** Status by exception name, for errors that arrive in-band (event stream) without an HTTP status. */
@@ -45,6 +45,6 @@ export function bedrockError(err: unknown, call: ProviderCall): UpstreamError {
   const message =
     httpStatus === 401 || httpStatus === 403
       ? `${call.provider.name} rejected the gateway's AWS credentials (${name || `HTTP ${httpStatus}`})`
-      : scrubSecret(`${call.provider.name}: ${e.message ?? name}`).slice(0, 2000);
+      : `${call.provider.name}: ${e.message ?? name}`;
   return new UpstreamError('http', message, httpStatus, name || undefined, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined);
 }
