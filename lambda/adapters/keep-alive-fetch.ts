@@ -9,12 +9,15 @@
  * fetch unchanged.
  *
  * Failures look like fetch's: a TypeError whose `cause` carries the socket error's `code`, and an
- * aborted signal rejects with its reason and tears the connection down (also mid-stream).
+ * aborted signal rejects with its reason and tears the connection down (also mid-stream). An answer
+ * that is not valid HTTP (the parser's HPE_ codes, or a status or reason phrase a Response cannot
+ * hold) fails the same way, never as an exception thrown from a socket event.
  */
 import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
 import { urlToHttpOptions } from 'node:url';
+import { MALFORMED_ANSWER_CODE } from '../providers/http-errors';
 
 export interface KeepAliveFetchOptions {
   /** Sockets per upstream host. @default 256 */
@@ -95,6 +98,14 @@ class UpstreamResponse extends Response {
   }
 }
 
+/**
+ * An answer that is not HTTP a Response can hold, failed the way fetch fails: a TypeError whose
+ * cause carries a code the providers' failure mapping reads as a malformed answer.
+ */
+function malformedAnswer(err: unknown): TypeError {
+  return Object.assign(new TypeError('fetch failed'), { cause: { code: MALFORMED_ANSWER_CODE, message: err instanceof Error ? err.message : String(err) } });
+}
+
 function toResponse(res: IncomingMessage, method: string): Response {
   const headers = new Headers();
   const raw = res.rawHeaders;
@@ -157,7 +168,18 @@ export function createKeepAliveFetch(options: KeepAliveFetchOptions = {}): KeepA
           agent: secure ? agents.https : agents.http,
           headers: payload ? { ...headers, 'content-length': String(payload.length) } : headers,
         },
-        (res) => resolve(toResponse(res, method)),
+        (res) => {
+          let response: Response;
+          try {
+            response = toResponse(res, method);
+          } catch (err) {
+            // A status outside 200–599 or a reason phrase with control characters: Response refuses
+            // it, and thrown here (a socket event) it would have taken the process down.
+            res.destroy();
+            return reject(malformedAnswer(err));
+          }
+          resolve(response);
+        },
       );
       // Aborting destroys the request, and with it a response body still streaming.
       const onAbort = () => req.destroy(signal!.reason instanceof Error ? signal!.reason : new Error('aborted'));

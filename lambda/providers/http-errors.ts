@@ -47,6 +47,16 @@ export async function upstreamHttpError(res: Response, providerName: string): Pr
   return new UpstreamError('http', message, res.status, code, parseRetryAfter(res.headers) ?? bodyRetryAfterMs);
 }
 
+/** The cause code an HTTP client gives an answer it could not hold as a Response (a status outside 200–599, a reason phrase with control characters). */
+export const MALFORMED_ANSWER_CODE = 'UPSTREAM_MALFORMED_ANSWER';
+
+/**
+ * Whether a socket-level failure means the upstream's bytes were not valid HTTP: Node's and undici's
+ * parser errors (`HPE_INVALID_STATUS`, `HPE_INVALID_HEADER_TOKEN`, `HPE_HEADER_OVERFLOW`, …) and the
+ * client's own refusal. The request was sent and answered with garbage: malformed, not unreachable.
+ */
+const isMalformedAnswer = (code: string | undefined) => code !== undefined && (code === MALFORMED_ANSWER_CODE || code.startsWith('HPE_'));
+
 /** Map a fetch rejection to an UpstreamError (timeouts and aborts are told apart by the caller's signal). */
 export function fetchFailure(err: unknown, signal: AbortSignal, providerName: string): UpstreamError {
   if (signal.aborted) {
@@ -57,5 +67,6 @@ export function fetchFailure(err: unknown, signal: AbortSignal, providerName: st
   // fetch puts the socket error under `cause`; the AWS SDK's handler throws it as is.
   const cause = (err as { cause?: { code?: string } })?.cause?.code ?? (err as { code?: unknown })?.code;
   const code = typeof cause === 'string' ? cause : undefined;
+  if (isMalformedAnswer(code)) return new UpstreamError('malformed', `${providerName} sent an answer that is not valid HTTP`, 502, code);
   return new UpstreamError('network', `${providerName} could not be reached${code ? ` (${code})` : ''}`, undefined, code);
 }
