@@ -20,7 +20,7 @@ interface RawUpstream {
 }
 
 async function startRawUpstream(): Promise<RawUpstream> {
-  let next = Buffer.from('HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\n\r\n');
+  let next: Buffer = Buffer.from('HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\n\r\n');
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
     sockets.add(socket);
