@@ -41,7 +41,7 @@ export function createUiSessions(store: UiSessionStore, now: () => number) {
     /** Whether the request presents a live session (a bearer token with the session prefix). */
     async isSession(req: Request): Promise<boolean> {
       const m = /^Bearer\s+(\S+)$/i.exec(req.headers.get('authorization') ?? '');
-      if (!m || !m[1].startsWith(UI_SESSION_PREFIX) || m[1].length > 200) return false;
+      if (!m?.[1].startsWith(UI_SESSION_PREFIX) || m[1].length > 200) return false;
       const expiresAt = await store.get(hashKey(m[1]));
       return expiresAt !== undefined && Date.parse(expiresAt) > now();
     },

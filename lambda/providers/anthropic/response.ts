@@ -1,6 +1,5 @@
 /** Anthropic Messages response → canonical chat completion. */
 import { type ChatCompletion, type ToolCall, UpstreamError } from '../types';
-import { usageOf } from '../translate-common';
 import type { ThinkingBlock } from '../reasoning';
 import { type AnthropicResponse, finishReasonFromAnthropic, canonicalUsageOf } from './wire';
 

@@ -6,7 +6,7 @@
 import { readSseEvents } from '../../core/sse';
 import { fetchFailure } from '../http-errors';
 import { type ChatCompletionChunk, type ProviderCall, UpstreamError } from '../types';
-import { chunkBuilder, parseEventJson, usageOf } from '../translate-common';
+import { chunkBuilder, parseEventJson } from '../translate-common';
 import type { MessagesAnswer } from './native-answer';
 import { type AnthropicStreamEvent, type AnthropicUsage, finishReasonFromAnthropic, canonicalUsageOf } from './wire';
 

@@ -4,7 +4,7 @@
  * these, past the suite's timeout); the engine must return the right answer. Throughput is measured
  * in bench/redaction.ts, not here.
  */
-import { MAX_REDACTED_CHARS, RedactionBudget, detectPii, overBudgetMarker, redactText, redactValue } from '../../../lambda/core/redaction';
+import { RedactionBudget, detectPii, overBudgetMarker, redactText, redactValue } from '../../../lambda/core/redaction';
 
 const N = 100_000; // units of two or more characters: 200 KB and up
 
