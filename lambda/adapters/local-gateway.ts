@@ -98,7 +98,11 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
 }
 
 /**
- * The embedded store's server, run on a worker thread. Serving a DynamoDB request (parsing,
+ * The embedded store's server, run on a worker thread. It is the gateway's alone: it listens on a
+ * loopback port (dynalite speaks HTTP), but answers only requests signed with a random access key
+ * id this process made (in memory, never written), so another local process or a web page in the
+ * developer's browser cannot read or mint keys; it sends no CORS headers and refuses preflights.
+ * Serving a DynamoDB request (parsing,
  * validation, LevelDB, checksums) is CPU, and on the gateway's own thread every key-cache refresh
  * or limiter write stalled the requests in flight behind it; on its own thread it only costs the
  * gateway the SDK call, as a real DynamoDB would. Plain CommonJS: it is evaluated, not bundled.
@@ -107,6 +111,20 @@ const STORE_WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const dynalite = require(workerData.module);
 const server = dynalite({ ...(workerData.path ? { path: workerData.path } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+const serve = server.listeners('request')[0];
+server.removeAllListeners('request');
+const credential = 'Credential=' + workerData.secret + '/';
+server.on('request', (req, res) => {
+  if (req.method !== 'POST' || !String(req.headers.authorization || '').includes(credential)) {
+    req.resume();
+    res.writeHead(403, { 'content-type': 'application/x-amz-json-1.0', connection: 'close' });
+    res.end('{"__type":"com.amazonaws.dynamodb.v20120810#AccessDeniedException","message":"This store serves only the gateway that started it."}');
+    return;
+  }
+  const setHeader = res.setHeader.bind(res);
+  res.setHeader = (name, value) => (/^access-control-/i.test(name) ? res : setHeader(name, value));
+  serve(req, res);
+});
 server.listen(0, '127.0.0.1', (err) => parentPort.postMessage(err ? { error: String(err && err.stack || err) } : { port: server.address().port }));
 parentPort.on('message', (m) => {
   if (m === 'close') server.close(() => parentPort.postMessage({ closed: true }));
@@ -119,8 +137,9 @@ interface StoreMessage {
   readonly closed?: boolean;
 }
 
-async function startDynalite(dbPath: string | undefined, logger?: Logger): Promise<{ endpoint: string; close(): Promise<void> }> {
-  const worker = new Worker(STORE_WORKER, { eval: true, workerData: { module: require.resolve('dynalite'), path: dbPath } });
+async function startDynalite(dbPath: string | undefined, logger?: Logger): Promise<{ endpoint: string; secret: string; close(): Promise<void> }> {
+  const secret = randomBytes(24).toString('hex');
+  const worker = new Worker(STORE_WORKER, { eval: true, workerData: { module: require.resolve('dynalite'), path: dbPath, secret } });
   let onError!: (err: Error) => void;
   let onExit!: (code: number) => void;
   let onMessage!: (m: StoreMessage) => void;
@@ -141,6 +160,7 @@ async function startDynalite(dbPath: string | undefined, logger?: Logger): Promi
   worker.unref();
   return {
     endpoint: `http://127.0.0.1:${port}`,
+    secret,
     close: async () => {
       // The store closes its database before the thread goes, so nothing written is lost.
       const closed = new Promise<void>((res) => {
@@ -213,7 +233,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     unlock();
     throw err;
   }
-  const dynamo = createDynamoClient({ endpoint: db.endpoint, region: 'us-east-1' });
+  const dynamo = createDynamoClient({ endpoint: db.endpoint, region: 'us-east-1', localSecret: db.secret });
   const tables = { keys: 'gateway-keys', counters: 'gateway-counters', usage: 'gateway-usage' };
   await ensureTables(dynamo, tables);
   const keyStore = new DynamoKeyStore(dynamo, tables.keys);

@@ -68,6 +68,8 @@ describe('the built proxy bundle, run as Lambda runs it', () => {
     ({ key } = await gw.createKey({ name: 'bundle', logging: 'full' }));
     const awsUrl = await aws.start();
     const dynamoEndpoint = await gw.dynamo.config.endpoint!();
+    // The embedded store admits only its gateway's credentials: the functions sign with them.
+    const storeKey = (await gw.dynamo.config.credentials()).accessKeyId;
 
     // Staged like ProxyApi stages it: the bundle plus the routing config beside it.
     stage = mkdtempSync(join(ROOT, 'dist', 'lambda-e2e-'));
@@ -81,8 +83,8 @@ describe('the built proxy bundle, run as Lambda runs it', () => {
     );
     Object.assign(process.env, {
       AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ACCESS_KEY_ID: storeKey,
+      AWS_SECRET_ACCESS_KEY: storeKey,
       AWS_ENDPOINT_URL_DYNAMODB: `${dynamoEndpoint.protocol}//${dynamoEndpoint.hostname}:${dynamoEndpoint.port}`,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: awsUrl,
       AWS_ENDPOINT_URL_FIREHOSE: awsUrl,

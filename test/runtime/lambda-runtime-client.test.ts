@@ -93,6 +93,8 @@ describe(`the built bundles under the AWS Lambda runtime interface client (next-
     gw = await startTestGateway({ providers: { mock: { type: 'mock' } } });
     const awsUrl = await aws.start();
     const dynamoEndpoint = await gw.dynamo.config.endpoint!();
+    // The embedded store admits only its gateway's credentials: the functions sign with them.
+    const storeKey = (await gw.dynamo.config.credentials()).accessKeyId;
     proxyApi = await startFakeRuntimeApi(timeline);
     adminApi = await startFakeRuntimeApi();
 
@@ -111,8 +113,8 @@ describe(`the built bundles under the AWS Lambda runtime interface client (next-
     const env = {
       AWS_REGION: 'us-east-1',
       AWS_DEFAULT_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ACCESS_KEY_ID: storeKey,
+      AWS_SECRET_ACCESS_KEY: storeKey,
       AWS_SESSION_TOKEN: 'local',
       AWS_ENDPOINT_URL_DYNAMODB: `${dynamoEndpoint.protocol}//${dynamoEndpoint.hostname}:${dynamoEndpoint.port}`,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: awsUrl,

@@ -115,7 +115,13 @@ describe('SDK retries of a counter write that had applied', () => {
 
   test('neither the reservation nor the settlement counts twice', async () => {
     const endpoint = await h.gw.dynamo.config.endpoint!();
-    const client = createDynamoClient({ endpoint: `${endpoint.protocol}//${endpoint.hostname}:${endpoint.port}`, region: 'us-east-1', maxAttempts: 3 });
+    const localSecret = (await h.gw.dynamo.config.credentials()).accessKeyId;
+    const client = createDynamoClient({
+      endpoint: `${endpoint.protocol}//${endpoint.hostname}:${endpoint.port}`,
+      region: 'us-east-1',
+      maxAttempts: 3,
+      localSecret,
+    });
     let dropNextResponse = false;
     let updateSends = 0;
     // The write reaches the store and applies; its answer is lost on the way back, so the SDK retries.
