@@ -1,37 +1,67 @@
 /**
  * The usage page (ARCHITECTURE §16) in a real browser: headless Chromium (Debian's `chromium`,
- * driven by playwright-core) against the local gateway, as an application owner would use it.
+ * driven by playwright-core) against the local gateway exactly as `npm start` runs it (the package's
+ * bin, `ai-gateway dev`, in its own process on a config file and a fresh data dir), as an
+ * application owner would use it.
  */
-import { existsSync, mkdtempSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
-import { type TestGateway, startTestGateway } from '../helpers/gateway';
+import { type GatewayProcess, startGatewayProcess } from '../helpers/gateway-process';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 describe('usage page in headless Chromium', () => {
-  let gw: TestGateway;
+  let gw: GatewayProcess;
   let browser: Browser;
   let key: string;
   const shots = mkdtempSync(join(tmpdir(), 'usage-page-'));
+  const dataDir = mkdtempSync(join(tmpdir(), 'usage-page-gw-'));
+  const adminToken = 'usage-page-admin-token';
+  const admin = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${gw.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: res.status, body: (await res.json()) as any };
+  };
+  const ask = (model: string, content: string) =>
+    fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model, messages: [{ role: 'user', content }] }),
+    });
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`Chromium is missing at ${CHROMIUM}: install Debian's chromium package (.ci/run does)`);
-    gw = await startTestGateway({
-      providers: { mock: { type: 'mock' } },
-      models: { 'mock-model': { targets: [{ provider: 'mock', model: 'mock-model' }] } },
-      pricing: { 'mock/mock-model': { input: 2.5, output: 10 } },
-    });
+    const configPath = join(dataDir, 'gateway.config.json');
+    writeFileSync(
+      configPath,
+      JSON.stringify({
+        providers: { mock: { type: 'mock' } },
+        models: { 'mock-model': { targets: [{ provider: 'mock', model: 'mock-model' }] } },
+        pricing: { 'mock/mock-model': { input: 2.5, output: 10 } },
+      }),
+    );
+    gw = await startGatewayProcess({ PORT: '0', GATEWAY_DATA_DIR: dataDir, GATEWAY_CONFIG: configPath, GATEWAY_ADMIN_TOKEN: adminToken }, 30_000);
     // A key whose name is markup: the page must show it as text, never run it.
-    ({ key } = await gw.createKey({ name: '<img src=x onerror="document.title=1">owner-app', team: 'search' }));
+    const created = await admin('POST', '/admin/keys', { name: '<img src=x onerror="document.title=1">owner-app', team: 'search' });
+    expect(created.status).toBe(201);
+    key = created.body.key;
     for (let i = 0; i < 4; i++) {
-      const res = await gw.post('/v1/chat/completions', { model: 'mock-model', messages: [{ role: 'user', content: `question ${i}` }] }, key);
+      const res = await ask('mock-model', `question ${i}`);
       expect(res.status).toBe(200);
       await res.text();
     }
-    expect((await gw.post('/v1/chat/completions', { model: 'missing', messages: [{ role: 'user', content: 'x' }] }, key)).status).toBe(404);
-    await gw.gateway.flush();
+    expect((await ask('missing', 'x')).status).toBe(404);
+    // The server gathers a second of requests per rollup write: wait until the five are counted.
+    for (;;) {
+      const usage = (await (await fetch(`${gw.url}/v1/usage?days=1`, { headers: { authorization: `Bearer ${key}` } })).json()) as any;
+      if (usage.usage?.totals?.requests === 5) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [
@@ -48,7 +78,8 @@ describe('usage page in headless Chromium', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await gw?.close();
+    await gw?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
   test('sign in with a key: totals, a chart, recent requests, and no request to any other host', async () => {
@@ -95,7 +126,7 @@ describe('usage page in headless Chromium', () => {
   });
 
   test('an admin link from ai-gateway ui-link opens every key and team, and leaves the address bar clean', async () => {
-    const minted = await gw.admin('POST', '/admin/ui-links', { ttlSeconds: 300 });
+    const minted = await admin('POST', '/admin/ui-links', { ttlSeconds: 300 });
     const page = await browser.newPage();
     await page.goto(`${gw.url}${minted.body.path}`);
     await page.locator('#report').waitFor({ state: 'visible' });
