@@ -2,10 +2,18 @@
  * The mock provider answers locally and deterministically, so the gateway runs with zero
  * credentials. The same request always gets the same answer. Model names ending in
  * `-fail-<status>` (e.g. `mock-fail-429`) fail with that status, to try fallback routes locally.
+ *
+ * It answers the way the OpenAI API does, so real clients work against it unchanged: tools are
+ * called with arguments that satisfy their parameter schema, `response_format` gets JSON content
+ * (satisfying the json_schema), embeddings come as floats or base64 as asked and with the asked
+ * dimensions, and every answer (each stream too) reports usage.
  */
 import { createHash } from 'node:crypto';
 import { estimatePromptTokens, estimateTextTokens } from '../../core/tokens';
 import { MOCK_EMBEDDING_DIMENSIONS, lexicalEmbedding } from './embedding';
+import { valueForSchema } from './schema-value';
+import { responseToolOf } from '../structured-output';
+import { encodeEmbedding } from '../translate-common';
 import {
   type ChatCompletion,
   type ChatCompletionChunk,
@@ -38,16 +46,28 @@ function failIfAsked(call: ProviderCall) {
 }
 
 function answerFor(body: ChatRequest): { content: string | null; toolCall?: { name: string; arguments: string } } {
+  // Checked first, as the API does: a malformed response_format is a 400 whatever else is asked.
+  const jsonAnswer = responseToolOf(body);
   const wantsTool = body.tools?.length && body.tool_choice !== 'none';
   const lastIsToolResult = body.messages[body.messages.length - 1]?.role === 'tool';
+  const text = lastUserText(body);
   if (wantsTool && !lastIsToolResult) {
     // Only a 'function' choice names a tool; other object choices (allowed_tools, custom) pick the first.
     const forced = typeof body.tool_choice === 'object' && body.tool_choice?.type === 'function' ? body.tool_choice.function?.name : undefined;
-    const name = forced ?? body.tools![0].function.name;
-    return { content: null, toolCall: { name, arguments: JSON.stringify({ input: lastUserText(body).slice(0, 100) }) } };
+    const tool = body.tools!.find((t) => t.function.name === forced) ?? body.tools![0];
+    return {
+      content: null,
+      toolCall: { name: tool.function.name, arguments: JSON.stringify(valueForSchema(tool.function.parameters ?? {}, text.slice(0, 100))) },
+    };
   }
-  const text = lastUserText(body);
-  return { content: `This is a mock response to: ${text.length > 200 ? text.slice(0, 200) + '…' : text}` };
+  const reply = `This is a mock response to: ${text.length > 200 ? text.slice(0, 200) + '…' : text}`;
+  if (jsonAnswer) {
+    // json_object names no shape: the reply in one field. json_schema: a value its schema accepts.
+    const { type } = body.response_format as { type: 'json_object' | 'json_schema' }; // responseToolOf checked it
+    const value = type === 'json_object' ? { response: reply } : valueForSchema(jsonAnswer.schema, text.slice(0, 100));
+    return { content: JSON.stringify(value) };
+  }
+  return { content: reply };
 }
 
 function capped(content: string, body: ChatRequest): { text: string; truncated: boolean } {
@@ -120,7 +140,7 @@ export const mockProvider: ProviderAdapter = {
       const text = typeof input === 'string' ? input : JSON.stringify(input);
       tokens += Math.max(1, estimateTextTokens(text));
       // Lexical, so paraphrases land close together and the semantic cache can be tried locally.
-      return { object: 'embedding' as const, index, embedding: lexicalEmbedding(text, dims) };
+      return { object: 'embedding' as const, index, embedding: encodeEmbedding(lexicalEmbedding(text, dims), body.encoding_format) };
     });
     return { object: 'list', data, model: call.model, usage: { prompt_tokens: tokens, total_tokens: tokens } };
   },
