@@ -365,7 +365,8 @@ describe('stream maximum duration', () => {
       const { key } = await gw.createKey();
       const res = await gw.post('/v1/chat/completions', { model: 'm', stream: true, messages: [{ role: 'user', content: 'hi' }] }, key);
       const events = await readSseData(res);
-      expect(events.length).toBeGreaterThan(3);
+      // Content reached the client, then the cut; how many ticks fit in the cap depends on the machine's load.
+      expect(JSON.parse(events[0]).choices[0].delta.content).toBe('tick ');
       expect(events).not.toContain('[DONE]');
       expect(JSON.parse(events.at(-1)!).error.code).toBe('stream_max_duration');
       await upstreamClosed;
