@@ -419,8 +419,11 @@ describe('retries and timeouts', () => {
     const router = new Router({ now: Date.now, random: () => 0.5, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) });
     // Every attempt hangs until aborted: only the route's budget can end this (else jest's timeout fails it).
     await expect(router.execute(route, signal(), [], true, hang)).rejects.toMatchObject({ kind: 'timeout' });
-    // a/m timed out at 40 ms; the retry got the 20 ms left; nothing after the budget ran out.
-    expect(calls).toEqual(['a/m', 'a/m']);
+    // a/m timed out at 40 ms; its retry got at most the 20 ms left (none at all when a loaded machine
+    // fired the first timer late); nothing ran after the budget was spent, so b/m was never tried.
+    expect(calls[0]).toBe('a/m');
+    expect(calls.length).toBeLessThanOrEqual(2);
+    expect(calls).not.toContain('b/m');
   });
 
   test('a cancelled client stops the router at once, without trying other targets', async () => {
