@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { AdminApiError, AdminClient, resolveAdminToken } from './cli/admin-client';
 import { awsSigner, regionFromApiUrl } from './cli/aws-sign';
 import { printKey, printKeyList, printTeam, printUsage } from './cli/format';
+import { printable, say, sayError, terminalJson } from './cli/terminal-safe';
 import { version as VERSION } from '../package.json';
 
 /** Per-command help: `ai-gateway help CMD` and `ai-gateway CMD --help` print the command's own. */
@@ -180,7 +181,7 @@ export function keyBodyFromFlags(v: Values): Record<string, unknown> {
 async function keysCommand(sub: string | undefined, id: string | undefined, v: Values): Promise<void> {
   const env = process.env;
   const client = adminClient(v, env);
-  const out = (data: unknown, human: () => void) => (v.json ? console.log(JSON.stringify(data, null, 2)) : human());
+  const out = (data: unknown, human: () => void) => (v.json ? console.log(terminalJson(data, 2)) : human());
   const needId = () => {
     if (!id) throw new UsageError(`keys ${sub} needs a key id`);
     return encodeURIComponent(id);
@@ -205,7 +206,7 @@ async function keysCommand(sub: string | undefined, id: string | undefined, v: V
     }
     case 'revoke': {
       const r = await client.call('POST', `/admin/keys/${needId()}/revoke`);
-      return out(r, () => console.log(`Revoked ${r.id} (${r.name}). It stops working within the key cache TTL (default 5 s).`));
+      return out(r, () => say(`Revoked ${printable(r.id)} (${printable(r.name)}). It stops working within the key cache TTL (default 5 s).`));
     }
     case 'rotate': {
       const grace = num(v['grace-seconds'], 'grace-seconds');
@@ -226,7 +227,7 @@ async function logCli(cmd: 'logs' | 'usage', v: Values): Promise<void> {
   const stop = new AbortController();
   process.once('SIGINT', () => stop.abort());
   try {
-    await runLogCli(cmd, v, (line) => console.log(line), stop.signal);
+    await runLogCli(cmd, v, say, stop.signal);
   } catch (err) {
     throw err instanceof LogFilterError ? new UsageError(err.message) : err;
   }
@@ -242,7 +243,7 @@ async function teamsCommand(sub: string | undefined, team: string | undefined, v
   if (sub === 'set') r = await client.call('PUT', path, { limits: keyBodyFromFlags(v).limits ?? {} });
   else if (sub === 'show') r = await client.call('GET', path);
   else throw new UsageError(`unknown teams command '${sub ?? ''}'`);
-  if (v.json) console.log(JSON.stringify(r, null, 2));
+  if (v.json) console.log(terminalJson(r, 2));
   else printTeam(r);
 }
 
@@ -252,8 +253,8 @@ async function uiLinkCommand(v: Values): Promise<void> {
   const ttl = num(v['ttl-seconds'], 'ttl-seconds');
   const r = await client.call<{ token: string; expiresAt: string; path: string }>('POST', '/admin/ui-links', ttl === undefined ? {} : { ttlSeconds: ttl });
   const link = `${(v.url ?? process.env.GATEWAY_URL ?? 'http://127.0.0.1:8787').replace(/\/+$/, '')}${r.path}`;
-  if (v.json) console.log(JSON.stringify({ url: link, expiresAt: r.expiresAt }, null, 2));
-  else console.log(`${link}\n\nOpen it in a browser: it shows every key and team until ${r.expiresAt}. Anyone with the link can, so share it with care.`);
+  if (v.json) console.log(terminalJson({ url: link, expiresAt: r.expiresAt }, 2));
+  else say(`${link}\n\nOpen it in a browser: it shows every key and team until ${r.expiresAt}. Anyone with the link can, so share it with care.`);
 }
 
 async function dev(): Promise<void> {
@@ -298,10 +299,10 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     if (err instanceof AdminApiError) {
-      console.error(`error: ${err.message}${err.status === 401 ? ' (set GATEWAY_ADMIN_TOKEN or --token)' : ''}`);
+      sayError(`error: ${err.message}${err.status === 401 ? ' (set GATEWAY_ADMIN_TOKEN or --token)' : ''}`);
       return 1;
     }
-    console.error(`error: ${(err as Error).message}`);
+    sayError(`error: ${(err as Error).message}`);
     return 1;
   }
 }

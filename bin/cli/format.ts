@@ -1,4 +1,6 @@
-/** Human-readable output for the CLI (`--json` prints the API's JSON instead). */
+/** Human-readable output for the CLI (`--json` prints the API's JSON instead); printed through terminal-safe.ts. */
+import { printable, say } from './terminal-safe';
+
 type Rec = Record<string, unknown>;
 
 function limitsText(l: unknown): string {
@@ -21,15 +23,16 @@ function status(r: Rec): string {
 }
 
 /** A header row and its rows, each column padded to its widest cell. */
-function printTable(head: string[], rows: string[][], indent: string): void {
+function printTable(head: string[], cells: string[][], indent: string): void {
+  const rows = cells.map((r) => r.map(printable));
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  for (const r of [head, ...rows]) console.log(indent + r.map((c, i) => c.padEnd(widths[i])).join('  '));
+  for (const r of [head, ...rows]) say(indent + r.map((c, i) => c.padEnd(widths[i])).join('  '));
 }
 
 export function printKey(r: Rec, showSecret: boolean): void {
   if (showSecret && r.key) {
-    console.log(`Key ${r.id} (${r.name}) — copy it now, it is not shown again:\n\n  ${r.key}\n`);
-    if (r.previousKeyValidUntil) console.log(`The previous key keeps working until ${r.previousKeyValidUntil}.`);
+    say(`Key ${r.id} (${r.name}) — copy it now, it is not shown again:\n\n  ${r.key}\n`);
+    if (r.previousKeyValidUntil) say(`The previous key keeps working until ${r.previousKeyValidUntil}.`);
   }
   const rows: [string, unknown][] = [
     ['id', r.id],
@@ -46,7 +49,7 @@ export function printKey(r: Rec, showSecret: boolean): void {
     ['expires', r.expiresAt ?? 'never'],
   ];
   if (r.revokedAt) rows.push(['revoked', r.revokedAt]);
-  for (const [k, v] of rows) console.log(`  ${k.padEnd(8)} ${v}`);
+  for (const [k, v] of rows) say(`  ${k.padEnd(8)} ${printable(v)}`);
 }
 
 /** Where the key's end users (user_id, per-user limits) come from. */
@@ -63,7 +66,7 @@ function usableText(r: Rec): string {
 
 export function printKeyList(list: Rec[]): void {
   if (!list.length) {
-    console.log('No keys yet. Create one with: ai-gateway keys create --name my-app');
+    say('No keys yet. Create one with: ai-gateway keys create --name my-app');
     return;
   }
   const rows = list.map((r) => [String(r.id), String(r.name), String(r.team ?? '-'), status(r), `…${r.hint}`, limitsText(r.limits)]);
@@ -94,23 +97,23 @@ function usageRows(u: Rec): string[][] {
 
 function printUsageTable(u: Rec, indent: string): void {
   printTable(['LIMIT', 'SET TO', 'USED', 'REMAINING', 'RESETS AT'], usageRows(u), indent);
-  if (typeof u.inFlight === 'number') console.log(`${indent}in flight: ${u.inFlight} request(s)`);
+  if (typeof u.inFlight === 'number') say(`${indent}in flight: ${u.inFlight} request(s)`);
 }
 
 /** Current consumption against each limit of a key (and of its team). */
 export function printUsage(r: Rec): void {
   const u = (r.usage ?? {}) as Rec;
-  console.log(`Usage of ${r.id}:`);
+  say(`Usage of ${r.id}:`);
   printUsageTable(u, '  ');
   const team = u.team as Rec | undefined;
   if (team) {
-    console.log(`Team ${team.name} (${limitsText(team.limits)}):`);
+    say(`Team ${team.name} (${limitsText(team.limits)}):`);
     printUsageTable((team.usage ?? {}) as Rec, '  ');
   }
 }
 
 export function printTeam(r: Rec): void {
-  console.log(`  team     ${r.team}`);
-  console.log(`  limits   ${limitsText(r.limits)}`);
-  if (r.updatedAt) console.log(`  updated  ${r.updatedAt}`);
+  say(`  team     ${r.team}`);
+  say(`  limits   ${limitsText(r.limits)}`);
+  if (r.updatedAt) say(`  updated  ${r.updatedAt}`);
 }

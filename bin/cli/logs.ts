@@ -6,6 +6,7 @@ import { openSync, readSync, closeSync, statSync } from 'node:fs';
 import type { RequestLogRecord } from '../../lambda/core/log-record';
 import { logFiles, logsDirFor, parseRecords, readRecords } from './log-reader';
 import { formatUsage, usageByKeyPerDay } from './usage';
+import { printable, terminalJson } from './terminal-safe';
 
 export interface LogFilter {
   /** Key id or key name. */
@@ -75,6 +76,10 @@ const fmtCost = (c: number | null) => (c === null ? '-' : `$${c.toFixed(6)}`);
 
 /** One line per request: time, status, key, model route, tokens, cost, latency, id, error. */
 export function formatRecord(r: RequestLogRecord): string {
+  return formatFields(r).map(printable).join('  ');
+}
+
+function formatFields(r: RequestLogRecord): string[] {
   const served = r.provider ? `${r.provider}/${r.model}` : '-';
   const routed = r.provider && r.requested_model && r.requested_model !== r.model && r.requested_model !== served;
   const route = routed ? `${r.requested_model} → ${served}` : r.provider ? served : (r.requested_model ?? '-');
@@ -92,9 +97,7 @@ export function formatRecord(r: RequestLogRecord): string {
     attempts > 1 ? `${attempts} attempts` : '',
     r.request_id,
     r.error_code ?? '',
-  ]
-    .filter((s) => s !== '')
-    .join('  ');
+  ].filter((s) => s !== '');
 }
 
 /**
@@ -151,7 +154,7 @@ export interface LogsCommandOptions {
 }
 
 export async function logsCommand(o: LogsCommandOptions): Promise<void> {
-  const show = (r: RequestLogRecord) => o.print(o.json ? JSON.stringify(r) : formatRecord(r));
+  const show = (r: RequestLogRecord) => o.print(o.json ? terminalJson(r) : formatRecord(r));
   const filter = recordFilter(o.filter);
   const follower = o.follow ? new LogFollower(o.logsDir, filter.matches) : undefined;
   const records = tailRecords(o.logsDir, filter, o.limit);
@@ -187,7 +190,7 @@ export async function runLogCli(cmd: 'logs' | 'usage', v: LogCliFlags, print: (l
   const filter: LogFilter = { key: v.key, model: v.model, status: v.status, since: v.since };
   if (cmd === 'usage') {
     const rows = usageByKeyPerDay(tailRecords(logsDir, filter, 0));
-    return print(v.json ? JSON.stringify(rows, null, 2) : formatUsage(rows));
+    return print(v.json ? terminalJson(rows, 2) : formatUsage(rows));
   }
   const limit = v.limit === undefined ? 20 : Number(v.limit);
   if (!Number.isInteger(limit) || limit < 0) throw new LogFilterError('--limit must be a whole number (0 = all)');

@@ -3,6 +3,7 @@
  * counterpart of the Athena query 'spend-by-key-per-day' (same de-duplication on request_id).
  */
 import type { RequestLogRecord } from '../../lambda/core/log-record';
+import { printable } from './terminal-safe';
 
 export interface UsageRow {
   day: string;
@@ -59,9 +60,9 @@ export function formatUsage(rows: readonly UsageRow[]): string {
   if (!rows.length) return 'No usage in the local log.';
   const header = ['day', 'key', 'team', 'requests', 'errors', 'prompt', 'completion', 'total', 'cost (USD)'];
   const lines = rows.map((r) => [
-    r.day,
-    r.key_name ? `${r.key_name} (${r.key_id})` : r.key_id,
-    r.team ?? '-',
+    printable(r.day),
+    printable(r.key_name ? `${r.key_name} (${r.key_id})` : r.key_id),
+    printable(r.team ?? '-'),
     String(r.requests),
     String(r.errors),
     String(r.prompt_tokens),
