@@ -26,7 +26,7 @@ import { FileLogSink } from './file-log-sink';
 import { parseJsonc } from './jsonc';
 import { exposureWarning, warnMissingCredentials } from './startup-checks';
 import { withAccessLog } from './access-log-sink';
-import { createNodeServer } from './node-server';
+import { type NodeServerTimeouts, createNodeServer } from './node-server';
 import { pathOf } from '../core/url-path';
 import { createKeepAliveFetch } from './keep-alive-fetch';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -62,6 +62,8 @@ export interface LocalGatewayOptions {
   /** Leased capacity of the default limiter (`{ horizonMs: 0 }`: exact per-request reservations). @default - leases on */
   readonly leases?: LeaseOptions;
   readonly logger?: Logger;
+  /** How long a client may take to send its headers and its body (slow clients). @default - 20 s for headers, 60 s for the body */
+  readonly clientTimeouts?: NodeServerTimeouts;
   /** Where the usage page's built files are. @default - `ui/` beside the CLI bundle, else the checkout's dist/ui */
   readonly uiDir?: string;
 }
@@ -291,8 +293,10 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
   const server: Server = createNodeServer(
     (req, client) => (pathOf(req.url).startsWith('/admin/') ? admin.fetch(req) : gateway.fetch(req, client)),
     (err) => options.logger?.error('request failed', { error: String(err) }),
+    options.clientTimeouts,
   );
-  // Streams can be long; Node's default request timeout (5 min) would cut them.
+  // Streams can be long; Node's default request timeout (5 min) would cut them. The body has its
+  // own deadline (createNodeServer's bodyTimeoutMs), and the headers Node's headersTimeout.
   server.requestTimeout = 0;
   server.keepAliveTimeout = 65_000;
   const host = options.host ?? env.HOST ?? '127.0.0.1';

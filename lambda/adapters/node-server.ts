@@ -2,7 +2,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Socket } from 'node:net';
-import { type ErrorFormat, GatewayError, errorBody } from '../core/errors';
+import { type ErrorFormat, GatewayError, errorBody, errors } from '../core/errors';
 import type { ClientInfo } from '../core/request-context';
 import { BufferedRequest, BufferedResponse } from '../core/buffered-response';
 
@@ -153,13 +153,45 @@ function answerClientError(err: NodeJS.ErrnoException & { rawPacket?: Buffer }, 
   );
 }
 
-export function createNodeServer(handler: FetchHandler, onError: (err: unknown) => void = () => undefined): Server {
-  const server = createServer((req, res) => {
+/** How long a client may take to send its request: slow clients (slowloris) must not hold a connection and its memory open. */
+export interface NodeServerTimeouts {
+  /** From the connection's first byte to the end of the request headers (Node's `headersTimeout`). @default 20000 */
+  readonly headersTimeoutMs?: number;
+  /** From the end of the headers to the end of the body; then 408 `request_timeout`, and the request is logged as such. @default 60000 */
+  readonly bodyTimeoutMs?: number;
+}
+
+export const DEFAULT_HEADERS_TIMEOUT_MS = 20_000;
+export const DEFAULT_BODY_TIMEOUT_MS = 60_000;
+
+export function createNodeServer(handler: FetchHandler, onError: (err: unknown) => void = () => undefined, timeouts: NodeServerTimeouts = {}): Server {
+  const bodyTimeoutMs = timeouts.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
+  const headersTimeoutMs = timeouts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+  // Node checks header deadlines on an interval (30 s by default), which would stretch a short one.
+  const connectionsCheckingInterval = Math.max(50, Math.min(1000, Math.floor(headersTimeoutMs / 4)));
+  const server = createServer({ connectionsCheckingInterval }, (req, res) => {
     const controller = new AbortController();
     // The client closing the connection before the response ends aborts the upstream call.
     res.once('close', () => {
+      clearTimeout(bodyTimer);
       if (!res.writableFinished) controller.abort();
     });
+    // The body's deadline: answered 408 here at once (the handler may be waiting on the body), and
+    // the core's read of it ends with the same error, so the request's record says 408 too.
+    const bodyTimer =
+      req.method === 'GET' || req.method === 'HEAD'
+        ? undefined
+        : setTimeout(() => {
+            if (req.complete) return;
+            const err = errors.bodyTimeout(bodyTimeoutMs);
+            if (!res.headersSent) {
+              const body = JSON.stringify(errorBody(err, formatOfTarget(req.url)));
+              res.writeHead(408, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' }).end(body);
+            }
+            controller.abort(err);
+            req.destroy();
+          }, bodyTimeoutMs);
+    req.once('end', () => clearTimeout(bodyTimer));
     // A fixed origin: the Host header is client-controlled and must not shape the URL.
     const origin = 'http://localhost';
     const serve = (buffered: Buffer | undefined) => {
@@ -174,7 +206,7 @@ export function createNodeServer(handler: FetchHandler, onError: (err: unknown) 
         return;
       }
       handler(request, { clientIp: req.socket.remoteAddress })
-        .then((response) => writeResponse(req, res, response))
+        .then((response) => (res.headersSent ? response.body?.cancel().catch(() => undefined) : writeResponse(req, res, response)))
         .catch((err) => {
           onError(err);
           if (!res.headersSent)
@@ -188,6 +220,7 @@ export function createNodeServer(handler: FetchHandler, onError: (err: unknown) 
     if (!small) return serve(undefined);
     small.then(serve, () => res.destroy());
   });
+  server.headersTimeout = headersTimeoutMs;
   server.on('clientError', answerClientError);
   return server;
 }

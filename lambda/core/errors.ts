@@ -121,6 +121,13 @@ export const errors = {
       message: `Request body exceeds the ${formatBytes(limitBytes)} limit.`,
     }),
   /** The client went away before the answer (nginx's 499): only ever seen in logs, never by the client. */
+  bodyTimeout: (ms: number) =>
+    new GatewayError({
+      status: 408,
+      type: 'invalid_request_error',
+      code: 'request_timeout',
+      message: `The request body did not arrive within ${Math.round(ms / 1000)} s; send it faster, or in one piece.`,
+    }),
   clientCancelled: () => new GatewayError({ status: 499, type: 'api_error', code: 'client_cancelled', message: 'The client closed the request.' }),
   /**
    * The gateway's own time ran out: the transport ended the request before the function's hard
