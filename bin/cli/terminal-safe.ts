@@ -7,8 +7,10 @@
  */
 
 /** C0 controls, DEL and C1 controls, and Unicode's invisible direction and line controls. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is this module's job
 const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 /** The same, less the newline the CLI itself writes between lines. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is this module's job
 const CONTROLS_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 const visible = (c: string) => {

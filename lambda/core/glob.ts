@@ -8,7 +8,6 @@
  * from the glob (`.*a.*a.*b`) backtracks polynomially instead.
  */
 
-const STAR = 42;
 const QUESTION = 63;
 
 interface Segment {
@@ -70,7 +69,7 @@ function find(seg: Segment, name: string, from: number, end: number): number {
   const lastBit = 1 << ((len - 1) & 31);
   for (let i = from; i < end; i++) {
     const c = name.charCodeAt(i);
-    const row = (c < ANY_ROW ? c : ANY_ROW) * words;
+    const row = Math.min(c, ANY_ROW) * words;
     let carry = 1;
     for (let w = 0; w < words; w++) {
       const s = state[w];

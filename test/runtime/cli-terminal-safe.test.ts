@@ -10,6 +10,7 @@ import { ADMIN_TOKEN, startTestGateway } from '../helpers/gateway';
 const { main } = require('../../bin/ai-gateway.ts') as typeof import('../../bin/ai-gateway');
 
 /** What a terminal would act on: C0 controls but the newline, DEL, C1 controls, direction overrides. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the test looks for the control characters the CLI must not print
 const TERMINAL_CONTROLS = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 const CLEAR_SCREEN = '\x1b[2J\x1b[H';
 const HOSTILE = `evil${CLEAR_SCREEN}\x9b31m\r\u202efake`;
