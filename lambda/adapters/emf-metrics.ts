@@ -63,6 +63,11 @@ export function emfLine(record: RequestLogRecord, gatewayId: string, namespace =
     Fallbacks: fellBack(attempts) ? 1 : 0,
     // Requests that passed over an unhealthy target: a provider in trouble shows here before errors do.
     CooldownSkips: attempts.some(isSkip) ? 1 : 0,
+    // The response cache (§13): hits exact or semantic; a miss is a lookup that found nothing; an error a bypassed failure.
+    CacheHits: record.cache === 'hit' || record.cache === 'semantic-hit' ? 1 : 0,
+    CacheMisses: record.cache === 'miss' ? 1 : 0,
+    CacheSavedUsd: record.cache_saved_usd ?? 0,
+    CacheErrors: record.cache_error ? 1 : 0,
   });
 }
 

@@ -38,6 +38,10 @@ import { silentLogger } from '../core/ports';
 import { defaultUiDir, fileUiAssets } from './file-ui-assets';
 import { createUiSessions } from '../core/usage/ui-sessions';
 import { DynamoUiSessionStore } from '../stores/dynamo-ui-sessions';
+import { CacheConfigs } from '../core/cache/route-config';
+import { DynamoCacheStore } from '../stores/dynamo-cache-store';
+import { FileCacheBlobStore } from './file-cache-blobs';
+import { LocalVectorIndex } from './local-vector-index';
 
 export interface LocalGatewayOptions {
   /** @default 8787; 0 picks a free port */
@@ -75,7 +79,7 @@ export interface LocalGateway {
   readonly dataDir: string;
   readonly gateway: Gateway;
   readonly dynamo: DynamoDBClient;
-  readonly tables: { keys: string; counters: string; usage: string };
+  readonly tables: { keys: string; counters: string; usage: string; cache?: string };
   readonly limiter: Limiter;
   close(): Promise<void>;
 }
@@ -236,8 +240,18 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     throw err;
   }
   const dynamo = createDynamoClient({ endpoint: db.endpoint, region: 'us-east-1', localSecret: db.secret });
-  const tables = { keys: 'gateway-keys', counters: 'gateway-counters', usage: 'gateway-usage' };
+  // The response cache's table, blobs and vector index exist only when the config turns a cache on.
+  const caching = new CacheConfigs(config).anyOn;
+  const tables = { keys: 'gateway-keys', counters: 'gateway-counters', usage: 'gateway-usage', ...(caching ? { cache: 'gateway-cache' } : {}) };
   await ensureTables(dynamo, tables);
+  const vectors = caching ? new LocalVectorIndex(options.inMemory ? {} : { file: join(dataDir, 'cache', 'vectors.log') }) : undefined;
+  const cache =
+    caching && tables.cache
+      ? {
+          store: new DynamoCacheStore({ client: dynamo, tableName: tables.cache, blobs: new FileCacheBlobStore(join(dataDir, 'cache', 'blobs')) }),
+          vectors,
+        }
+      : undefined;
   const keyStore = new DynamoKeyStore(dynamo, tables.keys);
   const rollups = new DynamoUsageRollups(dynamo, tables.usage);
   const fileSink: LogSink =
@@ -271,6 +285,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     usageRollups: rollups,
     isUsageAdmin: async (req) => isAdmin(req) || (await uiSessions.isSession(req)),
     uiAssets: fileUiAssets(options.uiDir ?? defaultUiDir()),
+    cache,
     ...options.overrides,
     logSink,
   });
@@ -335,6 +350,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       await gateway.flush();
       await limiter.shutdown?.();
       await logSink.close?.();
+      vectors?.close();
       upstreamClient.close();
       dynamo.destroy();
       await db.close();

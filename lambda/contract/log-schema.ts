@@ -46,6 +46,9 @@ export interface RequestLogRecord {
   total_tokens: number | null;
   cost_usd: number | null;
   cache: string | null;
+  cache_similarity: number | null;
+  cache_saved_usd: number | null;
+  cache_error: string | null;
   guard: string | null;
   user_id: string | null;
   client_ip: string | null;
@@ -75,7 +78,10 @@ export const LOG_RECORD_FIELDS: readonly LogFieldSpec[] = [
   { name: 'completion_tokens', type: 'bigint', description: 'Completion tokens (provider usage)' },
   { name: 'total_tokens', type: 'bigint', description: 'Total tokens' },
   { name: 'cost_usd', type: 'double', description: 'Cost in USD computed from usage and the pricing table' },
-  { name: 'cache', type: 'string', description: 'Cache result: hit, miss or null' },
+  { name: 'cache', type: 'string', description: 'Cache result: hit, semantic-hit, miss, bypass, off (null on endpoints without a cache)' },
+  { name: 'cache_similarity', type: 'double', description: 'Cosine similarity of the entry served on a semantic hit' },
+  { name: 'cache_saved_usd', type: 'double', description: 'On a cache hit: what the original answer cost (cost_usd is 0)' },
+  { name: 'cache_error', type: 'string', description: 'Why the cache was bypassed when it failed (store_unavailable, timeout, embedding_failed)' },
   { name: 'guard', type: 'string', description: 'JSON list of prompt guard actions' },
   {
     name: 'user_id',

@@ -15,6 +15,11 @@ export const REQUEST_METRICS = [
   { Name: 'LatencyMs', Unit: 'Milliseconds' },
   { Name: 'Fallbacks', Unit: 'Count' },
   { Name: 'CooldownSkips', Unit: 'Count' },
+  // The response cache (§13): hits (exact or semantic), misses, what the hits saved, lookups that failed and were bypassed.
+  { Name: 'CacheHits', Unit: 'Count' },
+  { Name: 'CacheMisses', Unit: 'Count' },
+  { Name: 'CacheSavedUsd', Unit: 'None' },
+  { Name: 'CacheErrors', Unit: 'Count' },
 ] as const;
 
 export type RequestMetric = (typeof REQUEST_METRICS)[number]['Name'];

@@ -35,7 +35,7 @@ export interface Gateway {
   fetch(req: Request, client?: ClientInfo): Promise<Response>;
   readonly verifier: KeyVerifier;
   readonly catalog: ModelCatalog;
-  /** Wait for pending log writes (Lambda calls this before the invocation ends). */
+  /** Wait for pending log writes and cache stores (Lambda calls this before the invocation ends). */
   flush(): Promise<void>;
 }
 
@@ -133,5 +133,9 @@ export function createGateway(deps: GatewayDeps & GatewayOptions): Gateway {
     return (route?.run ?? (methods ? methodNotAllowed : notFound))(ctx);
   }
 
-  return { fetch: handle, verifier: s.verifier, catalog: s.catalog, flush: () => s.logWriter.flush() };
+  const flush = async () => {
+    await s.cache?.flush();
+    await s.logWriter.flush();
+  };
+  return { fetch: handle, verifier: s.verifier, catalog: s.catalog, flush };
 }

@@ -103,8 +103,14 @@ export class RequestContext {
    */
   readonly unserved = { promptTokens: 0, completionTokens: 0, costUsd: 0 };
   responseBody?: unknown;
-  /** The cache stage: its result word (§13); null when no cache stage ran. */
+  /** The cache stage: its result word (§13: hit, semantic-hit, miss, bypass, off); null on endpoints it does not apply to. */
   cache: string | null = null;
+  /** The cache stage, on a semantic hit: the cosine similarity of the entry served. */
+  cacheSimilarity?: number;
+  /** The cache stage, on a hit: what the original answer cost (what serving it from the cache saved). */
+  cacheSavedUsd?: number;
+  /** The cache stage, when the cache failed and was bypassed: why (store_unavailable, timeout, embedding_failed). */
+  cacheError?: string;
   /** The guard stages: the actions they took. */
   readonly guard: unknown[] = [];
   /** `end()`: how the response ended. */
@@ -208,6 +214,9 @@ export class RequestContext {
       total_tokens: prompt !== null || completion !== null ? (prompt ?? 0) + (completion ?? 0) : null,
       cost_usd: cost,
       cache: this.cache,
+      cache_similarity: this.cacheSimilarity ?? null,
+      cache_saved_usd: this.cacheSavedUsd ?? null,
+      cache_error: this.cacheError ?? null,
       guard: this.guard.length ? JSON.stringify(this.guard) : null,
       user_id: this.userId ?? null,
       client_ip: this.clientIp,

@@ -1,5 +1,6 @@
 /** Answers built by endpoint handlers: the gateway's response headers, and a whole (JSON) answer. */
 import { jsonResponse } from './buffered-response';
+import { CACHE_HEADER, CACHE_SIMILARITY_HEADER } from './cache/directives';
 import { headerSafeRecord } from './header-value';
 import type { ResolvedTarget } from './models';
 import type { RequestContext } from './request-context';
@@ -17,7 +18,8 @@ export function gatewayHeaders(s: GatewayServices, ctx: RequestContext): Record<
   return headerSafeRecord({
     'x-request-id': ctx.id,
     ...(ctx.provider ? { 'x-gateway-provider': ctx.provider, 'x-gateway-model': ctx.model ?? '' } : {}),
-    'x-gateway-cache': ctx.cache ?? 'miss',
+    [CACHE_HEADER]: ctx.cache ?? 'off',
+    ...(ctx.cacheSimilarity !== undefined ? { [CACHE_SIMILARITY_HEADER]: ctx.cacheSimilarity.toFixed(4) } : {}),
     ...(ctx.reservation ? ctx.reservation.headers : ctx.key && s.limiter.peekHeaders ? s.limiter.peekHeaders(ctx.key) : {}),
   });
 }

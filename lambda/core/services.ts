@@ -19,6 +19,10 @@ import { Router, type RouterDeps, realSleep } from './router';
 import type { ResponseStore } from './response-store';
 import type { UsageRollups } from './usage/rollups';
 import type { UiAssets } from './usage/ui-assets';
+import type { CacheStore, VectorIndex } from './cache/ports';
+import { ResponseCache } from './cache/response-cache';
+import { routedEmbedder } from './cache/routed-embedder';
+import { CacheConfigs } from './cache/route-config';
 
 export interface GatewayDeps {
   readonly config: GatewayConfig;
@@ -43,6 +47,11 @@ export interface GatewayDeps {
   readonly uiAssets?: UiAssets;
   /** Where /v1/responses keeps stored responses. Without one, every response is answered with `store: false`. */
   readonly responseStore?: ResponseStore;
+  /**
+   * Where the response cache keeps its entries (and, for semantic routes, its vectors). Without
+   * one, every route answers uncached (`x-gateway-cache: off`) whatever the config says.
+   */
+  readonly cache?: { readonly store: CacheStore; readonly vectors?: VectorIndex };
 }
 
 export type GatewayServices = ReturnType<typeof createServices>;
@@ -57,18 +66,33 @@ export function createServices(deps: GatewayDeps) {
     // The request was answered from the cached record; a later one retries the read.
     onRefreshError: (err) => logger.warn('re-reading a cached key failed', { error: String(err) }),
   });
+  const catalog = new ModelCatalog(deps.config);
+  const providers = deps.providers;
+  const upstreamFetch = deps.fetch ?? globalThis.fetch;
+  const router = new Router({
+    now,
+    random: deps.random ?? Math.random,
+    sleep: deps.sleep ?? realSleep,
+    cooldowns: new CooldownTracker(now),
+    refreshCredential: (target) => {
+      const ref = target.provider.config.apiKey;
+      if (!ref) return false;
+      deps.secrets.refresh?.(ref);
+      return true;
+    },
+  });
   return {
     deps,
     config: deps.config,
     now,
     logger,
     limiter: deps.limiter ?? unlimited,
-    providers: deps.providers,
-    upstreamFetch: deps.fetch ?? globalThis.fetch,
+    providers,
+    upstreamFetch,
     secrets: deps.secrets,
     logWriter: new LogWriter(deps.logSink, logger),
     maxBodyBytes: settings.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-    catalog: new ModelCatalog(deps.config),
+    catalog,
     prices: new PriceTable(deps.config.pricing),
     verifier,
     identifier: new Identifier(
@@ -83,17 +107,18 @@ export function createServices(deps: GatewayDeps) {
           })
         : undefined,
     ),
-    router: new Router({
-      now,
-      random: deps.random ?? Math.random,
-      sleep: deps.sleep ?? realSleep,
-      cooldowns: new CooldownTracker(now),
-      refreshCredential: (target) => {
-        const ref = target.provider.config.apiKey;
-        if (!ref) return false;
-        deps.secrets.refresh?.(ref);
-        return true;
-      },
-    }),
+    router,
+    /** The response cache (ARCHITECTURE §13), when the gateway has a store for it. */
+    cache: deps.cache
+      ? new ResponseCache({
+          store: deps.cache.store,
+          vectors: deps.cache.vectors,
+          embed: routedEmbedder({ catalog, router, providers, secrets: deps.secrets, upstreamFetch }),
+          now,
+          logger,
+        })
+      : undefined,
+    /** Each route's effective cache settings. */
+    cacheConfigs: new CacheConfigs(deps.config),
   };
 }

@@ -5,7 +5,9 @@
  */
 import type { ResolvedTarget } from './models';
 import type { RequestContext } from './request-context';
+import type { SecretSource } from './ports';
 import type { GatewayServices } from './services';
+import type { ProviderRegistry } from './provider';
 import { type PeekedStream, peekFirstContent } from './stream';
 import { providerMayBill, upstreamToGatewayError } from './upstream-errors';
 import type { ChatCompletion, ChatRequest } from '../apischema/openai';
@@ -32,9 +34,16 @@ export function nativeFor(s: GatewayServices, target: ResolvedTarget, native: Na
   return s.providers[target.provider.config.type]?.speaks?.(native.format, target.model) ? native : undefined;
 }
 
+/** What reaching a provider needs: its adapter, its credential, the upstream fetch. */
+export interface ProviderAccess {
+  readonly providers: ProviderRegistry;
+  readonly secrets: SecretSource;
+  readonly upstreamFetch: typeof fetch;
+}
+
 /** Adapter and call context for one attempt; the credential comes from config only. */
 export async function providerCall(
-  s: GatewayServices,
+  s: ProviderAccess,
   target: ResolvedTarget,
   { signal, firstByte }: UpstreamAttempt,
 ): Promise<{ adapter: ProviderAdapter; call: ProviderCall }> {

@@ -157,6 +157,10 @@ describe('EmfMetricsSink', () => {
       'LatencyMs',
       'Fallbacks',
       'CooldownSkips',
+      'CacheHits',
+      'CacheMisses',
+      'CacheSavedUsd',
+      'CacheErrors',
     ]);
     expect(doc).toEqual(
       expect.objectContaining({
@@ -187,6 +191,22 @@ describe('EmfMetricsSink', () => {
       [1, 1],
       [1, 1],
       [0, 1],
+    ]);
+  });
+
+  test('the cache metrics: a hit (exact or semantic) with its saving, a miss, and a bypassed failure', () => {
+    const { emf, lines } = sink();
+    emf.write({ ...sampleRecord('c1'), status: 200, cache: 'hit', cost_usd: 0, cache_saved_usd: 0.004 });
+    emf.write({ ...sampleRecord('c2'), status: 200, cache: 'semantic-hit', cache_similarity: 0.97, cost_usd: 0, cache_saved_usd: 0.002 });
+    emf.write({ ...sampleRecord('c3'), status: 200, cache: 'miss' });
+    emf.write({ ...sampleRecord('c4'), status: 200, cache: 'bypass', cache_error: 'store_unavailable' });
+    emf.write({ ...sampleRecord('c5'), status: 200, cache: 'bypass' }); // asked for by the client: no error
+    expect(lines.map((l) => JSON.parse(l)).map((d) => [d.CacheHits, d.CacheMisses, d.CacheSavedUsd, d.CacheErrors])).toEqual([
+      [1, 0, 0.004, 0],
+      [1, 0, 0.002, 0],
+      [0, 1, 0, 0],
+      [0, 0, 0, 1],
+      [0, 0, 0, 0],
     ]);
   });
 

@@ -8,8 +8,8 @@
  *   authorize      the route the model names, and whether the key may use it → ctx.route
  *   (input guard)  goes here: check or redact ctx.call.request before anything is reserved or sent
  *   limits         reserve before next(), settle or release at the response's end → ctx.reservation
- *   (cache)        goes here: look up before next() (a hit answers without calling next), store from
- *                  an onEnd hook once the answer completed
+ *   cache          look up before next() (a hit answers without calling next), store from an onEnd
+ *                  hook once the answer completed → ctx.cache
  *   (output guard) goes here: check what the handler answers before the cache stores or the client sees it
  *   endpoint handler (handlers/): translate, call the router, respond
  *
@@ -21,6 +21,7 @@
  * one line in handlers/index.ts; the stages apply to it unchanged.
  */
 import { authorizeModelStage } from './authorize-model';
+import { cacheStage } from './cache';
 import { identifyStage } from './identify';
 import { limitsStage } from './limits';
 import { logStage } from './log';
@@ -34,7 +35,7 @@ export const STAGES: readonly StageFactory[] = [
   authorizeModelStage,
   // input guard
   limitsStage,
-  // cache
+  cacheStage,
   // output guard
 ];
 

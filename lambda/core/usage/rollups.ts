@@ -166,7 +166,7 @@ export function incrementOf(record: RequestLogRecord): RowIncrement | undefined 
     completionTokens: count(record.completion_tokens),
     costNanoUsd: nano(record.cost_usd),
     cacheHits: hit ? 1 : 0,
-    cacheSavedNanoUsd: nano((record as Partial<Record<'cache_saved_usd', number | null>>).cache_saved_usd),
+    cacheSavedNanoUsd: nano(record.cache_saved_usd),
     model,
     recent: {
       id: record.request_id,

@@ -8,6 +8,7 @@ import type { RequestLogRecord } from '../../../lambda/core/log-record';
 import type { RequestContext } from '../../../lambda/core/request-context';
 import { STAGES } from '../../../lambda/core/stages';
 import { authorizeModelStage } from '../../../lambda/core/stages/authorize-model';
+import { cacheStage } from '../../../lambda/core/stages/cache';
 import { identifyStage } from '../../../lambda/core/stages/identify';
 import { limitsStage } from '../../../lambda/core/stages/limits';
 import { logStage } from '../../../lambda/core/stages/log';
@@ -82,8 +83,8 @@ function gatewayWith(trace: string[]) {
   return { gateway, records, get };
 }
 
-test('the request path is log, identify, parse, authorize the model, limits, in that order', () => {
-  expect(STAGES).toEqual([logStage, identifyStage, parseStage, authorizeModelStage, limitsStage]);
+test('the request path is log, identify, parse, authorize the model, limits, cache, in that order', () => {
+  expect(STAGES).toEqual([logStage, identifyStage, parseStage, authorizeModelStage, limitsStage, cacheStage]);
 });
 
 test('stages nest around the endpoint in list order, and end hooks run innermost first', async () => {
