@@ -7,6 +7,7 @@
  *                          [--oidc-client-id ID] [--trust-user-header true|false] [--per-user-rpm N] …
  *   ai-gateway keys list | show ID | revoke ID | rotate ID [--grace-seconds N] | usage ID
  *   ai-gateway keys update ID [same options as create]
+ *   ai-gateway cache purge [--key ID] [--team T] [--model M]
  * Options: --url (default $GATEWAY_URL or http://127.0.0.1:8787), --json for scripts.
  */
 import { parseArgs } from 'node:util';
@@ -54,6 +55,10 @@ ai-gateway teams show TEAM
 `,
   usage: `ai-gateway usage [--key ID|NAME] [--since 7d] [--data-dir DIR]
   Spend and tokens per key per day, from the local request log.
+`,
+  cache: `ai-gateway cache purge [--key ID] [--team T] [--model M]
+  Remove response cache entries made by that key / that team / for that model (every given filter
+  must match; none: every entry).
 `,
   'ui-link': `ai-gateway ui-link [--ttl-seconds N]
   A short-lived admin link to the usage page (default 900 s; with --aws against a deployed gateway).
@@ -247,6 +252,16 @@ async function teamsCommand(sub: string | undefined, team: string | undefined, v
   else printTeam(r);
 }
 
+/** `cache purge`: remove response cache entries matching every given filter (none: every entry). */
+async function cacheCommand(sub: string | undefined, v: Values): Promise<void> {
+  if (sub !== 'purge') throw new UsageError(`unknown cache command '${sub ?? ''}'`);
+  const client = adminClient(v, process.env);
+  const filter = { ...(v.key ? { key: v.key } : {}), ...(v.team ? { team: v.team } : {}), ...(v.model ? { model: v.model } : {}) };
+  const r = await client.call<{ purged: number }>('POST', '/admin/cache/purge', filter);
+  if (v.json) console.log(JSON.stringify(r, null, 2));
+  else console.log(`Purged ${r.purged} cache ${r.purged === 1 ? 'entry' : 'entries'}.`);
+}
+
 /** `ui-link`: mint a usage-page admin session (IAM-signed with --aws) and print the page's link. */
 async function uiLinkCommand(v: Values): Promise<void> {
   const client = adminClient(v, process.env);
@@ -290,6 +305,7 @@ export async function main(argv: string[]): Promise<number> {
     else if (cmd === 'keys') await keysCommand(sub, id, parsed.values);
     else if (cmd === 'teams') await teamsCommand(sub, id, parsed.values);
     else if (cmd === 'ui-link') await uiLinkCommand(parsed.values);
+    else if (cmd === 'cache') await cacheCommand(sub, parsed.values);
     else if (cmd === 'logs' || cmd === 'usage') await logCli(cmd, parsed.values);
     else throw new UsageError(`unknown command '${cmd}'`);
     return 0;

@@ -43,6 +43,8 @@ import { createUsageApi } from '../core/usage/usage-api';
 import { fileUiAssets } from './file-ui-assets';
 import { createUiSessions } from '../core/usage/ui-sessions';
 import { DynamoUiSessionStore } from '../stores/dynamo-ui-sessions';
+import { ResponseCache } from '../core/cache/response-cache';
+import { awsCacheStores } from './aws-cache';
 
 type Env = Record<string, string | undefined>;
 
@@ -137,6 +139,7 @@ export function createAwsGateway(env: Env, configDir: string): Gateway {
     usageRollups: rollupsOf(s),
     isUsageAdmin: uiSessionsOf(s).isSession,
     uiAssets: fileUiAssets(join(configDir, 'ui')),
+    cache: awsCacheStores(env, s.dynamo),
   });
 }
 
@@ -148,8 +151,10 @@ export function createAwsAdmin(env: Env): ReturnType<typeof createAdminApp> {
   const usageApi = rollups
     ? createUsageApi({ rollups, keyStore: s.keyStore, verifier: new KeyVerifier(s.keyStore, { cacheTtlMs: 0, now: Date.now }), limits, now: Date.now })
     : undefined;
+  const cacheStores = awsCacheStores(env, s.dynamo);
   return createAdminApp({
     keyStore: s.keyStore,
+    cache: cacheStores && new ResponseCache({ ...cacheStores, now: Date.now, logger: s.logger }),
     usage: limits,
     teams: limits,
     authorize: () => true,

@@ -297,6 +297,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     authorize: isAdmin,
     logger: options.logger,
     uiSessions,
+    cache: gateway.cache,
     usageApi: createUsageApi({
       rollups,
       keyStore,

@@ -26,6 +26,7 @@ import { silentLogger } from './ports';
 import { pathOf } from './url-path';
 import type { UsageApi } from './usage/usage-api';
 import type { UiSessions } from './usage/ui-sessions';
+import type { CachePurgeFilter } from './cache/ports';
 
 export interface UsageReport {
   readonly [limit: string]: unknown;
@@ -47,6 +48,8 @@ export interface AdminDeps {
   readonly usageApi?: UsageApi;
   /** Mints usage-page admin sessions (`POST /admin/ui-links`); absent, that route answers 404. */
   readonly uiSessions?: UiSessions;
+  /** Removes response cache entries (`POST /admin/cache/purge`); absent (no cache), that route answers 404. */
+  readonly cache?: { purge(filter: CachePurgeFilter): Promise<number> };
   /** Decides whether the caller is an admin. Locally: bearer token; on AWS API Gateway has already checked IAM. */
   readonly authorize: (req: Request) => boolean;
   readonly now?: () => number;
@@ -305,6 +308,20 @@ export function createAdminApp(deps: AdminDeps): { fetch(req: Request): Promise<
     throw errors.methodNotAllowed(req.method, `/admin/teams/${team}`);
   }
 
+  /** `{ "key"?, "team"?, "model"? }`: every given field must match; an empty body purges every entry. */
+  async function purgeFilter(req: Request): Promise<CachePurgeFilter> {
+    const text = req.headers.get('content-length') === '0' ? '' : await readBodyText(req, ADMIN_MAX_BODY_BYTES);
+    const body = text.trim() ? parseJsonObject(text) : {};
+    const filter: { keyId?: string; team?: string; model?: string } = {};
+    for (const [k, v] of Object.entries(body)) {
+      if (k !== 'key' && k !== 'team' && k !== 'model') throw bad(`'${k}' is not a purge field (key, team, model).`, k);
+      if (typeof v !== 'string' || !v) throw bad(`'${k}' must be a non-empty string.`, k);
+      if (k === 'key') filter.keyId = v;
+      else filter[k] = v;
+    }
+    return filter;
+  }
+
   async function route(req: Request): Promise<Response> {
     const path = pathOf(req.url).replace(/\/+$/, '');
     const teamMatch = /^\/admin\/teams\/([^/]+)$/.exec(path);
@@ -324,6 +341,11 @@ export function createAdminApp(deps: AdminDeps): { fetch(req: Request): Promise<
       const body = text.trim() ? parseJsonObject(text) : {};
       for (const k of Object.keys(body)) if (k !== 'ttlSeconds') throw bad(`'${k}' is not a ui-link field (only 'ttlSeconds').`, k);
       return json(201, await deps.uiSessions.mint(body.ttlSeconds));
+    }
+    if (path === '/admin/cache/purge') {
+      if (!deps.cache) throw errors.notFound(req.method, path);
+      if (req.method !== 'POST') throw errors.methodNotAllowed(req.method, path);
+      return json(200, { purged: await deps.cache.purge(await purgeFilter(req)) });
     }
     if (path === '/admin/usage') {
       if (!deps.usageApi) throw errors.notFound(req.method, path);

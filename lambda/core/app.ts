@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { jsonResponse } from './buffered-response';
+import type { ResponseCache } from './cache/response-cache';
 import type { Endpoint } from './endpoint';
 import { type ErrorFormat, GatewayError, errors, renderError, toGatewayError } from './errors';
 import { ENDPOINTS, type EndpointFactory } from './handlers';
@@ -35,6 +36,8 @@ export interface Gateway {
   fetch(req: Request, client?: ClientInfo): Promise<Response>;
   readonly verifier: KeyVerifier;
   readonly catalog: ModelCatalog;
+  /** The response cache, when the gateway has a store for it (the local admin API purges through it). */
+  readonly cache?: ResponseCache;
   /** Wait for pending log writes and cache stores (Lambda calls this before the invocation ends). */
   flush(): Promise<void>;
 }
@@ -137,5 +140,5 @@ export function createGateway(deps: GatewayDeps & GatewayOptions): Gateway {
     await s.cache?.flush();
     await s.logWriter.flush();
   };
-  return { fetch: handle, verifier: s.verifier, catalog: s.catalog, flush };
+  return { fetch: handle, verifier: s.verifier, catalog: s.catalog, cache: s.cache, flush };
 }
