@@ -134,9 +134,10 @@ export class AiGateway extends Construct {
     this.observability = new GatewayObservability(this, 'Observability', {
       proxy: this.proxy,
       functions: { Proxy: this.proxy.handler, Admin: this.admin.handler },
-      tables: [this.keyStore.keysTable, this.keyStore.countersTable],
+      tables: [this.keyStore.keysTable, this.keyStore.countersTable, ...(this.cache ? [this.cache.table] : [])],
       requestLog: this.requestLog,
       alarmTopic: props.alarmTopic,
+      cache: this.cache !== undefined,
     });
 
     this.url = this.proxy.url;

@@ -29,6 +29,12 @@ export interface GatewayObservabilityProps {
    */
   readonly serverErrorRateThreshold?: number;
   /**
+   * Show the response cache on the dashboard (hit rate, savings, failed lookups) and alarm on
+   * failed lookups; set when the config turns a cache on.
+   * @default false
+   */
+  readonly cache?: boolean;
+  /**
    * Dashboard name.
    * @default - generated
    */
@@ -167,6 +173,35 @@ export class GatewayObservability extends Construct {
         width: 8,
       }),
     );
+    if (props.cache) {
+      const hits = props.proxy.metricGateway('CacheHits', { label: 'Hits' });
+      const misses = props.proxy.metricGateway('CacheMisses', { label: 'Misses' });
+      const cacheErrors = props.proxy.metricGateway('CacheErrors', { label: 'Failed lookups (bypassed)' });
+      // A cache that keeps failing costs every request its lookup timeout and saves nothing.
+      alarm(
+        'CacheErrors',
+        props.proxy.metricGateway('CacheErrors'),
+        10,
+        'Response cache lookups failing (store or embeddings route); requests are served uncached',
+      );
+      this.dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: 'Cache hit rate',
+          left: [
+            new cloudwatch.MathExpression({
+              expression: 'IF(h + m > 0, h / (h + m), 0)',
+              usingMetrics: { h: hits, m: misses },
+              label: 'Hit rate',
+              period: PERIOD,
+            }),
+          ],
+          leftYAxis: { min: 0, max: 1 },
+          width: 8,
+        }),
+        new cloudwatch.GraphWidget({ title: 'Cache savings (USD)', left: [props.proxy.metricGateway('CacheSavedUsd', { label: 'Saved USD' })], width: 8 }),
+        new cloudwatch.GraphWidget({ title: 'Cache lookups', left: [hits, misses, cacheErrors], width: 8 }),
+      );
+    }
     this.dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 }));
   }
 }

@@ -304,11 +304,24 @@ export class ProxyApi extends Construct {
    * A gateway metric the proxy emits per request (Embedded Metric Format): Requests, Errors,
    * Tokens, CostUsd, LatencyMs, Fallbacks (requests where a target other than the route's first
    * was tried or served; retries of one target are not fallbacks), CooldownSkips (requests that
-   * passed over a target cooling down or being probed). Sum over 5 minutes unless overridden; pass
+   * passed over a target cooling down or being probed), and the response cache's CacheHits (exact
+   * and semantic), CacheMisses, CacheSavedUsd (what the hits' original answers cost) and
+   * CacheErrors (lookups that failed and were bypassed). Sum over 5 minutes unless overridden; pass
    * `model` ('provider/model' that served it) for one model.
    */
   metricGateway(
-    metricName: 'Requests' | 'Errors' | 'Tokens' | 'CostUsd' | 'LatencyMs' | 'Fallbacks' | 'CooldownSkips',
+    metricName:
+      | 'Requests'
+      | 'Errors'
+      | 'Tokens'
+      | 'CostUsd'
+      | 'LatencyMs'
+      | 'Fallbacks'
+      | 'CooldownSkips'
+      | 'CacheHits'
+      | 'CacheMisses'
+      | 'CacheSavedUsd'
+      | 'CacheErrors',
     options: cloudwatch.MetricOptions & { readonly model?: string } = {},
   ): cloudwatch.Metric {
     const { model, ...props } = options;

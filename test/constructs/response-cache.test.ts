@@ -111,3 +111,17 @@ test('cdk-nag AwsSolutions: the semantic cache stack has no unacknowledged findi
 test('bad vector dimensions are a validation error naming the prop', () => {
   expect(() => gatewayStack({ config: SEMANTIC, cache: { vectorDimensions: 0 } })).toThrow(/vectorDimensions/);
 });
+
+test('the dashboard shows the cache hit rate, savings and failed lookups, with an alarm on failed lookups, only when a cache is on', () => {
+  const dashboardText = (config?: GatewayConfig) => {
+    const t = gatewayStack(config ? { config } : {}).template();
+    return { body: JSON.stringify(Object.values(t.findResources('AWS::CloudWatch::Dashboard'))[0].Properties.DashboardBody), t };
+  };
+  const on = dashboardText(EXACT);
+  expect(on.body).toMatch(/Cache hit rate/);
+  expect(on.body).toMatch(/CacheSavedUsd/);
+  expect(on.body).toMatch(/CacheErrors/);
+  on.t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'CacheErrors', Namespace: 'AiGateway', Threshold: 10 });
+  const off = dashboardText();
+  expect(off.body).not.toMatch(/Cache hit rate|CacheErrors/);
+});
