@@ -21,7 +21,7 @@ import {
   ENV_METRICS_ID,
   ENV_SECRET_TTL_SECONDS,
 } from '../lambda/contract';
-import { METRICS_NAMESPACE } from '../lambda/contract';
+import { METRICS_NAMESPACE, type RequestMetric } from '../lambda/contract';
 import type { GatewayConfig } from '../lambda/contract';
 import type { KeyStore } from './key-store';
 import type { ProviderSecrets } from './provider-secrets';
@@ -309,21 +309,7 @@ export class ProxyApi extends Construct {
    * CacheErrors (lookups that failed and were bypassed). Sum over 5 minutes unless overridden; pass
    * `model` ('provider/model' that served it) for one model.
    */
-  metricGateway(
-    metricName:
-      | 'Requests'
-      | 'Errors'
-      | 'Tokens'
-      | 'CostUsd'
-      | 'LatencyMs'
-      | 'Fallbacks'
-      | 'CooldownSkips'
-      | 'CacheHits'
-      | 'CacheMisses'
-      | 'CacheSavedUsd'
-      | 'CacheErrors',
-    options: cloudwatch.MetricOptions & { readonly model?: string } = {},
-  ): cloudwatch.Metric {
+  metricGateway(metricName: RequestMetric, options: cloudwatch.MetricOptions & { readonly model?: string } = {}): cloudwatch.Metric {
     const { model, ...props } = options;
     return new cloudwatch.Metric({
       namespace: METRICS_NAMESPACE,
