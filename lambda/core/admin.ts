@@ -74,6 +74,28 @@ function bad(message: string, param: string) {
 }
 
 const LIMIT_NAMES = ['rpm', 'tpm', 'tokensPerDay', 'budgetUsd'];
+/** Largest budget accepted: a finite number money can mean (1e309 parses as Infinity). */
+const MAX_BUDGET_USD = 1e9;
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * A PATCH's `limits` merged onto the key's current ones (§6): each limit on its own, `budgetUsd`
+ * and `perUser` field by field, `null` removing one; a limit the body leaves out keeps its value.
+ * Names are checked first, so `__proto__` can never reach an assignment.
+ */
+export function mergeLimits(current: Record<string, unknown>, patch: Record<string, unknown>, at = 'limits', allowPerUser = true): Record<string, unknown> {
+  const known = allowPerUser ? [...LIMIT_NAMES, 'perUser'] : LIMIT_NAMES;
+  const out: Record<string, unknown> = { ...current };
+  for (const [k, v] of Object.entries(patch)) {
+    if (!known.includes(k)) throw bad(`'${at}.${k}' is not a known limit (${known.join(', ')}).`, `${at}.${k}`);
+    if (v === null) delete out[k];
+    else if (k === 'budgetUsd' && isObject(v) && isObject(current.budgetUsd)) out[k] = { ...current.budgetUsd, ...v };
+    else if (k === 'perUser' && isObject(v)) out[k] = mergeLimits(isObject(current.perUser) ? current.perUser : {}, v, `${at}.perUser`, false);
+    else out[k] = v;
+  }
+  return out;
+}
 
 /** `limits` (or, nested, `limits.perUser`, which may not nest again); `at` names the field in errors. */
 function validateLimitSet(v: unknown, at: string, allowPerUser: boolean): Record<string, unknown> {
@@ -84,13 +106,19 @@ function validateLimitSet(v: unknown, at: string, allowPerUser: boolean): Record
   for (const k of Object.keys(l)) if (!known.includes(k)) throw bad(`'${at}.${k}' is not a known limit (${known.join(', ')}).`, `${at}.${k}`);
   for (const k of ['rpm', 'tpm', 'tokensPerDay']) {
     if (l[k] === undefined || l[k] === null) continue;
-    if (!Number.isInteger(l[k]) || (l[k] as number) <= 0) throw bad(`'${at}.${k}' must be a positive integer.`, `${at}.${k}`);
+    if (!Number.isSafeInteger(l[k]) || (l[k] as number) <= 0) throw bad(`'${at}.${k}' must be a positive integer (at most 2^53 - 1).`, `${at}.${k}`);
     out[k] = l[k];
   }
   if (l.budgetUsd !== undefined && l.budgetUsd !== null) {
     const b = l.budgetUsd as Record<string, unknown>;
-    if (typeof b !== 'object' || typeof b.amount !== 'number' || !(b.amount > 0) || (b.period !== 'day' && b.period !== 'month'))
-      throw bad(`'${at}.budgetUsd' must be { amount: number > 0, period: 'day' | 'month' }.`, `${at}.budgetUsd`);
+    if (
+      typeof b !== 'object' ||
+      Object.keys(b).some((k) => k !== 'amount' && k !== 'period') ||
+      typeof b.amount !== 'number' ||
+      !(b.amount > 0 && b.amount <= MAX_BUDGET_USD) ||
+      (b.period !== 'day' && b.period !== 'month')
+    )
+      throw bad(`'${at}.budgetUsd' must be { amount: number > 0 and at most ${MAX_BUDGET_USD}, period: 'day' | 'month' }.`, `${at}.budgetUsd`);
     out.budgetUsd = { amount: b.amount, period: b.period };
   }
   if (allowPerUser && l.perUser !== undefined && l.perUser !== null) {
@@ -165,7 +193,10 @@ function validateName(v: unknown, required: boolean): string | undefined {
 
 function validateTeam(v: unknown): string | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string' || !v.trim() || v.length > 200) throw bad("'team' must be a string of at most 200 characters.", 'team');
+  // '#' separates the parts of the counter items' keys (`team#<name>`, `<key>#<shard>`): a team
+  // named `x#1` would share an item with team x's shard 1.
+  if (typeof v !== 'string' || !v.trim() || v.length > 200 || v.includes('#'))
+    throw bad("'team' must be a string of at most 200 characters, without '#'.", 'team');
   return v.trim();
 }
 
@@ -253,7 +284,8 @@ export function createAdminApp(deps: AdminDeps): { fetch(req: Request): Promise<
   }
 
   async function patch(req: Request, id: string): Promise<Response> {
-    const b = await readJsonObject(req, ADMIN_MAX_BODY_BYTES);
+    let b = await readJsonObject(req, ADMIN_MAX_BODY_BYTES);
+    if (isObject(b.limits)) b = { ...b, limits: mergeLimits({ ...(await mustGet(id)).limits }, b.limits) };
     const changes = { updatedAt: iso(), ...keyChanges(b, now()) };
     const updated = await bindingConflicts(deps.keyStore.update(id, changes as Partial<KeyRecord>));
     if (!updated) throw notFoundKey(id);
