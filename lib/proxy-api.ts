@@ -20,6 +20,7 @@ import {
   ENV_LOG_STREAM,
   ENV_METRICS_ID,
   ENV_SECRET_TTL_SECONDS,
+  bedrockFoundationModel,
 } from '../lambda/contract';
 import { METRICS_NAMESPACE, type RequestMetric } from '../lambda/contract';
 import type { GatewayConfig } from '../lambda/contract';
@@ -102,14 +103,6 @@ export interface ProxyApiProps extends ProxyApiOptions {
    * @default - no response cache
    */
   readonly cache?: ResponseCacheStore;
-}
-
-/** Geographic prefixes of Bedrock cross-region inference profile ids (`us.anthropic.claude-…`). */
-const PROFILE_PREFIX = /^(us|eu|apac|us-gov|global|jp|au|ca)\./;
-
-/** The foundation model an id refers to: the id itself, or the model behind an inference profile id. */
-function foundationModelOf(id: string): string {
-  return id.replace(PROFILE_PREFIX, '');
 }
 
 /** 15 minutes: API Gateway's cap for streamed integrations, and Lambda's maximum run time. */
@@ -270,7 +263,7 @@ export class ProxyApi extends Construct {
     const stack = Stack.of(this);
     const foundationModelArn = (model: string) =>
       stack.formatArn({ service: 'bedrock', region: '*', account: '', resource: 'foundation-model', resourceName: model });
-    const models = [...new Set(targets.map((t) => foundationModelOf(t.modelId)))];
+    const models = [...new Set(targets.map((t) => bedrockFoundationModel(t.modelId)))];
     const resourceArns = [
       ...models.map(foundationModelArn),
       // The profile lives in the region the provider calls (its `region`, else the stack's).

@@ -5,6 +5,7 @@
  * gateway's runtime (its router, providers, stores or adapters).
  */
 export * from './admin-routes';
+export * from './bedrock-model-ids';
 export * from './config';
 export * from './env';
 export * from './log-queries';

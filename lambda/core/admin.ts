@@ -3,7 +3,7 @@
  * Transport decides who may call it (IAM on AWS, a bearer token locally); see `authorize`.
  */
 import { jsonResponse } from './buffered-response';
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { GatewayError, errors, renderError, toGatewayError } from './errors';
 import { parseJsonObject, readBodyText, readJsonObject } from './body';
 import {
@@ -23,6 +23,7 @@ import {
 import type { Logger } from './ports';
 import type { TeamLimitsStore } from './limits/teams';
 import { silentLogger } from './ports';
+import { newRequestId } from './request-id';
 import { pathOf } from './url-path';
 import type { UsageApi } from './usage/usage-api';
 import type { UiSessions } from './usage/ui-sessions';
@@ -407,7 +408,7 @@ export function createAdminApp(deps: AdminDeps): { fetch(req: Request): Promise<
   return {
     async fetch(req: Request): Promise<Response> {
       // Like every API answer, each admin answer names its request, so an operator's report can be traced.
-      const requestId = 'req_' + randomUUID().replace(/-/g, '');
+      const requestId = newRequestId();
       let res: Response;
       try {
         if (!deps.authorize(req)) {

@@ -6,7 +6,6 @@
  * parse, authorize the model, limits, … then the endpoint's handler, which calls the router and
  * the provider adapters. Errors are rendered by the log stage, in one place.
  */
-import { randomUUID } from 'node:crypto';
 import { jsonResponse } from './buffered-response';
 import type { ResponseCache } from './cache/response-cache';
 import type { Endpoint } from './endpoint';
@@ -15,6 +14,7 @@ import { ENDPOINTS, type EndpointFactory } from './handlers';
 import type { KeyVerifier } from './keys';
 import type { ModelCatalog } from './models';
 import { type ClientInfo, RequestContext } from './request-context';
+import { newRequestId } from './request-id';
 import { type GatewayDeps, createServices } from './services';
 import { STAGES, type StageFactory, compose } from './stages';
 import { logStage } from './stages/log';
@@ -64,7 +64,7 @@ const unroutedErrorFormat = (path: string): ErrorFormat => (path.startsWith('/v1
 
 export function createGateway(deps: GatewayDeps & GatewayOptions): Gateway {
   const s = createServices(deps);
-  const newId = deps.newRequestId ?? (() => 'req_' + randomUUID().replace(/-/g, ''));
+  const newId = deps.newRequestId ?? newRequestId;
   const stages = (deps.stages ?? STAGES).map((make) => make(s));
 
   /** path (or template) → method → the endpoint with its stages composed around it (once, not per request). */

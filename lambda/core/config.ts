@@ -7,6 +7,7 @@ import { type IdentityConfig, checkIdentity } from './identity/config';
 
 export type { IdentityConfig, JwtIssuerConfig } from './identity/config';
 import { type CacheConfig, checkCacheConfig } from './cache/config';
+import { isObject } from './is-object';
 
 export type { CacheConfig } from './cache/config';
 
@@ -172,7 +173,6 @@ export class ConfigError extends Error {
   }
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isPositiveNumber = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v > 0;
 
 function checkSecretRef(v: unknown, at: string, problems: string[]) {

@@ -143,14 +143,17 @@ export function modelAllowed(record: KeyRecord, model: string): boolean {
  * The error for a key that exists but may not be used (revoked, expired). It carries the record so
  * the request's log record can name the key: an audit trail of a revoked key still in use matters.
  */
-export type KeyRejectedError = GatewayError & { readonly keyRecord: KeyRecord };
-
-function rejectedKey(err: GatewayError, record: KeyRecord): KeyRejectedError {
-  return Object.assign(err, { keyRecord: record });
+export class KeyRejectedError extends GatewayError {
+  constructor(
+    rejection: GatewayError,
+    readonly keyRecord: KeyRecord,
+  ) {
+    super({ ...rejection, message: rejection.message });
+  }
 }
 
 export function rejectedKeyRecord(err: unknown): KeyRecord | undefined {
-  return err instanceof GatewayError ? (err as Partial<KeyRejectedError>).keyRecord : undefined;
+  return err instanceof KeyRejectedError ? err.keyRecord : undefined;
 }
 
 interface CacheEntry {
@@ -230,8 +233,8 @@ export class KeyVerifier {
     const now = this.options.now();
     if (entry.validUntil !== undefined && now >= entry.validUntil) throw errors.invalidKey();
     const r = entry.record;
-    if (r.revokedAt) throw rejectedKey(errors.revokedKey(), r);
-    if (entry.expiresAt !== undefined && now >= entry.expiresAt) throw rejectedKey(errors.expiredKey(), r);
+    if (r.revokedAt) throw new KeyRejectedError(errors.revokedKey(), r);
+    if (entry.expiresAt !== undefined && now >= entry.expiresAt) throw new KeyRejectedError(errors.expiredKey(), r);
     return r;
   }
 

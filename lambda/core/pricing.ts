@@ -8,6 +8,7 @@
  */
 import type { ModelPrice } from './config';
 import type { Usage } from '../apischema/openai';
+import { bedrockFoundationModel } from '../contract/bedrock-model-ids';
 
 const p = (input: number, output: number): ModelPrice => ({ input, output });
 /** OpenAI: cached prompt tokens (usage.prompt_tokens_details.cached_tokens) at `share` of the input price. */
@@ -111,8 +112,7 @@ export const DEFAULT_PRICES: Readonly<Record<string, ModelPrice>> = {
   'mock-model': p(1, 2),
 };
 
-/** Bedrock cross-region inference prefixes and vendor prefixes, dropped before matching. */
-const BEDROCK_REGION = /^(us|eu|apac|us-gov|global|jp|au|ca)\./;
+/** Bedrock vendor prefixes, dropped (after an inference profile's prefix) before matching. */
 const BEDROCK_VENDOR = /^(anthropic|amazon|meta|mistral|cohere|ai21|deepseek|openai|qwen|writer)\./;
 
 /**
@@ -158,7 +158,7 @@ export class PriceTable {
   private resolve(provider: string, model: string): ModelPrice | undefined {
     const direct = this.prices.get(`${provider}/${model}`) ?? this.prices.get(model);
     if (direct) return direct;
-    const bare = model.replace(BEDROCK_REGION, '').replace(BEDROCK_VENDOR, '');
+    const bare = bedrockFoundationModel(model).replace(BEDROCK_VENDOR, '');
     let best: ModelPrice | undefined;
     let bestLen = 0;
     for (const [name, price] of this.prices) {

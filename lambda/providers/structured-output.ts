@@ -10,6 +10,7 @@
  */
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest } from './types';
 import { clientFault } from './translate-common';
+import { isObject } from '../core/is-object';
 
 /** The response tool's name; a client tool may not use it. */
 export const RESPONSE_TOOL_NAME = 'json_response';
@@ -23,8 +24,6 @@ export interface ResponseTool {
 
 /** How the provider should pick a tool once the response tool is added. */
 export type ResponseToolChoice = 'response_tool' | 'any_tool' | 'client_choice';
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The tool that carries a JSON answer; undefined when the request asks for text. A malformed response_format is a 400. */
 export function responseToolOf(body: ChatRequest): ResponseTool | undefined {

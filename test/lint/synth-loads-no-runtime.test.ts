@@ -17,8 +17,14 @@ process.stdout.write(JSON.stringify(Object.keys(require.cache).filter((f) => f.s
   return JSON.parse(out) as string[];
 }
 
-/** The routing config's schema, written in core and re-exported by the contract: import-free validators. */
-const CONFIG_SCHEMA = ['lambda/core/config.ts', 'lambda/core/cache/config.ts', 'lambda/core/identity/config.ts', 'lambda/core/openai-compatible-presets.ts'];
+/** The routing config's schema, written in core and re-exported by the contract: validators importing nothing else. */
+const CONFIG_SCHEMA = [
+  'lambda/core/config.ts',
+  'lambda/core/cache/config.ts',
+  'lambda/core/identity/config.ts',
+  'lambda/core/openai-compatible-presets.ts',
+  'lambda/core/is-object.ts',
+];
 
 test('loading the construct library loads only the contract and the config schema from lambda/', () => {
   const loaded = lambdaModulesLoadedBy('lib/index.ts');

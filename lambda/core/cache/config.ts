@@ -3,6 +3,7 @@
  * every route, which a route's own `cache` replaces as a whole (no field-by-field merge: what a
  * route says is all that applies to it).
  */
+import { isObject } from '../is-object';
 
 export const CACHE_MODES = ['off', 'exact', 'semantic'] as const;
 export type CacheMode = (typeof CACHE_MODES)[number];
@@ -79,8 +80,6 @@ export function resolveCacheConfig(c: CacheConfig | undefined): ResolvedCacheCon
       : {}),
   };
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const KNOWN = ['mode', 'ttlSeconds', 'scope', 'semantic', 'lookupTimeoutMs'];
 const KNOWN_SEMANTIC = ['embeddingModel', 'threshold', 'maxMessages'];

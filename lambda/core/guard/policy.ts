@@ -7,6 +7,7 @@
  */
 import type { RE2JS } from 're2js';
 import { PII_TYPES, type PiiType } from '../redaction';
+import { isObject } from '../is-object';
 
 export type GuardWhere = 'input' | 'output';
 export type GuardRole = 'system' | 'developer' | 'user' | 'assistant' | 'tool';
@@ -84,8 +85,6 @@ export interface CompiledPolicy {
 function re2(): typeof RE2JS {
   return (require('re2js') as typeof import('re2js')).RE2JS;
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function compilePattern(rule: GuardPatternRule): RE2JS {
   const R = re2();

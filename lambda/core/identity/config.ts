@@ -3,6 +3,7 @@
  * JWTs the gateway accepts in place of a virtual key, and which claims name the application and
  * the end user. Validated with the rest of the config at start-up.
  */
+import { isObject } from '../is-object';
 
 /** One trusted token issuer. */
 export interface JwtIssuerConfig {
@@ -29,8 +30,6 @@ export interface IdentityConfig {
   /** Issuers whose JWTs are accepted where a virtual key may be sent. */
   readonly jwt?: readonly JwtIssuerConfig[];
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 

@@ -2,6 +2,7 @@
  * Embeddings through InvokeModel: Amazon Titan (one input per call, calls run in parallel) and
  * Cohere Embed (one batched call). Each family's body and answer are translated here.
  */
+import { bedrockFoundationModel } from '../../contract/bedrock-model-ids';
 import type { EmbeddingsRequest } from '../types';
 import { clientFault } from '../translate-common';
 
@@ -9,7 +10,7 @@ export type EmbeddingFamily = 'titan' | 'cohere';
 
 export function embeddingFamily(modelId: string): EmbeddingFamily {
   // Cross-region inference profiles prefix the model id (us.cohere.embed-…).
-  const id = modelId.replace(/^(?:[a-z]{2}|global|apac)\./, '');
+  const id = bedrockFoundationModel(modelId);
   if (id.startsWith('amazon.titan-embed')) return 'titan';
   if (id.startsWith('cohere.embed')) return 'cohere';
   throw clientFault(`Bedrock embeddings support Amazon Titan and Cohere embedding models, not '${modelId}'`, 'embeddings_unsupported');

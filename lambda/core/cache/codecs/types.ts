@@ -57,7 +57,7 @@ export function pieces(text: string, maxChars = 24): string[] {
   return out;
 }
 
-export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+export { isObject } from '../../is-object';
 
 /** JSON of an SSE event's data, or undefined when it is not JSON. */
 export function parseData(e: EventSourceMessage): unknown {

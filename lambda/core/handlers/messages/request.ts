@@ -8,8 +8,7 @@ import { validateModelName, withoutSteeringFields } from '../../validate';
 import type { AnthropicBlock, AnthropicRequest, AnthropicToolChoice } from '../../../apischema/anthropic';
 import type { ChatMessage, ChatRequest, ContentPart, ToolCall } from '../../../apischema/openai';
 import type { NativeMessagesRequest } from '../../provider';
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+import { isObject } from '../../is-object';
 
 /** Clear 400s for the fields every target needs, before any upstream call. */
 export function validateMessagesRequest(body: Record<string, unknown>): AnthropicRequest {

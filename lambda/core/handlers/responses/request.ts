@@ -9,8 +9,7 @@ import { withoutSteeringFields } from '../../validate';
 import type { ChatMessage, ChatRequest, ContentPart, ToolCall, ToolDefinition } from '../../../apischema/openai';
 import type { FunctionTool, InputContentPart, InputItem, MessageItem, ReasoningItem, ResponsesRequest, TextFormat, ToolChoice } from './wire';
 import { thinkingBlocksFromEncrypted } from './reasoning-carry';
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+import { isObject } from '../../is-object';
 
 /** Built-in (hosted) tools: OpenAI runs them itself; the gateway does not emulate them. */
 export const BUILT_IN_TOOL_TYPES: ReadonlySet<string> = new Set([
