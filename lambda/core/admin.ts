@@ -24,6 +24,7 @@ import type { Logger } from './ports';
 import type { TeamLimitsStore } from './limits/teams';
 import { silentLogger } from './ports';
 import { newRequestId } from './request-id';
+import { ADMIN_ROUTES, CACHE_ADMIN_ROUTES } from '../contract/admin-routes';
 import { pathOf } from './url-path';
 import type { UsageApi } from './usage/usage-api';
 import type { UiSessions } from './usage/ui-sessions';
@@ -264,6 +265,26 @@ async function bindingConflicts<T>(p: Promise<T>): Promise<T> {
 
 const notFoundKey = (id: string) => new GatewayError({ status: 404, type: 'not_found_error', code: 'key_not_found', message: `No key with id '${id}'.` });
 
+/**
+ * The admin app serves exactly the contract's ADMIN_ROUTES and CACHE_ADMIN_ROUTES (the construct
+ * creates one API Gateway method for each): every listed route has an action and every action is listed, checked when the
+ * app is made. Each resource path becomes a matcher; `{…}` is one path segment.
+ */
+function adminRouteMatchers<R extends { readonly methods: Readonly<Record<string, unknown>> }>(
+  resources: Readonly<Record<string, R>>,
+): { pattern: RegExp; resource: R }[] {
+  const listed = new Set([...ADMIN_ROUTES, ...CACHE_ADMIN_ROUTES].map(([method, path]) => `${method} ${path}`));
+  const served = new Set(Object.entries(resources).flatMap(([path, r]) => Object.keys(r.methods).map((method) => `${method} ${path}`)));
+  const missing = [...listed].filter((r) => !served.has(r));
+  const unlisted = [...served].filter((r) => !listed.has(r));
+  if (missing.length || unlisted.length)
+    throw new Error(`admin routes out of step with ADMIN_ROUTES: without an action ${JSON.stringify(missing)}, not listed ${JSON.stringify(unlisted)}`);
+  return Object.entries(resources).map(([path, resource]) => ({
+    pattern: new RegExp(`^/admin/${path.replace(/\{\w+\}/, '([^/]+)')}$`),
+    resource,
+  }));
+}
+
 export function createAdminApp(deps: AdminDeps): { fetch(req: Request): Promise<Response> } {
   const now = deps.now ?? Date.now;
   const logger = deps.logger ?? silentLogger;
@@ -324,21 +345,14 @@ export function createAdminApp(deps: AdminDeps): { fetch(req: Request): Promise<
     return json(200, { ...presentKey(updated), key, ...(validUntil ? { previousKeyValidUntil: validUntil } : {}) });
   }
 
-  /** GET|PUT /admin/teams/{team}: limits shared by every key of the team. */
-  async function teamRoute(req: Request, team: string): Promise<Response> {
-    if (!deps.teams) throw errors.notFound(req.method, `/admin/teams/${team}`);
-    if (validateTeam(team) !== team) throw bad('The team name must be 1 to 200 characters without surrounding spaces.', 'team');
-    if (req.method === 'GET') {
-      const record = await deps.teams.getTeam(team);
-      if (!record) throw new GatewayError({ status: 404, type: 'not_found_error', code: 'team_not_found', message: `Team '${team}' has no limits set.` });
-      return json(200, record);
-    }
-    if (req.method === 'PUT') {
-      const b = await readJsonObject(req, ADMIN_MAX_BODY_BYTES);
-      for (const k of Object.keys(b)) if (k !== 'limits') throw bad(`'${k}' is not a team field (only 'limits').`, k);
-      return json(200, await deps.teams.putTeam(team, validateTeamLimits(b.limits)));
-    }
-    throw errors.methodNotAllowed(req.method, `/admin/teams/${team}`);
+  type Action = (req: Request, param: string) => Promise<Response>;
+  /** One admin resource: its methods, whether this deployment offers it, and how its path parameter is read. */
+  interface Resource {
+    readonly methods: Readonly<Record<string, Action>>;
+    /** False: the resource answers 404 (its part of the gateway is not configured). */
+    readonly available?: () => boolean;
+    /** Validates and decodes the path parameter (a 400 on a bad one), before the method is looked at. */
+    readonly param?: (raw: string) => string;
   }
 
   /** `{ "key"?, "team"?, "model"? }`: every given field must match; an empty body purges every entry. */
@@ -355,54 +369,87 @@ export function createAdminApp(deps: AdminDeps): { fetch(req: Request): Promise<
     return filter;
   }
 
+  const decodeTeam = (raw: string) => {
+    let team: string;
+    try {
+      team = decodeURIComponent(raw);
+    } catch {
+      throw bad('The team name in the path is not valid percent-encoding.', 'team');
+    }
+    if (validateTeam(team) !== team) throw bad('The team name must be 1 to 200 characters without surrounding spaces.', 'team');
+    return team;
+  };
+
+  /** The admin API's resources, by their path under /admin in the contract's ADMIN_ROUTES. */
+  const resources: Readonly<Record<string, Resource>> = {
+    keys: {
+      methods: {
+        POST: (req) => create(req),
+        GET: async () => json(200, { object: 'list', data: (await deps.keyStore.list()).map(presentKey) }),
+      },
+    },
+    'keys/{id}': { methods: { GET: async (_req, id) => json(200, presentKey(await mustGet(id))), PATCH: (req, id) => patch(req, id) } },
+    'keys/{id}/revoke': { methods: { POST: (_req, id) => revoke(id) } },
+    'keys/{id}/rotate': { methods: { POST: (req, id) => rotate(req, id) } },
+    'keys/{id}/usage': {
+      methods: {
+        GET: async (_req, id) => {
+          const record = await mustGet(id);
+          const usage = deps.usage ? await deps.usage.usage(record) : {};
+          return json(200, { id, limits: record.limits ?? {}, usage });
+        },
+      },
+    },
+    'teams/{team}': {
+      available: () => deps.teams !== undefined,
+      param: decodeTeam,
+      methods: {
+        GET: async (_req, team) => {
+          const record = await deps.teams!.getTeam(team);
+          if (!record) throw new GatewayError({ status: 404, type: 'not_found_error', code: 'team_not_found', message: `Team '${team}' has no limits set.` });
+          return json(200, record);
+        },
+        PUT: async (req, team) => {
+          const b = await readJsonObject(req, ADMIN_MAX_BODY_BYTES);
+          for (const k of Object.keys(b)) if (k !== 'limits') throw bad(`'${k}' is not a team field (only 'limits').`, k);
+          return json(200, await deps.teams!.putTeam(team, validateTeamLimits(b.limits)));
+        },
+      },
+    },
+    usage: {
+      available: () => deps.usageApi !== undefined,
+      methods: { GET: async (req) => json(200, await deps.usageApi!.forAdmin(new URL(req.url, 'http://gateway').searchParams)) },
+    },
+    'cache/purge': {
+      available: () => deps.cache !== undefined,
+      methods: { POST: async (req) => json(200, { purged: await deps.cache!.purge(await purgeFilter(req)) }) },
+    },
+    'ui-links': {
+      available: () => deps.uiSessions !== undefined,
+      methods: {
+        POST: async (req) => {
+          const text = req.headers.get('content-length') === '0' ? '' : await readBodyText(req, ADMIN_MAX_BODY_BYTES);
+          const body = text.trim() ? parseJsonObject(text) : {};
+          for (const k of Object.keys(body)) if (k !== 'ttlSeconds') throw bad(`'${k}' is not a ui-link field (only 'ttlSeconds').`, k);
+          return json(201, await deps.uiSessions!.mint(body.ttlSeconds));
+        },
+      },
+    },
+  };
+  const matchers = adminRouteMatchers(resources);
+
   async function route(req: Request): Promise<Response> {
     const path = pathOf(req.url).replace(/\/+$/, '');
-    const teamMatch = /^\/admin\/teams\/([^/]+)$/.exec(path);
-    if (teamMatch) {
-      let team: string;
-      try {
-        team = decodeURIComponent(teamMatch[1]);
-      } catch {
-        throw bad('The team name in the path is not valid percent-encoding.', 'team');
-      }
-      return teamRoute(req, team);
+    for (const { pattern, resource } of matchers) {
+      const m = pattern.exec(path);
+      if (!m) continue;
+      if (resource.available && !resource.available()) throw errors.notFound(req.method, path);
+      const param = m[1] === undefined ? '' : resource.param ? resource.param(m[1]) : m[1];
+      const action = resource.methods[req.method];
+      if (!action) throw errors.methodNotAllowed(req.method, path);
+      return action(req, param);
     }
-    if (path === '/admin/ui-links') {
-      if (!deps.uiSessions) throw errors.notFound(req.method, path);
-      if (req.method !== 'POST') throw errors.methodNotAllowed(req.method, path);
-      const text = req.headers.get('content-length') === '0' ? '' : await readBodyText(req, ADMIN_MAX_BODY_BYTES);
-      const body = text.trim() ? parseJsonObject(text) : {};
-      for (const k of Object.keys(body)) if (k !== 'ttlSeconds') throw bad(`'${k}' is not a ui-link field (only 'ttlSeconds').`, k);
-      return json(201, await deps.uiSessions.mint(body.ttlSeconds));
-    }
-    if (path === '/admin/cache/purge') {
-      if (!deps.cache) throw errors.notFound(req.method, path);
-      if (req.method !== 'POST') throw errors.methodNotAllowed(req.method, path);
-      return json(200, { purged: await deps.cache.purge(await purgeFilter(req)) });
-    }
-    if (path === '/admin/usage') {
-      if (!deps.usageApi) throw errors.notFound(req.method, path);
-      if (req.method !== 'GET') throw errors.methodNotAllowed(req.method, path);
-      return json(200, await deps.usageApi.forAdmin(new URL(req.url, 'http://gateway').searchParams));
-    }
-    const m = /^\/admin\/keys(?:\/([^/]+)(?:\/(revoke|rotate|usage))?)?$/.exec(path);
-    if (!m) throw errors.notFound(req.method, path);
-    const [, id, action] = m;
-    const method = req.method;
-    if (!id) {
-      if (method === 'POST') return create(req);
-      if (method === 'GET') return json(200, { object: 'list', data: (await deps.keyStore.list()).map(presentKey) });
-    } else if (!action) {
-      if (method === 'GET') return json(200, presentKey(await mustGet(id)));
-      if (method === 'PATCH') return patch(req, id);
-    } else if (method === 'POST' && action === 'revoke') return revoke(id);
-    else if (method === 'POST' && action === 'rotate') return rotate(req, id);
-    else if (method === 'GET' && action === 'usage') {
-      const record = await mustGet(id);
-      const usage = deps.usage ? await deps.usage.usage(record) : {};
-      return json(200, { id, limits: record.limits ?? {}, usage });
-    }
-    throw errors.methodNotAllowed(method, path);
+    throw errors.notFound(req.method, path);
   }
 
   return {
