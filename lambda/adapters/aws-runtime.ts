@@ -23,7 +23,7 @@ import { createDynamoLimiter } from '../stores/dynamo-limiter';
 import { DynamoResponseStore } from '../stores/dynamo-response-store';
 import { consoleLogger } from './console-logger';
 import { DeferredLogSink } from './deferred-log-sink';
-import { EmfMetricsSink } from './emf-metrics';
+import { EmfMetrics } from './emf-metrics';
 import { SecretsManagerSecretSource, sdkSecretReader } from './secrets-manager';
 import {
   CONFIG_FILE_NAME,
@@ -132,7 +132,8 @@ export function createAwsGateway(env: Env, configDir: string): Gateway {
       env,
       logger: s.logger,
     }),
-    logSink: withRollups(new EmfMetricsSink(firehoseSink(env, s.logger), { gatewayId: s.metricsGatewayId }), s),
+    logSink: withRollups(firehoseSink(env, s.logger), s),
+    metrics: new EmfMetrics({ gatewayId: s.metricsGatewayId }),
     limiter: limiter(s, config),
     responseStore: new DynamoResponseStore(s.dynamo, s.tables.counters),
     logger: s.logger,

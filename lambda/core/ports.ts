@@ -1,6 +1,7 @@
 /** Narrow ports for state and side effects. The core gets implementations injected; tests pick real ones. */
 import type { SecretRef } from './config';
 import type { KeyRecord } from './keys';
+import type { RequestLogRecord } from './log-record';
 
 /** Resolves provider credentials. Local: environment; AWS: Secrets Manager with a cache. */
 export interface SecretSource {
@@ -68,3 +69,17 @@ export const unlimited: Limiter = {
   async settle() {},
   async release() {},
 };
+
+/** One request's metrics: its log record, and what the router counted as it happened. */
+export interface RequestMetrics {
+  readonly record: RequestLogRecord;
+  /** The router tried, passed over or served from a target other than the first. */
+  readonly fellBack: boolean;
+  /** The router passed over a target that was cooling down (or being probed by another request). */
+  readonly skippedCooling: boolean;
+}
+
+/** Where each request's metrics go, once per request after its record (AWS: EMF lines; locally: none). */
+export interface MetricsPublisher {
+  publish(metrics: RequestMetrics): void;
+}

@@ -15,6 +15,7 @@ import type { Identity } from './identity/identify';
 import type { KeyRecord } from './keys';
 import type { AttemptLog, RequestLogRecord } from './log-record';
 import type { ResolvedRoute } from './models';
+import type { RouteEvents } from './router';
 import type { Logger, Reservation } from './ports';
 import { redactSecrets } from './redaction';
 
@@ -89,6 +90,8 @@ export class RequestContext {
   reservation?: Reservation;
   /** The router, for every upstream attempt (and every target it passed over). */
   readonly attempts: AttemptLog[] = [];
+  /** The router, as it falls back or passes over a cooling target (the request's metrics count these). */
+  readonly routeEvents: RouteEvents = { fellBack: false, skippedCooling: false };
   /** The endpoint handler, once a target has answered: who served it. */
   provider?: string;
   model?: string;

@@ -109,8 +109,29 @@ function attemptLog(target: ResolvedTarget, status: number | null, latency: numb
   return { provider: target.provider.name, model: target.model, status, latency_ms: latency, ...(error ? { error: error.slice(0, 500) } : {}) };
 }
 
-/** How the attempts log marks a target passed over (metrics count these: emf-metrics.ts). */
+/** How the attempts log marks a target passed over. */
 export const SKIPPED_PREFIX = 'skipped: ';
+
+/** What the router did that the request's metrics count, recorded by the router as it does it. */
+export interface RouteEvents {
+  /** A target other than the first one tried (or passed over) was tried, passed over or served. */
+  fellBack: boolean;
+  /** A target was passed over because it was cooling down, or another request was probing it. */
+  skippedCooling: boolean;
+}
+
+/** The attempts log of one execution, noting in `events` what the metrics count as each entry is made. */
+function attemptRecorder(attempts: AttemptLog[], events: RouteEvents | undefined) {
+  let first: ResolvedTarget | undefined;
+  return (target: ResolvedTarget, entry: AttemptLog, skipped = false) => {
+    attempts.push(entry);
+    if (!events) return;
+    first ??= target;
+    // Retries of one target are not fallbacks; another target (by provider and model) is.
+    if (target.provider.name !== first.provider.name || target.model !== first.model) events.fellBack = true;
+    if (skipped) events.skippedCooling = true;
+  };
+}
 
 /** The attempts-log entry of a target skipped because it is cooling down, or because another request is probing it. */
 function skippedLog(target: ResolvedTarget, cooldowns: CooldownTracker, now: number): AttemptLog {
@@ -136,19 +157,22 @@ export class Router {
     attempt: (ctx: AttemptContext) => Promise<T>,
     /** Told of every failed attempt (the caller charges what a provider may bill for it). */
     onAttemptFailed?: (target: ResolvedTarget, err: UpstreamError) => void,
+    /** Where fallbacks and cooldown skips are noted as they happen (the request's metrics). */
+    events?: RouteEvents,
   ): Promise<RouteOutcome<T>> {
+    const log = attemptRecorder(attempts, events);
     const tries = Math.max(1, route.retry.attempts ?? 1);
     const maxWait = route.retry.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS;
     const cooldowns = this.deps.cooldowns;
     const deadline = this.deps.now() + (route.timeouts.routeMs ?? DEFAULT_ROUTE_BUDGET_MS);
     let last: UpstreamError | undefined;
-    const candidates = this.withoutCoolingTargets(orderTargets(route.plan, this.deps.random), attempts);
+    const candidates = this.withoutCoolingTargets(orderTargets(route.plan, this.deps.random), log);
     // Every target was cooling, so all are tried anyway (never fail without a single upstream call).
     const forced = cooldowns !== undefined && candidates.length > 0 && cooldowns.coolingUntil(candidates[0].id) !== undefined;
     for (const target of candidates) {
       // While earlier targets were tried, another request may have started probing this one.
       if (cooldowns && !forced && target !== candidates[0] && cooldowns.coolingUntil(target.id) !== undefined) {
-        attempts.push(skippedLog(target, cooldowns, this.deps.now()));
+        log(target, skippedLog(target, cooldowns, this.deps.now()), true);
         continue;
       }
       // The first call after a cooldown is the probe; others skip the target until it reports.
@@ -161,12 +185,12 @@ export class Router {
           if (started >= deadline) throw last ?? budgetSpent(route);
           try {
             const { value, abort } = await this.attemptOnce(target, stream, clientSignal, attempt, deadline - started);
-            attempts.push(attemptLog(target, 200, this.deps.now() - started));
+            log(target, attemptLog(target, 200, this.deps.now() - started));
             cooldowns?.recordSuccess(target.id);
             return { value, target, abort };
           } catch (err) {
             if (!(err instanceof UpstreamError)) throw err;
-            attempts.push(attemptLog(target, err.status ?? null, this.deps.now() - started, `${err.kind}: ${err.message}`));
+            log(target, attemptLog(target, err.status ?? null, this.deps.now() - started, `${err.kind}: ${err.message}`));
             onAttemptFailed?.(target, err);
             if (err.upstreamCode === 'client_cancelled' || clientSignal.aborted) throw err;
             last = err;
@@ -202,7 +226,7 @@ export class Router {
    * cooling, try them all anyway, soonest-recovering first: a request is never failed without a
    * single upstream call.
    */
-  private withoutCoolingTargets(order: ResolvedTarget[], attempts: AttemptLog[]): ResolvedTarget[] {
+  private withoutCoolingTargets(order: ResolvedTarget[], log: ReturnType<typeof attemptRecorder>): ResolvedTarget[] {
     const cooldowns = this.deps.cooldowns;
     // The common case, on every request: nothing is cooling, and nothing needs building.
     if (!cooldowns || order.every((t) => cooldowns.coolingUntil(t.id) === undefined)) return order;
@@ -210,7 +234,7 @@ export class Router {
     const ready = order.filter((t) => until.get(t) === undefined);
     if (!ready.length) return [...order].sort((a, b) => until.get(a)! - until.get(b)!);
     const now = this.deps.now();
-    for (const t of order) if (until.get(t) !== undefined) attempts.push(skippedLog(t, cooldowns, now));
+    for (const t of order) if (until.get(t) !== undefined) log(t, skippedLog(t, cooldowns, now), true);
     return ready;
   }
 

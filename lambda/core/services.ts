@@ -12,7 +12,7 @@ import { KeyVerifier, type KeyStore } from './keys';
 import type { LogSink } from './log-record';
 import { LogWriter } from './log-writer';
 import { ModelCatalog } from './models';
-import { type Limiter, type Logger, type SecretSource, silentLogger, unlimited } from './ports';
+import { type Limiter, type Logger, type MetricsPublisher, type SecretSource, silentLogger, unlimited } from './ports';
 import { PriceTable } from './pricing';
 import type { ProviderRegistry } from './provider';
 import { Router, type RouterDeps, realSleep } from './router';
@@ -29,6 +29,8 @@ export interface GatewayDeps {
   readonly keyStore: KeyStore;
   readonly secrets: SecretSource;
   readonly logSink: LogSink;
+  /** Where each request's metrics are published, once, after its record. @default - none */
+  readonly metrics?: MetricsPublisher;
   readonly limiter?: Limiter;
   /** The provider adapters by type, handed over by the composition root (the core imports none). */
   readonly providers: ProviderRegistry;
@@ -91,6 +93,7 @@ export function createServices(deps: GatewayDeps) {
     upstreamFetch,
     secrets: deps.secrets,
     logWriter: new LogWriter(deps.logSink, logger),
+    metrics: deps.metrics,
     maxBodyBytes: settings.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     catalog,
     prices: new PriceTable(deps.config.pricing),

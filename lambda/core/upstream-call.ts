@@ -109,6 +109,7 @@ export async function callRoute<T>(
       ctx.stream,
       ({ target, signal, firstByte }) => attempt(target, { signal, firstByte }),
       (target, err) => chargeUnserved(s, ctx, target, err),
+      ctx.routeEvents,
     );
     ctx.abortUpstream = out.abort;
     ctx.provider = out.target.provider.name;

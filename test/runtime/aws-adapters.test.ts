@@ -3,7 +3,7 @@
  * GetSecretValue, as no local Secrets Manager exists) and the deferred log sink.
  */
 import { DeferredLogSink } from '../../lambda/adapters/deferred-log-sink';
-import { EmfMetricsSink } from '../../lambda/adapters/emf-metrics';
+import { EmfMetrics } from '../../lambda/adapters/emf-metrics';
 import { PLACEHOLDER_SECRET_VALUE } from '../../lambda/contract/env';
 import { SecretsManagerSecretSource } from '../../lambda/adapters/secrets-manager';
 import type { LogSink, RequestLogRecord } from '../../lambda/core/log-record';
@@ -117,19 +117,16 @@ describe('DeferredLogSink', () => {
   });
 });
 
-describe('EmfMetricsSink', () => {
+describe('EmfMetrics', () => {
   function sink() {
     const lines: string[] = [];
-    const inner = { written: [] as string[], flushed: 0 };
-    const emf = new EmfMetricsSink(
-      { write: (r: RequestLogRecord) => void inner.written.push(r.request_id), flush: async () => void inner.flushed++ },
-      { gatewayId: 'gw-1', writeLine: (l) => void lines.push(l) },
-    );
-    return { emf, lines, inner };
+    const publisher = new EmfMetrics({ gatewayId: 'gw-1', writeLine: (l) => void lines.push(l) });
+    const emf = { write: (record: RequestLogRecord, events = { fellBack: false, skippedCooling: false }) => publisher.publish({ record, ...events }) };
+    return { emf, lines };
   }
 
-  test('one EMF document per record, with the served model as dimension, then the record goes on', async () => {
-    const { emf, lines, inner } = sink();
+  test('one EMF document per request, with the served model as dimension and the fallback the router noted', async () => {
+    const { emf, lines } = sink();
     const record = {
       ...sampleRecord('r1'),
       status: 200,
@@ -143,10 +140,7 @@ describe('EmfMetricsSink', () => {
         { provider: 'openai', model: 'gpt-4o', status: 200, latency_ms: 790 },
       ]),
     };
-    emf.write(record);
-    await emf.flush();
-    expect(inner.written).toEqual(['r1']);
-    expect(inner.flushed).toBe(1);
+    emf.write(record, { fellBack: true, skippedCooling: false });
     const doc = JSON.parse(lines[0]);
     expect(doc._aws.CloudWatchMetrics[0]).toEqual(expect.objectContaining({ Namespace: 'AiGateway', Dimensions: [['Gateway'], ['Gateway', 'Model']] }));
     expect(doc._aws.CloudWatchMetrics[0].Metrics.map((m: { Name: string }) => m.Name)).toEqual([
@@ -177,20 +171,15 @@ describe('EmfMetricsSink', () => {
     );
   });
 
-  test('a request that passed over a cooling (or probed) target counts as a cooldown skip, and as a fallback', () => {
+  test('a request the router noted as passing over a cooling (or probed) target counts as a cooldown skip; a fallback as a fallback', () => {
     const { emf, lines } = sink();
-    const attempts = (first: string) =>
-      JSON.stringify([
-        { provider: 'a', model: 'm', status: null, latency_ms: 0, error: first },
-        { provider: 'b', model: 'm', status: 200, latency_ms: 12 },
-      ]);
-    emf.write({ ...sampleRecord('s1'), status: 200, attempts: attempts('skipped: cooling down for another 1200 ms') });
-    emf.write({ ...sampleRecord('s2'), status: 200, attempts: attempts('skipped: another request is probing it after its cooldown') });
-    emf.write({ ...sampleRecord('s3'), status: 200, attempts: attempts('http: HTTP 503') });
+    emf.write({ ...sampleRecord('s1'), status: 200 }, { fellBack: true, skippedCooling: true });
+    emf.write({ ...sampleRecord('s2'), status: 200 }, { fellBack: true, skippedCooling: false });
+    emf.write({ ...sampleRecord('s3'), status: 200 }, { fellBack: false, skippedCooling: false });
     expect(lines.map((l) => JSON.parse(l)).map((d) => [d.CooldownSkips, d.Fallbacks])).toEqual([
       [1, 1],
-      [1, 1],
       [0, 1],
+      [0, 0],
     ]);
   });
 

@@ -1,15 +1,25 @@
 /**
  * Outermost stage: exactly one log record per request, written after the response's end, for every
- * kind of answer (JSON, stream, error, client gone); and the one place errors are rendered in the
- * client's wire format. Its end hook is registered first, so it runs last: the record sees what
+ * kind of answer (JSON, stream, error, client gone), and the request's metrics published once with
+ * it; and the one place errors are rendered in the client's wire format. Its end hook is registered first, so it runs last: the record sees what
  * every other stage did at the end (settled usage, cache and guard results).
  */
 import { GatewayError, renderError, toGatewayError } from '../errors';
 import type { RequestLogRecord } from '../log-record';
 import { bodiesForPolicy } from '../logging-policy';
 import { boundRecordFields } from '../record-bounds';
+import type { MetricsPublisher, RequestMetrics } from '../ports';
 import { gatewayHeaders } from '../respond';
 import type { StageFactory } from './stage';
+
+/** Metrics are best effort: a publisher that fails never costs the request its record. */
+function publishMetrics(metrics: MetricsPublisher, m: RequestMetrics): void {
+  try {
+    metrics.publish(m);
+  } catch {
+    /* best effort */
+  }
+}
 
 export const logStage: StageFactory = (s) => async (ctx, next) => {
   ctx.onEnd(() => {
@@ -23,7 +33,9 @@ export const logStage: StageFactory = (s) => async (ctx, next) => {
         s.logger.error('logging the bodies failed; the record is written without them', { error: String(err), requestId: ctx.id });
         record = ctx.toRecord(t, { request: null, response: null });
       }
-      s.logWriter.write(boundRecordFields(record));
+      const bounded = boundRecordFields(record);
+      s.logWriter.write(bounded);
+      if (s.metrics) publishMetrics(s.metrics, { record: bounded, ...ctx.routeEvents });
     } catch (err) {
       s.logger.error('building the log record failed', { error: String(err), requestId: ctx.id });
     }

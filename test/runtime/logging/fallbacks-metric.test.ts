@@ -1,11 +1,11 @@
 /**
  * The `Fallbacks` metric (issue: it counted a single-target stream cut after its first byte as a
  * fallback, because the attempts log then holds that target twice). Driven end to end: the real
- * local gateway, a real HTTP fake upstream, and the EMF sink wrapping the log sink as on Lambda,
- * so each case checks the metric line the gateway itself wrote for the request.
+ * local gateway, a real HTTP fake upstream, and the EMF metrics publisher as on Lambda, so each
+ * case checks the metric line the gateway itself wrote for the request.
  */
 import type { ServerResponse } from 'node:http';
-import { EmfMetricsSink } from '../../../lambda/adapters/emf-metrics';
+import { EmfMetrics } from '../../../lambda/adapters/emf-metrics';
 import type { GatewayConfig } from '../../../lambda/core/config';
 import type { RequestLogRecord } from '../../../lambda/core/log-record';
 import { json, openAiChunks, openAiCompletion, startFakeUpstream, type FakeUpstream } from '../../helpers/fake-upstream';
@@ -50,8 +50,8 @@ describe('Fallbacks metric', () => {
         for (const w of waiters.splice(0)) w();
       },
     };
-    const logSink = new EmfMetricsSink(memory, { gatewayId: 'gw-test', writeLine: (line) => void metricLines.push(JSON.parse(line)) });
-    gw = await startTestGateway(config(upstream.url), { env: { UP_KEY: 'sk-upstream-test' }, overrides: { logSink } });
+    const metrics = new EmfMetrics({ gatewayId: 'gw-test', writeLine: (line) => void metricLines.push(JSON.parse(line)) });
+    gw = await startTestGateway(config(upstream.url), { env: { UP_KEY: 'sk-upstream-test' }, overrides: { logSink: memory, metrics } });
     ({ key } = await gw.createKey({ name: 'fallbacks' }));
   });
   afterAll(async () => {
