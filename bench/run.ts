@@ -32,6 +32,7 @@ import { bundleReport } from './bundle';
 import { redactionBench, renderRedaction } from './redaction';
 import { renderUsageQuery, usageQueryBench } from './usage-query';
 import { identityBench, renderIdentity } from './identity';
+import { cacheHitsBench, renderCacheHits } from './cache-hits';
 import { limitedKeysBench, renderLimitedKeys } from './limited-keys';
 import { measureDynamoOps, measureResponsesOps } from './dynamo-ops';
 import { modelScopeBench, renderModelScope } from './model-scope';
@@ -312,6 +313,7 @@ async function main(): Promise<void> {
   console.log('\n' + renderRedaction(redactionBench()));
   console.log('\n' + renderUsageQuery(await usageQueryBench()));
   console.log('\n' + renderIdentity(await identityBench()));
+  console.log('\n' + renderCacheHits(await cacheHitsBench()));
   console.log('\n' + renderModelScope(modelScopeBench()));
   if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify(results, null, 2));
 }
