@@ -46,6 +46,7 @@ function config(upstreamUrl: string): GatewayConfig {
       chat: { ...up('gpt-4o'), cache: { mode: 'semantic', semantic: { embeddingModel: 'embed' } } },
       'semantic-broken': { ...up('gpt-4o'), cache: { mode: 'semantic', semantic: { embeddingModel: 'broken-embed' } } },
       exact: up('gpt-4o'),
+      mocked: { targets: [{ provider: 'mock', model: 'mock-model' }] },
       embed: { targets: [{ provider: 'mock', model: 'mock-embed' }] },
       'broken-embed': up('text-embedding-3-small'),
       'text-embedding-3-small': up('text-embedding-3-small'),
@@ -182,6 +183,30 @@ describe('other endpoints', () => {
     expect(final.usage.output_tokens).toBe(first.usage.output_tokens);
     expect(final.usage.input_tokens).toBe(first.usage.input_tokens);
     expect(final.stop_reason).toBe(first.stop_reason);
+  });
+
+  test('/v1/responses: the openai client streams a hit made by a JSON request, with the same output text and usage', async () => {
+    const body = { model: 'mocked', input: `Summarize this ${subject()}`, store: false };
+    const first = await openai(alpha).responses.create(body);
+    await gw.gateway.flush();
+    const { data: stream, response } = await openai(alpha)
+      .responses.create({ ...body, stream: true })
+      .withResponse();
+    expect(response.headers.get('x-gateway-cache')).toBe('hit');
+    let text = '';
+    let deltas = 0;
+    let completed: OpenAI.Responses.Response | undefined;
+    for await (const e of stream) {
+      if (e.type === 'response.output_text.delta') {
+        text += e.delta;
+        deltas++;
+      }
+      if (e.type === 'response.completed') completed = e.response;
+    }
+    expect(first.output_text.length).toBeGreaterThan(0);
+    expect(text).toBe(first.output_text);
+    expect(deltas).toBeGreaterThan(1);
+    expect(completed?.usage).toEqual(first.usage);
   });
 
   test('/v1/embeddings: a repeated request is an exact hit with the same vectors and usage', async () => {
