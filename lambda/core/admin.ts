@@ -174,11 +174,27 @@ function validateExpiry(v: unknown, now: number): string | undefined {
   return new Date(t).toISOString();
 }
 
+const MAX_KEY_ID_CHARS = 128;
+/** Bounds on a key's metadata: labels, not a document store. */
+const MAX_METADATA_ENTRIES = 50;
+const MAX_METADATA_KEY_CHARS = 128;
+const MAX_METADATA_VALUE_CHARS = 1024;
+/** Names that are prototype machinery once the record is an object again (merged, spread, looked up). */
+const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
+
 function validateMetadata(v: unknown): Record<string, string> | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'object' || Array.isArray(v) || !Object.values(v as object).every((x) => typeof x === 'string'))
-    throw bad("'metadata' must map strings to strings.", 'metadata');
-  return v as Record<string, string>;
+  const entries = typeof v === 'object' && !Array.isArray(v) ? Object.entries(v as object) : undefined;
+  if (
+    !entries ||
+    entries.length > MAX_METADATA_ENTRIES ||
+    !entries.every(([k, x]) => !RESERVED_NAMES.has(k) && k.length <= MAX_METADATA_KEY_CHARS && typeof x === 'string' && x.length <= MAX_METADATA_VALUE_CHARS)
+  )
+    throw bad(
+      `'metadata' must map at most ${MAX_METADATA_ENTRIES} names (up to ${MAX_METADATA_KEY_CHARS} characters, not __proto__, constructor or prototype) to strings of up to ${MAX_METADATA_VALUE_CHARS} characters.`,
+      'metadata',
+    );
+  return Object.fromEntries(entries) as Record<string, string>;
 }
 
 function validateLogging(v: unknown): LoggingPolicy | undefined {
@@ -380,6 +396,12 @@ export function createAdminApp(deps: AdminDeps): { fetch(req: Request): Promise<
     return team;
   };
 
+  /** Key ids are `key_` and a few dozen characters; a longer one would exceed the store's key size. */
+  const keyId = (raw: string) => {
+    if (raw.length > MAX_KEY_ID_CHARS) throw bad(`A key id is at most ${MAX_KEY_ID_CHARS} characters.`, 'id');
+    return raw;
+  };
+
   /** The admin API's resources, by their path under /admin in the contract's ADMIN_ROUTES. */
   const resources: Readonly<Record<string, Resource>> = {
     keys: {
@@ -388,10 +410,11 @@ export function createAdminApp(deps: AdminDeps): { fetch(req: Request): Promise<
         GET: async () => json(200, { object: 'list', data: (await deps.keyStore.list()).map(presentKey) }),
       },
     },
-    'keys/{id}': { methods: { GET: async (_req, id) => json(200, presentKey(await mustGet(id))), PATCH: (req, id) => patch(req, id) } },
-    'keys/{id}/revoke': { methods: { POST: (_req, id) => revoke(id) } },
-    'keys/{id}/rotate': { methods: { POST: (req, id) => rotate(req, id) } },
+    'keys/{id}': { param: keyId, methods: { GET: async (_req, id) => json(200, presentKey(await mustGet(id))), PATCH: (req, id) => patch(req, id) } },
+    'keys/{id}/revoke': { param: keyId, methods: { POST: (_req, id) => revoke(id) } },
+    'keys/{id}/rotate': { param: keyId, methods: { POST: (req, id) => rotate(req, id) } },
     'keys/{id}/usage': {
+      param: keyId,
       methods: {
         GET: async (_req, id) => {
           const record = await mustGet(id);

@@ -14,13 +14,15 @@ describe('issue 12 item 12: strict admin input', () => {
 
   /** Raw JSON text, so numbers JSON.stringify would refuse to write (1e309) reach the server as a client sends them. */
   const raw = (method: string, path: string, text: string) =>
-    fetch(gw.url + path, { method, headers: { authorization: 'Bearer test-admin-token', 'content-type': 'application/json' }, body: text });
+    fetch(gw.url + path, { method, headers: { authorization: 'Bearer test-admin-token', 'content-type': 'application/json' }, body: text || undefined });
 
   test.each([
     ['an infinite budget', '{"name":"k","limits":{"budgetUsd":{"amount":1e309,"period":"day"}}}', 'limits.budgetUsd'],
     ['an rpm past 2^53', '{"name":"k","limits":{"rpm":1e300}}', 'limits.rpm'],
     ['an unknown field inside budgetUsd', '{"name":"k","limits":{"budgetUsd":{"amount":5,"period":"day","currency":"EUR"}}}', 'limits.budgetUsd'],
     ['a team name with the counter separator', '{"name":"k","team":"x#1"}', 'team'],
+    ['__proto__ in metadata', '{"name":"k","metadata":{"__proto__":"x"}}', 'metadata'],
+    ['an oversized metadata value', `{"name":"k","metadata":{"note":"${'x'.repeat(5000)}"}}`, 'metadata'],
   ])('12.1: create with %s is a 400 naming the field', async (_what, body, param) => {
     const res = await raw('POST', '/admin/keys', body);
     expect(res.status).toBe(400);
@@ -29,6 +31,11 @@ describe('issue 12 item 12: strict admin input', () => {
 
   test('12.2: a team named with the separator is refused on the team route too', async () => {
     const res = await raw('PUT', `/admin/teams/${encodeURIComponent('x#1')}`, '{"limits":{"rpm":5}}');
+    expect(res.status).toBe(400);
+  });
+
+  test('12.4: an oversized key id in the path is a 400, not a store error', async () => {
+    const res = await raw('GET', `/admin/keys/key_${'x'.repeat(3000)}`, '');
     expect(res.status).toBe(400);
   });
 
