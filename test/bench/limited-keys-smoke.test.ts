@@ -6,13 +6,14 @@
  */
 import { limitedKeyChecks, limitedKeysBench, renderLimitedKeys } from '../../bench/limited-keys';
 
-jest.setTimeout(90_000);
+// Two gateways and an upstream start as TypeScript child processes: slow on a loaded machine.
+jest.setTimeout(240_000);
 
 describe('limited-keys bench', () => {
   let report: NonNullable<Awaited<ReturnType<typeof limitedKeysBench>>>;
 
   beforeAll(async () => {
-    const r = await limitedKeysBench({ durationS: 0.5, rounds: 1, connections: 4, exact: true, warmupS: 0.3 });
+    const r = await limitedKeysBench({ durationS: 0.3, rounds: 1, connections: 2, exact: true, warmupS: 0 });
     if (!r) throw new Error('the bench was skipped');
     report = r;
   });

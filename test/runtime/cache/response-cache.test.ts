@@ -34,7 +34,9 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await db.close();
-  silent.close();
+  // The hung lookup's connection is still open (the store never answered): end it, or it outlives the file.
+  silent.closeAllConnections();
+  await new Promise<void>((r) => silent.close(() => r()));
 });
 
 const embeddings: string[] = [];
@@ -130,14 +132,18 @@ test('a tool-call answer is served exactly but never to a paraphrase', async () 
 });
 
 test('a store that refuses connections is a bypass, not an error', async () => {
-  const down = new DynamoCacheStore({ client: createDynamoClient({ endpoint: 'http://127.0.0.1:1', maxAttempts: 1 }), tableName: 'cache' });
+  const client = createDynamoClient({ endpoint: 'http://127.0.0.1:1', maxAttempts: 1 });
+  const down = new DynamoCacheStore({ client, tableName: 'cache' });
   const res = await cache({ store: down }).lookup(request('anything', alice));
+  client.destroy();
   expect(res).toMatchObject({ status: 'bypass', error: 'store_unavailable' });
 });
 
 test('a store that never answers is a bypass after the lookup timeout', async () => {
-  const hung = new DynamoCacheStore({ client: createDynamoClient({ endpoint: `http://127.0.0.1:${silentPort}`, maxAttempts: 1 }), tableName: 'cache' });
+  const client = createDynamoClient({ endpoint: `http://127.0.0.1:${silentPort}`, maxAttempts: 1 });
+  const hung = new DynamoCacheStore({ client, tableName: 'cache' });
   const res = await cache({ store: hung }).lookup(request('anything', alice));
+  client.destroy();
   expect(res).toMatchObject({ status: 'bypass', error: 'timeout' });
 });
 
