@@ -23,19 +23,24 @@ const SEMANTIC: ResolvedCacheConfig = resolveCacheConfig({ mode: 'semantic', sem
 
 let db: LocalDynamo;
 let silent: Server;
+/** The silent store's open connections, ended when the file is done. */
+const silentSockets = new Set<import('node:net').Socket>();
 let silentPort: number;
 beforeAll(async () => {
   db = await startDynalite();
   await ensureTables(db.client, { keys: 'keys', counters: 'counters', cache: 'cache' });
   // A store that accepts connections and never answers.
-  silent = createServer(() => undefined);
+  silent = createServer((socket) => {
+    silentSockets.add(socket);
+    socket.on('close', () => silentSockets.delete(socket));
+  });
   await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
   silentPort = (silent.address() as AddressInfo).port;
 });
 afterAll(async () => {
   await db.close();
   // The hung lookup's connection is still open (the store never answered): end it, or it outlives the file.
-  silent.closeAllConnections();
+  for (const socket of silentSockets) socket.destroy();
   await new Promise<void>((r) => silent.close(() => r()));
 });
 
