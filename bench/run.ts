@@ -36,6 +36,7 @@ import { cacheHitsBench, renderCacheHits } from './cache-hits';
 import { limitedKeysBench, renderLimitedKeys } from './limited-keys';
 import { measureDynamoOps, measureResponsesOps } from './dynamo-ops';
 import { modelScopeBench, renderModelScope } from './model-scope';
+import { guardBench, renderGuard } from './guard';
 import { estimationReport } from './estimation';
 import { type LoadRun, type LoadTarget, runLoad, runPercentile, summarise } from './load';
 import {
@@ -315,6 +316,7 @@ async function main(): Promise<void> {
   console.log('\n' + renderIdentity(await identityBench()));
   console.log('\n' + renderCacheHits(await cacheHitsBench()));
   console.log('\n' + renderModelScope(modelScopeBench()));
+  console.log('\n' + renderGuard(await guardBench()));
   if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify(results, null, 2));
 }
 

@@ -3,7 +3,7 @@
  *   ai-gateway dev                      run the local gateway (what `npm start` runs)
  *   ai-gateway keys create --name N [--team T] [--models g1,g2] [--rpm N] [--tpm N]
  *                          [--tokens-per-day N] [--budget-usd N --budget-period day|month]
- *                          [--expires-at ISO] [--logging full|metadata|redacted]
+ *                          [--expires-at ISO] [--logging full|metadata|redacted] [--guard POLICY]
  *                          [--oidc-client-id ID] [--trust-user-header true|false] [--per-user-rpm N] …
  *   ai-gateway keys list | show ID | revoke ID | rotate ID [--grace-seconds N] | usage ID
  *   ai-gateway keys update ID [same options as create]
@@ -37,6 +37,7 @@ Environment:
                        [--trust-user-header true|false]  (x-gateway-user / body user names the end user)
                        [--per-user-rpm N] [--per-user-tpm N] [--per-user-tokens-per-day N]
                        [--per-user-budget-usd N] [--per-user-budget-period day|month]  (each end user)
+                       [--guard POLICY]  (a prompt guard policy of the config, on top of the route's; "" on update removes it)
 ai-gateway keys list
 ai-gateway keys show ID
 ai-gateway keys update ID [options of create]
@@ -105,6 +106,7 @@ const options = {
   'budget-period': { type: 'string' },
   'expires-at': { type: 'string' },
   logging: { type: 'string' },
+  guard: { type: 'string' },
   metadata: { type: 'string' },
   'grace-seconds': { type: 'string' },
   'oidc-client-id': { type: 'string' },
@@ -179,6 +181,7 @@ export function keyBodyFromFlags(v: Values): Record<string, unknown> {
   }
   if (v['expires-at'] !== undefined) body.expiresAt = v['expires-at'];
   if (v.logging !== undefined) body.logging = v.logging;
+  if (v.guard !== undefined) body.guard = v.guard === '' ? null : v.guard;
   if (v.metadata !== undefined) body.metadata = Object.fromEntries(v.metadata.split(',').map((kv) => kv.split('=').map((s) => s.trim())));
   return body;
 }

@@ -8,6 +8,7 @@
  * Secrets Manager clients load later still, when first needed: importing the bundle stays cheap
  * and the first request only pays for the DynamoDB client it cannot do without.
  */
+import { bedrockGuardrails, usesBedrockGuardrails } from './bedrock-guardrails';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAdminApp } from '../core/admin';
@@ -141,6 +142,7 @@ export function createAwsGateway(env: Env, configDir: string): Gateway {
     isUsageAdmin: uiSessionsOf(s).isSession,
     uiAssets: fileUiAssets(join(configDir, 'ui')),
     cache: awsCacheStores(env, s.dynamo),
+    guardrails: usesBedrockGuardrails(config.guards) ? bedrockGuardrails({ defaultRegion: env.AWS_REGION }) : undefined,
   });
 }
 

@@ -9,6 +9,7 @@
  * No key, team or body ever appears in a metric line.
  */
 import { METRICS_NAMESPACE, REQUEST_METRICS } from '../contract/metrics';
+import type { RequestLogRecord } from '../core/log-record';
 import type { MetricsPublisher, RequestMetrics } from '../core/ports';
 
 export { METRICS_NAMESPACE };
@@ -47,6 +48,44 @@ export function emfLine(m: RequestMetrics, gatewayId: string, namespace = METRIC
   });
 }
 
+/**
+ * The guard's metrics, one EMF document per policy that acted on the request: `GuardBlocks` (the
+ * request or answer was blocked) and `GuardRedactions` (something was redacted), by `GuardPolicy`.
+ * Policy names come from the config, so the dimension stays low-cardinality.
+ */
+export function guardEmfLines(record: RequestLogRecord, gatewayId: string, namespace = METRICS_NAMESPACE, now = Date.now()): string[] {
+  if (!record.guard) return [];
+  let actions: { policy?: unknown; action?: unknown }[];
+  try {
+    const parsed: unknown = JSON.parse(record.guard);
+    actions = Array.isArray(parsed) ? parsed : [];
+  } catch {
+    return [];
+  }
+  const byPolicy = new Map<string, { blocks: number; redactions: number }>();
+  for (const a of actions) {
+    if (typeof a?.policy !== 'string') continue;
+    const m = byPolicy.get(a.policy) ?? { blocks: 0, redactions: 0 };
+    if (a.action === 'block') m.blocks = 1;
+    if (a.action === 'redact') m.redactions = 1;
+    byPolicy.set(a.policy, m);
+  }
+  return [...byPolicy].map(([policy, m]) =>
+    JSON.stringify({
+      _aws: { Timestamp: now, CloudWatchMetrics: [{ Namespace: namespace, Dimensions: [['Gateway', 'GuardPolicy']], Metrics: GUARD_METRICS }] },
+      Gateway: gatewayId,
+      GuardPolicy: policy,
+      GuardBlocks: m.blocks,
+      GuardRedactions: m.redactions,
+    }),
+  );
+}
+
+const GUARD_METRICS = [
+  { Name: 'GuardBlocks', Unit: 'Count' },
+  { Name: 'GuardRedactions', Unit: 'Count' },
+];
+
 export class EmfMetrics implements MetricsPublisher {
   private readonly writeLine: (line: string) => void;
 
@@ -56,5 +95,6 @@ export class EmfMetrics implements MetricsPublisher {
 
   publish(m: RequestMetrics): void {
     this.writeLine(emfLine(m, this.opts.gatewayId, this.opts.namespace));
+    for (const line of guardEmfLines(m.record, this.opts.gatewayId, this.opts.namespace)) this.writeLine(line);
   }
 }

@@ -2,6 +2,7 @@
  * The local gateway (ARCHITECTURE §7): the same core on Node's http server, with dynalite as an
  * embedded DynamoDB-compatible store persisted under the data dir, and JSONL logs beside it.
  */
+import { bedrockGuardrails, usesBedrockGuardrails } from './bedrock-guardrails';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -286,6 +287,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     isUsageAdmin: async (req) => isAdmin(req) || (await uiSessions.isSession(req)),
     uiAssets: fileUiAssets(options.uiDir ?? defaultUiDir()),
     cache,
+    guardrails: usesBedrockGuardrails(config.guards) ? bedrockGuardrails() : undefined,
     ...options.overrides,
     logSink,
   });

@@ -197,6 +197,14 @@ function validateMetadata(v: unknown): Record<string, string> | undefined {
   return Object.fromEntries(entries) as Record<string, string>;
 }
 
+/** A guard policy name; the gateway checks it names a configured policy when the key is used (a key outlives config changes). */
+function validateGuard(v: unknown): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(v))
+    throw bad("'guard' must be the name of a guard policy in the gateway's config (letters, digits, _ . -; at most 64).", 'guard');
+  return v;
+}
+
 function validateLogging(v: unknown): LoggingPolicy | undefined {
   if (v === undefined || v === null) return undefined;
   if (!LOGGING.includes(v as LoggingPolicy)) throw bad(`'logging' must be one of ${LOGGING.join(', ')}.`, 'logging');
@@ -230,11 +238,12 @@ export function newKeyFields(b: Record<string, unknown>, t: number): Omit<KeyRec
     metadata: validateMetadata(b.metadata),
     oidcClientId: validateOidcClientId(b.oidcClientId),
     trustUserHeader: validateTrustUserHeader(b.trustUserHeader),
+    guard: validateGuard(b.guard),
   };
 }
 
 /** The fields a PATCH body changes: absent leaves a field as it is, null removes it. */
-export const CHANGEABLE_KEY_FIELDS = ['name', 'team', 'models', 'limits', 'expiresAt', 'logging', 'metadata', 'oidcClientId', 'trustUserHeader'];
+export const CHANGEABLE_KEY_FIELDS = ['name', 'team', 'models', 'limits', 'expiresAt', 'logging', 'metadata', 'oidcClientId', 'trustUserHeader', 'guard'];
 
 /** The changes of an admin PATCH body (also a VirtualKey's update), validated; unknown fields are refused. */
 export function keyChanges(b: Record<string, unknown>, t: number): Record<string, unknown> {
@@ -250,6 +259,7 @@ export function keyChanges(b: Record<string, unknown>, t: number): Record<string
   if ('metadata' in b) changes.metadata = validateMetadata(b.metadata) ?? null;
   if ('oidcClientId' in b) changes.oidcClientId = validateOidcClientId(b.oidcClientId) ?? null;
   if ('trustUserHeader' in b) changes.trustUserHeader = validateTrustUserHeader(b.trustUserHeader) ?? null;
+  if ('guard' in b) changes.guard = validateGuard(b.guard) ?? null;
   return changes;
 }
 

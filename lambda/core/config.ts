@@ -8,6 +8,7 @@ import { type IdentityConfig, checkIdentity } from './identity/config';
 export type { IdentityConfig, JwtIssuerConfig } from './identity/config';
 import { type CacheConfig, checkCacheConfig } from './cache/config';
 import { isObject } from './is-object';
+import { type GuardPolicyConfig, checkGuardReference, checkGuards } from './guard/policy';
 
 export type { CacheConfig } from './cache/config';
 
@@ -113,6 +114,8 @@ export interface ModelRoute {
   readonly cooldown?: CooldownConfig;
   /** This route's response cache; replaces the top-level `cache` as a whole. */
   readonly cache?: CacheConfig;
+  /** The prompt guard policy for this route (a name in `guards`, or 'none'); replaces `settings.guard`. */
+  readonly guard?: string;
 }
 
 export interface ModelPrice {
@@ -136,6 +139,8 @@ export interface GatewayConfig {
   readonly identity?: IdentityConfig;
   /** The response cache for every route (ARCHITECTURE §13); a route's own `cache` replaces it. @default - off */
   readonly cache?: CacheConfig;
+  /** Named prompt guard policies (ARCHITECTURE §14), applied by `settings.guard`, a route's `guard` and a key's `guard`. */
+  readonly guards?: Readonly<Record<string, GuardPolicyConfig>>;
 }
 
 export interface GatewaySettings {
@@ -159,6 +164,8 @@ export interface GatewaySettings {
   readonly rateLimitFailMode?: 'open' | 'closed';
   /** Stored responses of /v1/responses. */
   readonly responses?: ResponsesSettings;
+  /** The prompt guard policy of every route that names none ('none': off). @default - no guard */
+  readonly guard?: string;
 }
 
 export interface ResponsesSettings {
@@ -251,7 +258,7 @@ function checkTargets(targets: unknown, at: string, providers: unknown, problems
 export function validateConfig(input: unknown): GatewayConfig {
   const problems: string[] = [];
   if (!isObject(input)) throw new ConfigError(['config must be a JSON object with "providers" (and optionally "models")']);
-  const known = ['providers', 'models', 'pricing', 'settings', 'identity', 'cache', '$schema'];
+  const known = ['providers', 'models', 'pricing', 'settings', 'identity', 'guards', 'cache', '$schema'];
   for (const k of Object.keys(input)) if (!known.includes(k)) problems.push(`${k} is not a known top-level field (${known.slice(0, -1).join(', ')})`);
 
   const providers = input.providers;
@@ -355,6 +362,10 @@ export function validateConfig(input: unknown): GatewayConfig {
   }
 
   checkIdentity(input.identity, problems);
+  checkGuards(input.guards, problems);
+  if (isObject(s)) checkGuardReference(s.guard, 'settings.guard', input.guards, problems);
+  if (isObject(models))
+    for (const [name, r] of Object.entries(models)) if (isObject(r)) checkGuardReference(r.guard, `models.${name}.guard`, input.guards, problems);
 
   if (problems.length) throw new ConfigError(problems);
   return input as unknown as GatewayConfig;

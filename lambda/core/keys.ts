@@ -54,6 +54,8 @@ export interface KeyRecord {
   readonly oidcClientId?: string;
   /** Whether the `x-gateway-user` header (else the body's `user`) names the end user on plain-key requests. */
   readonly trustUserHeader?: boolean;
+  /** A prompt guard policy (a name in the config's `guards`) applied to this key's requests, on top of the route's. */
+  readonly guard?: string;
 }
 
 /** Another key is already bound to this OIDC application (admin answers 409). */

@@ -11,6 +11,7 @@
  */
 import type { Endpoint, ModelCall } from './endpoint';
 import type { ErrorFormat } from './errors';
+import type { GuardAction, GuardSet } from './guard/engine';
 import type { Identity } from './identity/identify';
 import type { KeyRecord } from './keys';
 import type { AttemptLog, RequestLogRecord } from './log-record';
@@ -18,6 +19,8 @@ import type { ResolvedRoute } from './models';
 import type { RouteEvents } from './router';
 import type { Logger, Reservation } from './ports';
 import { redactSecrets } from './redaction';
+import type { PeekedStream } from './stream';
+import type { ChatCompletion } from '../apischema/openai';
 
 export interface ClientInfo {
   readonly clientIp?: string;
@@ -35,6 +38,18 @@ export interface DeliveredUsage {
 export interface ResponseEnd {
   readonly status: number;
   readonly errorCode?: string;
+}
+
+/**
+ * A stage's transform of the canonical chat answer, applied by the endpoint handler after the
+ * router committed to a target and before the answer is encoded in the client's wire format (so
+ * one transform serves chat completions, messages and responses, JSON and streams alike).
+ */
+export interface AnswerFilter {
+  /** A whole answer. */
+  json(answer: ChatCompletion): Promise<ChatCompletion>;
+  /** A stream: wraps the committed chunk stream (lazily: nothing is read here). */
+  stream(answer: PeekedStream): PeekedStream;
 }
 
 /** Runs once when the response has ended; `ctx` then holds its status, usage and bodies. */
@@ -114,13 +129,16 @@ export class RequestContext {
   cacheSavedUsd?: number;
   /** The cache stage, when the cache failed and was bypassed: why (store_unavailable, timeout, embedding_failed). */
   cacheError?: string;
-  /** The guard stages: the actions they took. */
-  readonly guard: unknown[] = [];
+  /** input-guard stage: the guard policies that apply to this request (its route's and its key's), for both guard stages. */
+  guardSet?: GuardSet;
+  /** The guard stages: what they did (policy, rule, where, action), the record's `guard` field. */
+  readonly guard: GuardAction[] = [];
   /** `end()`: how the response ended. */
   status = 200;
   errorCode?: string;
 
   private readonly endHooks: EndHook[] = [];
+  private readonly answerFilters: AnswerFilter[] = [];
   private ending?: Promise<void>;
   private endsWithBody = false;
   private readonly logger?: Logger;
@@ -140,6 +158,23 @@ export class RequestContext {
   /** Run `hook` once when the response has ended. Hooks run innermost first: register before calling `next()`. */
   onEnd(hook: EndHook): void {
     this.endHooks.push(hook);
+  }
+
+  /** Transform the canonical answer before it is encoded (see AnswerFilter). Filters apply innermost stage first: register before calling `next()`. */
+  filterAnswer(filter: AnswerFilter): void {
+    this.answerFilters.push(filter);
+  }
+
+  /** A whole answer through the registered filters. */
+  async filteredJson(answer: ChatCompletion): Promise<ChatCompletion> {
+    for (let i = this.answerFilters.length - 1; i >= 0; i--) answer = await this.answerFilters[i].json(answer);
+    return answer;
+  }
+
+  /** A stream through the registered filters. */
+  filteredStream(answer: PeekedStream): PeekedStream {
+    for (let i = this.answerFilters.length - 1; i >= 0; i--) answer = this.answerFilters[i].stream(answer);
+    return answer;
   }
 
   /**

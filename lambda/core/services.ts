@@ -6,6 +6,8 @@
 import { DEFAULT_MAX_BODY_BYTES } from './body';
 import type { GatewayConfig } from './config';
 import { CooldownTracker } from './cooldown';
+import type { GuardrailService } from './guard/engine';
+import { compilePolicies } from './guard/policy';
 import { Identifier } from './identity/identify';
 import { JwtVerifier } from './identity/jwt-verifier';
 import { KeyVerifier, type KeyStore } from './keys';
@@ -47,6 +49,8 @@ export interface GatewayDeps {
   readonly isUsageAdmin?: (req: Request) => boolean | Promise<boolean>;
   /** The usage page's built files; absent, `/ui` answers 404. */
   readonly uiAssets?: UiAssets;
+  /** Amazon Bedrock Guardrails (ApplyGuardrail), for guard policies that name a guardrail. */
+  readonly guardrails?: GuardrailService;
   /** Where /v1/responses keeps stored responses. Without one, every response is answered with `store: false`. */
   readonly responseStore?: ResponseStore;
   /**
@@ -97,6 +101,8 @@ export function createServices(deps: GatewayDeps) {
     maxBodyBytes: settings.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     catalog,
     prices: new PriceTable(deps.config.pricing),
+    /** The config's prompt guard policies, compiled once (patterns were validated with the config). */
+    guardPolicies: compilePolicies(deps.config.guards),
     verifier,
     identifier: new Identifier(
       verifier,

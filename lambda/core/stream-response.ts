@@ -165,18 +165,24 @@ export function streamToClient(o: StreamToClientOptions): Response {
           stopUpstream(new UpstreamError('timeout', gw.message, 504, gw.code));
         } else if (err instanceof UpstreamError) {
           gw = upstreamToGatewayError(err);
+        } else if (err instanceof GatewayError) {
+          // The gateway's own verdict on the answer (the output guard's block), not the upstream's failure.
+          gw = err;
+          stopUpstream(err);
         } else {
           gw = toGatewayError(err);
           s.logger.error('stream failed', { error: String(err), requestId: ctx.id });
         }
-        const status = err instanceof UpstreamError ? (err.status ?? null) : null;
-        ctx.attempts.push({
-          provider: target.provider.name,
-          model: target.model,
-          status,
-          latency_ms: s.now() - ctx.startedAt,
-          error: `after first byte: ${gw.code}: ${gw.message}`.slice(0, 500),
-        });
+        if (!(err instanceof GatewayError)) {
+          const status = err instanceof UpstreamError ? (err.status ?? null) : null;
+          ctx.attempts.push({
+            provider: target.provider.name,
+            model: target.model,
+            status,
+            latency_ms: s.now() - ctx.startedAt,
+            error: `after first byte: ${gw.code}: ${gw.message}`.slice(0, 500),
+          });
+        }
         // An error event and no end marker: a cut stream must never look complete.
         for (const b of encoder.error(gw)) controller.enqueue(b);
         await endWith(gw.status, gw.code);

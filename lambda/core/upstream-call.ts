@@ -3,6 +3,7 @@
  * attempt gets its provider adapter and credential here, and a provider failure after every target
  * becomes the client's GatewayError.
  */
+import { GatewayError, errors } from './errors';
 import type { ResolvedTarget } from './models';
 import type { RequestContext } from './request-context';
 import type { SecretSource } from './ports';
@@ -119,6 +120,33 @@ export async function callRoute<T>(
   } catch (err) {
     if (err instanceof UpstreamError) throw upstreamToGatewayError(err);
     throw err;
+  }
+}
+
+/**
+ * callRoute for chat answers: the committed answer goes through the stages' answer filters (the
+ * output guard) before the handler encodes it. A filter that fails on a whole answer (a guardrail
+ * service down) fails closed with 503, and the answer the provider already produced is still charged.
+ */
+export async function callChatRoute(
+  s: GatewayServices,
+  ctx: RequestContext,
+  attempt: (target: ResolvedTarget, upstream: UpstreamAttempt) => Promise<ChatAttempt>,
+): Promise<{ value: ChatAttempt; target: ResolvedTarget }> {
+  const { value, target } = await callRoute(s, ctx, attempt);
+  if (value.kind === 'stream') return { value: { ...value, peeked: ctx.filteredStream(value.peeked) }, target };
+  try {
+    return { value: { ...value, response: await ctx.filteredJson(value.response) }, target };
+  } catch (err) {
+    if (err instanceof GatewayError) throw err;
+    const usage = value.response.usage;
+    const prompt = usage?.prompt_tokens ?? ctx.call?.promptTokens ?? 0;
+    const completion = usage?.completion_tokens ?? ctx.call?.outputTokens ?? 0;
+    ctx.unserved.promptTokens += prompt;
+    ctx.unserved.completionTokens += completion;
+    ctx.unserved.costUsd += s.prices.cost(target.provider.name, target.model, { prompt_tokens: prompt, completion_tokens: completion }) ?? 0;
+    s.logger.error('checking an answer failed', { error: String(err), requestId: ctx.id });
+    throw errors.unavailable('The gateway could not run its guardrail check on this answer. Retry shortly.', 1, 'guardrail_unavailable');
   }
 }
 

@@ -4,7 +4,7 @@ import { respondJson } from '../respond';
 import type { GatewayServices } from '../services';
 import { openAiSseEncoder, streamToClient } from '../stream-response';
 import { estimatePromptTokens, estimateTextTokens } from '../tokens';
-import { chatAttempt, callRoute } from '../upstream-call';
+import { chatAttempt, callChatRoute } from '../upstream-call';
 import { validateChatRequest } from '../validate';
 
 /** Output tokens reserved when the client sets no max_tokens (settled to real usage afterwards). */
@@ -26,7 +26,7 @@ export const chatCompletionsEndpoint = (s: GatewayServices) =>
       const body = call.request;
       // What was reserved is also the ceiling upstream: each provider gets it in its own field.
       const capped = (body.max_completion_tokens ?? body.max_tokens) == null ? { ...body, max_completion_tokens: DEFAULT_OUTPUT_RESERVATION } : body;
-      const { value, target } = await callRoute(s, ctx, (t, upstream) => chatAttempt(s, capped, t, upstream));
+      const { value, target } = await callChatRoute(s, ctx, (t, upstream) => chatAttempt(s, capped, t, upstream));
       if (value.kind === 'stream') {
         const encoder = openAiSseEncoder(body.stream_options?.include_usage === true);
         return streamToClient({ services: s, ctx, target, peeked: value.peeked, encoder, promptEstimate: call.promptTokens });

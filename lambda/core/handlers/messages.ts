@@ -11,7 +11,7 @@ import { respondJson } from '../respond';
 import type { GatewayServices } from '../services';
 import { streamToClient } from '../stream-response';
 import { estimatePromptTokens, estimateTextTokens } from '../tokens';
-import { callRoute, chatAttempt, nativeFor } from '../upstream-call';
+import { callChatRoute, chatAttempt, nativeFor } from '../upstream-call';
 import { UpstreamError } from '../provider';
 import { anthropicSseEncoder } from './messages/encoder';
 import { anthropicOnlyBlocks, betaHeader, messagesToCanonical, nativeMessagesRequest, validateMessagesRequest } from './messages/request';
@@ -32,7 +32,7 @@ export const messagesEndpoint = (s: GatewayServices) =>
     async handle(ctx, call) {
       const body = call.request;
       const onlyAnthropic = anthropicOnlyBlocks(body);
-      const { value, target } = await callRoute(s, ctx, async (t, upstream) => {
+      const { value, target } = await callChatRoute(s, ctx, async (t, upstream) => {
         const native = nativeFor(s, t, call.native);
         if (onlyAnthropic.length && !native)
           throw new UpstreamError(

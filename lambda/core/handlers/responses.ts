@@ -14,7 +14,7 @@ import { DEFAULT_RESPONSES_TTL_DAYS, type StoredResponse } from '../response-sto
 import type { GatewayServices } from '../services';
 import { streamToClient } from '../stream-response';
 import { estimatePromptTokens, estimateTextTokens } from '../tokens';
-import { callRoute, chatAttempt } from '../upstream-call';
+import { callChatRoute, chatAttempt } from '../upstream-call';
 import { pathOf } from '../url-path';
 import { clientFault } from '../provider';
 import { DEFAULT_OUTPUT_RESERVATION } from './chat-completions';
@@ -115,7 +115,7 @@ export function responsesEndpoints(s: GatewayServices): Endpoint[] {
     async handle(ctx, call) {
       const { body, history, input, builtIns, promptTokens: promptEstimate } = call;
       const key = ctx.key!;
-      const { value, target } = await callRoute(s, ctx, async (t, upstream) => {
+      const { value, target } = await callChatRoute(s, ctx, async (t, upstream) => {
         if (builtIns.length)
           throw clientFault(
             `built-in tools (${builtIns.join(', ')}) run only on OpenAI itself; '${t.provider.name}' cannot run them through this gateway`,

@@ -6,11 +6,11 @@
  *   identify       the virtual key (later: or a JWT) → ctx.key
  *   parse          the endpoint's body → ctx.requestBody, ctx.call (model, estimates, canonical request)
  *   authorize      the route the model names, and whether the key may use it → ctx.route
- *   (input guard)  goes here: check or redact ctx.call.request before anything is reserved or sent
+ *   input guard    check or redact ctx.call.request before anything is reserved or sent → ctx.guardSet
  *   limits         reserve before next(), settle or release at the response's end → ctx.reservation
  *   cache          look up before next() (a hit answers without calling next), store from an onEnd
  *                  hook once the answer completed → ctx.cache
- *   (output guard) goes here: check what the handler answers before the cache stores or the client sees it
+ *   output guard   check what the handler answers (ctx.filterAnswer) before the cache stores or the client sees it
  *   endpoint handler (handlers/): translate, call the router, respond
  *
  * Adding a stage: one file in this folder exporting a StageFactory, and one line below where it
@@ -23,8 +23,10 @@
 import { authorizeModelStage } from './authorize-model';
 import { cacheStage } from './cache';
 import { identifyStage } from './identify';
+import { inputGuardStage } from './input-guard';
 import { limitsStage } from './limits';
 import { logStage } from './log';
+import { outputGuardStage } from './output-guard';
 import { parseStage } from './parse';
 import type { StageFactory } from './stage';
 
@@ -33,10 +35,10 @@ export const STAGES: readonly StageFactory[] = [
   identifyStage,
   parseStage,
   authorizeModelStage,
-  // input guard
+  inputGuardStage,
   limitsStage,
   cacheStage,
-  // output guard
+  outputGuardStage,
 ];
 
 export { type Next, type Stage, type StageFactory, compose } from './stage';
