@@ -10,8 +10,10 @@ import { STAGES } from '../../../lambda/core/stages';
 import { authorizeModelStage } from '../../../lambda/core/stages/authorize-model';
 import { cacheStage } from '../../../lambda/core/stages/cache';
 import { identifyStage } from '../../../lambda/core/stages/identify';
+import { inputGuardStage } from '../../../lambda/core/stages/input-guard';
 import { limitsStage } from '../../../lambda/core/stages/limits';
 import { logStage } from '../../../lambda/core/stages/log';
+import { outputGuardStage } from '../../../lambda/core/stages/output-guard';
 import { parseStage } from '../../../lambda/core/stages/parse';
 import type { StageFactory } from '../../../lambda/core/stages/stage';
 
@@ -83,8 +85,8 @@ function gatewayWith(trace: string[]) {
   return { gateway, records, get };
 }
 
-test('the request path is log, identify, parse, authorize the model, limits, cache, in that order', () => {
-  expect(STAGES).toEqual([logStage, identifyStage, parseStage, authorizeModelStage, limitsStage, cacheStage]);
+test('the request path is log, identify, parse, authorize the model, input guard, limits, cache, output guard, in that order', () => {
+  expect(STAGES).toEqual([logStage, identifyStage, parseStage, authorizeModelStage, inputGuardStage, limitsStage, cacheStage, outputGuardStage]);
 });
 
 test('stages nest around the endpoint in list order, and end hooks run innermost first', async () => {
