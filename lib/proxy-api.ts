@@ -30,8 +30,8 @@ import type { ResponseCacheStore } from './response-cache';
 import { LOG_PREFIXES, type RequestLog } from './request-log';
 import { bundleWithFiles } from './private/assets';
 import { createGatewayFunction } from './private/gateway-function';
-import { bedrockTargets, checkGatewayConfig, hasBedrockProvider } from './private/gateway-config';
-import { BEDROCK_INVOKE_ACTIONS } from './private/iam-actions';
+import { bedrockGuardrailsOf, bedrockTargets, checkGatewayConfig, hasBedrockProvider } from './private/gateway-config';
+import { BEDROCK_GUARDRAIL_ACTIONS, BEDROCK_INVOKE_ACTIONS } from './private/iam-actions';
 import { acknowledge, wildcardResourceFinding } from './private/nag';
 import { PropsProblems } from './private/validation';
 
@@ -174,6 +174,7 @@ export class ProxyApi extends Construct {
     props.secrets.grantRead(fn);
     props.requestLog.grantWrite(fn);
     this.grantBedrock(fn, props.config);
+    this.grantGuardrails(fn, props.config);
     acknowledge(
       fn.role!,
       wildcardResourceFinding(this, props.requestLog.bucket.arnForObjects(`${LOG_PREFIXES.bodies}*`)),
@@ -276,6 +277,17 @@ export class ProxyApi extends Construct {
         wildcardResourceFinding(this, foundationModelArn(model)),
         `Cross-region inference serves the configured Bedrock model ${model} from any region of its profile, so its foundation-model ARN uses region "*"; the model id is exactly the one in the routing config.`,
       );
+  }
+
+  /** The prompt guard's Amazon Bedrock guardrails (ApplyGuardrail): exactly the guardrails the guard policies name, in their regions. */
+  private grantGuardrails(fn: lambda.IFunction, config: GatewayConfig): void {
+    const guardrails = bedrockGuardrailsOf(config);
+    if (!guardrails.length) return;
+    const stack = Stack.of(this);
+    const resourceArns = guardrails.map((g) =>
+      g.id.startsWith('arn:') ? g.id : stack.formatArn({ service: 'bedrock', region: g.region, resource: 'guardrail', resourceName: g.id }),
+    );
+    iam.Grant.addToPrincipal({ grantee: fn, actions: BEDROCK_GUARDRAIL_ACTIONS, resourceArns });
   }
 
   /** Requests per period (Sum of Count, 5 minutes). */

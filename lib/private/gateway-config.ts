@@ -54,6 +54,24 @@ export function bedrockTargets(config: GatewayConfig): BedrockTarget[] {
   return [...seen.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, v]) => v);
 }
 
+/** An Amazon Bedrock guardrail a guard policy applies, and the region its ApplyGuardrail calls go to. */
+export interface GuardrailRef {
+  /** The guardrail id, or its ARN. */
+  readonly id: string;
+  /** The policy's `region`; undefined means the stack's region. */
+  readonly region?: string;
+}
+
+/** The guardrails the config's guard policies name, without repeats, in a stable order. */
+export function bedrockGuardrailsOf(config: GatewayConfig): GuardrailRef[] {
+  const seen = new Map<string, GuardrailRef>();
+  for (const p of Object.values(config.guards ?? {})) {
+    const g = p.bedrockGuardrail;
+    if (g) seen.set(`${g.region ?? ''}|${g.id}`, { id: g.id, region: g.region });
+  }
+  return [...seen.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, v]) => v);
+}
+
 export function hasBedrockProvider(config: GatewayConfig): boolean {
   return Object.values(config.providers).some((p) => p.type === 'bedrock');
 }

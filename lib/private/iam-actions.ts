@@ -42,6 +42,9 @@ export const KMS_DECRYPT_ACTIONS = ['kms:Decrypt', 'kms:DescribeKey'];
 /** Proxy: call Bedrock models named in the routing config. */
 export const BEDROCK_INVOKE_ACTIONS = ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'];
 
+/** Proxy: check prompts and answers with the Amazon Bedrock guardrails the guard policies name. */
+export const BEDROCK_GUARDRAIL_ACTIONS = ['bedrock:ApplyGuardrail'];
+
 /** Clients: call the gateway's proxy routes through IAM-authorized invocation (execute-api). */
 export const API_INVOKE_ACTIONS = ['execute-api:Invoke'];
 

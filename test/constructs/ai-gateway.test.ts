@@ -415,6 +415,34 @@ describe('AiGateway options', () => {
     expect(bedrock.match(/foundation-model\//g)).toHaveLength(2);
   });
 
+  test('the proxy may apply exactly the Bedrock guardrails the guard policies name (ApplyGuardrail), in their regions', () => {
+    const guarded = gatewayStack({
+      config: {
+        ...CONFIG,
+        guards: {
+          here: { bedrockGuardrail: { id: 'gr-here123', version: '1' } },
+          us: { bedrockGuardrail: { id: 'gr-us456', version: 'DRAFT', region: 'us-east-1', on: ['output'] } },
+          byArn: { bedrockGuardrail: { id: 'arn:aws:bedrock:eu-central-1:123456789012:guardrail/gr-arn789', version: '2' } },
+          local: { input: { deny: [{ id: 'x', pattern: 'swordfish' }] } },
+        },
+      },
+    });
+    const statements = Object.values(guarded.template().findResources('AWS::IAM::Policy') as Resources).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as Statement[],
+    );
+    const apply = statements.filter((s) => asList(s.Action).includes('bedrock:ApplyGuardrail'));
+    expect(apply).toHaveLength(1);
+    expect(asList(apply[0].Action)).toEqual(['bedrock:ApplyGuardrail']);
+    const resources = JSON.stringify(apply[0].Resource);
+    expect(resources).toContain(':bedrock:eu-west-1:123456789012:guardrail/gr-here123');
+    expect(resources).toContain(':bedrock:us-east-1:123456789012:guardrail/gr-us456');
+    expect(resources).toContain('arn:aws:bedrock:eu-central-1:123456789012:guardrail/gr-arn789');
+    expect(asList(apply[0].Resource)).toHaveLength(3);
+    // Without a guardrail in the config, no ApplyGuardrail at all.
+    const plain = JSON.stringify(gatewayStack().template().findResources('AWS::IAM::Policy'));
+    expect(plain).not.toContain('bedrock:ApplyGuardrail');
+  });
+
   test('a web ACL is associated with the stage when given', () => {
     const { template } = gatewayStack({ proxy: { webAclArn: 'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/gw/abc' } });
     template().hasResourceProperties('AWS::WAFv2::WebACLAssociation', { WebACLArn: 'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/gw/abc' });
