@@ -103,6 +103,8 @@ export class AiGateway extends Construct {
   public readonly admin: AdminApi;
   public readonly requestLog: RequestLog;
   public readonly observability: GatewayObservability;
+  /** The prompt guard policies its config defines (`guards`): what a VirtualKey's `guard` may name. */
+  public readonly guardPolicies: readonly string[];
 
   constructor(scope: Construct, id: string, props: AiGatewayProps) {
     super(scope, id);
@@ -147,6 +149,7 @@ export class AiGateway extends Construct {
     this.keysTable = this.keyStore.keysTable;
     this.countersTable = this.keyStore.countersTable;
     this.logBucket = this.requestLog.bucket;
+    this.guardPolicies = Object.keys(props.config.guards ?? {});
 
     if (props.outputs ?? true) {
       new CfnOutput(this, 'Url', { value: `${this.url}v1`, description: 'OpenAI-compatible base URL (baseURL of the openai SDK)' });

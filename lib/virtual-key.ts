@@ -4,7 +4,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import type { KeyLimits, LoggingPolicy } from '../lambda/contract';
+import { type KeyLimits, type LoggingPolicy, NO_GUARD } from '../lambda/contract';
 import type { AiGateway } from './ai-gateway';
 import { bundleDir } from './private/assets';
 import { KEY_SECRET_WRITE_ACTIONS } from './private/iam-actions';
@@ -49,6 +49,12 @@ export interface VirtualKeyOptions {
    * @default false
    */
   readonly trustUserHeader?: boolean;
+  /**
+   * A prompt guard policy (a name in the gateway config's `guards`) applied to this key's requests
+   * on top of the route's own policy: both apply. It must be one of the gateway's policies.
+   * @default - only the route's policy (or the config's `settings.guard`)
+   */
+  readonly guard?: string;
 }
 
 export interface VirtualKeyProps extends VirtualKeyOptions {
@@ -96,8 +102,8 @@ export class VirtualKey extends Construct {
     secret.grantRead(issuer);
     iam.Grant.addToPrincipal({ grantee: issuer, actions: KEY_SECRET_WRITE_ACTIONS, resourceArns: [secret.secretArn] });
 
-    const { name, models, limits, team, logging, oidcClientId, trustUserHeader } = props;
-    const spec = { name, models, limits, team, logging, oidcClientId, trustUserHeader };
+    const { name, models, limits, team, logging, oidcClientId, trustUserHeader, guard } = props;
+    const spec = { name, models, limits, team, logging, oidcClientId, trustUserHeader, guard };
     const resource = new CustomResource(this, 'Resource', {
       serviceToken: issuer.functionArn,
       resourceType: 'Custom::AiGatewayVirtualKey',
@@ -154,6 +160,11 @@ function checkProps(scope: Construct, props: VirtualKeyProps): void {
   checkLimits(props.limits?.perUser, 'limits.perUser');
   if (props.oidcClientId !== undefined && known(props.oidcClientId) && !/^[\x21-\x7e]{1,256}$/.test(props.oidcClientId))
     problems.add('oidcClientId', 'must be the client id: 1 to 256 visible ASCII characters, no spaces');
+  if (props.guard !== undefined && known(props.guard)) {
+    const policies = props.gateway.guardPolicies;
+    if (props.guard !== NO_GUARD && !policies.includes(props.guard))
+      problems.add('guard', `names the guard policy '${props.guard}', which the gateway's config does not define (defined: ${policies.join(', ') || 'none'})`);
+  }
   // The issuer writes the gateway's table directly: the stacks must share an account and region.
   const here = Stack.of(scope);
   const there = Stack.of(props.gateway);

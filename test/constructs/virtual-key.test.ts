@@ -131,6 +131,21 @@ describe('VirtualKey', () => {
     expect(specs).toEqual(expect.arrayContaining([{ name: 'b', oidcClientId: 'okta-app', trustUserHeader: true }]));
   });
 
+  test("guard names one of the gateway's guard policies and reaches the key's record through the spec", () => {
+    const app = new App();
+    const stack = new Stack(app, 'Guarded', { env: ENV });
+    const gateway = new AiGateway(stack, 'Gateway', {
+      config: { ...CONFIG, guards: { 'no-secrets': { input: { pii: { action: 'block', types: ['secret'] } } } } },
+    });
+    expect(gateway.guardPolicies).toEqual(['no-secrets']);
+    gateway.addVirtualKey('Support', { name: 'support', guard: 'no-secrets' });
+    const [resource] = Object.values(Template.fromStack(stack).findResources('Custom::AiGatewayVirtualKey')) as any[];
+    expect(JSON.parse(resource.Properties.Spec)).toEqual({ name: 'support', guard: 'no-secrets' });
+    expect(() => gateway.addVirtualKey('Typo', { name: 'typo', guard: 'no-secret' })).toThrow(
+      /Invalid VirtualKey props:[\s\S]*guard: names the guard policy 'no-secret', which the gateway's config does not define \(defined: no-secrets\)/,
+    );
+  });
+
   test('props are validated at synth, every problem named at once', () => {
     const app = new App();
     const gatewayStack = new Stack(app, 'G', { env: ENV });
