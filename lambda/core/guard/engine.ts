@@ -76,6 +76,11 @@ export class GuardSet {
     return this.sides[where].length > 0 || this.policies.some((p) => p.bedrock?.on.includes(where));
   }
 
+  /** Whether an Amazon Bedrock guardrail checks this side. */
+  usesGuardrail(where: GuardWhere): boolean {
+    return this.guardrails !== undefined && this.policies.some((p) => p.bedrock?.on.includes(where));
+  }
+
   /** Input roles checked: the union of the policies' roles. */
   inputRoles(): ReadonlySet<GuardRole> {
     const roles = new Set<GuardRole>(this.sides.input.flatMap((s) => [...s.side.roles]));
@@ -88,11 +93,18 @@ export class GuardSet {
     return Math.max(0, ...this.sides.output.map((s) => s.side.windowChars));
   }
 
-  /** Deny, allow and PII on one text: what blocks it, or the spans to redact. Linear in the text. */
-  scan(text: string, where: GuardWhere, opts: { allowList?: boolean } = {}): ScanResult {
+  /**
+   * Deny, allow and PII on one text: what blocks it, or the spans to redact. Linear in the text:
+   * each policy's deny rules are one pass, its allow rules another. `before` is text just before
+   * this one (a stream's last released character), seen by deny rules only, so `\b` and `^` at
+   * the text's start mean what they would in the whole answer.
+   */
+  scan(text: string, where: GuardWhere, opts: { allowList?: boolean; before?: string } = {}): ScanResult {
+    const denyText = opts.before ? opts.before + text : text;
     for (const { policy, side } of this.sides[where]) {
-      for (const rule of side.deny) if (rule.re.matcher(text).find()) return { blocked: new GuardBlocked(policy, rule.id, where) };
-      if (where === 'input' && opts.allowList !== false && side.allow.length && !side.allow.some((rule) => rule.re.matcher(text).find()))
+      const denied = side.deny.firstMatch(denyText);
+      if (denied) return { blocked: new GuardBlocked(policy, denied.id, where) };
+      if (where === 'input' && opts.allowList !== false && side.allow.size && !side.allow.firstMatch(text))
         return { blocked: new GuardBlocked(policy, 'allow', where) };
     }
     const types = this.piiTypes[where];
@@ -106,6 +118,27 @@ export class GuardSet {
       spans.push({ ...span, policy: sides[0].policy });
     }
     return { spans };
+  }
+
+  /**
+   * Output streams: where in `text` (the held text) a deny match or a PII detection may still be in
+   * progress, so everything before it is safe to release once checked. Looks back at most `limit`
+   * characters (the window: older text is released anyway); a side without a prefix form answers
+   * the look-back's start.
+   */
+  pendingStart(text: string, limit: number): number {
+    const from = Math.max(0, text.length - limit);
+    let start = text.length;
+    for (const { side } of this.sides.output) {
+      if (!side.pending) return from;
+      // The earliest position from which the rest is a prefix of a match (partial.ts).
+      for (let s = from; s < start; s++)
+        if (side.pending.testExact(text.slice(s))) {
+          start = s;
+          break;
+        }
+    }
+    return start;
   }
 
   /** The local checks on one text: its redacted form; throws GuardBlocked. Records what it did in `actions`. */

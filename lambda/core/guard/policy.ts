@@ -5,9 +5,10 @@
  * start-up with a message naming it, and no input makes a check more than linear in its size.
  * PII detection is the audit log's redaction engine (../redaction.ts).
  */
-import type { RE2JS } from 're2js';
+import type { RE2JS, RE2Set } from 're2js';
 import { PII_TYPES, type PiiType } from '../redaction';
 import { isObject } from '../is-object';
+import { pendingPattern } from './partial';
 
 export type GuardWhere = 'input' | 'output';
 export type GuardRole = 'system' | 'developer' | 'user' | 'assistant' | 'tool';
@@ -63,15 +64,54 @@ const MAX_PATTERN_LENGTH = 4096;
 export interface CompiledRule {
   readonly policy: string;
   readonly id: string;
-  readonly re: RE2JS;
+}
+
+/**
+ * A list of pattern rules as one RE2 set: which of them match a text is one linear pass over it,
+ * however many rules there are (not one pass per rule).
+ */
+export class RuleSet {
+  private constructor(
+    readonly rules: readonly CompiledRule[],
+    private readonly set: RE2Set | undefined,
+  ) {}
+
+  static compile(policy: string, rules: readonly GuardPatternRule[] | undefined): RuleSet {
+    if (!rules?.length) return new RuleSet([], undefined);
+    const { RE2Set } = require('re2js') as typeof import('re2js');
+    const set = new RE2Set(RE2Set.UNANCHORED);
+    for (const r of rules) set.add(inlineFlags(r));
+    set.compile();
+    return new RuleSet(
+      rules.map((r) => ({ policy, id: r.id })),
+      set,
+    );
+  }
+
+  get size(): number {
+    return this.rules.length;
+  }
+
+  /** The first rule (in config order) that matches somewhere in `text`. */
+  firstMatch(text: string): CompiledRule | undefined {
+    if (!this.set) return undefined;
+    const hits = this.set.match(text);
+    return hits.length ? this.rules[Math.min(...hits)] : undefined;
+  }
 }
 
 export interface CompiledSide {
-  readonly deny: readonly CompiledRule[];
-  readonly allow: readonly CompiledRule[];
+  readonly deny: RuleSet;
+  readonly allow: RuleSet;
   readonly pii?: { readonly action: 'block' | 'redact'; readonly types: readonly PiiType[] };
   readonly roles: ReadonlySet<GuardRole>;
   readonly windowChars: number;
+  /**
+   * Output streams: what a deny match or a PII detection still in progress at the end of the held
+   * text may look like so far (partial.ts); absent when a rule has no prefix form, and the side
+   * then holds its whole window.
+   */
+  readonly pending?: RE2JS;
 }
 
 export interface CompiledPolicy {
@@ -96,6 +136,11 @@ function compilePattern(rule: GuardPatternRule): RE2JS {
     else throw new Error(`unknown flag '${f}' (use i, s or m)`);
   }
   return R.compile(rule.pattern, flags);
+}
+
+/** The rule as one pattern with its flags inline, to share a set (or an alternation) with other rules. */
+function inlineFlags(rule: GuardPatternRule): string {
+  return rule.flags ? `(?${rule.flags}:${rule.pattern})` : `(?:${rule.pattern})`;
 }
 
 /**
@@ -152,6 +197,16 @@ function checkSide(v: unknown, at: string, where: GuardWhere, problems: string[]
   for (const k of Object.keys(v)) if (!known.includes(k)) problems.push(`${at}.${k} is not a known ${where} guard field (${known.join(', ')})`);
   checkRules(v.deny, `${at}.deny`, problems);
   if (where === 'input') checkRules(v.allow, `${at}.allow`, problems);
+  for (const list of ['deny', 'allow'] as const) {
+    if (!Array.isArray(v[list]) || problems.some((p) => p.startsWith(`${at}.${list}`))) continue;
+    try {
+      RuleSet.compile('', v[list] as GuardPatternRule[]);
+    } catch (err) {
+      problems.push(
+        `${at}.${list}: the rules together are too large to check in one pass (${err instanceof Error ? err.message : String(err)}); split them across policies`,
+      );
+    }
+  }
   if (v.pii !== undefined) {
     const p = v.pii;
     if (!isObject(p) || (p.action !== 'block' && p.action !== 'redact')) problems.push(`${at}.pii must be { "action": "block"|"redact", "types"?: [...] }`);
@@ -205,19 +260,28 @@ export function checkGuardReference(name: unknown, at: string, guards: unknown, 
     problems.push(`${at}: guard policy '${name}' is not defined in guards (defined: ${isObject(guards) ? Object.keys(guards).join(', ') || 'none' : 'none'})`);
 }
 
-function compileSide(policy: string, side: GuardSideConfig | undefined): CompiledSide | undefined {
+function compileSide(policy: string, side: GuardSideConfig | undefined, where: GuardWhere): CompiledSide | undefined {
   if (!side) return undefined;
-  const rules = (list: readonly GuardPatternRule[] | undefined) => (list ?? []).map((r) => ({ policy, id: r.id, re: compilePattern(r) }));
-  const deny = rules(side.deny);
-  const allow = rules(side.allow);
   const literal = Math.max(0, ...[...(side.deny ?? []), ...(side.allow ?? [])].map((r) => longestLiteral(r.pattern)));
+  const pii = side.pii ? { action: side.pii.action, types: side.pii.types ?? PII_TYPES } : undefined;
   return {
-    deny,
-    allow,
-    pii: side.pii ? { action: side.pii.action, types: side.pii.types ?? PII_TYPES } : undefined,
+    deny: RuleSet.compile(policy, side.deny),
+    allow: RuleSet.compile(policy, side.allow),
+    pii,
     roles: new Set(side.roles === 'all' ? GUARD_ROLES : (side.roles ?? ['user'])),
     windowChars: Math.max(side.windowChars ?? DEFAULT_WINDOW_CHARS, literal),
+    pending: where === 'output' ? compilePending(side.deny ?? [], pii?.types ?? []) : undefined,
   };
+}
+
+function compilePending(deny: readonly GuardPatternRule[], pii: readonly PiiType[]): RE2JS | undefined {
+  const pattern = pendingPattern(deny, pii);
+  if (pattern === undefined) return undefined;
+  try {
+    return re2().compile(pattern);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Compile validated policies (config validation has already rejected bad patterns). */
@@ -226,8 +290,8 @@ export function compilePolicies(guards: Readonly<Record<string, GuardPolicyConfi
   for (const [name, p] of Object.entries(guards ?? {})) {
     out.set(name, {
       name,
-      input: compileSide(name, p.input),
-      output: compileSide(name, p.output),
+      input: compileSide(name, p.input, 'input'),
+      output: compileSide(name, p.output, 'output'),
       bedrock: p.bedrockGuardrail ? { ...p.bedrockGuardrail, on: p.bedrockGuardrail.on ?? ['input', 'output'] } : undefined,
     });
   }

@@ -1,29 +1,45 @@
 /**
- * The output guard on streams, without buffering the whole answer. Text is held back in a window
- * (`windowChars`, default 256, at least the longest literal of any pattern) so that a match split
- * across chunks is still caught: each check runs over the held text, and text is released only once
- * `windowChars` more have arrived after it (so any match it could be part of, up to the window's
- * length, has been seen whole). Releases come in batches of a quarter window, so each character is
- * checked about five times at most: linear in the answer. Redaction is applied before release; a
- * block ends the stream with an in-band `guardrail_blocked` error event and no end marker (the
- * stream layer renders a thrown GatewayError that way).
+ * The output guard on streams, without buffering the whole answer. Text is held back only while a
+ * match might still be in progress through it: each check runs over the held text (deny rules,
+ * PII), and everything before the earliest point where a deny pattern or a PII detection could
+ * still be starting (guard/partial.ts: a prefix of a match at the held text's end) is released at
+ * once, redacted where needed. Ordinary prose leaves after a word or so; a candidate (`swo…` under
+ * a rule for `swordfish`, `bob.sm…` under e-mail redaction) waits until it either matches or
+ * cannot. Text older than the window (`windowChars`, default 256, at least the longest literal of
+ * any pattern) is released whatever follows it, so a match split across chunks is caught up to the
+ * window's length, and the held text stays bounded. A release is tried when the new text is at
+ * least a quarter of what is held (and 8 characters), so each character is checked a bounded
+ * number of times: linear in the answer. A block ends the stream with an in-band `guardrail_blocked` error event and no end
+ * marker (the stream layer renders a thrown GatewayError that way).
+ *
+ * With Amazon Bedrock Guardrails on output, text is released in batches instead (a quarter window
+ * each, ending at a word, once a window follows it): each released batch is one ApplyGuardrail
+ * call, about (answer length / (windowChars / 4)) + 1 calls per stream per choice.
  *
  * It works on the canonical chunk stream, which chat completions, messages and responses all
  * encode from: one engine for the three. Tool-call arguments are held until their choice finishes
- * and checked whole (clients use them whole). With Amazon Bedrock Guardrails on output, each
- * released batch is one ApplyGuardrail call: about (answer length / (windowChars / 4)) + 1 calls
- * per stream per choice.
+ * and checked whole (clients use them whole).
  */
 import type { ChatCompletionChunk } from '../../apischema/openai';
+import { errors } from '../errors';
 import { replaceSpans } from '../redaction';
 import type { PeekedStream } from '../stream';
 import { type GuardAction, GuardBlocked, type GuardSet, guardBlockedError, noteRedactions } from './engine';
 import { DEFAULT_WINDOW_CHARS } from './policy';
 
+/** New characters that make a release worth trying: a check per 8 characters at most (two typical tokens) keeps the CPU per token small. */
+const MIN_STEP = 8;
+
 /** One choice's text on its way out: push what arrives, get back what is safe to release. */
 export class StreamWindow {
   private held = '';
+  /** The last released character: deny rules see it, so `\b` at the held text's start means what it would in the whole answer. */
+  private before = '';
+  /** Characters pushed since the last check. */
+  private unchecked = 0;
   private readonly batch: number;
+  /** A Bedrock guardrail checks what is released: release in batches, not as soon as the local rules allow. */
+  private readonly batched: boolean;
 
   constructor(
     private readonly guard: GuardSet,
@@ -31,12 +47,15 @@ export class StreamWindow {
     private readonly window: number = guard.windowChars() || DEFAULT_WINDOW_CHARS,
   ) {
     this.batch = Math.max(1, Math.floor(this.window / 4));
+    this.batched = guard.usesGuardrail('output');
   }
 
   /** Add text; returns the (redacted) text now safe to release, often ''. Throws GuardBlocked. */
   push(text: string): Promise<string> {
     this.held += text;
-    if (this.held.length < this.window + this.batch) return Promise.resolve('');
+    this.unchecked += text.length;
+    const full = this.held.length >= this.window + this.batch;
+    if (this.batched ? !full : !full && (this.unchecked < MIN_STEP || this.unchecked * 4 < this.held.length)) return Promise.resolve('');
     return this.release(false);
   }
 
@@ -46,28 +65,46 @@ export class StreamWindow {
   }
 
   private async release(final: boolean): Promise<string> {
-    const result = this.guard.scan(this.held, 'output');
+    this.unchecked = 0;
+    const result = this.guard.scan(this.held, 'output', { before: this.before });
     if (result.blocked) throw result.blocked;
-    let cut = final ? this.held.length : this.held.length - this.window;
-    // Release up to a word's end when one is near, so a checker that sees one batch at a time
-    // (a Bedrock guardrail) is not handed half a word or half an address.
-    // A word longer than what is held before the cut waits for one more batch (at most a window's
-    // worth, then it is cut anyway: the held text stays bounded).
-    if (!final) {
-      let p = cut - 1;
-      while (p >= 0 && !/\s/.test(this.held[p])) p--;
-      if (p >= 0) cut = p + 1;
-      else if (this.held.length < 2 * this.window + this.batch) cut = 0;
-    }
-    // Never cut through a redaction: the span goes out whole with the next release.
-    for (const s of result.spans) if (s.start < cut && s.end > cut) cut = s.start;
-    const spans = result.spans.filter((s) => s.end <= cut);
+    const cut = final ? this.held.length : this.batched ? this.batchCut() : this.earlyCut();
+    // Never cut through a redaction: the span goes out whole with a later release.
+    let at = cut;
+    for (const s of result.spans) if (s.start < at && s.end > at) at = s.start;
+    const spans = result.spans.filter((s) => s.end <= at);
     noteRedactions(spans, 'output', this.actions);
-    const out = replaceSpans(this.held.slice(0, cut), spans);
-    this.held = this.held.slice(cut);
-    if (!out) return out;
-    const [checked] = await this.guard.checkGuardrails([out], 'output', this.actions);
-    return checked;
+    const out = replaceSpans(this.held.slice(0, at), spans);
+    if (at > 0) this.before = this.held[at - 1];
+    this.held = this.held.slice(at);
+    if (!out || !this.batched) return out;
+    try {
+      const [checked] = await this.guard.checkGuardrails([out], 'output', this.actions);
+      return checked;
+    } catch (err) {
+      if (err instanceof GuardBlocked) throw err;
+      // The guardrail could not check this text: it is not released unchecked.
+      throw errors.unavailable('The gateway could not run its guardrail check on this answer.', 1, 'guardrail_unavailable');
+    }
+  }
+
+  /** As soon as it is safe: before the earliest possible match in progress, and at least all but the window. */
+  private earlyCut(): number {
+    return Math.max(this.guard.pendingStart(this.held, this.window), this.held.length - this.window);
+  }
+
+  /**
+   * A batch for a guardrail: all but the window, up to a word's end when one is near, so a checker
+   * that sees one batch at a time is not handed half a word or half an address. A word longer than
+   * what is held before the cut waits for one more batch (at most a window's worth, then it is cut
+   * anyway: the held text stays bounded).
+   */
+  private batchCut(): number {
+    const cut = this.held.length - this.window;
+    let p = cut - 1;
+    while (p >= 0 && !/\s/.test(this.held[p])) p--;
+    if (p >= 0) return p + 1;
+    return this.held.length < 2 * this.window + this.batch ? 0 : cut;
   }
 }
 

@@ -1,6 +1,6 @@
 /** The prompt guard's engine: policy validation, safe patterns, checks, the stream window, and body transforms. */
 import { guardChatInput, guardChatOutput, guardEmbeddingsInput } from '../../../lambda/core/guard/apply';
-import { type GuardAction, GuardBlocked, GuardSet, policiesFor } from '../../../lambda/core/guard/engine';
+import { type GuardAction, GuardBlocked, GuardSet, type GuardrailService, policiesFor } from '../../../lambda/core/guard/engine';
 import { type GuardPolicyConfig, checkGuards, compilePolicies, longestLiteral } from '../../../lambda/core/guard/policy';
 import { StreamWindow, guardChunks } from '../../../lambda/core/guard/stream';
 import { GatewayError } from '../../../lambda/core/errors';
@@ -110,6 +110,26 @@ describe('checks', () => {
     expect(actions).toEqual([{ policy: 'route', rule: 'no-passwords', where: 'input', action: 'block' }]);
   });
 
+  test("a policy's rules are checked together (one pass), and the first matching rule in config order is named, with each rule's own flags", () => {
+    const g = guardOf({
+      many: {
+        input: {
+          deny: [
+            { id: 'first', pattern: 'alpha\\s+beta' },
+            { id: 'second', pattern: 'BETA', flags: 'i' },
+            { id: 'third', pattern: 'gamma' },
+          ],
+        },
+      },
+    });
+    expect(() => g.checkLocal('gamma then alpha  beta', 'input', [])).toThrow(expect.objectContaining({ rule: 'first' }));
+    expect(() => g.checkLocal('only beta and gamma', 'input', [])).toThrow(expect.objectContaining({ rule: 'second' }));
+    expect(() => g.checkLocal('just gamma', 'input', [])).toThrow(expect.objectContaining({ rule: 'third' }));
+    // 'first' has no i flag: upper case does not match it; 'second' has one.
+    expect(() => g.checkLocal('ALPHA BETA', 'input', [])).toThrow(expect.objectContaining({ rule: 'second' }));
+    expect(g.checkLocal('nothing here', 'input', [])).toBe('nothing here');
+  });
+
   test("the route's and the key's policies both apply", () => {
     const g = guardOf(guards, ['route', 'key']);
     const actions: GuardAction[] = [];
@@ -211,8 +231,90 @@ describe('the stream window', () => {
     p: { output: { deny: [{ id: 'no-secret-word', pattern: 'swordfish' }], pii: { action: 'redact', types: ['email'] }, windowChars: 16 } },
   });
 
-  test('text is released at word ends once a window of text follows it, and all of it at the end', async () => {
+  test('prose is released as soon as no match can be in progress through it, not a window later', async () => {
     const w = new StreamWindow(g, [], 16);
+    const tokens = ['Hello', ' there', ', how', ' are', ' you', ' today', '?'];
+    const released: string[] = [];
+    for (const token of tokens) released.push(await w.push(token));
+    // The first word leaves with the second token (until then it may still be the start of an address)…
+    expect(released.slice(0, 2)).toEqual(['', 'Hello ']);
+    // …and from then on at most the last word waits, never a window's worth.
+    let pushed = '';
+    let out = '';
+    tokens.forEach((t, i) => {
+      pushed += t;
+      out += released[i];
+      expect(pushed.startsWith(out)).toBe(true);
+      expect(pushed.length - out.length).toBeLessThanOrEqual(t.length + 5);
+    });
+    expect(out + (await w.end())).toBe(tokens.join(''));
+  });
+
+  test('a candidate for a match waits until it matches or cannot, and the text before it leaves', async () => {
+    const w = new StreamWindow(g, [], 16);
+    expect(await w.push('the code is swo')).toBe('the code is ');
+    expect(await w.push('rn in time')).toBe('sworn in ');
+    expect(await w.end()).toBe('time');
+  });
+
+  test("a word boundary at the held text's start sees the character released before it", async () => {
+    const words = guardOf({ w: { output: { deny: [{ id: 'word', pattern: '\\bswordfish\\b' }] } } });
+    const w = new StreamWindow(words, [], 16);
+    expect(await w.push('the codex')).toBe('the codex'); // no rule can be starting in it
+    // 'codexswordfish' holds no word 'swordfish': not blocked, although the held text alone would be.
+    expect((await w.push('swordfish')) + (await w.end())).toBe('swordfish');
+    await expect(new StreamWindow(words, [], 16).push('swordfish ')).rejects.toThrow(GuardBlocked);
+  });
+
+  test('a candidate longer than the window is cut at the window: the held text stays bounded', async () => {
+    const w = new StreamWindow(g, [], 16);
+    let out = '';
+    for (const ch of 'x'.repeat(40)) out += await w.push(ch);
+    expect(out).toBe('x'.repeat(out.length));
+    expect(40 - out.length).toBeLessThanOrEqual(16 + 4);
+    expect(out + (await w.end())).toBe('x'.repeat(40));
+  });
+
+  test('matches split anywhere are caught: a forbidden word blocks and an e-mail is redacted whole, at every split point and char by char', async () => {
+    // The e-mail (21 characters) fits the window: that is the length a stream is guaranteed to catch.
+    const g = guardOf({
+      p: { output: { deny: [{ id: 'no-secret-word', pattern: '\\bswordfish\\b' }], pii: { action: 'redact', types: ['email'] }, windowChars: 24 } },
+    });
+    const forbidden = 'we said the code is swordfish, and left';
+    const email = 'write to bob.smith@example.com today, or call later on.';
+    const feeds = (text: string) => [...Array.from({ length: text.length - 1 }, (_, i) => [text.slice(0, i + 1), text.slice(i + 1)]), [...text]];
+    for (const pieces of feeds(forbidden)) {
+      const w = new StreamWindow(g, [], 24);
+      let out = '';
+      const run = async () => {
+        for (const p of pieces) out += await w.push(p);
+        out += await w.end();
+      };
+      await expect(run()).rejects.toThrow(GuardBlocked);
+      expect(out).not.toContain('swordfish');
+    }
+    for (const pieces of feeds(email)) {
+      const w = new StreamWindow(g, [], 24);
+      let out = '';
+      for (const p of pieces) out += await w.push(p);
+      out += await w.end();
+      expect(out).toBe('write to [REDACTED:email] today, or call later on.');
+    }
+  });
+
+  test('with a Bedrock guardrail on output, text is released in batches ending at a word, once a window follows it', async () => {
+    const calls: string[] = [];
+    const guardrails: GuardrailService = {
+      apply: async (_g, _source, texts) => {
+        calls.push(...texts);
+        return { action: 'none' };
+      },
+    };
+    const batched = new GuardSet(
+      policiesFor(compilePolicies({ b: { bedrockGuardrail: { id: 'gr-1', version: '1', on: ['output'] }, output: { windowChars: 16 } } }), ['b']),
+      guardrails,
+    );
+    const w = new StreamWindow(batched, [], 16);
     const text = 'one two three four five six seven eight nine ten';
     const released: string[] = [];
     for (const ch of text) {
@@ -222,15 +324,7 @@ describe('the stream window', () => {
     expect(released.length).toBeGreaterThan(1); // released while streaming, not only at the end
     for (const r of released) expect(r.endsWith(' ')).toBe(true); // never half a word
     expect(released.join('') + (await w.end())).toBe(text);
-  });
-
-  test('a word longer than the window waits, but only up to two windows and a batch, then is cut', async () => {
-    const w = new StreamWindow(g, [], 16);
-    let out = '';
-    for (const ch of 'x'.repeat(35)) out += await w.push(ch);
-    expect(out).toBe(''); // held: 35 < 2 × 16 + 4
-    out += await w.push('x');
-    expect(out).toBe('x'.repeat(20)); // 36 held: the window's 16 stay
+    expect(calls.join('')).toBe(text); // each batch checked once
   });
 
   test('a forbidden word split across chunks is caught', async () => {
