@@ -18,3 +18,4 @@ export {
 } from '../core/config';
 export type { CacheMode, CacheScope, SemanticCacheConfig } from '../core/cache/config';
 export type { KeyLimits, LoggingPolicy } from '../core/keys';
+export { NO_GUARD, type BedrockGuardrailConfig, type GuardPolicyConfig } from '../core/guard/config';

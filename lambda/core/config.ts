@@ -8,7 +8,7 @@ import { type IdentityConfig, checkIdentity } from './identity/config';
 export type { IdentityConfig, JwtIssuerConfig } from './identity/config';
 import { type CacheConfig, checkCacheConfig } from './cache/config';
 import { isObject } from './is-object';
-import { type GuardPolicyConfig, checkGuardReference, checkGuards } from './guard/policy';
+import { type GuardPolicyConfig, checkGuardReference, checkGuards } from './guard/config';
 
 export type { CacheConfig } from './cache/config';
 

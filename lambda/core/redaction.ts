@@ -19,10 +19,9 @@
  * Redaction is best effort by nature; 'metadata' is the policy that logs no content at all.
  */
 
-export type PiiType = 'secret' | 'card' | 'iban' | 'ssn' | 'email' | 'phone';
+import { PII_TYPES, type PiiType } from './pii-types';
 
-/** Every type, in the order that resolves overlaps. */
-export const PII_TYPES: readonly PiiType[] = ['secret', 'card', 'iban', 'ssn', 'email', 'phone'];
+export { PII_TYPES, type PiiType };
 
 /** A detection: `text.slice(start, end)` is the personal data or secret. */
 export interface PiiSpan {

@@ -24,6 +24,8 @@ const CONFIG_SCHEMA = [
   'lambda/core/identity/config.ts',
   'lambda/core/openai-compatible-presets.ts',
   'lambda/core/is-object.ts',
+  'lambda/core/guard/config.ts',
+  'lambda/core/pii-types.ts',
 ];
 
 test('loading the construct library loads only the contract and the config schema from lambda/', () => {
