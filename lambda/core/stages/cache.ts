@@ -205,7 +205,11 @@ export const cacheStage: StageFactory = (s) => async (ctx, next) => {
   const keyInput: CacheKeyInput = {
     endpoint: ctx.path,
     body: ctx.requestBody as Record<string, unknown>,
-    routeFingerprint: routeCache.fingerprint,
+    // The guard policies that apply shape the answer (an output policy withholds or redacts it): an
+    // entry is only ever served to requests under the same policies.
+    routeFingerprint: ctx.guardSet?.policies.length
+      ? `${routeCache.fingerprint}|guard:${ctx.guardSet.policies.map((p) => p.name).join(',')}`
+      : routeCache.fingerprint,
     scope: scopeId(routeCache.config.scope, key),
     headers: ctx.request.headers,
   };

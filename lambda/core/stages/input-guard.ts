@@ -52,11 +52,8 @@ export const inputGuardStage: StageFactory = (s) => async (ctx, next) => {
   if (!guard.active('input')) return next();
   try {
     const checked = await guardCall(call, guard, ctx.guard);
-    if (checked !== call) {
-      ctx.call = checked;
-      // The record keeps the request as the upstream receives it: what the guard redacted never reaches the log either.
-      if (ctx.requestBody !== undefined) ctx.requestBody = checked.request;
-    }
+    // The client's body (ctx.requestBody) stays as sent: the cache keys on it and the record keeps it per the key's logging policy.
+    if (checked !== call) ctx.call = checked;
   } catch (err) {
     if (err instanceof GuardBlocked) throw guardBlockedError(err);
     if (err instanceof GatewayError) throw err;
