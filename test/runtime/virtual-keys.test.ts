@@ -46,6 +46,8 @@ describe('virtual keys', () => {
   const loggerLines: string[] = [];
   /** Offset added to the gateway's clock, so expiry and grace periods are tested without waiting. */
   let clockOffsetMs = 0;
+  /** A stopped clock, for checks at an exact instant (a running one may pass it while a loaded machine serves the request). */
+  let frozenAt: number | undefined;
   // Long enough that "still cached right after the revoke" holds on a loaded CI machine.
   const TTL_MS = 1000;
 
@@ -55,7 +57,7 @@ describe('virtual keys', () => {
   beforeAll(async () => {
     gw = await startTestGateway(
       { ...CONFIG, settings: { keyCacheTtlMs: TTL_MS } },
-      { logger: capturingLogger(loggerLines), overrides: { now: () => Date.now() + clockOffsetMs } },
+      { logger: capturingLogger(loggerLines), overrides: { now: () => frozenAt ?? Date.now() + clockOffsetMs } },
     );
     // A second writer on the same table: changes made here bypass this process's verifier, like
     // a revoke served by another Lambda instance.
@@ -66,6 +68,7 @@ describe('virtual keys', () => {
   });
   afterEach(() => {
     clockOffsetMs = 0;
+    frozenAt = undefined;
   });
 
   describe.each(KEY_HEADERS)('key in %s', (_name, header) => {
@@ -266,9 +269,9 @@ describe('virtual keys', () => {
       const { key } = await gw.createKey({ expiresAt: new Date(expiresAt).toISOString() });
       const h = { authorization: `Bearer ${key}` };
       expect((await send(h)).status).toBe(200);
-      clockOffsetMs = expiresAt - 100 - Date.now(); // 100 ms before expiry: loaded again and cached
+      frozenAt = expiresAt - 100; // 100 ms before expiry: loaded again and cached
       expect((await send(h)).status).toBe(200);
-      clockOffsetMs = expiresAt + 1 - Date.now(); // just past expiry, well within the cache TTL of that load
+      frozenAt = expiresAt + 1; // just past expiry, well within the cache TTL of that load
       await expectOpenAiError(await send(h), 403, 'key_expired');
     });
   });
