@@ -81,6 +81,35 @@ describe('JwtVerifier', () => {
     expect(err.message).toMatch(/signature does not verify/);
   });
 
+  test('a payload changed after signing is refused: the signature covers header and payload', async () => {
+    const token = await issuer.sign({ sub: 'user-1' });
+    const [header, , signature] = token.split('.');
+    const forged = `${header}.${base64url.encode(JSON.stringify({ iss: issuer.issuer, aud: AUDIENCE, azp: CLIENT, sub: 'admin', exp: now / 1000 + 3600 }))}.${signature}`;
+    expect((await refusal(verifier().verify(forged))).message).toMatch(/signature does not verify/);
+  });
+
+  test('a signature of the wrong shape for its key is a refusal, not a crash', async () => {
+    const token = await issuer.sign();
+    const [header, payload] = token.split('.');
+    for (const signature of ['', 'AA', base64url.encode(new Uint8Array(65)), base64url.encode(new Uint8Array(512))])
+      expect((await refusal(verifier().verify(`${header}.${payload}.${signature}`))).status).toBe(401);
+  });
+
+  test("the algorithm must fit the key: an RS256 header on an ES256 key's kid finds no key", async () => {
+    const err = await refusal(
+      verifier().verify(await issuer.sign({}, { header: { alg: 'RS256' } }).catch(() => rawToken({ alg: 'RS256', kid: 'key-1' }, {}, 'AA'))),
+    );
+    expect(err.status).toBe(401);
+  });
+
+  test('JWS extensions the verifier does not implement (crit, b64) are refused', async () => {
+    const critical = await issuer.sign({}, { header: { crit: ['exp'] } }).catch(() => undefined);
+    const token = critical ?? rawToken({ alg: 'ES256', kid: 'key-1', crit: ['exp'] }, {}, 'AA');
+    expect((await refusal(verifier().verify(token))).status).toBe(401);
+    const b64 = rawToken({ alg: 'ES256', kid: 'key-1', b64: false, crit: ['b64'] }, { iss: issuer.issuer }, 'AA');
+    expect((await refusal(verifier().verify(b64))).status).toBe(401);
+  });
+
   test('an unknown kid is refused, and a flood of them costs one JWKS fetch', async () => {
     const v = verifier();
     await v.verify(await issuer.sign());
