@@ -288,7 +288,9 @@ describe('cooldowns (injected clock)', () => {
       const router = routerWith({ now: clock.now, cooldowns });
       await cooledThenDue(clock, cooldowns, router);
       const probe = heldAt([]);
-      void router.execute(route, signal(), [], false, probe.fn).catch(() => undefined);
+      // The probe never reports; its caller leaves at the end, so its attempt's timers end with the test.
+      const probeCaller = new AbortController();
+      void router.execute(route, probeCaller.signal, [], false, probe.fn).catch(() => undefined);
       expect(cooldowns.coolingUntil('a/m')).toBe(clock.now() + PROBE_LEASE_MS);
       clock.advance(PROBE_LEASE_MS);
       const calls: string[] = [];
@@ -305,6 +307,7 @@ describe('cooldowns (injected clock)', () => {
       expect((await router.execute(only, signal(), [], false, scripted({}, onlyCalls))).value).toBe('c/m');
       expect(onlyCalls).toEqual(['c/m']);
       held.settle().ok();
+      probeCaller.abort();
     });
   });
 
