@@ -12,16 +12,12 @@
  * Environment: BENCH_CACHE_REQUESTS (per kind, default 2000; 0 skips). Standalone:
  * `node -r @swc-node/register bench/cache-hits.ts`.
  */
+import { startInProcessGateway } from './in-process-gateway';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { startLocalGateway } from '../lambda/adapters/local-gateway';
 import { LocalVectorIndex } from '../lambda/adapters/local-vector-index';
 import type { CacheEntry, CachePurgeFilter, CacheStore, VectorIndex } from '../lambda/core/cache/ports';
-import { validateConfig } from '../lambda/core/config';
 import { DynamoCacheStore } from '../lambda/stores/dynamo-cache-store';
 import { percentile } from './stats';
 
@@ -109,14 +105,9 @@ export async function cacheHitsBench(env: NodeJS.ProcessEnv = process.env): Prom
     },
     delete: (ids) => index.delete(ids),
   };
-  const dataDir = mkdtempSync(join(tmpdir(), 'gw-bench-cache-'));
   const target = { provider: 'up', model: 'gpt-4o-mini' };
-  const gw = await startLocalGateway({
-    port: 0,
-    inMemory: true,
-    dataDir,
-    adminToken: 'bench-admin',
-    config: validateConfig({
+  const gw = await startInProcessGateway(
+    {
       providers: { up: { type: 'openai', baseUrl: `${upstreamUrl}/v1`, apiKey: { env: 'UP_KEY' } } },
       models: {
         uncached: { targets: [target], cache: { mode: 'off' } },
@@ -125,10 +116,9 @@ export async function cacheHitsBench(env: NodeJS.ProcessEnv = process.env): Prom
         embed: { targets: [{ provider: 'up', model: 'e' }] },
       },
       settings: { keyCacheTtlMs: 60_000 },
-    }),
-    env: { UP_KEY: 'sk-bench' },
-    overrides: { logSink: { write() {} }, cache: { store, vectors } },
-  });
+    },
+    { env: { UP_KEY: 'sk-bench' }, overrides: { logSink: { write() {} }, cache: { store, vectors } } },
+  );
   holder.store = new DynamoCacheStore({ client: gw.dynamo, tableName: gw.tables.cache! });
   try {
     const created = await fetch(`${gw.url}/admin/keys`, {
@@ -218,7 +208,6 @@ export async function cacheHitsBench(env: NodeJS.ProcessEnv = process.env): Prom
   } finally {
     await gw.close();
     await new Promise<void>((r) => upstream.close(() => r()));
-    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 

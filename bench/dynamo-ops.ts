@@ -7,12 +7,8 @@
  * limiter it wires; keys are created through its admin API, one without limits and one with
  * rpm + tpm. After one warm-up request per key (the key cache fills), requests are counted.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { startLocalGateway } from '../lambda/adapters/local-gateway';
-import { validateConfig } from '../lambda/core/config';
+import { startInProcessGateway } from './in-process-gateway';
 import { UPSTREAM_PROVIDER_KEY, benchGatewayConfig, createBenchKey } from './processes';
 import { BENCH_MODEL, startBenchUpstream } from './upstream';
 
@@ -88,18 +84,18 @@ export interface KeyOpsReport {
   readonly steady: OpCounts;
 }
 
-export async function measureDynamoOps(requestsPerKey: number): Promise<KeyOpsReport[]> {
+/** The bench upstream and an in-process gateway routed to it, every store command it sends counted. */
+async function startCountedGateway() {
   const upstream = await startBenchUpstream();
-  const dataDir = mkdtempSync(join(tmpdir(), 'gw-bench-ops-'));
-  const gw = await startLocalGateway({
-    port: 0,
-    inMemory: true,
-    dataDir,
-    adminToken: 'bench-admin',
-    config: validateConfig({ ...benchGatewayConfig(upstream.url), settings: { keyCacheTtlMs: KEY_CACHE_TTL_MS } }),
-    env: { BENCH_UPSTREAM_KEY: UPSTREAM_PROVIDER_KEY },
-  });
-  const counter = countOperations(gw.dynamo, gw.tables.usage);
+  const gw = await startInProcessGateway(
+    { ...benchGatewayConfig(upstream.url), settings: { keyCacheTtlMs: KEY_CACHE_TTL_MS } },
+    { env: { BENCH_UPSTREAM_KEY: UPSTREAM_PROVIDER_KEY } },
+  );
+  return { upstream, gw, counter: countOperations(gw.dynamo, gw.tables.usage) };
+}
+
+export async function measureDynamoOps(requestsPerKey: number): Promise<KeyOpsReport[]> {
+  const { upstream, gw, counter } = await startCountedGateway();
   const call = async (key: string) => {
     const res = await fetch(`${gw.url}/v1/chat/completions`, {
       method: 'POST',
@@ -148,7 +144,6 @@ export async function measureDynamoOps(requestsPerKey: number): Promise<KeyOpsRe
   } finally {
     await gw.close();
     await upstream.close();
-    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
@@ -158,17 +153,7 @@ export async function measureDynamoOps(requestsPerKey: number): Promise<KeyOpsRe
  * so every command counted is the response store's, or a key-cache refill.
  */
 export async function measureResponsesOps(requests: number): Promise<KeyOpsReport> {
-  const upstream = await startBenchUpstream();
-  const dataDir = mkdtempSync(join(tmpdir(), 'gw-bench-ops-'));
-  const gw = await startLocalGateway({
-    port: 0,
-    inMemory: true,
-    dataDir,
-    adminToken: 'bench-admin',
-    config: validateConfig({ ...benchGatewayConfig(upstream.url), settings: { keyCacheTtlMs: KEY_CACHE_TTL_MS } }),
-    env: { BENCH_UPSTREAM_KEY: UPSTREAM_PROVIDER_KEY },
-  });
-  const counter = countOperations(gw.dynamo, gw.tables.usage);
+  const { upstream, gw, counter } = await startCountedGateway();
   let previous: string | undefined;
   const call = async (key: string) => {
     const res = await fetch(`${gw.url}/v1/responses`, {
@@ -211,6 +196,5 @@ export async function measureResponsesOps(requests: number): Promise<KeyOpsRepor
   } finally {
     await gw.close();
     await upstream.close();
-    rmSync(dataDir, { recursive: true, force: true });
   }
 }

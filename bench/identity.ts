@@ -11,15 +11,11 @@
  * Environment: BENCH_IDENTITY_REQUESTS (per kind, default 3000; 0 skips). Standalone:
  * `node -r @swc-node/register bench/identity.ts`.
  */
+import { startInProcessGateway } from './in-process-gateway';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
-import { startLocalGateway } from '../lambda/adapters/local-gateway';
-import { validateConfig } from '../lambda/core/config';
 import { percentile } from './stats';
 
 export const IDENTITY_ADDED_P50_TARGET_MS = 0.2;
@@ -58,22 +54,16 @@ export async function identityBench(env: NodeJS.ProcessEnv = process.env): Promi
   });
   await new Promise<void>((r) => issuerServer.listen(0, '127.0.0.1', r));
   const issuer = `http://127.0.0.1:${(issuerServer.address() as AddressInfo).port}`;
-  const dataDir = mkdtempSync(join(tmpdir(), 'gw-bench-identity-'));
-  const gw = await startLocalGateway({
-    port: 0,
-    inMemory: true,
-    dataDir,
-    adminToken: 'bench-admin',
-    config: validateConfig({
+  const gw = await startInProcessGateway(
+    {
       providers: { mock: { type: 'mock' } },
       models: { m: { targets: [{ provider: 'mock', model: 'm' }] } },
       identity: { jwt: [{ issuer, audience: AUDIENCE, jwksUrl: `${issuer}/keys` }] },
       settings: { keyCacheTtlMs: 60_000 },
-    }),
-    env: {},
+    },
     // No request log work: the figure is identify's, not the sink's.
-    overrides: { logSink: { write() {} } },
-  });
+    { overrides: { logSink: { write() {} } } },
+  );
   try {
     const created = await fetch(`${gw.url}/admin/keys`, {
       method: 'POST',
@@ -135,7 +125,6 @@ export async function identityBench(env: NodeJS.ProcessEnv = process.env): Promi
   } finally {
     await gw.close();
     await new Promise<void>((r) => issuerServer.close(() => r()));
-    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 

@@ -6,11 +6,7 @@
  *
  * Environment: BENCH_USAGE_REQUESTS (default 100000; 0 skips), BENCH_USAGE_KEYS (keys in the team, default 10).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startLocalGateway } from '../lambda/adapters/local-gateway';
-import { validateConfig } from '../lambda/core/config';
+import { startInProcessGateway } from './in-process-gateway';
 import { DynamoUsageRollups } from '../lambda/stores/dynamo-usage-rollups';
 import { type RowIncrement, addToBatch, newBatch } from '../lambda/core/usage/rollups';
 import { countOperations } from './dynamo-ops';
@@ -36,15 +32,7 @@ export async function usageQueryBench(env: NodeJS.ProcessEnv = process.env): Pro
   const requests = Number(env.BENCH_USAGE_REQUESTS ?? 100_000);
   const keys = Math.max(1, Number(env.BENCH_USAGE_KEYS ?? 10));
   if (!requests) return undefined;
-  const dataDir = mkdtempSync(join(tmpdir(), 'gw-bench-usage-'));
-  const gw = await startLocalGateway({
-    port: 0,
-    inMemory: true,
-    dataDir,
-    adminToken: 'bench-admin',
-    config: validateConfig({ providers: { mock: { type: 'mock' } }, models: { m: { targets: [{ provider: 'mock', model: 'm' }] } } }),
-    env: {},
-  });
+  const gw = await startInProcessGateway({ providers: { mock: { type: 'mock' } }, models: { m: { targets: [{ provider: 'mock', model: 'm' }] } } });
   try {
     const created = await fetch(`${gw.url}/admin/keys`, {
       method: 'POST',
@@ -128,7 +116,6 @@ export async function usageQueryBench(env: NodeJS.ProcessEnv = process.env): Pro
     };
   } finally {
     await gw.close();
-    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 

@@ -6,6 +6,7 @@ import { modelAllowed } from '../keys';
 import { gatewayHeaders } from '../respond';
 import type { GatewayServices } from '../services';
 import { pathOf } from '../url-path';
+import { modelObject } from './models';
 
 export const modelEndpoint = (s: GatewayServices) =>
   defineEndpoint<undefined>({
@@ -24,7 +25,6 @@ export const modelEndpoint = (s: GatewayServices) =>
       ctx.requestedModel = id;
       // A model the key may not call is as absent as one that does not exist: its name says nothing.
       if (!modelAllowed(key, id)) throw errors.unknownModel(id);
-      const owner = s.catalog.route(id).targets[0].provider.name;
-      return jsonResponse({ id, object: 'model', created: 0, owned_by: owner }, 200, gatewayHeaders(s, ctx));
+      return jsonResponse(modelObject(s, id), 200, gatewayHeaders(s, ctx));
     },
   });

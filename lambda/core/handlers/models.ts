@@ -4,6 +4,9 @@ import { defineEndpoint } from '../endpoint';
 import { modelAllowed } from '../keys';
 import type { GatewayServices } from '../services';
 
+/** A configured model as OpenAI's Model object, owned by the provider of its first target. */
+export const modelObject = (s: GatewayServices, id: string) => ({ id, object: 'model', created: 0, owned_by: s.catalog.route(id).targets[0].provider.name });
+
 export const modelsEndpoint = (s: GatewayServices) =>
   defineEndpoint<undefined>({
     method: 'GET',
@@ -13,7 +16,7 @@ export const modelsEndpoint = (s: GatewayServices) =>
       const data = s.catalog
         .names()
         .filter((name) => modelAllowed(key, name))
-        .map((id) => ({ id, object: 'model', created: 0, owned_by: s.catalog.route(id).targets[0].provider.name }));
+        .map((id) => modelObject(s, id));
       return jsonResponse({ object: 'list', data }, 200, { 'x-request-id': ctx.id });
     },
   });
