@@ -172,8 +172,8 @@ export class AiGateway extends Construct {
   }
 
   /** Query the request log in Athena (workgroup, Glue table, log objects, results prefix). */
-  grantQueryLogs(grantee: iam.IGrantable): void {
-    this.requestLog.grantQuery(grantee);
+  grantQueryLogs(grantee: iam.IGrantable): iam.Grant {
+    return this.requestLog.grantQuery(grantee);
   }
 
   /** Share of proxy requests answered 5xx (Average of 5XXError, 5 minutes). */

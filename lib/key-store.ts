@@ -97,25 +97,34 @@ export class KeyStore extends Construct {
   }
 
   /** What the proxy needs: read keys (to verify them), read and update counters (to enforce limits). */
-  grantProxy(grantee: iam.IGrantable): void {
-    this.keysTable.grant(grantee, ...KEYS_READ_ACTIONS);
-    this.countersTable.grant(grantee, ...COUNTERS_READ_WRITE_ACTIONS);
-    this.usageTable.grant(grantee, ...USAGE_READ_WRITE_ACTIONS);
-    this.encryptionKey?.grantEncryptDecrypt(grantee);
+  grantProxy(grantee: iam.IGrantable): iam.Grant {
+    return this.withKey(
+      grantee,
+      this.keysTable
+        .grant(grantee, ...KEYS_READ_ACTIONS)
+        .combine(this.countersTable.grant(grantee, ...COUNTERS_READ_WRITE_ACTIONS))
+        .combine(this.usageTable.grant(grantee, ...USAGE_READ_WRITE_ACTIONS)),
+    );
   }
 
   /** What the VirtualKey issuer needs: write single key records (no Scan, no counters). */
   grantKeyIssuer(grantee: iam.IGrantable): iam.Grant {
-    const grant = this.keysTable.grant(grantee, ...KEYS_ISSUER_ACTIONS);
-    this.encryptionKey?.grantEncryptDecrypt(grantee);
-    return grant;
+    return this.withKey(grantee, this.keysTable.grant(grantee, ...KEYS_ISSUER_ACTIONS));
   }
 
   /** What the admin API needs: manage keys, read usage and team limits. */
-  grantAdmin(grantee: iam.IGrantable): void {
-    this.keysTable.grant(grantee, ...KEYS_ADMIN_ACTIONS);
-    this.countersTable.grant(grantee, ...COUNTERS_ADMIN_ACTIONS);
-    this.usageTable.grant(grantee, ...USAGE_ADMIN_ACTIONS);
-    this.encryptionKey?.grantEncryptDecrypt(grantee);
+  grantAdmin(grantee: iam.IGrantable): iam.Grant {
+    return this.withKey(
+      grantee,
+      this.keysTable
+        .grant(grantee, ...KEYS_ADMIN_ACTIONS)
+        .combine(this.countersTable.grant(grantee, ...COUNTERS_ADMIN_ACTIONS))
+        .combine(this.usageTable.grant(grantee, ...USAGE_ADMIN_ACTIONS)),
+    );
+  }
+
+  /** The table grant, plus use of the tables' customer-managed key when there is one. */
+  private withKey(grantee: iam.IGrantable, grant: iam.Grant): iam.Grant {
+    return this.encryptionKey ? grant.combine(this.encryptionKey.grantEncryptDecrypt(grantee)) : grant;
   }
 }

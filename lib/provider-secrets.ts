@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { RemovalPolicy, SecretValue } from 'aws-cdk-lib';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { PLACEHOLDER_SECRET_VALUE } from '../lambda/contract';
@@ -81,8 +81,13 @@ export class ProviderSecrets extends Construct {
     this.secrets = secrets;
   }
 
-  /** Read access to exactly these secrets (GetSecretValue, DescribeSecret on their ARNs). */
-  grantRead(grantee: iam.IGrantable): void {
-    for (const secret of this.secrets.values()) secret.grantRead(grantee);
+  /**
+   * Read access to exactly these secrets (GetSecretValue, DescribeSecret on their ARNs, and
+   * Decrypt on a secret's customer-managed key). When the config names no secret there is
+   * nothing to grant: the result is a dropped grant (`success` false) that adds no statement.
+   */
+  grantRead(grantee: iam.IGrantable): iam.Grant {
+    const grants = [...this.secrets.values()].map((secret) => secret.grantRead(grantee));
+    return grants.length ? grants.reduce((all, grant) => all.combine(grant)) : iam.Grant.drop(grantee, 'read provider secrets: the config names none');
   }
 }

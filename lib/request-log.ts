@@ -289,43 +289,46 @@ export class RequestLog extends Construct {
     this.namedQueries = queries;
   }
 
-  /** What the proxy needs: put records into the stream, put oversized bodies under `bodies/`. */
-  grantWrite(grantee: iam.IGrantable): void {
-    iam.Grant.addToPrincipal({ grantee, actions: FIREHOSE_PUT_ACTIONS, resourceArns: [this.deliveryStream.deliveryStreamArn] });
-    iam.Grant.addToPrincipal({ grantee, actions: BODY_PUT_ACTIONS, resourceArns: [this.bucket.arnForObjects(`${LOG_PREFIXES.bodies}*`)] });
-    if (this.encryptionKey) iam.Grant.addToPrincipal({ grantee, actions: KMS_ENCRYPT_ACTIONS, resourceArns: [this.encryptionKey.keyArn] });
+  /** What the proxy needs: put records into the stream, put oversized bodies under `bodies/` (and encrypt them with the bucket's key). */
+  grantWrite(grantee: iam.IGrantable): iam.Grant {
+    return this.withKey(
+      grantee,
+      KMS_ENCRYPT_ACTIONS,
+      iam.Grant.addToPrincipal({ grantee, actions: FIREHOSE_PUT_ACTIONS, resourceArns: [this.deliveryStream.deliveryStreamArn] }).combine(
+        iam.Grant.addToPrincipal({ grantee, actions: BODY_PUT_ACTIONS, resourceArns: [this.bucket.arnForObjects(`${LOG_PREFIXES.bodies}*`)] }),
+      ),
+    );
   }
 
   /**
    * What the response cache needs for answers too large for one DynamoDB item: the proxy reads
-   * and writes them under `cache/`, a purge (`purge: true`) also deletes them.
+   * and writes them under `cache/` (and uses the bucket's key), a purge (`purge: true`) deletes them.
    */
-  grantCacheBlobs(grantee: iam.IGrantable, purge = false): void {
+  grantCacheBlobs(grantee: iam.IGrantable, purge = false): iam.Grant {
     const actions = purge ? CACHE_BLOB_PURGE_ACTIONS : CACHE_BLOB_PROXY_ACTIONS;
-    iam.Grant.addToPrincipal({ grantee, actions, resourceArns: [this.bucket.arnForObjects(`${LOG_PREFIXES.cache}*`)] });
-    if (this.encryptionKey && !purge)
-      iam.Grant.addToPrincipal({ grantee, actions: [...KMS_ENCRYPT_ACTIONS, ...KMS_DECRYPT_ACTIONS], resourceArns: [this.encryptionKey.keyArn] });
+    const grant = iam.Grant.addToPrincipal({ grantee, actions, resourceArns: [this.bucket.arnForObjects(`${LOG_PREFIXES.cache}*`)] });
+    return purge ? grant : this.withKey(grantee, [...KMS_ENCRYPT_ACTIONS, ...KMS_DECRYPT_ACTIONS], grant);
   }
 
   /** Run the saved queries (and any other) in the workgroup: Athena, the Glue table, the log objects, the results prefix. */
-  grantQuery(grantee: iam.IGrantable): void {
+  grantQuery(grantee: iam.IGrantable): iam.Grant {
     const stack = Stack.of(this);
     const workGroupArn = stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: this.workGroupName });
-    iam.Grant.addToPrincipal({ grantee, actions: ATHENA_QUERY_ACTIONS, resourceArns: [workGroupArn] });
-    iam.Grant.addToPrincipal({
-      grantee,
-      actions: GLUE_READ_ACTIONS,
-      resourceArns: [
-        stack.formatArn({ service: 'glue', resource: 'catalog' }),
-        stack.formatArn({ service: 'glue', resource: 'database', resourceName: this.databaseName }),
-        stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${this.databaseName}/${LOG_TABLE_NAME}` }),
-      ],
-    });
     const objectArns = [LOG_PREFIXES.records, LOG_PREFIXES.bodies, LOG_PREFIXES.athenaResults].map((p) => this.bucket.arnForObjects(`${p}*`));
-    iam.Grant.addToPrincipal({ grantee, actions: LOG_OBJECT_READ_ACTIONS, resourceArns: [this.bucket.bucketArn, ...objectArns] });
-    iam.Grant.addToPrincipal({ grantee, actions: QUERY_RESULT_WRITE_ACTIONS, resourceArns: [this.bucket.arnForObjects(`${LOG_PREFIXES.athenaResults}*`)] });
-    if (this.encryptionKey)
-      iam.Grant.addToPrincipal({ grantee, actions: [...KMS_DECRYPT_ACTIONS, ...KMS_ENCRYPT_ACTIONS], resourceArns: [this.encryptionKey.keyArn] });
+    const grant = [
+      iam.Grant.addToPrincipal({ grantee, actions: ATHENA_QUERY_ACTIONS, resourceArns: [workGroupArn] }),
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: GLUE_READ_ACTIONS,
+        resourceArns: [
+          stack.formatArn({ service: 'glue', resource: 'catalog' }),
+          stack.formatArn({ service: 'glue', resource: 'database', resourceName: this.databaseName }),
+          stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${this.databaseName}/${LOG_TABLE_NAME}` }),
+        ],
+      }),
+      iam.Grant.addToPrincipal({ grantee, actions: LOG_OBJECT_READ_ACTIONS, resourceArns: [this.bucket.bucketArn, ...objectArns] }),
+      iam.Grant.addToPrincipal({ grantee, actions: QUERY_RESULT_WRITE_ACTIONS, resourceArns: [this.bucket.arnForObjects(`${LOG_PREFIXES.athenaResults}*`)] }),
+    ].reduce((all, g) => all.combine(g));
     // Athena reads every object of a day's partition and writes results under generated names.
     if (grantee.grantPrincipal instanceof Construct)
       for (const arn of objectArns)
@@ -334,6 +337,13 @@ export class RequestLog extends Construct {
           wildcardResourceFinding(this, arn),
           "Athena scans every object under the request log prefixes (records/, bodies/) of this gateway's log bucket and writes query results under generated names in athena-results/.",
         );
+    return this.withKey(grantee, [...KMS_DECRYPT_ACTIONS, ...KMS_ENCRYPT_ACTIONS], grant);
+  }
+
+  /** The grant, plus these actions on the bucket's KMS key when it has one. */
+  private withKey(grantee: iam.IGrantable, keyActions: string[], grant: iam.Grant): iam.Grant {
+    if (!this.encryptionKey) return grant;
+    return grant.combine(iam.Grant.addToPrincipal({ grantee, actions: keyActions, resourceArns: [this.encryptionKey.keyArn] }));
   }
 
   /** Share of Firehose → S3 deliveries that succeeded (Average of DeliveryToS3.Success, 5 minutes; 1 = all). */

@@ -96,8 +96,7 @@ export class ResponseCacheStore extends Construct {
     let grant = this.table.grant(grantee, ...CACHE_PROXY_ACTIONS);
     if (this.vectorIndex)
       grant = grant.combine(iam.Grant.addToPrincipal({ grantee, actions: VECTORS_PROXY_ACTIONS, resourceArns: [this.vectorIndex.attrIndexArn] }));
-    this.encryptionKey?.grantEncryptDecrypt(grantee);
-    return grant;
+    return this.withKey(grantee, grant);
   }
 
   /** What a purge needs (the admin API): find and delete entries and their vectors. */
@@ -105,7 +104,11 @@ export class ResponseCacheStore extends Construct {
     let grant = this.table.grant(grantee, ...CACHE_PURGE_ACTIONS);
     if (this.vectorIndex)
       grant = grant.combine(iam.Grant.addToPrincipal({ grantee, actions: VECTORS_PURGE_ACTIONS, resourceArns: [this.vectorIndex.attrIndexArn] }));
-    this.encryptionKey?.grantEncryptDecrypt(grantee);
-    return grant;
+    return this.withKey(grantee, grant);
+  }
+
+  /** The grant, plus use of the table's customer-managed key when there is one. */
+  private withKey(grantee: iam.IGrantable, grant: iam.Grant): iam.Grant {
+    return this.encryptionKey ? grant.combine(this.encryptionKey.grantEncryptDecrypt(grantee)) : grant;
   }
 }
