@@ -16,9 +16,9 @@ import {
   ENV_LOG_LEVEL,
   ENV_USAGE_TABLE,
 } from '../lambda/contract';
-import type { KeyStore } from './key-store';
-import { LOG_PREFIXES, type RequestLog } from './request-log';
-import type { ResponseCacheStore } from './response-cache';
+import type { IKeyStore } from './key-store';
+import { type IRequestLog, LOG_PREFIXES } from './request-log';
+import type { IResponseCacheStore } from './response-cache';
 import type { GatewayLogLevel } from './proxy-api';
 import { bundleDir } from './private/assets';
 import { createGatewayFunction } from './private/gateway-function';
@@ -29,7 +29,7 @@ export interface AdminApiProps {
   /** The REST API to add `/admin/...` to (the proxy's API, so one URL serves both). */
   readonly api: apigateway.RestApi;
   /** The tables the admin function manages keys and team limits in (granted with `grantAdmin`). */
-  readonly keyStore: KeyStore;
+  readonly keyStore: IKeyStore;
   /**
    * Retention of the admin function's logs.
    * @default logs.RetentionDays.ONE_MONTH
@@ -49,7 +49,15 @@ export interface AdminApiProps {
    * The response cache to purge (`POST /admin/cache/purge`), with the request log whose bucket holds its large answers.
    * @default - no response cache: no purge route
    */
-  readonly cache?: { readonly store: ResponseCacheStore; readonly requestLog: RequestLog };
+  readonly cache?: AdminCacheProps;
+}
+
+/** The response cache an admin API purges. */
+export interface AdminCacheProps {
+  /** The cache's entries and vectors (granted with `grantPurge`). */
+  readonly store: IResponseCacheStore;
+  /** The request log whose bucket holds the cache's large answers under `cache/` (granted with `grantCacheBlobs(…, true)`). */
+  readonly requestLog: IRequestLog;
 }
 
 export { ADMIN_ROUTES, CACHE_ADMIN_ROUTES };

@@ -7,7 +7,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { LIMITS_METRIC_NAMESPACE, type LimitsMetric } from '../lambda/contract';
 import type { ProxyApi } from './proxy-api';
-import type { RequestLog } from './request-log';
+import type { IRequestLog } from './request-log';
 
 export interface GatewayObservabilityProps {
   /** The proxy API: 5xx rate, latency and the gateway's own metrics. */
@@ -17,7 +17,7 @@ export interface GatewayObservabilityProps {
   /** Tables whose throttle events are alarmed. */
   readonly tables: readonly dynamodb.ITable[];
   /** The request log whose Firehose delivery is alarmed. */
-  readonly requestLog: RequestLog;
+  readonly requestLog: IRequestLog;
   /**
    * Topic every alarm notifies (on ALARM and back to OK).
    * @default - alarms without actions (visible in the console and the dashboard)

@@ -2,7 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import { COUNTERS_TABLE, KEYS_TABLE, USAGE_TABLE } from '../lambda/contract';
 import {
   COUNTERS_ADMIN_ACTIONS,
@@ -54,11 +54,31 @@ export interface KeyStoreProps {
 }
 
 /**
+ * The gateway's DynamoDB state as the proxy and admin API use it: a `KeyStore`, or your own
+ * implementation over tables you import (e.g. `dynamodb.Table.fromTableName`), with the tables'
+ * key schemas as in `KeyStoreProps.existingKeysTable` and its siblings.
+ */
+export interface IKeyStore extends IConstruct {
+  /** Virtual key records and key-hash lookups (partition key `pk`, string). */
+  readonly keysTable: dynamodb.ITable;
+  /** Limit counters and team limits (partition key `pk`, string; TTL attribute `expiresAt`). */
+  readonly countersTable: dynamodb.ITable;
+  /** Per-key per-day usage rollups (partition key `pk`, sort key `sk`, strings; TTL attribute `expiresAt`). */
+  readonly usageTable: dynamodb.ITable;
+  /** What the proxy needs: read keys, read and update counters, add to and read usage. */
+  grantProxy(grantee: iam.IGrantable): iam.Grant;
+  /** What the admin API needs: manage keys, read usage and team limits. */
+  grantAdmin(grantee: iam.IGrantable): iam.Grant;
+  /** What a deploy-time key issuer (VirtualKey) needs: write single key records. */
+  grantKeyIssuer(grantee: iam.IGrantable): iam.Grant;
+}
+
+/**
  * The gateway's DynamoDB state: virtual keys (only hashes, never plaintext keys) and limit
  * counters (TTL on `expiresAt`, so spent windows expire by themselves). On-demand billing,
  * point-in-time recovery, encryption, deletion protection and RETAIN are defaults.
  */
-export class KeyStore extends Construct {
+export class KeyStore extends Construct implements IKeyStore {
   public readonly keysTable: dynamodb.ITable;
   public readonly countersTable: dynamodb.ITable;
   /** Per-key per-day usage rollups (ARCHITECTURE §16): what `GET /v1/usage` and the usage page read. */

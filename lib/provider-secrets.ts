@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { RemovalPolicy, SecretValue } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import { PLACEHOLDER_SECRET_VALUE } from '../lambda/contract';
 import type { GatewayConfig } from '../lambda/contract';
 import { acknowledge } from './private/nag';
@@ -44,10 +44,20 @@ function idFor(ref: string): string {
 }
 
 /**
+ * The provider keys the proxy may read: a `ProviderSecrets`, or your own implementation over
+ * secrets you import (e.g. `secretsmanager.Secret.fromSecretNameV2`). It must cover every
+ * `{ secret: NAME_OR_ARN }` the routing config names.
+ */
+export interface IProviderSecrets extends IConstruct {
+  /** Read access to exactly the provider secrets, and nothing else. */
+  grantRead(grantee: iam.IGrantable): iam.Grant;
+}
+
+/**
  * Provider credentials in Secrets Manager, one secret per name or ARN the config refers to.
  * The gateway reads exactly these (grantRead) and nothing else.
  */
-export class ProviderSecrets extends Construct {
+export class ProviderSecrets extends Construct implements IProviderSecrets {
   /** Config ref (name or ARN, as written in the config) → secret. */
   public readonly secrets: ReadonlyMap<string, secretsmanager.ISecret>;
 

@@ -24,10 +24,10 @@ import {
 } from '../lambda/contract';
 import { METRICS_NAMESPACE, type RequestMetric } from '../lambda/contract';
 import type { GatewayConfig } from '../lambda/contract';
-import type { KeyStore } from './key-store';
-import type { ProviderSecrets } from './provider-secrets';
-import type { ResponseCacheStore } from './response-cache';
-import { LOG_PREFIXES, type RequestLog } from './request-log';
+import type { IKeyStore } from './key-store';
+import type { IProviderSecrets } from './provider-secrets';
+import type { IResponseCacheStore } from './response-cache';
+import { type IRequestLog, LOG_PREFIXES } from './request-log';
 import { bundleWithFiles } from './private/assets';
 import { createGatewayFunction } from './private/gateway-function';
 import { bedrockGuardrailsOf, bedrockTargets, checkGatewayConfig, hasBedrockProvider } from './private/gateway-config';
@@ -91,18 +91,18 @@ export interface ProxyApiOptions {
 export interface ProxyApiProps extends ProxyApiOptions {
   /** The routing config, shipped inside the proxy function's asset (not in environment variables). */
   readonly config: GatewayConfig;
-  /** Tables the proxy reads keys from and keeps limit counters in (granted with `grantProxy`). */
-  readonly keyStore: KeyStore;
-  /** The provider secrets the proxy may read, and no others. */
-  readonly secrets: ProviderSecrets;
-  /** Where the proxy delivers log records and oversized bodies. */
-  readonly requestLog: RequestLog;
+  /** Tables the proxy reads keys from and keeps limit counters in (granted with `grantProxy`): a `KeyStore` or your own `IKeyStore`. */
+  readonly keyStore: IKeyStore;
+  /** The provider secrets the proxy may read, and no others (granted with `grantRead`). */
+  readonly secrets: IProviderSecrets;
+  /** Where the proxy delivers log records and oversized bodies (granted with `grantWrite`). */
+  readonly requestLog: IRequestLog;
   /**
    * The response cache's entries and vectors (granted with `grantProxy`); large answers go to the
    * request log's bucket. Required when the config turns a cache on.
    * @default - no response cache
    */
-  readonly cache?: ResponseCacheStore;
+  readonly cache?: IResponseCacheStore;
 }
 
 /** 15 minutes: API Gateway's cap for streamed integrations, and Lambda's maximum run time. */

@@ -6,7 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import { LOG_RECORD_FIELDS } from '../lambda/contract';
 import {
   ATHENA_QUERY_ACTIONS,
@@ -103,11 +103,31 @@ export function logTableColumns(): glue.CfnTable.ColumnProperty[] {
 }
 
 /**
+ * The request log as the proxy, the admin API and the alarms use it: a `RequestLog`, or your own
+ * implementation over an imported delivery stream and bucket. The stream must deliver to the
+ * bucket's `records/` prefix in the record format Athena reads (LOG_PREFIXES).
+ */
+export interface IRequestLog extends IConstruct {
+  /** Holds oversized bodies under `bodies/` and large cached answers under `cache/` (and, for a `RequestLog`, the records). */
+  readonly bucket: s3.IBucket;
+  /** The Firehose stream the proxy puts log records into. */
+  readonly deliveryStream: firehose.IDeliveryStream;
+  /** What the proxy needs: put records into the stream, put oversized bodies under `bodies/`. */
+  grantWrite(grantee: iam.IGrantable): iam.Grant;
+  /** Read and write large cached answers under `cache/`, or with `purge` delete them. */
+  grantCacheBlobs(grantee: iam.IGrantable, purge?: boolean): iam.Grant;
+  /** Share of Firehose → S3 deliveries that succeeded (Average of DeliveryToS3.Success, 5 minutes; 1 = all). */
+  metricDeliverySuccess(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Records the proxy put into the stream (Sum of IncomingRecords, 5 minutes). */
+  metricIncomingRecords(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+}
+
+/**
  * The request log: Firehose → S3 (date-partitioned `records/dt=YYYY-MM-DD/`, GZIP JSON lines,
  * encrypted, TLS-only, private, with lifecycle), a Glue table over it with partition projection
  * (no crawler), and an Athena workgroup with saved queries.
  */
-export class RequestLog extends Construct {
+export class RequestLog extends Construct implements IRequestLog {
   public readonly bucket: s3.IBucket;
   public readonly encryptionKey?: kms.IKey;
   public readonly deliveryStream: firehose.IDeliveryStream;

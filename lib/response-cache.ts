@@ -3,7 +3,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3vectors from 'aws-cdk-lib/aws-s3vectors';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import { CACHE_TABLE } from '../lambda/contract';
 import { CACHE_PROXY_ACTIONS, CACHE_PURGE_ACTIONS, VECTORS_PROXY_ACTIONS, VECTORS_PURGE_ACTIONS } from './private/iam-actions';
 import { acknowledge } from './private/nag';
@@ -35,12 +35,31 @@ export interface ResponseCacheStoreProps {
 }
 
 /**
+ * The response cache's store as the proxy and admin API use it: a `ResponseCacheStore`, or your
+ * own implementation over an imported table (partition key `pk`, string; TTL attribute
+ * `expiresAt`) and, for the semantic cache, an S3 Vectors index.
+ */
+export interface IResponseCacheStore extends IConstruct {
+  /** Cache entries, one item per exact key. */
+  readonly table: dynamodb.ITable;
+  /**
+   * The semantic cache's vector index ARN (metadata `partition` and `expiresAt` filterable).
+   * @default - no vector index: only exact caching
+   */
+  readonly vectorIndexArn?: string;
+  /** What the proxy needs: read and write entries, query and write vectors. */
+  grantProxy(grantee: iam.IGrantable): iam.Grant;
+  /** What a purge needs (the admin API): find and delete entries and their vectors. */
+  grantPurge(grantee: iam.IGrantable): iam.Grant;
+}
+
+/**
  * Where the response cache (ARCHITECTURE §13) keeps its entries: a DynamoDB table with TTL on
  * `expiresAt` (answers too large for an item go to the log bucket's cache/ prefix), and, for the
  * semantic cache, an Amazon S3 Vectors vector bucket and cosine index whose filterable metadata
  * (`partition`, `expiresAt`) keeps every lookup inside its own scope.
  */
-export class ResponseCacheStore extends Construct {
+export class ResponseCacheStore extends Construct implements IResponseCacheStore {
   /** Cache entries, one item per exact key. */
   public readonly table: dynamodb.ITable;
   /** The semantic cache's vector bucket; only when `semantic` is set. */
