@@ -9,7 +9,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { GatewayConfig } from '../lambda/contract';
 import { AdminApi } from './admin-api';
-import { GatewayObservability } from './gateway-observability';
+import { GatewayObservability, type GatewayObservabilityOptions } from './gateway-observability';
 import { KeyStore, type KeyStoreProps } from './key-store';
 import { ProviderSecrets, type ProviderSecretsProps } from './provider-secrets';
 import { ProxyApi, type ProxyApiOptions } from './proxy-api';
@@ -53,10 +53,15 @@ export interface AiGatewayProps {
    */
   readonly cache?: Omit<ResponseCacheStoreProps, 'semantic'>;
   /**
-   * Topic every alarm notifies.
+   * Topic every alarm notifies. The same as `observability.alarmTopic`; give one or the other.
    * @default - alarms without actions
    */
   readonly alarmTopic?: sns.ITopic;
+  /**
+   * Alarm thresholds, the alarm topic and the dashboard name.
+   * @default - 5xx rate alarm at 0.05, cache lookup failures at 10 per 5 minutes, no alarm actions, a generated dashboard name
+   */
+  readonly observability?: GatewayObservabilityOptions;
   /**
    * Emit CloudFormation outputs (URL, admin URL, table, bucket and workgroup names).
    * @default true
@@ -110,6 +115,8 @@ export class AiGateway extends Construct {
     super(scope, id);
     const problems = new PropsProblems('AiGateway');
     checkGatewayConfig(problems, 'config', props.config);
+    if (props.alarmTopic && props.observability?.alarmTopic)
+      problems.add('alarmTopic', 'is also given as observability.alarmTopic; give the topic once (observability.alarmTopic)');
     problems.throwIfAny();
 
     this.keyStore = new KeyStore(this, 'KeyStore', props.keyStore);
@@ -134,11 +141,12 @@ export class AiGateway extends Construct {
       cache: this.cache ? { store: this.cache, requestLog: this.requestLog } : undefined,
     });
     this.observability = new GatewayObservability(this, 'Observability', {
+      ...props.observability,
+      alarmTopic: props.observability?.alarmTopic ?? props.alarmTopic,
       proxy: this.proxy,
       functions: { Proxy: this.proxy.handler, Admin: this.admin.handler },
       tables: [this.keyStore.keysTable, this.keyStore.countersTable, ...(this.cache ? [this.cache.table] : [])],
       requestLog: this.requestLog,
-      alarmTopic: props.alarmTopic,
       cache: this.cache !== undefined,
     });
 

@@ -443,6 +443,28 @@ describe('AiGateway options', () => {
     expect(plain).not.toContain('bedrock:ApplyGuardrail');
   });
 
+  test('observability options reach the dashboard and alarms: name, 5xx and cache thresholds, topic', () => {
+    const stack = new Stack(new App(), 'Observed', { env: ENV });
+    const topic = new Topic(stack, 'Pager');
+    new AiGateway(stack, 'Gateway', {
+      config: { ...CONFIG, cache: { mode: 'exact' } },
+      observability: { dashboardName: 'team-ai-gateway', serverErrorRateThreshold: 0.2, cacheErrorsThreshold: 50, alarmTopic: topic },
+    });
+    const t = Template.fromStack(stack);
+    t.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'team-ai-gateway' });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: '5XXError', Threshold: 0.2 });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'CacheErrors', Threshold: 50 });
+    const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm') as Resources);
+    for (const a of alarms) expect(a.Properties.AlarmActions).toEqual([{ Ref: stack.getLogicalId(topic.node.defaultChild as never) }]);
+  });
+
+  test('without observability options: 5xx at 0.05, cache failures at 10, a generated dashboard name', () => {
+    const t = gatewayStack({ config: { ...CONFIG, cache: { mode: 'exact' } } }).template();
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: '5XXError', Threshold: 0.05 });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'CacheErrors', Threshold: 10 });
+    t.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: Match.absent() });
+  });
+
   test('a web ACL is associated with the stage when given', () => {
     const { template } = gatewayStack({ proxy: { webAclArn: 'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/gw/abc' } });
     template().hasResourceProperties('AWS::WAFv2::WebACLAssociation', { WebACLArn: 'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/gw/abc' });
@@ -486,6 +508,20 @@ describe('validation at synth', () => {
     const store = new KeyStore(stack, 'Store2', { existingKeysTable: existing, existingCountersTable: counters, existingUsageTable: usage });
     expect(store.keysTable.tableName).toBe('my-keys');
     Template.fromStack(stack).resourceCountIs('AWS::DynamoDB::Table', 0);
+  });
+
+  test('the alarm topic is given once: top level or in observability, not both', () => {
+    const stack = new Stack(new App(), 'TwoTopics', { env: ENV });
+    const topic = new Topic(stack, 'Pager');
+    expect(() => new AiGateway(stack, 'Gateway', { config: CONFIG, alarmTopic: topic, observability: { alarmTopic: topic } })).toThrow(
+      /Invalid AiGateway props:[\s\S]*alarmTopic: is also given as observability\.alarmTopic/,
+    );
+  });
+
+  test('observability thresholds out of range are named', () => {
+    expect(make({ observability: { serverErrorRateThreshold: 5, cacheErrorsThreshold: 0 } })).toThrow(
+      /Invalid GatewayObservability props:[\s\S]*serverErrorRateThreshold: is a share of requests[\s\S]*cacheErrorsThreshold: must be between 1/,
+    );
   });
 
   test('out-of-range options are named with their limits', () => {
