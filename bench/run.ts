@@ -37,6 +37,7 @@ import { limitedKeysBench, renderLimitedKeys } from './limited-keys';
 import { measureDynamoOps, measureResponsesOps } from './dynamo-ops';
 import { modelScopeBench, renderModelScope } from './model-scope';
 import { guardBench, renderGuard } from './guard';
+import { renderUpstreamClient, upstreamClientBench } from './upstream-client';
 import { estimationReport } from './estimation';
 import { type LoadRun, type LoadTarget, runLoad, runPercentile, summarise } from './load';
 import {
@@ -317,6 +318,8 @@ async function main(): Promise<void> {
   console.log('\n' + renderCacheHits(await cacheHitsBench()));
   console.log('\n' + renderModelScope(modelScopeBench()));
   console.log('\n' + renderGuard(await guardBench()));
+  // Its own processes (an upstream, a measuring process): after the servers have stopped.
+  console.log('\n' + renderUpstreamClient(await upstreamClientBench(undefined, (line) => console.error(line))));
   if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify(results, null, 2));
 }
 

@@ -12,6 +12,13 @@
  * aborted signal rejects with its reason and tears the connection down (also mid-stream). An answer
  * that is not valid HTTP (the parser's HPE_ codes, or a status or reason phrase a Response cannot
  * hold) fails the same way, never as an exception thrown from a socket event.
+ *
+ * Pooled connections the upstream may have closed: an idle connection is closed after
+ * `idleTimeoutMs` (sooner when the upstream's Keep-Alive header announces a shorter timeout), and a
+ * request that meets a pooled connection closed under it (reset or ended before any answer: the
+ * upstream closed it while it sat idle, e.g. while a Lambda environment was frozen) is sent again on
+ * another connection. Only then: a request that fails on a new connection, or after any byte of an
+ * answer, is never sent twice.
  */
 import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
@@ -24,7 +31,19 @@ export interface KeepAliveFetchOptions {
   readonly maxSockets?: number;
   /** The fetch used for calls this client does not handle. @default globalThis.fetch */
   readonly fallback?: typeof fetch;
+  /**
+   * How long an unused connection stays pooled. Upstreams close idle connections on their own
+   * timers (5 s is common: Node, uvicorn); dropping ours first keeps requests off connections the
+   * upstream is closing. @default 4000 (undici's, the Lambda's client before this one)
+   */
+  readonly idleTimeoutMs?: number;
 }
+
+/**
+ * How a pooled connection the upstream had closed fails a request written to it: reset, or ended
+ * before any answer ('socket hang up'), or the write refused.
+ */
+const STALE_CONNECTION_CODES = new Set(['ECONNRESET', 'EPIPE']);
 
 function plainHeaders(headers: HeadersInit | undefined): Record<string, string> | undefined {
   if (headers === undefined) return {};
@@ -144,7 +163,11 @@ export interface KeepAliveFetch {
 
 export function createKeepAliveFetch(options: KeepAliveFetchOptions = {}): KeepAliveFetch {
   const maxSockets = options.maxSockets ?? 256;
-  const agents = { http: new HttpAgent({ keepAlive: true, maxSockets }), https: new HttpsAgent({ keepAlive: true, maxSockets }) };
+  // `timeout` is the pooled socket's idle timeout (the agent closes a free socket when it fires, and
+  // takes a shorter one from the upstream's Keep-Alive hint); on a socket in use it only emits an
+  // unheard 'timeout' event: a slow answer is the core's attempt timers' business.
+  const agentOptions = { keepAlive: true, maxSockets, timeout: options.idleTimeoutMs ?? 4000 };
+  const agents = { http: new HttpAgent(agentOptions), https: new HttpsAgent(agentOptions) };
   const fallback = options.fallback ?? globalThis.fetch;
 
   const keepAliveFetch = ((input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
@@ -161,34 +184,47 @@ export function createKeepAliveFetch(options: KeepAliveFetchOptions = {}): KeepA
 
     return new Promise<Response>((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
-      const req = (secure ? httpsRequest : httpRequest)(
-        {
-          ...target,
-          method,
-          agent: secure ? agents.https : agents.http,
-          headers: payload ? { ...headers, 'content-length': String(payload.length) } : headers,
-        },
-        (res) => {
-          let response: Response;
-          try {
-            response = toResponse(res, method);
-          } catch (err) {
-            // A status outside 200–599 or a reason phrase with control characters: Response refuses
-            // it, and thrown here (a socket event) it would have taken the process down.
-            res.destroy();
-            return reject(malformedAnswer(err));
-          }
-          resolve(response);
-        },
-      );
-      // Aborting destroys the request, and with it a response body still streaming.
-      const onAbort = () => req.destroy(signal!.reason instanceof Error ? signal!.reason : new Error('aborted'));
-      if (signal) {
-        signal.addEventListener('abort', onAbort, { once: true });
-        req.once('close', () => signal.removeEventListener('abort', onAbort));
-      }
-      req.once('error', (err) => reject(signal?.aborted ? signal.reason : Object.assign(new TypeError('fetch failed'), { cause: err })));
-      req.end(payload);
+      const send = () => {
+        /** Whether any byte of an answer came: after one, the upstream had the request, so it is never sent again. */
+        let answered = false;
+        const req = (secure ? httpsRequest : httpRequest)(
+          {
+            ...target,
+            method,
+            agent: secure ? agents.https : agents.http,
+            headers: payload ? { ...headers, 'content-length': String(payload.length) } : headers,
+          },
+          (res) => {
+            let response: Response;
+            try {
+              response = toResponse(res, method);
+            } catch (err) {
+              // A status outside 200–599 or a reason phrase with control characters: Response refuses
+              // it, and thrown here (a socket event) it would have taken the process down.
+              res.destroy();
+              return reject(malformedAnswer(err));
+            }
+            resolve(response);
+          },
+        );
+        req.once('socket', (socket) => socket.once('data', () => (answered = true)));
+        // Aborting destroys the request, and with it a response body still streaming.
+        const onAbort = () => req.destroy(signal!.reason instanceof Error ? signal!.reason : new Error('aborted'));
+        if (signal) {
+          signal.addEventListener('abort', onAbort, { once: true });
+          req.once('close', () => signal.removeEventListener('abort', onAbort));
+        }
+        req.once('error', (err: NodeJS.ErrnoException) => {
+          if (signal?.aborted) return reject(signal.reason);
+          // A pooled connection closed under the request before any answer: the upstream had closed
+          // it (idle), so it never took the request. Sent again; the dead socket has left the pool,
+          // so this ends at the latest on a new connection, where a failure is final.
+          if (!answered && req.reusedSocket && STALE_CONNECTION_CODES.has(err.code ?? '')) return send();
+          reject(Object.assign(new TypeError('fetch failed'), { cause: err }));
+        });
+        req.end(payload);
+      };
+      send();
     });
   }) as typeof fetch;
 

@@ -122,3 +122,102 @@ test('calls it does not handle (a non-string body, redirects followed) go to the
     c.close();
   }
 });
+
+describe('pooled connections the upstream closes', () => {
+  /** A handler that answers the first request on each connection and closes the connection, unanswered, when another arrives on it. */
+  function closesReusedConnections(onAnswered: (port: number | undefined) => void = () => undefined) {
+    const served = new WeakSet<object>();
+    return (_r: unknown, res: ServerResponse) => {
+      const socket = res.socket!;
+      if (served.has(socket)) return void socket.destroy();
+      served.add(socket);
+      onAnswered(socket.remotePort);
+      json(res, 200, { ok: true });
+    };
+  }
+
+  test('a request that meets a connection the upstream closed while it sat idle is sent again on a new one, and answered', async () => {
+    const answeredOn: Array<number | undefined> = [];
+    upstream.handle(closesReusedConnections((port) => answeredOn.push(port)));
+    expect(await (await post(`${upstream.url}/x`, '{"n":1}')).json()).toEqual({ ok: true });
+    // The second call takes the pooled connection, whose upstream side is gone: what a request
+    // meets after a Lambda freeze during which the upstream's idle timer closed the connection.
+    expect(await (await post(`${upstream.url}/x`, '{"n":2}')).json()).toEqual({ ok: true });
+    expect(upstream.received.map((r) => r.body)).toEqual([{ n: 1 }, { n: 2 }, { n: 2 }]);
+    expect(answeredOn).toHaveLength(2);
+    expect(answeredOn[1]).not.toBe(answeredOn[0]);
+  });
+
+  test('a request that fails on a new connection before any answer is not sent again', async () => {
+    upstream.handle((_r, res: ServerResponse) => void res.socket!.destroy());
+    const err = await post(`${upstream.url}/x`, '{}').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TypeError);
+    expect((err as { cause?: { code?: string } }).cause?.code).toBe('ECONNRESET');
+    expect(upstream.received).toHaveLength(1);
+  });
+
+  test('a request cut after its answer began, on a reused connection, is not sent again: the body fails', async () => {
+    let calls = 0;
+    upstream.handle((_r, res: ServerResponse) => {
+      if (++calls === 1) return json(res, 200, { ok: true });
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: first\n\n', () => res.socket!.destroy());
+    });
+    await (await post(`${upstream.url}/x`, '{}')).arrayBuffer();
+    const res = await post(`${upstream.url}/x`, '{}');
+    await expect(res.text()).rejects.toThrow(TypeError);
+    expect(upstream.received).toHaveLength(2);
+  });
+
+  test('a reused connection that breaks after part of an answer came (a status line, no headers yet) is not sent again', async () => {
+    let calls = 0;
+    upstream.handle((_r, res: ServerResponse) => {
+      if (++calls === 1) return json(res, 200, { ok: true });
+      res.socket!.write('HTTP/1.1 200 OK\r\n', () => res.socket!.destroy());
+    });
+    await (await post(`${upstream.url}/x`, '{}')).arrayBuffer();
+    const err = await post(`${upstream.url}/x`, '{}').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TypeError);
+    expect(upstream.received).toHaveLength(2);
+  });
+
+  test('an idle connection is closed after idleTimeoutMs; the next call opens a new one', async () => {
+    const c = createKeepAliveFetch({ idleTimeoutMs: 20 });
+    try {
+      const ports: Array<number | undefined> = [];
+      let closed!: Promise<void>;
+      upstream.handle((_r, res: ServerResponse) => {
+        ports.push(res.socket!.remotePort);
+        // 'end': the client's FIN, so the client closed it (not the upstream's own keep-alive timer).
+        closed = new Promise((resolve) => res.socket!.once('end', () => resolve()));
+        json(res, 200, {});
+      });
+      const call = () => c.fetch(`${upstream.url}/x`, { method: 'POST', headers: {}, body: '{}', redirect: 'manual' }).then((r) => r.arrayBuffer());
+      await call();
+      await closed;
+      await call();
+      expect(ports).toHaveLength(2);
+      expect(ports[1]).not.toBe(ports[0]);
+    } finally {
+      c.close();
+    }
+  });
+
+  test('an answer slower than the idle timeout is not cut, on a new or a reused connection', async () => {
+    const c = createKeepAliveFetch({ idleTimeoutMs: 20 });
+    try {
+      upstream.handle((_r, res: ServerResponse) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write('data: first\n\n');
+        // Silent for several idle timeouts before the rest (a model thinking mid-answer).
+        setTimeout(() => res.end('data: [DONE]\n\n'), 100);
+      });
+      for (let i = 0; i < 2; i++) {
+        const res = await c.fetch(`${upstream.url}/s`, { method: 'POST', headers: {}, body: '{}', redirect: 'manual' });
+        expect(await res.text()).toBe('data: first\n\ndata: [DONE]\n\n');
+      }
+    } finally {
+      c.close();
+    }
+  });
+});

@@ -8,6 +8,7 @@
  */
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { ServerResponse } from 'node:http';
 import { Writable } from 'node:stream';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import {
@@ -166,6 +167,36 @@ describe('the built proxy bundle, run as Lambda runs it', () => {
     await handler(event({ model: 'gpt-4o', messages: [{ role: 'user', content: 'again' }] }, key), sink);
     expect(sink.parsed().status).toBe(200);
     expect(aws.secretReads.length).toBe(before);
+  });
+
+  test('providers are called over pooled connections: consecutive invocations share one, and one the provider closed while the environment was frozen costs no failed request', async () => {
+    const answeredOn: Array<number | undefined> = [];
+    const served = new WeakSet<object>();
+    let closeReused = false;
+    upstream.handle((_r, res: ServerResponse) => {
+      const socket = res.socket!;
+      // The provider's idle timer closed this connection during the freeze: the request written to
+      // it after the thaw meets a closed socket and gets no answer.
+      if (closeReused && served.has(socket)) return void socket.destroy();
+      served.add(socket);
+      answeredOn.push(socket.remotePort);
+      json(res, 200, openAiCompletion('pooled'));
+    });
+    const invoke = async () => {
+      const sink = new ResponseSink();
+      await handler(event({ model: 'gpt-4o', messages: [{ role: 'user', content: 'pool' }] }, key), sink);
+      return sink.parsed();
+    };
+    for (let i = 0; i < 2; i++) expect((await invoke()).status).toBe(200);
+    expect(answeredOn).toHaveLength(2);
+    expect(answeredOn[1]).toBe(answeredOn[0]);
+    closeReused = true;
+    const res = await invoke();
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body).choices[0].message.content).toBe('pooled');
+    expect(answeredOn).toHaveLength(3);
+    expect(answeredOn[2]).not.toBe(answeredOn[0]);
+    upstream.handle((_req, r) => json(r, 200, openAiCompletion('from the bundle')));
   });
 
   test('a wrong key is refused before any provider or secret is touched, and still logged', async () => {
