@@ -10,6 +10,7 @@
  */
 import type { AnthropicRequest, AnthropicResponse, AnthropicStreamEvent } from '../apischema/anthropic';
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest, EmbeddingsRequest, EmbeddingsResponse } from '../apischema/openai';
+import type { ResponseObject, ResponseStreamEvent, ResponsesRequest } from '../apischema/responses';
 import type { ProviderConfig, ProviderType } from './config';
 
 /** A provider entry from config, resolved: its name and settings. */
@@ -32,7 +33,7 @@ export interface ProviderCall {
 }
 
 /** Client formats (besides the canonical chat completions) a provider may take as the client sent them. */
-export type NativeFormat = 'messages';
+export type NativeFormat = 'messages' | 'responses';
 
 /**
  * A client's own body, for a provider that speaks its format: sent upstream as it is, with only
@@ -46,7 +47,19 @@ export interface NativeMessagesRequest {
   readonly beta?: string;
 }
 
-export type NativeRequest = NativeMessagesRequest;
+/**
+ * A /v1/responses body for a provider that speaks the Responses format (the OpenAI family), as the
+ * gateway sends it upstream: the client's own fields, with the conversation the gateway rebuilt
+ * from `previous_response_id` in full in `input`, no `previous_response_id`, and `store: false`
+ * (the gateway keeps responses itself; its ids are the ones clients see). The provider sets only
+ * the model and `stream`.
+ */
+export interface NativeResponsesRequest {
+  readonly format: 'responses';
+  readonly body: ResponsesRequest;
+}
+
+export type NativeRequest = NativeMessagesRequest | NativeResponsesRequest;
 
 /**
  * The upstream's own Messages-format answer behind the canonical objects a native call produced.
@@ -62,9 +75,20 @@ export interface NativeMessagesAnswer {
   events(of: ChatCompletionChunk): readonly AnthropicStreamEvent[] | undefined;
 }
 
+/** The upstream's own Responses-format answer behind the canonical objects of a native call (as NativeMessagesAnswer). */
+export interface NativeResponsesAnswer {
+  readonly format: 'responses';
+  /** The upstream's response object behind this completion. */
+  response(of: ChatCompletion): ResponseObject | undefined;
+  /** The upstream's stream events that produced this chunk (the chunk that opened a group of them), sequence numbers as it sent them. */
+  events(of: ChatCompletionChunk): readonly ResponseStreamEvent[] | undefined;
+}
+
+export type NativeAnswer = NativeMessagesAnswer | NativeResponsesAnswer;
+
 export type ChatResult =
-  | { readonly stream: false; readonly response: ChatCompletion; readonly native?: NativeMessagesAnswer }
-  | { readonly stream: true; readonly chunks: AsyncIterable<ChatCompletionChunk>; readonly native?: NativeMessagesAnswer };
+  | { readonly stream: false; readonly response: ChatCompletion; readonly native?: NativeAnswer }
+  | { readonly stream: true; readonly chunks: AsyncIterable<ChatCompletionChunk>; readonly native?: NativeAnswer };
 
 /**
  * Why an upstream attempt failed. `kind` lets the router decide whether to retry or fall back
@@ -95,7 +119,7 @@ export function clientFault(message: string, code = 'invalid_request'): Upstream
 export interface ProviderAdapter {
   /**
    * Whether this provider takes `format`'s bodies natively for `model` (Anthropic and Claude on
-   * Bedrock: messages). Absent: it speaks only the canonical format.
+   * Bedrock: messages; OpenAI and Azure OpenAI: responses). Absent: it speaks only the canonical format.
    */
   speaks?(format: NativeFormat, model: string): boolean;
   /**

@@ -12,7 +12,7 @@ import type { ProviderRegistry } from './provider';
 import { type PeekedStream, peekFirstContent } from './stream';
 import { providerMayBill, upstreamToGatewayError } from './upstream-errors';
 import type { ChatCompletion, ChatRequest } from '../apischema/openai';
-import { type NativeMessagesAnswer, type NativeRequest, type ProviderAdapter, type ProviderCall, UpstreamError } from './provider';
+import { type NativeAnswer, type NativeRequest, type ProviderAdapter, type ProviderCall, UpstreamError } from './provider';
 import { scrubbingAdapter } from './upstream-scrub';
 
 /** What one upstream attempt gets from the router: its abort signal, and the hook to call when the upstream's headers arrive. */
@@ -26,8 +26,8 @@ export interface UpstreamAttempt {
  * the upstream's own answer behind it when the call went natively.
  */
 export type ChatAttempt =
-  | { readonly kind: 'json'; readonly response: ChatCompletion; readonly native?: NativeMessagesAnswer }
-  | { readonly kind: 'stream'; readonly peeked: PeekedStream; readonly native?: NativeMessagesAnswer };
+  | { readonly kind: 'json'; readonly response: ChatCompletion; readonly native?: NativeAnswer }
+  | { readonly kind: 'stream'; readonly peeked: PeekedStream; readonly native?: NativeAnswer };
 
 /** The client's own body for this target, when its provider speaks that format natively for the target's model. */
 export function nativeFor(s: GatewayServices, target: ResolvedTarget, native: NativeRequest | undefined): NativeRequest | undefined {

@@ -6,10 +6,13 @@
 export type * from '../apischema/openai';
 export {
   type ChatResult,
+  type NativeAnswer,
   type NativeFormat,
   type NativeMessagesAnswer,
   type NativeMessagesRequest,
   type NativeRequest,
+  type NativeResponsesAnswer,
+  type NativeResponsesRequest,
   type ProviderAdapter,
   type ProviderCall,
   type ProviderRegistry,

@@ -9,9 +9,10 @@ import type { ChatCompletion, ChatMessage, ChatRequest, EmbeddingsRequest } from
 import type { NativeRequest } from '../provider';
 import { type GuardAction, GuardBlocked, type GuardSet } from './engine';
 import type { GuardRole } from './policy';
+import { responsesSlots } from './responses-slots';
 
 /** A place in a body holding checked text: read it, and write back its redacted form. */
-interface TextSlot {
+export interface TextSlot {
   readonly text: string;
   write(text: string): void;
 }
@@ -127,10 +128,10 @@ function anthropicSlots(native: AnthropicRequest, roles: ReadonlySet<GuardRole>)
 }
 
 /**
- * /v1/messages: the canonical request is checked like chat completions'; targets that speak the
- * Messages format receive the client's native body instead, so when the guard changed anything that
- * body is checked and redacted the same way (a native body left as it was would reach the upstream
- * unredacted).
+ * /v1/messages and /v1/responses: the canonical request is checked like chat completions'; targets
+ * that speak the client's format receive its native body instead, so when the guard changed
+ * anything that body is checked and redacted the same way (a native body left as it was would
+ * reach the upstream unredacted).
  */
 export async function guardMessagesInput(
   body: ChatRequest,
@@ -140,6 +141,11 @@ export async function guardMessagesInput(
 ): Promise<{ request: ChatRequest; native?: NativeRequest }> {
   const out = await guardChatInput(body, guard, actions);
   if (out === body || !native || actions.every((a) => a.action !== 'redact' || a.where !== 'input')) return { request: out, native };
+  if (native.format === 'responses') {
+    const { body: redacted, slots } = responsesSlots(native.body, guard.inputRoles());
+    await checkSlots(slots, guard, 'input', actions);
+    return { request: out, native: { ...native, body: redacted } };
+  }
   const { body: redacted, slots } = anthropicSlots(native.body, guard.inputRoles());
   await checkSlots(slots, guard, 'input', actions);
   return { request: out, native: { ...native, body: redacted } };

@@ -43,17 +43,19 @@ export const messagesEndpoint = (s: GatewayServices) =>
           );
         return chatAttempt(s, body, t, upstream, native);
       });
+      // The upstream's own Messages answer, when a target that speaks the format served it.
+      const native = value.native?.format === 'messages' ? value.native : undefined;
       if (value.kind === 'stream') {
         return streamToClient({
           services: s,
           ctx,
           target,
           peeked: value.peeked,
-          encoder: anthropicSseEncoder(body.model, value.native),
+          encoder: anthropicSseEncoder(body.model, native),
           promptEstimate: call.promptTokens,
         });
       }
-      const message = canonicalToMessagesResponse(value.response, value.native);
+      const message = canonicalToMessagesResponse(value.response, native);
       const usage = value.response.usage;
       const completion = usage?.completion_tokens ?? estimateTextTokens(JSON.stringify(message.content));
       return respondJson(s, ctx, target, { prompt: usage?.prompt_tokens ?? call.promptTokens, completion, billed: usage }, message, message);

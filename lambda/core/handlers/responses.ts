@@ -2,8 +2,12 @@
  * /v1/responses (ARCHITECTURE §12): OpenAI's Responses API on every provider. A request is
  * translated to the canonical chat request, so limits, routing, fallback, cost and the log work as
  * for chat completions; the answer (JSON or stream) is translated back into output items and the
- * specification's events. Unless `store: false`, the response and its conversation are kept per
- * key (one store write), and `previous_response_id` rebuilds the conversation (one store read).
+ * specification's events. A target whose provider speaks the Responses format (the OpenAI family:
+ * the provider says so) receives the client's body instead (responses/native.ts: the conversation
+ * in full, `store: false`) and its own answer is relayed under the gateway's response id; built-in
+ * tools (web search, file search, …) pass only when every target of the route speaks it. Unless
+ * `store: false`, the response and its conversation are kept per key (one store write), and
+ * `previous_response_id` rebuilds the conversation (one store read), whichever target served it.
  */
 import { jsonResponse } from '../buffered-response';
 import { type ChatCall, type Endpoint, defineEndpoint } from '../endpoint';
@@ -14,11 +18,12 @@ import { DEFAULT_RESPONSES_TTL_DAYS, type StoredResponse } from '../response-sto
 import type { GatewayServices } from '../services';
 import { streamToClient } from '../stream-response';
 import { estimatePromptTokens, estimateTextTokens } from '../tokens';
-import { callChatRoute, chatAttempt } from '../upstream-call';
+import { callChatRoute, chatAttempt, nativeFor } from '../upstream-call';
 import { pathOf } from '../url-path';
 import { clientFault } from '../provider';
 import { DEFAULT_OUTPUT_RESERVATION } from './chat-completions';
-import { responsesSseEncoder } from './responses/encoder';
+import { asGatewayResponse, nativeResponsesRequest } from './responses/native';
+import { responsesStreamEncoder } from './responses/native-encoder';
 import { builtInToolsOf, inputItemsOf, responsesToCanonical, validateResponsesRequest } from './responses/request';
 import { completedResponse, newId, outputText, responseShell, usageToResponses } from './responses/response';
 import type { InputItem, OutputItem, ResponseObject, ResponsesRequest } from './responses/wire';
@@ -103,6 +108,7 @@ export function responsesEndpoints(s: GatewayServices): Endpoint[] {
         kind: 'chat',
         model: body.model,
         request,
+        native: nativeResponsesRequest(body, history, input),
         promptTokens: estimatePromptTokens(request),
         outputTokens: body.max_output_tokens ?? DEFAULT_OUTPUT_RESERVATION,
         body,
@@ -115,14 +121,19 @@ export function responsesEndpoints(s: GatewayServices): Endpoint[] {
     async handle(ctx, call) {
       const { body, history, input, builtIns, promptTokens: promptEstimate } = call;
       const key = ctx.key!;
+      // Built-in tools run only upstream, on targets that take the Responses body natively: every
+      // target the route may try must, so a fallback can never quietly drop them.
+      const foreign = builtIns.length ? ctx.route?.targets.find((t) => !nativeFor(s, t, call.native)) : undefined;
       const { value, target } = await callChatRoute(s, ctx, async (t, upstream) => {
-        if (builtIns.length)
+        if (foreign)
           throw clientFault(
-            `built-in tools (${builtIns.join(', ')}) run only on OpenAI itself; '${t.provider.name}' cannot run them through this gateway`,
+            `built-in tools (${builtIns.join(', ')}) run only on OpenAI itself (targets that take the Responses API natively); '${foreign.provider.name}' cannot run them through this gateway`,
             'unsupported_tool',
           );
-        return chatAttempt(s, call.request, t, upstream);
+        return chatAttempt(s, call.request, t, upstream, nativeFor(s, t, call.native));
       });
+      // The upstream's own Responses answer, when a target that speaks the format served it.
+      const native = value.native?.format === 'responses' ? value.native : undefined;
 
       const shell = responseShell(body, {
         id: newId('resp'),
@@ -134,17 +145,17 @@ export function responsesEndpoints(s: GatewayServices): Endpoint[] {
       const record = (response: ResponseObject): StoredResponse => ({ response, conversation: [...history, ...input], inputStart: history.length });
 
       if (value.kind === 'stream') {
-        const encoder = responsesSseEncoder({
-          shell,
-          now: s.now,
-          promptEstimate,
-          estimateOutput: estimateTextTokens,
-          onComplete: (final) => keep(key, ctx.id, record(final)),
-        });
+        const encoder = responsesStreamEncoder(
+          { shell, now: s.now, promptEstimate, estimateOutput: estimateTextTokens, onComplete: (final) => keep(key, ctx.id, record(final)) },
+          native,
+        );
         return streamToClient({ services: s, ctx, target, peeked: value.peeked, encoder, promptEstimate });
       }
       const completion = value.response;
-      const draft = completedResponse(shell, completion, usageToResponses(completion.usage, { input: promptEstimate, output: 0 }), Math.floor(s.now() / 1000));
+      const own = native?.response(completion);
+      const draft = own
+        ? asGatewayResponse(own, shell)
+        : completedResponse(shell, completion, usageToResponses(completion.usage, { input: promptEstimate, output: 0 }), Math.floor(s.now() / 1000));
       if (!completion.usage) {
         const output = estimateTextTokens(outputText(draft.output) + JSON.stringify(draft.output.filter((i) => i.type === 'function_call')));
         draft.usage = usageToResponses(undefined, { input: promptEstimate, output });

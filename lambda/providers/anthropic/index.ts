@@ -5,7 +5,15 @@
  */
 import { postUpstream, readUpstreamJson, streamBody } from '../http-call';
 import { joinUrl } from '../openai/openai-style';
-import { type ChatRequest, type ChatResult, type NativeRequest, type ProviderAdapter, type ProviderCall, UpstreamError } from '../types';
+import {
+  type ChatRequest,
+  type ChatResult,
+  type NativeMessagesRequest,
+  type NativeRequest,
+  type ProviderAdapter,
+  type ProviderCall,
+  UpstreamError,
+} from '../types';
 import { answerFromResponseTool, chunksFromResponseTool, responseToolOf } from '../structured-output';
 import { toAnthropicRequest } from './request';
 import { fromAnthropicAnswer } from './response';
@@ -28,7 +36,10 @@ export function anthropicHeaders(call: ProviderCall, beta?: string): Record<stri
   };
 }
 
-function upstreamRequest(body: ChatRequest, call: ProviderCall, native: NativeRequest | undefined): AnthropicRequest {
+/** The client's Messages body, when the call brought one (Anthropic speaks no other native format). */
+const messagesBody = (native: NativeRequest | undefined): NativeMessagesRequest | undefined => (native?.format === 'messages' ? native : undefined);
+
+function upstreamRequest(body: ChatRequest, call: ProviderCall, native: NativeMessagesRequest | undefined): AnthropicRequest {
   if (!native) return toAnthropicRequest(body, call.model);
   const out: AnthropicRequest = { ...native.body, model: call.model };
   if (body.stream) out.stream = true;
@@ -41,7 +52,8 @@ const COUNTED_FIELDS = ['model', 'messages', 'system', 'tools', 'tool_choice', '
 
 export const anthropicProvider: ProviderAdapter = {
   speaks: (format) => format === 'messages',
-  async countTokens(body: ChatRequest, call: ProviderCall, native?: NativeRequest): Promise<number> {
+  async countTokens(body: ChatRequest, call: ProviderCall, nativeRequest?: NativeRequest): Promise<number> {
+    const native = messagesBody(nativeRequest);
     const full: Record<string, unknown> = upstreamRequest({ ...body, stream: false }, call, native);
     const counted = Object.fromEntries(COUNTED_FIELDS.filter((f) => full[f] !== undefined).map((f) => [f, full[f]]));
     const url = joinUrl(call.provider.config.baseUrl ?? ANTHROPIC_DEFAULT_BASE_URL, 'v1/messages/count_tokens');
@@ -51,7 +63,8 @@ export const anthropicProvider: ProviderAdapter = {
       throw new UpstreamError('malformed', `${call.provider.name} returned a token count without input_tokens`, 502, 'malformed_response');
     return json.input_tokens;
   },
-  async chat(body: ChatRequest, call: ProviderCall, native?: NativeRequest): Promise<ChatResult> {
+  async chat(body: ChatRequest, call: ProviderCall, nativeRequest?: NativeRequest): Promise<ChatResult> {
+    const native = messagesBody(nativeRequest);
     const res = await postUpstream(call, anthropicUrl(call), anthropicHeaders(call, native?.beta), upstreamRequest(body, call, native));
     if (native) {
       // Sent as the client wrote it; the answer goes back the same way, beside its canonical view.

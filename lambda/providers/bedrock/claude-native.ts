@@ -8,7 +8,7 @@ import { fromAnthropicAnswer } from '../anthropic/response';
 import { anthropicEventChunks } from '../anthropic/stream';
 import { MessagesAnswer } from '../anthropic/native-answer';
 import type { AnthropicRequest, AnthropicResponse, AnthropicStreamEvent } from '../anthropic/wire';
-import { type ChatRequest, type ChatResult, type NativeRequest, type ProviderCall, UpstreamError } from '../types';
+import { type ChatRequest, type ChatResult, type NativeMessagesRequest, type ProviderCall, UpstreamError } from '../types';
 import { bedrockClient } from './client';
 import { bedrockError } from './errors';
 import { invokeInput, invokeJson } from './invoke';
@@ -48,7 +48,7 @@ export async function* claudeEvents(stream: AsyncIterable<ResponseStream>, provi
   }
 }
 
-export async function claudeNativeChat(body: ChatRequest, native: NativeRequest, call: ProviderCall): Promise<ChatResult> {
+export async function claudeNativeChat(body: ChatRequest, native: NativeMessagesRequest, call: ProviderCall): Promise<ChatResult> {
   const payload = bedrockClaudeBody(native.body, native.beta);
   const answer = new MessagesAnswer();
   if (!body.stream) {

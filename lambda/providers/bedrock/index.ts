@@ -35,7 +35,7 @@ export const bedrockProvider: ProviderAdapter = {
   /** Claude models take the Messages body natively (InvokeModel); every other model goes through Converse. */
   speaks: (format, model) => format === 'messages' && isBedrockClaude(model),
   async chat(body: ChatRequest, call: ProviderCall, native?: NativeRequest): Promise<ChatResult> {
-    if (native) return claudeNativeChat(body, native, call);
+    if (native?.format === 'messages') return claudeNativeChat(body, native, call);
     const input = toConverseInput(body, call.model);
     const { client, sdk } = await bedrockClient(call.provider.config);
     const id = `chatcmpl-${randomUUID().replace(/-/g, '').slice(0, 24)}`;

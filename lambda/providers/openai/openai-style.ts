@@ -7,6 +7,7 @@ import { STEERING_FIELDS } from '../../core/validate';
 import { readSseEvents } from '../../core/sse';
 import { fetchFailure } from '../http-errors';
 import { postUpstream, readUpstreamJson, streamBody } from '../http-call';
+import { type ResponsesEndpoint, responsesChat } from './responses/call';
 import { parseEventJson } from '../translate-common';
 import {
   type ChatCompletion,
@@ -15,6 +16,7 @@ import {
   type ChatResult,
   type EmbeddingsRequest,
   type EmbeddingsResponse,
+  type NativeRequest,
   type ProviderAdapter,
   type ProviderCall,
   UpstreamError,
@@ -35,6 +37,12 @@ export interface OpenAiStyleEndpoint {
    * @default 'max_completion_tokens'
    */
   outputCapField?: 'max_tokens' | 'max_completion_tokens';
+  /**
+   * Where the provider takes Responses API calls, when it does: /v1/responses bodies then go there
+   * natively (the provider `speaks('responses')`) instead of being translated to chat completions.
+   * `headers` defaults to the endpoint's own.
+   */
+  responses?: Omit<ResponsesEndpoint, 'headers'> & Partial<Pick<ResponsesEndpoint, 'headers'>>;
 }
 
 function upstreamBody<T extends { model: string }>(body: T, call: ProviderCall, endpoint: OpenAiStyleEndpoint): Record<string, unknown> {
@@ -79,8 +87,11 @@ export async function* openAiChunks(body: ReadableStream<Uint8Array>, call: Prov
 }
 
 export function createOpenAiStyleAdapter(endpoint: OpenAiStyleEndpoint): ProviderAdapter {
+  const responses: ResponsesEndpoint | undefined = endpoint.responses && { headers: endpoint.headers, ...endpoint.responses };
   return {
-    async chat(body: ChatRequest, call: ProviderCall): Promise<ChatResult> {
+    ...(responses ? { speaks: (format: string) => format === 'responses' } : {}),
+    async chat(body: ChatRequest, call: ProviderCall, native?: NativeRequest): Promise<ChatResult> {
+      if (native?.format === 'responses' && responses) return responsesChat(body, native, call, responses);
       const payload = upstreamBody(body, call, endpoint);
       if (body.stream) {
         // Always ask for usage so limits settle on real tokens; the core hides the extra chunk
