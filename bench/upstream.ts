@@ -5,9 +5,10 @@
  * - POST …/chat/completions: a fixed chat completion (JSON), or, for `"stream":true`, an SSE
  *   stream whose first content chunk is sent at once and the rest only after `streamHoldMs`,
  *   so a proxy that buffers the stream shows up as a time to first byte of at least the hold.
- * - POST …/responses with `"stream":true`: the same as Responses API events (response.created up
- *   to the first output_text.delta at once, the rest after the hold): the `direct` baseline of the
- *   /v1/responses streaming figure.
+ * - POST …/responses: a fixed response object (JSON), or, for `"stream":true`, the same as
+ *   Responses API events (response.created up to the first output_text.delta at once, the rest
+ *   after the hold): the `direct` baseline of the /v1/responses streaming figure, and what the
+ *   gateway's OpenAI targets are sent /v1/responses requests natively.
  * - anything else: 404.
  *
  * Run directly (`node -r @swc-node/register bench/upstream.ts`) it prints `{"url": …}` on stdout
@@ -59,10 +60,36 @@ const responsesHead = Buffer.from(
     event('response.content_part.added', { ...at, content_index: 0, part: { type: 'output_text', text: '', annotations: [] } }, 3) +
     event('response.output_text.delta', { ...at, content_index: 0, delta: FIRST_STREAM_CONTENT }, 4),
 );
+const responsesUsage = {
+  input_tokens: 9,
+  input_tokens_details: { cached_tokens: 0 },
+  output_tokens: 2,
+  output_tokens_details: { reasoning_tokens: 0 },
+  total_tokens: 11,
+};
+const responsesText = (text: string) => ({
+  type: 'message',
+  id: 'msg_bench',
+  status: 'completed',
+  role: 'assistant',
+  content: [{ type: 'output_text', text, annotations: [], logprobs: [] }],
+});
 const responsesTail = Buffer.from(
   event('response.output_text.delta', { ...at, content_index: 0, delta: ' world' }, 5) +
     event('response.output_text.done', { ...at, content_index: 0, text: `${FIRST_STREAM_CONTENT} world` }, 6) +
-    event('response.completed', { response: { ...responsesShell, status: 'completed' } }, 7),
+    event(
+      'response.completed',
+      { response: { ...responsesShell, status: 'completed', output: [responsesText(`${FIRST_STREAM_CONTENT} world`)], usage: responsesUsage } },
+      7,
+    ),
+);
+const responsesJson = Buffer.from(
+  JSON.stringify({
+    ...responsesShell,
+    status: 'completed',
+    output: [responsesText('Hello from the bench upstream.')],
+    usage: { ...responsesUsage, output_tokens: 7, total_tokens: 16 },
+  }),
 );
 
 export interface BenchUpstreamOptions {
@@ -80,6 +107,10 @@ function handle(req: IncomingMessage, res: ServerResponse, holdMs: number): void
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => {
     if (req.method === 'POST' && req.url?.endsWith('/responses')) {
+      if (!Buffer.concat(chunks).includes('"stream":true')) {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': responsesJson.length }).end(responsesJson);
+        return;
+      }
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
       res.write(responsesHead);
       const timer = setTimeout(() => res.end(responsesTail), holdMs);
