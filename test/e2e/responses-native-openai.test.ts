@@ -101,6 +101,8 @@ describe('/v1/responses natively on OpenAI-family targets', () => {
         },
         guards: { pii: { input: { pii: { action: 'redact', types: ['email'] } }, output: { pii: { action: 'redact', types: ['email'] } } } },
         pricing: { 'gpt-4o': { input: 2.5, output: 10, cacheRead: 1.25 } },
+        // Each test scripts its own failures: none may put a target in cooldown for the next.
+        settings: { cooldown: { failures: 0 } },
       },
       { env: { OPENAI_KEY, AZURE_KEY, ANTHROPIC_KEY }, limiter: () => limiter, overrides: { logSink: logs } },
     );
@@ -346,6 +348,30 @@ describe('/v1/responses natively on OpenAI-family targets', () => {
     }
     expect(text).toBe('From Claude.');
     expect(final!.status).toBe('completed');
+  });
+
+  test('fallback after an in-band error before any content: OpenAI streams response.created then error, Anthropic serves', async () => {
+    serve('/v1/responses', (req, res) => {
+      const created = responseEvents(openAiResponse(req.body, [], USAGE))[0];
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end([created, { type: 'error', code: 'server_error', message: 'The server had an error', param: null }].map(sseEvent).join(''));
+    });
+    serve('/v1/messages', (_req, res) => writeAnthropicSse(res, anthropicTextEvents(['Claude ', 'here.'])));
+    const res = await gw.post('/v1/responses', { model: 'gpt-then-claude', input: 'Anyone?', stream: true }, key);
+    const events = sseData(await res.text());
+    // Nothing of the failed attempt reached the client: one response, from its first event.
+    expect(events.filter((e) => e.type === 'response.created')).toHaveLength(1);
+    expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i));
+    expect(
+      events
+        .filter((e) => e.type === 'response.output_text.delta')
+        .map((e) => e.delta)
+        .join(''),
+    ).toBe('Claude here.');
+    expect(events.at(-1)).toMatchObject({ type: 'response.completed' });
+    const record = await logs.record(res.headers.get('x-request-id')!);
+    expect(attemptsOf(record).map((a) => a.provider)).toEqual(['openai', 'anthropic']);
+    expect(record.provider).toBe('anthropic');
   });
 
   test('fallback translated → native: Anthropic fails, OpenAI serves natively', async () => {
