@@ -34,33 +34,53 @@ export enum RequestLogEncryption {
 
 export interface RequestLogProps {
   /**
-   * Object encryption of the log bucket (records, oversized bodies, Athena results).
+   * Use this existing bucket (in the stack's account) for records, oversized bodies, delivery
+   * errors, large cached answers and Athena results instead of creating one. Firehose delivers
+   * into it, the Glue table and the Athena workgroup point at it, and every grant targets it;
+   * the stack adds no bucket policy, lifecycle rule or encryption setting to it, so its owner
+   * provides them: public access blocked; a TLS-only bucket policy (deny `aws:SecureTransport`
+   * false); default encryption, SSE-S3 or SSE-KMS with the key given as `encryptionKey` (or
+   * carried by the imported bucket, `Bucket.fromBucketAttributes({ encryptionKey })`), whose key
+   * policy lets the account's IAM policies grant its use; lifecycle expiry on `records/`, `bodies/`
+   * and `errors/` (retention), `athena-results/`, and `cache/` after at least 31 days (a day past
+   * the longest cache TTL). May not be combined with `encryption`, `removalPolicy`,
+   * `serverAccessLogsBucket` or `infrequentAccessAfter`, which only shape a bucket this construct creates.
+   * @default - a new bucket: encrypted, TLS-only, public access blocked, lifecycle on every prefix
+   */
+  readonly existingBucket?: s3.IBucket;
+  /**
+   * Object encryption of the log bucket (records, oversized bodies, Athena results). Not with
+   * `existingBucket`, whose owner sets its encryption.
    * @default RequestLogEncryption.KMS
    */
   readonly encryption?: RequestLogEncryption;
   /**
-   * KMS key for the bucket. Only with `encryption: KMS`.
-   * @default - a new key with yearly rotation
+   * KMS key for the bucket. Only with `encryption: KMS`; with `existingBucket`, the key its default
+   * encryption uses, which Firehose, the proxy and Athena then encrypt with and are granted.
+   * @default - a new key with yearly rotation; with `existingBucket`, the imported bucket's own `encryptionKey` if it has one, else none (SSE-S3)
    */
   readonly encryptionKey?: kms.IKey;
   /**
-   * How long records and bodies are kept before S3 expires them.
+   * How long records and bodies are kept before S3 expires them, and how far back Athena's
+   * partition projection reaches. With `existingBucket` only the latter: the bucket's own
+   * lifecycle decides what is kept.
    * @default Duration.days(365)
    */
   readonly retention?: Duration;
   /**
    * When records move to S3 Standard-IA (must be at least 30 days and shorter than `retention`).
+   * Not with `existingBucket`.
    * @default Duration.days(30)
    */
   readonly infrequentAccessAfter?: Duration;
   /**
    * What happens to the bucket (and a created KMS key) when they leave the stack. The log is an
-   * audit trail, so it outlives the stack unless you say otherwise.
+   * audit trail, so it outlives the stack unless you say otherwise. Not with `existingBucket`.
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
   /**
-   * Bucket receiving S3 server access logs of the log bucket.
+   * Bucket receiving S3 server access logs of the log bucket. Not with `existingBucket`.
    * @default - no server access logs (CloudTrail data events can audit object access instead)
    */
   readonly serverAccessLogsBucket?: s3.IBucket;
@@ -124,8 +144,8 @@ export interface IRequestLog extends IConstruct {
 
 /**
  * The request log: Firehose → S3 (date-partitioned `records/dt=YYYY-MM-DD/`, GZIP JSON lines,
- * encrypted, TLS-only, private, with lifecycle), a Glue table over it with partition projection
- * (no crawler), and an Athena workgroup with saved queries.
+ * encrypted, TLS-only, private, with lifecycle; or an `existingBucket` you own), a Glue table over
+ * it with partition projection (no crawler), and an Athena workgroup with saved queries.
  */
 export class RequestLog extends Construct implements IRequestLog {
   public readonly bucket: s3.IBucket;
@@ -142,8 +162,15 @@ export class RequestLog extends Construct implements IRequestLog {
     const encryption = props.encryption ?? RequestLogEncryption.KMS;
     const retention = props.retention ?? Duration.days(365);
     const infrequentAccessAfter = props.infrequentAccessAfter ?? Duration.days(30);
+    const existing = props.existingBucket;
     const problems = new PropsProblems('RequestLog');
-    if (props.encryptionKey && encryption !== RequestLogEncryption.KMS)
+    const shaping = (['encryption', 'removalPolicy', 'serverAccessLogsBucket', 'infrequentAccessAfter'] as const).filter((k) => props[k] !== undefined);
+    if (existing && shaping.length)
+      problems.add(
+        shaping.join(', '),
+        "only shapes a bucket this construct creates; remove it, or drop existingBucket (the existing bucket's owner sets its encryption, lifecycle and access logs)",
+      );
+    if (!existing && props.encryptionKey && encryption !== RequestLogEncryption.KMS)
       problems.add('encryptionKey', 'only applies with encryption: RequestLogEncryption.KMS; remove it or switch encryption to KMS');
     problems.range('bufferingInterval (seconds)', props.bufferingInterval?.toSeconds(), 60, 900);
     problems.range('infrequentAccessAfter (days)', infrequentAccessAfter.toDays(), 30, Math.max(30, retention.toDays() - 1));
@@ -152,48 +179,16 @@ export class RequestLog extends Construct implements IRequestLog {
     problems.throwIfAny();
 
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    if (encryption === RequestLogEncryption.KMS) {
+    if (existing) {
+      this.encryptionKey = props.encryptionKey ?? existing.encryptionKey;
+    } else if (encryption === RequestLogEncryption.KMS) {
       this.encryptionKey =
         props.encryptionKey ??
         new kms.Key(this, 'Key', { description: 'AI gateway request log (records, bodies, Athena results)', enableKeyRotation: true, removalPolicy });
     }
 
-    const bucket = new s3.Bucket(this, 'Bucket', {
-      encryption: this.encryptionKey ? s3.BucketEncryption.KMS : s3.BucketEncryption.S3_MANAGED,
-      encryptionKey: this.encryptionKey,
-      bucketKeyEnabled: this.encryptionKey ? true : undefined,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      versioned: false,
-      removalPolicy,
-      serverAccessLogsBucket: props.serverAccessLogsBucket,
-      serverAccessLogsPrefix: props.serverAccessLogsBucket ? 'ai-gateway-request-log/' : undefined,
-      lifecycleRules: [
-        ...[LOG_PREFIXES.records, LOG_PREFIXES.bodies, LOG_PREFIXES.errors].map((prefix) => ({
-          id: `expire-${prefix.replace('/', '')}`,
-          prefix,
-          expiration: retention,
-          transitions:
-            retention.toDays() > infrequentAccessAfter.toDays()
-              ? [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: infrequentAccessAfter }]
-              : [],
-        })),
-        { id: 'expire-athena-results', prefix: LOG_PREFIXES.athenaResults, expiration: Duration.days(30) },
-        // A day past the longest cache TTL (30 days): no cached answer outlives its entry by more.
-        { id: 'expire-cache', prefix: LOG_PREFIXES.cache, expiration: Duration.days(31) },
-        { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
-      ],
-    });
+    const bucket = existing ?? this.createBucket(props, removalPolicy, retention, infrequentAccessAfter);
     this.bucket = bucket;
-    if (!props.serverAccessLogsBucket) {
-      acknowledge(
-        bucket,
-        'AwsSolutions-S1',
-        'Only Firehose and the proxy role write to this bucket and only the grantQueryLogs principals read it; pass requestLog.serverAccessLogsBucket to add S3 access logs (a second bucket per gateway is not a default).',
-      );
-    }
 
     this.deliveryStream = new firehose.DeliveryStream(this, 'Stream', {
       encryption: firehose.StreamEncryption.awsOwnedKey(),
@@ -307,6 +302,46 @@ export class RequestLog extends Construct implements IRequestLog {
       queries[key] = named;
     }
     this.namedQueries = queries;
+  }
+
+  /** The log bucket this construct creates: encrypted, TLS-only, private, with lifecycle on every prefix. */
+  private createBucket(props: RequestLogProps, removalPolicy: RemovalPolicy, retention: Duration, infrequentAccessAfter: Duration): s3.Bucket {
+    const bucket = new s3.Bucket(this, 'Bucket', {
+      encryption: this.encryptionKey ? s3.BucketEncryption.KMS : s3.BucketEncryption.S3_MANAGED,
+      encryptionKey: this.encryptionKey,
+      bucketKeyEnabled: this.encryptionKey ? true : undefined,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: false,
+      removalPolicy,
+      serverAccessLogsBucket: props.serverAccessLogsBucket,
+      serverAccessLogsPrefix: props.serverAccessLogsBucket ? 'ai-gateway-request-log/' : undefined,
+      lifecycleRules: [
+        ...[LOG_PREFIXES.records, LOG_PREFIXES.bodies, LOG_PREFIXES.errors].map((prefix) => ({
+          id: `expire-${prefix.replace('/', '')}`,
+          prefix,
+          expiration: retention,
+          transitions:
+            retention.toDays() > infrequentAccessAfter.toDays()
+              ? [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: infrequentAccessAfter }]
+              : [],
+        })),
+        { id: 'expire-athena-results', prefix: LOG_PREFIXES.athenaResults, expiration: Duration.days(30) },
+        // A day past the longest cache TTL (30 days): no cached answer outlives its entry by more.
+        { id: 'expire-cache', prefix: LOG_PREFIXES.cache, expiration: Duration.days(31) },
+        { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
+    });
+    if (!props.serverAccessLogsBucket) {
+      acknowledge(
+        bucket,
+        'AwsSolutions-S1',
+        'Only Firehose and the proxy role write to this bucket and only the grantQueryLogs principals read it; pass requestLog.serverAccessLogsBucket to add S3 access logs (a second bucket per gateway is not a default).',
+      );
+    }
+    return bucket;
   }
 
   /** What the proxy needs: put records into the stream, put oversized bodies under `bodies/` (and encrypt them with the bucket's key). */

@@ -2,12 +2,14 @@
  * cdk-nag AwsSolutions over the gateway stacks: zero unacknowledged findings (errors or
  * warnings), and every acknowledgment carries a rule id and a reason written for this stack.
  */
-import { App, type Stack, Validations } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import { RequestLogEncryption } from '../../lib';
+import { AiGateway, RequestLogEncryption } from '../../lib';
 import { ExampleAppStack } from './example-app-stack';
-import { ENV, gatewayStack } from './fixtures';
+import { CONFIG, ENV, gatewayStack } from './fixtures';
 
 function findings(stack: Stack): string[] {
   const report = new AwsSolutionsChecks(stack).validateScope(stack);
@@ -34,6 +36,16 @@ describe('cdk-nag AwsSolutions', () => {
       proxy: { tracing: true },
       requestLog: { encryption: RequestLogEncryption.S3_MANAGED },
       secrets: { createSecrets: false },
+    });
+    expect(findings(stack)).toEqual([]);
+  });
+
+  test('with an existing KMS-encrypted log bucket and a response cache, still none', () => {
+    const stack = new Stack(new App(), 'ExistingLogs', { env: ENV });
+    const key = kms.Key.fromKeyArn(stack, 'TeamKey', 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab');
+    new AiGateway(stack, 'Gateway', {
+      config: { ...CONFIG, cache: { mode: 'exact' } },
+      requestLog: { existingBucket: s3.Bucket.fromBucketAttributes(stack, 'TeamLogs', { bucketName: 'team-logs', encryptionKey: key }) },
     });
     expect(findings(stack)).toEqual([]);
   });
