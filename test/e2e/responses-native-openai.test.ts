@@ -98,6 +98,7 @@ describe('/v1/responses natively on OpenAI-family targets', () => {
             ],
           },
           'gpt-guarded': { targets: [{ provider: 'openai', model: 'gpt-4o' }], guard: 'pii' },
+          'gpt-cached': { targets: [{ provider: 'openai', model: 'gpt-4o' }], cache: { mode: 'exact' } },
         },
         guards: { pii: { input: { pii: { action: 'redact', types: ['email'] } }, output: { pii: { action: 'redact', types: ['email'] } } } },
         pricing: { 'gpt-4o': { input: 2.5, output: 10, cacheRead: 1.25 } },
@@ -396,5 +397,25 @@ describe('/v1/responses natively on OpenAI-family targets', () => {
     expect(sent).toContain('Reply to alice@example.org.');
     expect(r.output_text).not.toContain('carol@example.org');
     expect(r.output_text).toMatch(/^Write to /);
+  });
+
+  test('an answer the output guard leaves as it was is the native one; the cache replays a native answer in the mode asked', async () => {
+    const search = webSearchItem('weather');
+    serve('/v1/responses', (req, res) => json(res, 200, openAiResponse(req.body, [search, messageItem('Sunny, no addresses here.')], USAGE)));
+    const clean = await client.responses.create({ model: 'gpt-guarded', input: 'Weather?', tools: [{ type: 'web_search' }] });
+    expect(clean.output.map((i) => i.type)).toEqual(['web_search_call', 'message']);
+    expect(clean.model).toBe('gpt-4o-2024-08-06');
+
+    const calls = sentTo('/v1/responses').length;
+    const body = { model: 'gpt-cached', input: 'Cached weather?', tools: [{ type: 'web_search' as const }], store: false };
+    const first = await client.responses.create(body);
+    await gw.gateway.flush();
+    const { data: stream, response } = await client.responses.create({ ...body, stream: true }).withResponse();
+    expect(response.headers.get('x-gateway-cache')).toBe('hit');
+    let completed: OpenAI.Responses.Response | undefined;
+    for await (const ev of stream) if (ev.type === 'response.completed') completed = ev.response;
+    expect(sentTo('/v1/responses').length).toBe(calls + 1);
+    expect(completed!.output).toEqual(first.output);
+    expect(completed!.usage).toEqual(first.usage);
   });
 });

@@ -74,28 +74,37 @@ export async function guardEmbeddingsInput(body: EmbeddingsRequest, guard: Guard
  * A whole answer: each choice's text and tool-call arguments checked. A blocked choice is withheld
  * (no content, no tool calls, `finish_reason: "content_filter"`, which messages renders as
  * `stop_reason: "refusal"` and responses as `status: "incomplete"`); redacted text replaces the original.
+ * An answer the checks leave as it was is returned itself, so a native answer behind it (the
+ * upstream's own Messages or Responses answer, looked up by the object) still reaches the client.
  */
 export async function guardChatOutput(res: ChatCompletion, guard: GuardSet, actions: GuardAction[]): Promise<ChatCompletion> {
   if (!guard.active('output')) return res;
+  let changed = false;
   const choices = await Promise.all(
     res.choices.map(async (choice) => {
       const message = { ...choice.message };
       const toolCalls = message.tool_calls?.map((tc) => ({ ...tc, function: { ...tc.function } }));
       if (toolCalls) message.tool_calls = toolCalls;
       const slots: TextSlot[] = [];
-      if (typeof message.content === 'string' && message.content) slots.push({ text: message.content, write: (t) => (message.content = t) });
-      for (const tc of toolCalls ?? []) slots.push({ text: tc.function.arguments, write: (t) => (tc.function.arguments = t) });
+      // checkSlots writes only what a check changed.
+      const write = (set: (t: string) => void) => (t: string) => {
+        set(t);
+        changed = true;
+      };
+      if (typeof message.content === 'string' && message.content) slots.push({ text: message.content, write: write((t) => (message.content = t)) });
+      for (const tc of toolCalls ?? []) slots.push({ text: tc.function.arguments, write: write((t) => (tc.function.arguments = t)) });
       try {
         await checkSlots(slots, guard, 'output', actions);
       } catch (err) {
         if (!(err instanceof GuardBlocked)) throw err;
+        changed = true;
         // Withheld whole: text, tool calls and any reasoning that came with them.
         return { ...choice, message: { role: 'assistant' as const, content: null }, finish_reason: 'content_filter' as const };
       }
       return { ...choice, message };
     }),
   );
-  return { ...res, choices };
+  return changed ? { ...res, choices } : res;
 }
 
 /** Slots of a native Anthropic body: the system prompt and text blocks of the checked roles. */
