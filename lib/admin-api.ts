@@ -104,7 +104,7 @@ export class AdminApi extends Construct {
       acknowledge(
         fn.role!,
         wildcardResourceFinding(this, props.cache.requestLog.bucket.arnForObjects(`${LOG_PREFIXES.cache}*`)),
-        "A cache purge deletes the large cached answers of the purged entries, one object per cache key under the cache/ prefix of this stack's log bucket.",
+        "A cache purge deletes the large cached answers of the purged entries, one object per cache key under the cache/ prefix of the gateway's log bucket.",
       );
     }
 

@@ -167,7 +167,7 @@ export class ProxyApi extends Construct {
       acknowledge(
         fn.role!,
         wildcardResourceFinding(this, props.requestLog.bucket.arnForObjects(`${LOG_PREFIXES.cache}*`)),
-        "Cached answers too large for one DynamoDB item are one object per cache key under the cache/ prefix of this stack's log bucket; the key is only known at run time.",
+        "Cached answers too large for one DynamoDB item are one object per cache key under the cache/ prefix of the gateway's log bucket; the key is only known at run time.",
       );
     }
     props.keyStore.grantProxy(fn);
@@ -178,7 +178,7 @@ export class ProxyApi extends Construct {
     acknowledge(
       fn.role!,
       wildcardResourceFinding(this, props.requestLog.bucket.arnForObjects(`${LOG_PREFIXES.bodies}*`)),
-      "Bodies too large for one Firehose record are written as one object per request under the bodies/ prefix of this stack's log bucket; the object key (request id) is only known at run time.",
+      "Bodies too large for one Firehose record are written as one object per request under the bodies/ prefix of the gateway's log bucket; the object key (request id) is only known at run time.",
     );
     this.accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logRetention });
     this.api = new apigateway.RestApi(this, 'Api', {

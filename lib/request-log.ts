@@ -204,7 +204,7 @@ export class RequestLog extends Construct implements IRequestLog {
     });
     // The Firehose S3 destination's role (aws-cdk-lib's standard grant for delivery to S3).
     const firehoseWhy =
-      "Firehose delivers objects under generated, date-partitioned keys of this stack's log bucket; these are the actions and the bucket/* resource of aws-cdk-lib's standard Firehose-to-S3 grant, scoped to this one bucket and key.";
+      "Firehose delivers objects under generated, date-partitioned keys of the gateway's log bucket; these are the actions and the bucket/* resource of aws-cdk-lib's standard Firehose-to-S3 grant, scoped to this one bucket and key.";
     for (const finding of [
       wildcardResourceFinding(this, bucket.arnForObjects('*')),
       'AwsSolutions-IAM5[Action::s3:GetObject*]',
