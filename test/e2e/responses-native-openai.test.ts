@@ -418,4 +418,20 @@ describe('/v1/responses natively on OpenAI-family targets', () => {
     expect(completed!.output).toEqual(first.output);
     expect(completed!.usage).toEqual(first.usage);
   });
+
+  test("the upstream's own 400 (a tool it refuses) reaches the client in OpenAI's shape, and no other target is tried", async () => {
+    const refusal = {
+      message: "Invalid value: 'web_search_preview'. Supported values are: 'web_search'.",
+      type: 'invalid_request_error',
+      param: 'tools[0].type',
+      code: 'invalid_value',
+    };
+    serve('/v1/responses', (_req, res) => json(res, 400, { error: refusal }));
+    const before = sentTo('/openai/v1/responses').length;
+    await expect(client.responses.create({ model: 'gpt-or-azure', input: 'x', tools: [{ type: 'web_search_preview' }] })).rejects.toMatchObject({
+      status: 400,
+      message: expect.stringContaining("Invalid value: 'web_search_preview'"),
+    });
+    expect(sentTo('/openai/v1/responses').length).toBe(before);
+  });
 });
