@@ -35,6 +35,8 @@ export interface KeyStoreProps {
   /**
    * Use this existing keys table instead of creating one (partition key `pk`, string). May not be
    * combined with `removalPolicy`, `deletionProtection` or `encryptionKey`, which only shape tables this construct creates.
+   * A table encrypted with a customer-managed key is imported with it
+   * (`Table.fromTableAttributes({ tableName, encryptionKey })`), so the gateway is granted its use.
    * @default - a new table
    */
   readonly existingKeysTable?: dynamodb.ITable;
@@ -83,7 +85,6 @@ export class KeyStore extends Construct implements IKeyStore {
   public readonly countersTable: dynamodb.ITable;
   /** Per-key per-day usage rollups (ARCHITECTURE §16): what `GET /v1/usage` and the usage page read. */
   public readonly usageTable: dynamodb.ITable;
-  private readonly encryptionKey?: kms.IKey;
 
   constructor(scope: Construct, id: string, props: KeyStoreProps = {}) {
     super(scope, id);
@@ -95,7 +96,6 @@ export class KeyStore extends Construct implements IKeyStore {
         'only applies to tables this construct creates; remove it, or drop existingKeysTable/existingCountersTable/existingUsageTable',
       );
     problems.throwIfAny();
-    this.encryptionKey = props.encryptionKey;
 
     this.keysTable = props.existingKeysTable ?? this.table('KeysTable', props);
     this.countersTable = props.existingCountersTable ?? this.table('CountersTable', props, COUNTERS_TABLE.ttlAttribute);
@@ -118,7 +118,7 @@ export class KeyStore extends Construct implements IKeyStore {
 
   /** What the proxy needs: read keys (to verify them), read and update counters (to enforce limits). */
   grantProxy(grantee: iam.IGrantable): iam.Grant {
-    return this.withKey(
+    return this.withKeys(
       grantee,
       this.keysTable
         .grant(grantee, ...KEYS_READ_ACTIONS)
@@ -129,12 +129,12 @@ export class KeyStore extends Construct implements IKeyStore {
 
   /** What the VirtualKey issuer needs: write single key records (no Scan, no counters). */
   grantKeyIssuer(grantee: iam.IGrantable): iam.Grant {
-    return this.withKey(grantee, this.keysTable.grant(grantee, ...KEYS_ISSUER_ACTIONS));
+    return this.withKeys(grantee, this.keysTable.grant(grantee, ...KEYS_ISSUER_ACTIONS), [this.keysTable]);
   }
 
   /** What the admin API needs: manage keys, read usage and team limits. */
   grantAdmin(grantee: iam.IGrantable): iam.Grant {
-    return this.withKey(
+    return this.withKeys(
       grantee,
       this.keysTable
         .grant(grantee, ...KEYS_ADMIN_ACTIONS)
@@ -143,8 +143,12 @@ export class KeyStore extends Construct implements IKeyStore {
     );
   }
 
-  /** The table grant, plus use of the tables' customer-managed key when there is one. */
-  private withKey(grantee: iam.IGrantable, grant: iam.Grant): iam.Grant {
-    return this.encryptionKey ? grant.combine(this.encryptionKey.grantEncryptDecrypt(grantee)) : grant;
+  /**
+   * The table grant, plus use of each customer-managed key the tables are encrypted with: the
+   * `encryptionKey` of created tables, the key an imported table carries (`Table.fromTableAttributes`).
+   */
+  private withKeys(grantee: iam.IGrantable, grant: iam.Grant, tables = [this.keysTable, this.countersTable, this.usageTable]): iam.Grant {
+    const keys = [...new Set(tables.map((t) => t.encryptionKey).filter((k) => k !== undefined))];
+    return keys.reduce((all, key) => all.combine(key.grantEncryptDecrypt(grantee)), grant);
   }
 }

@@ -68,7 +68,6 @@ export class ResponseCacheStore extends Construct implements IResponseCacheStore
   public readonly vectorIndex?: s3vectors.CfnIndex;
   /** The vector index's ARN (the runtime addresses the index by it); only when `semantic` is set. */
   public readonly vectorIndexArn?: string;
-  private readonly encryptionKey?: kms.IKey;
 
   constructor(scope: Construct, id: string, props: ResponseCacheStoreProps = {}) {
     super(scope, id);
@@ -76,7 +75,6 @@ export class ResponseCacheStore extends Construct implements IResponseCacheStore
     problems.range('vectorDimensions', props.vectorDimensions, 1, 4096);
     problems.throwIfAny();
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
-    this.encryptionKey = props.encryptionKey;
 
     const table = new dynamodb.Table(this, 'Table', {
       partitionKey: { name: CACHE_TABLE.partitionKey, type: dynamodb.AttributeType.STRING },
@@ -128,6 +126,7 @@ export class ResponseCacheStore extends Construct implements IResponseCacheStore
 
   /** The grant, plus use of the table's customer-managed key when there is one. */
   private withKey(grantee: iam.IGrantable, grant: iam.Grant): iam.Grant {
-    return this.encryptionKey ? grant.combine(this.encryptionKey.grantEncryptDecrypt(grantee)) : grant;
+    const key = this.table.encryptionKey;
+    return key ? grant.combine(key.grantEncryptDecrypt(grantee)) : grant;
   }
 }

@@ -7,7 +7,8 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { GatewayConfig } from '../../lambda/core/config';
-import { AiGateway, ProviderSecrets } from '../../lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { AiGateway, KeyStore, ProviderSecrets } from '../../lib';
 import { CONFIG, ENV } from './fixtures';
 
 const CACHED: GatewayConfig = { ...CONFIG, cache: { mode: 'exact' } };
@@ -36,6 +37,22 @@ test('KeyStore.grantProxy and grantAdmin combine the three tables and their cust
     expect(resources).toContain(id(tableKey));
   }
   expect(refs(made(gateway.keyStore.grantKeyIssuer(role)))).toContain(id(tableKey));
+});
+
+test("KeyStore over imported tables grants each table's own customer-managed key", () => {
+  const stack = new Stack(new App(), 'ImportedKeys', { env: ENV });
+  const keysKey = kms.Key.fromKeyArn(stack, 'KeysKey', 'arn:aws:kms:eu-west-1:123456789012:key/11111111-1111-1111-1111-111111111111');
+  const store = new KeyStore(stack, 'Store', {
+    existingKeysTable: dynamodb.Table.fromTableAttributes(stack, 'Keys', { tableName: 'team-keys', encryptionKey: keysKey }),
+    existingCountersTable: dynamodb.Table.fromTableName(stack, 'Counters', 'team-counters'),
+    existingUsageTable: dynamodb.Table.fromTableName(stack, 'Usage', 'team-usage'),
+  });
+  const role = new iam.Role(stack, 'Grantee', { assumedBy: new iam.AccountRootPrincipal() });
+  for (const grant of [store.grantProxy(role), store.grantAdmin(role), store.grantKeyIssuer(role)]) {
+    const statements = grant.principalStatements.map((st) => stack.resolve(st.toStatementJson()) as { Action: string | string[]; Resource: unknown });
+    const kmsStatements = statements.filter((st) => ([] as string[]).concat(st.Action).some((a) => a.startsWith('kms:')));
+    expect(kmsStatements.map((st) => st.Resource)).toEqual([keysKey.keyArn]);
+  }
 });
 
 test('RequestLog grants reach the stream, the bucket prefixes, Athena and Glue, and include the bucket key', () => {
