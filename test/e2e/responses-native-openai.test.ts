@@ -434,4 +434,36 @@ describe('/v1/responses natively on OpenAI-family targets', () => {
     });
     expect(sentTo('/openai/v1/responses').length).toBe(before);
   });
+
+  test('items of built-in tools the client sends back (stateless, as the Agents SDK does) go to native targets as sent; elsewhere a 400 naming them', async () => {
+    const search = webSearchItem('weather');
+    const input = [
+      { role: 'user' as const, content: 'Weather?' },
+      search,
+      {
+        type: 'message' as const,
+        role: 'assistant' as const,
+        id: 'msg_earlier',
+        status: 'completed' as const,
+        content: [{ type: 'output_text' as const, text: 'Sunny.', annotations: [] }],
+      },
+      { role: 'user' as const, content: 'And tomorrow?' },
+    ] as OpenAI.Responses.ResponseInput;
+    const r = await client.responses.create({ model: 'gpt', input, tools: [{ type: 'web_search' }] });
+    expect(r.output_text).toBe('Hello from OpenAI.');
+    expect(sentTo('/v1/responses').at(-1)!.body.input).toEqual([
+      { type: 'message', role: 'user', content: 'Weather?' },
+      search,
+      { type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: 'Sunny.', annotations: [] }] },
+      { type: 'message', role: 'user', content: 'And tomorrow?' },
+    ]);
+
+    const before = upstream.received.length;
+    await expect(client.responses.create({ model: 'gpt-then-claude', input })).rejects.toMatchObject({
+      status: 400,
+      error: { param: 'input[1].type', code: 'unsupported_item' },
+      message: expect.stringMatching(/'web_search_call' items .*'anthropic'/),
+    });
+    expect(upstream.received.length).toBe(before);
+  });
 });

@@ -24,7 +24,7 @@ import { clientFault } from '../provider';
 import { DEFAULT_OUTPUT_RESERVATION } from './chat-completions';
 import { asGatewayResponse, nativeResponsesRequest } from './responses/native';
 import { responsesStreamEncoder } from './responses/native-encoder';
-import { builtInToolsOf, inputItemsOf, responsesToCanonical, validateResponsesRequest } from './responses/request';
+import { builtInItemsOf, builtInToolsOf, inputItemsOf, responsesToCanonical, validateResponsesRequest } from './responses/request';
 import { completedResponse, newId, outputText, responseShell, usageToResponses } from './responses/response';
 import type { InputItem, OutputItem, ResponseObject, ResponsesRequest } from './responses/wire';
 
@@ -69,6 +69,8 @@ interface ResponsesCall extends ChatCall {
   readonly input: InputItem[];
   /** OpenAI's built-in tools the request asks for (only OpenAI itself can run them). */
   readonly builtIns: string[];
+  /** Items of built-in tools the client sent back (only targets that take the Responses API natively can take them). */
+  readonly builtInItems: Array<{ at: string; type: string }>;
 }
 
 export function responsesEndpoints(s: GatewayServices): Endpoint[] {
@@ -98,7 +100,8 @@ export function responsesEndpoints(s: GatewayServices): Endpoint[] {
     path: '/v1/responses',
     streams: true,
     async parse(raw, ctx) {
-      const body = validateResponsesRequest(raw);
+      // Items of built-in tools are for the route to decide (handle): native targets take them.
+      const body = validateResponsesRequest(raw, { builtInItems: 'defer' });
       const previousId = typeof body.previous_response_id === 'string' ? body.previous_response_id : null;
       const earlier = previousId ? await stored(ctx.key!, previousId, 'previous_response_id') : undefined;
       const history = earlier ? [...earlier.conversation, ...outputAsInput(earlier.response.output)] : [];
@@ -108,7 +111,8 @@ export function responsesEndpoints(s: GatewayServices): Endpoint[] {
         kind: 'chat',
         model: body.model,
         request,
-        native: nativeResponsesRequest(body, history, input),
+        // The client's own items, without the ids the gateway gave them for input_items.
+        native: nativeResponsesRequest(body, history, inputItemsOf(body)),
         promptTokens: estimatePromptTokens(request),
         outputTokens: body.max_output_tokens ?? DEFAULT_OUTPUT_RESERVATION,
         body,
@@ -116,6 +120,7 @@ export function responsesEndpoints(s: GatewayServices): Endpoint[] {
         history,
         input,
         builtIns: builtInToolsOf(body),
+        builtInItems: builtInItemsOf(body),
       };
     },
     async handle(ctx, call) {
@@ -123,7 +128,14 @@ export function responsesEndpoints(s: GatewayServices): Endpoint[] {
       const key = ctx.key!;
       // Built-in tools run only upstream, on targets that take the Responses body natively: every
       // target the route may try must, so a fallback can never quietly drop them.
-      const foreign = builtIns.length ? ctx.route?.targets.find((t) => !nativeFor(s, t, call.native)) : undefined;
+      const foreign = builtIns.length || call.builtInItems.length ? ctx.route?.targets.find((t) => !nativeFor(s, t, call.native)) : undefined;
+      const item = foreign && call.builtInItems[0];
+      if (item)
+        throw errors.badRequest(
+          `'${item.at}': '${item.type}' items come from built-in tools, which run only on OpenAI itself (targets that take the Responses API natively); '${foreign.provider.name}' cannot take them through this gateway.`,
+          `${item.at}.type`,
+          'unsupported_item',
+        );
       const { value, target } = await callChatRoute(s, ctx, async (t, upstream) => {
         if (foreign)
           throw clientFault(

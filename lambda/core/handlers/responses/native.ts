@@ -9,14 +9,18 @@
  * nothing, nothing sent may refer to what it would have kept: item ids are dropped from messages
  * and function calls (their content travels whole), reasoning items go only when they carry the
  * upstream's own `encrypted_content` (ask for it with `include: ["reasoning.encrypted_content"]`),
- * and built-in tool calls of earlier turns are not replayed (their results are in the answer's text).
+ * and built-in tool calls of earlier turns are not replayed (their results are in the answer's text;
+ * a client that sends such items itself has them sent as it wrote them).
  */
 import type { NativeResponsesRequest } from '../../provider';
 import type { InputItem, ResponseObject, ResponsesRequest } from './wire';
 import { thinkingBlocksFromEncrypted } from './reasoning-carry';
 
-/** An item as a stateless upstream can take it, or nothing when it refers to state the upstream does not keep. */
-function statelessItem(item: InputItem): InputItem | undefined {
+/**
+ * An item as a stateless upstream can take it, or nothing when it refers to state the upstream does
+ * not keep. `own`: the client sent it in this request, so a built-in tool's item goes as sent.
+ */
+function statelessItem(item: InputItem, own: boolean): InputItem | undefined {
   switch (item.type) {
     case 'message':
     case 'function_call':
@@ -31,7 +35,7 @@ function statelessItem(item: InputItem): InputItem | undefined {
       return item;
     }
     default:
-      return undefined;
+      return own ? item : undefined;
   }
 }
 
@@ -42,7 +46,8 @@ function statelessItem(item: InputItem): InputItem | undefined {
 export function nativeResponsesRequest(body: ResponsesRequest, history: readonly InputItem[], input: readonly InputItem[]): NativeResponsesRequest {
   const { previous_response_id: _previous, ...rest } = body;
   const out: ResponsesRequest = { ...rest, store: false };
-  if (history.length || Array.isArray(body.input)) out.input = [...history, ...input].flatMap((i) => statelessItem(i) ?? []);
+  if (history.length || Array.isArray(body.input))
+    out.input = [...history.flatMap((i) => statelessItem(i, false) ?? []), ...input.flatMap((i) => statelessItem(i, true) ?? [])];
   return { format: 'responses', body: out };
 }
 

@@ -89,7 +89,7 @@ function checkContentPart(p: unknown, at: string, role: string): void {
   }
 }
 
-function checkItem(item: unknown, at: string): void {
+function checkItem(item: unknown, at: string, builtInItems: 'refuse' | 'defer'): void {
   if (!isObject(item)) throw errors.badRequest(`'${at}' must be an object.`, at);
   const type = item.type ?? (typeof item.role === 'string' ? 'message' : undefined);
   switch (type) {
@@ -121,8 +121,10 @@ function checkItem(item: unknown, at: string): void {
         'unsupported_item',
       );
     default:
-      if (typeof type === 'string' && BUILT_IN_ITEM_TYPES.has(type))
+      if (typeof type === 'string' && BUILT_IN_ITEM_TYPES.has(type)) {
+        if (builtInItems === 'defer') return;
         throw errors.badRequest(`'${at}': '${type}' items come from built-in tools, which this gateway does not run.`, `${at}.type`, 'unsupported_item');
+      }
       throw errors.badRequest(`'${at}': unknown item type '${String(type)}'.`, `${at}.type`, 'unsupported_item');
   }
 }
@@ -165,13 +167,18 @@ function checkTextFormat(text: unknown): void {
   throw errors.badRequest(`'text.format.type' must be text, json_object or json_schema (got ${JSON.stringify(f.type)}).`, 'text.format.type');
 }
 
-/** Clear 400s for everything the translation relies on, before any upstream call. */
-export function validateResponsesRequest(body: Record<string, unknown>): ResponsesRequest {
+/**
+ * Clear 400s for everything the translation relies on, before any upstream call. Items of built-in
+ * tools (`web_search_call`, …) are refused, unless `builtInItems: 'defer'`: the endpoint then
+ * decides once the route is known (only targets that take the Responses API natively can take them).
+ */
+export function validateResponsesRequest(body: Record<string, unknown>, opts: { builtInItems?: 'refuse' | 'defer' } = {}): ResponsesRequest {
+  const builtInItems = opts.builtInItems ?? 'refuse';
   if (typeof body.model !== 'string' || !body.model.trim()) throw errors.badRequest("'model' is required and must be a string.", 'model');
   const input = body.input;
   if (input !== undefined && typeof input !== 'string') {
     if (!Array.isArray(input)) throw errors.badRequest("'input' must be a string or a list of items.", 'input');
-    for (const [i, item] of input.entries()) checkItem(item, `input[${i}]`);
+    for (const [i, item] of input.entries()) checkItem(item, `input[${i}]`, builtInItems);
   }
   if (input === undefined && typeof body.previous_response_id !== 'string') throw errors.badRequest("'input' is required.", 'input');
   if (body.instructions !== undefined && body.instructions !== null && typeof body.instructions !== 'string')
@@ -212,6 +219,12 @@ export function inputItemsOf(req: ResponsesRequest): InputItem[] {
   if (req.input === undefined) return [];
   if (typeof req.input === 'string') return [{ type: 'message', role: 'user', content: req.input }];
   return req.input.map((item) => (item.type === undefined ? ({ ...item, type: 'message' } as MessageItem) : item));
+}
+
+/** The input items of built-in tools a request sends back (where, and their type), once validated with `builtInItems: 'defer'`. */
+export function builtInItemsOf(req: ResponsesRequest): Array<{ at: string; type: string }> {
+  if (!Array.isArray(req.input)) return [];
+  return req.input.flatMap((item, i) => (BUILT_IN_ITEM_TYPES.has(item.type as string) ? [{ at: `input[${i}]`, type: item.type as string }] : []));
 }
 
 /** The built-in tools a request asks for (only OpenAI targets can run them). */
