@@ -13,6 +13,7 @@ import { type GuardAction, GuardBlocked, GuardSet, guardBlockedError, policiesFo
 import { NO_GUARD } from '../guard/policy';
 import type { KeyRecord } from '../keys';
 import type { GatewayServices } from '../services';
+import { nativeFor } from '../upstream-call';
 import type { StageFactory } from './stage';
 
 /** The guard policies of a request: its route's (else the settings' default) and its key's; both apply. */
@@ -31,13 +32,17 @@ export function guardSetFor(s: GatewayServices, key: KeyRecord, model: string): 
   return new GuardSet(policiesFor(s.guardPolicies, [routeGuard, key.guard]), s.deps.guardrails);
 }
 
-/** The call with its request checked, and redacted where a policy says so (else the call as it was); throws GuardBlocked. */
-async function guardCall(call: ModelCall, guard: GuardSet, actions: GuardAction[]): Promise<ModelCall> {
+/**
+ * The call with its request checked, and redacted where a policy says so (else the call as it was);
+ * throws GuardBlocked. `sendsNative`: some target of the route takes the client's native body.
+ */
+async function guardCall(call: ModelCall, guard: GuardSet, actions: GuardAction[], sendsNative: boolean): Promise<ModelCall> {
   let checked: ModelCall;
   if (call.kind === 'embeddings') checked = { ...call, request: await guardEmbeddingsInput(call.request, guard, actions) };
   else {
-    // Chat-shaped calls (chat completions, messages, responses); a native body (/v1/messages) is redacted too.
-    const { request, native } = await guardMessagesInput(call.request, call.native, guard, actions);
+    // Chat-shaped calls (chat completions, messages, responses); a native body (/v1/messages,
+    // /v1/responses) is redacted too, when a target may be sent it (else it is dropped: it never leaves).
+    const { request, native } = await guardMessagesInput(call.request, sendsNative ? call.native : undefined, guard, actions);
     checked = { ...call, request, native };
   }
   return actions.some((a) => a.where === 'input' && a.action === 'redact') ? checked : call;
@@ -51,7 +56,9 @@ export const inputGuardStage: StageFactory = (s) => async (ctx, next) => {
   ctx.guardSet = guard;
   if (!guard.active('input')) return next();
   try {
-    const checked = await guardCall(call, guard, ctx.guard);
+    const native = call.kind === 'chat' ? call.native : undefined;
+    const sendsNative = !!native && !!ctx.route?.targets.some((t) => nativeFor(s, t, native));
+    const checked = await guardCall(call, guard, ctx.guard, sendsNative);
     // The client's body (ctx.requestBody) stays as sent: the cache keys on it and the record keeps it per the key's logging policy.
     if (checked !== call) ctx.call = checked;
   } catch (err) {
