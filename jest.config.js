@@ -11,4 +11,8 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!jose/)'],
   testTimeout: 30000,
   maxWorkers: 2,
+  // A worker's JS exit comes within a millisecond of Jest's 'end' message (no handle is left open:
+  // each test file's end is traced), but tearing down a worker that has grown to 700-900 MB took
+  // close to 500 ms on a loaded 2-core machine, Jest's default before it reports a force exit.
+  workerGracefulExitTimeout: 5000,
 };
