@@ -123,8 +123,8 @@ export function logTableColumns(): glue.CfnTable.ColumnProperty[] {
 }
 
 /**
- * The request log as the proxy, the admin API and the alarms use it: a `RequestLog`, or your own
- * implementation over an imported delivery stream and bucket. The stream must deliver to the
+ * The request log as the proxy, the admin API and the alarms use it: a `RequestLog`, one imported
+ * with `RequestLog.fromRequestLogAttributes`, or your own implementation over an imported delivery stream and bucket. The stream must deliver to the
  * bucket's `records/` prefix in the record format Athena reads (LOG_PREFIXES).
  */
 export interface IRequestLog extends IConstruct {
@@ -142,12 +142,73 @@ export interface IRequestLog extends IConstruct {
   metricIncomingRecords(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
 }
 
+/** An existing request log pipeline, for `RequestLog.fromRequestLogAttributes`. */
+export interface RequestLogAttributes {
+  /** The bucket the stream delivers to; it also takes oversized bodies (`bodies/`) and large cached answers (`cache/`). */
+  readonly bucket: s3.IBucket;
+  /** The Firehose stream the proxy puts log records into. */
+  readonly deliveryStream: firehose.IDeliveryStream;
+  /**
+   * The KMS key the bucket encrypts objects with; the proxy is granted its use.
+   * @default - the bucket's own `encryptionKey`, else none (SSE-S3)
+   */
+  readonly encryptionKey?: kms.IKey;
+}
+
+/**
+ * What a created and an imported request log share: the proxy's and the cache's grants on the
+ * stream, the bucket prefixes and the bucket's KMS key, and the delivery metrics.
+ */
+export abstract class RequestLogBase extends Construct implements IRequestLog {
+  public abstract readonly bucket: s3.IBucket;
+  public abstract readonly deliveryStream: firehose.IDeliveryStream;
+  /** The KMS key the bucket's objects are encrypted with; none for SSE-S3. */
+  public abstract readonly encryptionKey?: kms.IKey;
+
+  /** What the proxy needs: put records into the stream, put oversized bodies under `bodies/` (and encrypt them with the bucket's key). */
+  grantWrite(grantee: iam.IGrantable): iam.Grant {
+    return this.withKey(
+      grantee,
+      KMS_ENCRYPT_ACTIONS,
+      iam.Grant.addToPrincipal({ grantee, actions: FIREHOSE_PUT_ACTIONS, resourceArns: [this.deliveryStream.deliveryStreamArn] }).combine(
+        iam.Grant.addToPrincipal({ grantee, actions: BODY_PUT_ACTIONS, resourceArns: [this.bucket.arnForObjects(`${LOG_PREFIXES.bodies}*`)] }),
+      ),
+    );
+  }
+
+  /**
+   * What the response cache needs for answers too large for one DynamoDB item: the proxy reads
+   * and writes them under `cache/` (and uses the bucket's key), a purge (`purge: true`) deletes them.
+   */
+  grantCacheBlobs(grantee: iam.IGrantable, purge = false): iam.Grant {
+    const actions = purge ? CACHE_BLOB_PURGE_ACTIONS : CACHE_BLOB_PROXY_ACTIONS;
+    const grant = iam.Grant.addToPrincipal({ grantee, actions, resourceArns: [this.bucket.arnForObjects(`${LOG_PREFIXES.cache}*`)] });
+    return purge ? grant : this.withKey(grantee, [...KMS_ENCRYPT_ACTIONS, ...KMS_DECRYPT_ACTIONS], grant);
+  }
+
+  /** The grant, plus these actions on the bucket's KMS key when it has one. */
+  protected withKey(grantee: iam.IGrantable, keyActions: string[], grant: iam.Grant): iam.Grant {
+    if (!this.encryptionKey) return grant;
+    return grant.combine(iam.Grant.addToPrincipal({ grantee, actions: keyActions, resourceArns: [this.encryptionKey.keyArn] }));
+  }
+
+  /** Share of Firehose → S3 deliveries that succeeded (Average of DeliveryToS3.Success, 5 minutes; 1 = all). */
+  metricDeliverySuccess(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.deliveryStream.metric('DeliveryToS3.Success', { statistic: 'Average', period: Duration.minutes(5), ...props });
+  }
+
+  /** Records the proxy put into the stream (Sum of IncomingRecords, 5 minutes). */
+  metricIncomingRecords(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.deliveryStream.metricIncomingRecords({ statistic: 'Sum', period: Duration.minutes(5), ...props });
+  }
+}
+
 /**
  * The request log: Firehose → S3 (date-partitioned `records/dt=YYYY-MM-DD/`, GZIP JSON lines,
  * encrypted, TLS-only, private, with lifecycle; or an `existingBucket` you own), a Glue table over
  * it with partition projection (no crawler), and an Athena workgroup with saved queries.
  */
-export class RequestLog extends Construct implements IRequestLog {
+export class RequestLog extends RequestLogBase {
   public readonly bucket: s3.IBucket;
   public readonly encryptionKey?: kms.IKey;
   public readonly deliveryStream: firehose.IDeliveryStream;
@@ -156,6 +217,21 @@ export class RequestLog extends Construct implements IRequestLog {
   public readonly workGroupName: string;
   /** Saved Athena queries by short name (spendByKeyPerDay, topModelsByTokens, ...). */
   public readonly namedQueries: Readonly<Record<string, athena.CfnNamedQuery>>;
+
+  /**
+   * A request log pipeline that exists already (another stack's, or one you run): the proxy puts
+   * records into `deliveryStream` and oversized bodies and large cached answers into `bucket`,
+   * with the same grants as a created RequestLog. The stream must deliver the records to the
+   * bucket's `records/` prefix; Athena over it is yours to set up.
+   */
+  static fromRequestLogAttributes(scope: Construct, id: string, attrs: RequestLogAttributes): IRequestLog {
+    class Imported extends RequestLogBase {
+      public readonly bucket = attrs.bucket;
+      public readonly deliveryStream = attrs.deliveryStream;
+      public readonly encryptionKey = attrs.encryptionKey ?? attrs.bucket.encryptionKey;
+    }
+    return new Imported(scope, id);
+  }
 
   constructor(scope: Construct, id: string, props: RequestLogProps = {}) {
     super(scope, id);
@@ -344,27 +420,6 @@ export class RequestLog extends Construct implements IRequestLog {
     return bucket;
   }
 
-  /** What the proxy needs: put records into the stream, put oversized bodies under `bodies/` (and encrypt them with the bucket's key). */
-  grantWrite(grantee: iam.IGrantable): iam.Grant {
-    return this.withKey(
-      grantee,
-      KMS_ENCRYPT_ACTIONS,
-      iam.Grant.addToPrincipal({ grantee, actions: FIREHOSE_PUT_ACTIONS, resourceArns: [this.deliveryStream.deliveryStreamArn] }).combine(
-        iam.Grant.addToPrincipal({ grantee, actions: BODY_PUT_ACTIONS, resourceArns: [this.bucket.arnForObjects(`${LOG_PREFIXES.bodies}*`)] }),
-      ),
-    );
-  }
-
-  /**
-   * What the response cache needs for answers too large for one DynamoDB item: the proxy reads
-   * and writes them under `cache/` (and uses the bucket's key), a purge (`purge: true`) deletes them.
-   */
-  grantCacheBlobs(grantee: iam.IGrantable, purge = false): iam.Grant {
-    const actions = purge ? CACHE_BLOB_PURGE_ACTIONS : CACHE_BLOB_PROXY_ACTIONS;
-    const grant = iam.Grant.addToPrincipal({ grantee, actions, resourceArns: [this.bucket.arnForObjects(`${LOG_PREFIXES.cache}*`)] });
-    return purge ? grant : this.withKey(grantee, [...KMS_ENCRYPT_ACTIONS, ...KMS_DECRYPT_ACTIONS], grant);
-  }
-
   /** Run the saved queries (and any other) in the workgroup: Athena, the Glue table, the log objects, the results prefix. */
   grantQuery(grantee: iam.IGrantable): iam.Grant {
     const stack = Stack.of(this);
@@ -393,21 +448,5 @@ export class RequestLog extends Construct implements IRequestLog {
           "Athena scans every object under the request log prefixes (records/, bodies/) of this gateway's log bucket and writes query results under generated names in athena-results/.",
         );
     return this.withKey(grantee, [...KMS_DECRYPT_ACTIONS, ...KMS_ENCRYPT_ACTIONS], grant);
-  }
-
-  /** The grant, plus these actions on the bucket's KMS key when it has one. */
-  private withKey(grantee: iam.IGrantable, keyActions: string[], grant: iam.Grant): iam.Grant {
-    if (!this.encryptionKey) return grant;
-    return grant.combine(iam.Grant.addToPrincipal({ grantee, actions: keyActions, resourceArns: [this.encryptionKey.keyArn] }));
-  }
-
-  /** Share of Firehose → S3 deliveries that succeeded (Average of DeliveryToS3.Success, 5 minutes; 1 = all). */
-  metricDeliverySuccess(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.deliveryStream.metric('DeliveryToS3.Success', { statistic: 'Average', period: Duration.minutes(5), ...props });
-  }
-
-  /** Records the proxy put into the stream (Sum of IncomingRecords, 5 minutes). */
-  metricIncomingRecords(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.deliveryStream.metricIncomingRecords({ statistic: 'Sum', period: Duration.minutes(5), ...props });
   }
 }

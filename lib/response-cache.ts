@@ -35,9 +35,10 @@ export interface ResponseCacheStoreProps {
 }
 
 /**
- * The response cache's store as the proxy and admin API use it: a `ResponseCacheStore`, or your
- * own implementation over an imported table (partition key `pk`, string; TTL attribute
- * `expiresAt`) and, for the semantic cache, an S3 Vectors index.
+ * The response cache's store as the proxy and admin API use it: a `ResponseCacheStore`, one
+ * imported with `ResponseCacheStore.fromResponseCacheStoreAttributes`, or your own implementation
+ * over an imported table (partition key `pk`, string; TTL attribute `expiresAt`) and, for the
+ * semantic cache, an S3 Vectors index.
  */
 export interface IResponseCacheStore extends IConstruct {
   /** Cache entries, one item per exact key. */
@@ -53,13 +54,53 @@ export interface IResponseCacheStore extends IConstruct {
   grantPurge(grantee: iam.IGrantable): iam.Grant;
 }
 
+/** An existing response cache store, for `ResponseCacheStore.fromResponseCacheStoreAttributes`. */
+export interface ResponseCacheStoreAttributes {
+  /**
+   * The entry table (partition key `pk`, string; TTL attribute `expiresAt`). A table encrypted with
+   * a customer-managed key is imported with it (`Table.fromTableAttributes({ encryptionKey })`).
+   */
+  readonly table: dynamodb.ITable;
+  /**
+   * The semantic cache's S3 Vectors index ARN (cosine distance, filterable metadata `partition` and `expiresAt`).
+   * @default - no vector index: only exact caching
+   */
+  readonly vectorIndexArn?: string;
+}
+
+/** What a created and an imported response cache store share: the proxy's and the purge's grants. */
+export abstract class ResponseCacheStoreBase extends Construct implements IResponseCacheStore {
+  public abstract readonly table: dynamodb.ITable;
+  public abstract readonly vectorIndexArn?: string;
+
+  /** What the proxy needs: read and write entries, query and write vectors. */
+  grantProxy(grantee: iam.IGrantable): iam.Grant {
+    let grant = this.table.grant(grantee, ...CACHE_PROXY_ACTIONS);
+    if (this.vectorIndexArn) grant = grant.combine(iam.Grant.addToPrincipal({ grantee, actions: VECTORS_PROXY_ACTIONS, resourceArns: [this.vectorIndexArn] }));
+    return this.withKey(grantee, grant);
+  }
+
+  /** What a purge needs (the admin API): find and delete entries and their vectors. */
+  grantPurge(grantee: iam.IGrantable): iam.Grant {
+    let grant = this.table.grant(grantee, ...CACHE_PURGE_ACTIONS);
+    if (this.vectorIndexArn) grant = grant.combine(iam.Grant.addToPrincipal({ grantee, actions: VECTORS_PURGE_ACTIONS, resourceArns: [this.vectorIndexArn] }));
+    return this.withKey(grantee, grant);
+  }
+
+  /** The grant, plus use of the table's customer-managed key when there is one. */
+  protected withKey(grantee: iam.IGrantable, grant: iam.Grant): iam.Grant {
+    const key = this.table.encryptionKey;
+    return key ? grant.combine(key.grantEncryptDecrypt(grantee)) : grant;
+  }
+}
+
 /**
  * Where the response cache (ARCHITECTURE §13) keeps its entries: a DynamoDB table with TTL on
  * `expiresAt` (answers too large for an item go to the log bucket's cache/ prefix), and, for the
  * semantic cache, an Amazon S3 Vectors vector bucket and cosine index whose filterable metadata
  * (`partition`, `expiresAt`) keeps every lookup inside its own scope.
  */
-export class ResponseCacheStore extends Construct implements IResponseCacheStore {
+export class ResponseCacheStore extends ResponseCacheStoreBase {
   /** Cache entries, one item per exact key. */
   public readonly table: dynamodb.ITable;
   /** The semantic cache's vector bucket; only when `semantic` is set. */
@@ -68,6 +109,15 @@ export class ResponseCacheStore extends Construct implements IResponseCacheStore
   public readonly vectorIndex?: s3vectors.CfnIndex;
   /** The vector index's ARN (the runtime addresses the index by it); only when `semantic` is set. */
   public readonly vectorIndexArn?: string;
+
+  /** A cache store that exists already (another gateway's or stack's), with the same grants as a created one. */
+  static fromResponseCacheStoreAttributes(scope: Construct, id: string, attrs: ResponseCacheStoreAttributes): IResponseCacheStore {
+    class Imported extends ResponseCacheStoreBase {
+      public readonly table = attrs.table;
+      public readonly vectorIndexArn = attrs.vectorIndexArn;
+    }
+    return new Imported(scope, id);
+  }
 
   constructor(scope: Construct, id: string, props: ResponseCacheStoreProps = {}) {
     super(scope, id);
@@ -106,27 +156,5 @@ export class ResponseCacheStore extends Construct implements IResponseCacheStore
       this.vectorIndex = index;
       this.vectorIndexArn = index.attrIndexArn;
     }
-  }
-
-  /** What the proxy needs: read and write entries, query and write vectors. */
-  grantProxy(grantee: iam.IGrantable): iam.Grant {
-    let grant = this.table.grant(grantee, ...CACHE_PROXY_ACTIONS);
-    if (this.vectorIndex)
-      grant = grant.combine(iam.Grant.addToPrincipal({ grantee, actions: VECTORS_PROXY_ACTIONS, resourceArns: [this.vectorIndex.attrIndexArn] }));
-    return this.withKey(grantee, grant);
-  }
-
-  /** What a purge needs (the admin API): find and delete entries and their vectors. */
-  grantPurge(grantee: iam.IGrantable): iam.Grant {
-    let grant = this.table.grant(grantee, ...CACHE_PURGE_ACTIONS);
-    if (this.vectorIndex)
-      grant = grant.combine(iam.Grant.addToPrincipal({ grantee, actions: VECTORS_PURGE_ACTIONS, resourceArns: [this.vectorIndex.attrIndexArn] }));
-    return this.withKey(grantee, grant);
-  }
-
-  /** The grant, plus use of the table's customer-managed key when there is one. */
-  private withKey(grantee: iam.IGrantable, grant: iam.Grant): iam.Grant {
-    const key = this.table.encryptionKey;
-    return key ? grant.combine(key.grantEncryptDecrypt(grantee)) : grant;
   }
 }

@@ -10,6 +10,7 @@ import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -23,7 +24,11 @@ import {
   type IRequestLog,
   type IResponseCacheStore,
   LOG_PREFIXES,
+  KeyStore,
+  ProviderSecrets,
   ProxyApi,
+  RequestLog,
+  ResponseCacheStore,
 } from '../../lib';
 import { ENV } from './fixtures';
 
@@ -160,4 +165,61 @@ test('cdk-nag: the library acknowledges its wildcards on the imported bucket by 
   const { stack } = importedStack();
   const report = new AwsSolutionsChecks(stack).validateScope(stack);
   expect(report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} at ${r.resourceLogicalId}`))).toEqual([]);
+});
+
+describe('fromXxxAttributes: imported parts with the same grants as created ones', () => {
+  const KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+  const INDEX_ARN = 'arn:aws:s3vectors:eu-west-1:123456789012:bucket/team-vectors/index/responses';
+
+  function fromAttributesStack() {
+    const stack = new Stack(new App(), 'FromAttributes', { env: ENV });
+    const keyStore = new KeyStore(stack, 'KeyStore', {
+      existingKeysTable: dynamodb.Table.fromTableName(stack, 'Keys', 'team-keys'),
+      existingCountersTable: dynamodb.Table.fromTableName(stack, 'Counters', 'team-counters'),
+      existingUsageTable: dynamodb.Table.fromTableName(stack, 'Usage', 'team-usage'),
+    });
+    const requestLog = RequestLog.fromRequestLogAttributes(stack, 'RequestLog', {
+      bucket: s3.Bucket.fromBucketAttributes(stack, 'Bucket', { bucketName: 'team-log-bucket', encryptionKey: kms.Key.fromKeyArn(stack, 'Key', KEY_ARN) }),
+      deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(stack, 'Stream', 'team-log-stream'),
+    });
+    const cache = ResponseCacheStore.fromResponseCacheStoreAttributes(stack, 'Cache', {
+      table: dynamodb.Table.fromTableName(stack, 'CacheTable', 'team-cache'),
+      vectorIndexArn: INDEX_ARN,
+    });
+    const secrets = new ProviderSecrets(stack, 'Secrets', { config: CONFIG, createSecrets: false });
+    const proxy = new ProxyApi(stack, 'Proxy', { config: CONFIG, keyStore, secrets, requestLog, cache });
+    const admin = new AdminApi(stack, 'Admin', { api: proxy.api, keyStore, cache: { store: cache, requestLog } });
+    const template = Template.fromStack(stack);
+    const statementsOf = (fn: typeof proxy.handler) => {
+      const roleId = stack.getLogicalId(fn.role!.node.defaultChild as never);
+      return Object.values(template.findResources('AWS::IAM::Policy'))
+        .filter((p) => JSON.stringify(p.Properties.Roles).includes(roleId))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[])
+        .map((st) => ({ actions: ([] as string[]).concat(st.Action), resources: JSON.stringify(st.Resource) }));
+    };
+    return { stack, proxy, admin, template, statementsOf };
+  }
+
+  test('the proxy gets the library grants on the imported stream, bucket prefixes, key and vector index', () => {
+    const { template, proxy, statementsOf } = fromAttributesStack();
+    for (const type of ['AWS::DynamoDB::Table', 'AWS::S3::Bucket', 'AWS::S3::BucketPolicy', 'AWS::KinesisFirehose::DeliveryStream', 'AWS::KMS::Key'])
+      template.resourceCountIs(type, 0);
+    const statements = statementsOf(proxy.handler);
+    const find = (action: string, resource: string) => statements.find((st) => st.actions.includes(action) && st.resources.includes(resource));
+    expect(find('firehose:PutRecordBatch', 'deliverystream/team-log-stream')?.actions).toEqual(['firehose:PutRecord', 'firehose:PutRecordBatch']);
+    expect(find('s3:PutObject', 'team-log-bucket/bodies/*')?.actions).toEqual(['s3:PutObject']);
+    expect(find('s3:GetObject', 'team-log-bucket/cache/*')?.actions).toEqual(['s3:PutObject', 's3:GetObject']);
+    expect(find('kms:GenerateDataKey', KEY_ARN)).toBeDefined();
+    expect(find('s3vectors:QueryVectors', INDEX_ARN)).toBeDefined();
+    expect(find('dynamodb:PutItem', 'table/team-cache')).toBeDefined();
+  });
+
+  test('the admin purge gets the library grants on the imported cache and bucket; cdk-nag has no finding', () => {
+    const { stack, admin, statementsOf } = fromAttributesStack();
+    const statements = statementsOf(admin.handler);
+    expect(statements.find((st) => st.actions.includes('s3:DeleteObject'))?.resources).toContain('team-log-bucket/cache/*');
+    expect(statements.find((st) => st.actions.includes('s3vectors:DeleteVectors'))?.resources).toContain(INDEX_ARN);
+    const report = new AwsSolutionsChecks(stack).validateScope(stack);
+    expect(report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} at ${r.resourceLogicalId}`))).toEqual([]);
+  });
 });
