@@ -118,10 +118,11 @@ export function clientFault(message: string, code = 'invalid_request'): Upstream
 
 export interface ProviderAdapter {
   /**
-   * Whether this provider takes `format`'s bodies natively for `model` (Anthropic and Claude on
-   * Bedrock: messages; OpenAI and Azure OpenAI: responses). Absent: it speaks only the canonical format.
+   * Whether this provider takes `format`'s bodies natively for `model` at `provider` (Anthropic and
+   * Claude on Bedrock: messages; OpenAI, Azure OpenAI and the openai-compatible presets whose
+   * servers serve it: responses). Absent: it speaks only the canonical format.
    */
-  speaks?(format: NativeFormat, model: string): boolean;
+  speaks?(format: NativeFormat, model: string, provider: ResolvedProvider): boolean;
   /**
    * Chat completions in canonical (OpenAI) format; `body.stream` selects a stream result. `native`
    * is the client's own body, given only when `speaks` said yes for its format and this model.

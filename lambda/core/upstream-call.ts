@@ -32,7 +32,7 @@ export type ChatAttempt =
 /** The client's own body for this target, when its provider speaks that format natively for the target's model. */
 export function nativeFor(s: GatewayServices, target: ResolvedTarget, native: NativeRequest | undefined): NativeRequest | undefined {
   if (!native) return undefined;
-  return s.providers[target.provider.config.type]?.speaks?.(native.format, target.model) ? native : undefined;
+  return s.providers[target.provider.config.type]?.speaks?.(native.format, target.model, target.provider) ? native : undefined;
 }
 
 /** What reaching a provider needs: its adapter, its credential, the upstream fetch. */

@@ -12,7 +12,7 @@ import OpenAI from 'openai';
 import type { ActualUsage, Reservation } from '../../lambda/core/ports';
 import { estimateTextTokens } from '../../lambda/core/tokens';
 import { anthropicMessage, anthropicTextEvents, writeAnthropicSse } from '../helpers/anthropic-wire';
-import { type FakeUpstream, type ReceivedRequest, json, startFakeUpstream } from '../helpers/fake-upstream';
+import { type FakeUpstream, type ReceivedRequest, json, openAiCompletion, startFakeUpstream } from '../helpers/fake-upstream';
 import { type TestGateway, startTestGateway } from '../helpers/gateway';
 import {
   functionCallItem,
@@ -75,6 +75,8 @@ describe('/v1/responses natively on OpenAI-family targets', () => {
           openai: { type: 'openai', baseUrl: `${upstream.url}/v1`, apiKey: { env: 'OPENAI_KEY' } },
           azure: { type: 'azure-openai', baseUrl: upstream.url, apiKey: { env: 'AZURE_KEY' }, deployments: { 'gpt-4o': 'prod-gpt4o' } },
           anthropic: { type: 'anthropic', baseUrl: upstream.url, apiKey: { env: 'ANTHROPIC_KEY' } },
+          grok: { type: 'openai-compatible', preset: 'xai', baseUrl: `${upstream.url}/xai/v1`, apiKey: { env: 'OPENAI_KEY' } },
+          compat: { type: 'openai-compatible', baseUrl: `${upstream.url}/compat/v1`, apiKey: { env: 'OPENAI_KEY' } },
         },
         models: {
           gpt: { targets: [{ provider: 'openai', model: 'gpt-4o' }] },
@@ -98,6 +100,8 @@ describe('/v1/responses natively on OpenAI-family targets', () => {
             ],
           },
           'gpt-guarded': { targets: [{ provider: 'openai', model: 'gpt-4o' }], guard: 'pii' },
+          grok: { targets: [{ provider: 'grok', model: 'grok-4' }] },
+          compat: { targets: [{ provider: 'compat', model: 'llama-3' }] },
           'gpt-cached': { targets: [{ provider: 'openai', model: 'gpt-4o' }], cache: { mode: 'exact' } },
         },
         guards: { pii: { input: { pii: { action: 'redact', types: ['email'] } }, output: { pii: { action: 'redact', types: ['email'] } } } },
@@ -465,5 +469,17 @@ describe('/v1/responses natively on OpenAI-family targets', () => {
       message: expect.stringMatching(/'web_search_call' items .*'anthropic'/),
     });
     expect(upstream.received.length).toBe(before);
+  });
+
+  test('openai-compatible: a preset whose server serves the Responses API (xai) is native; any other server is translated', async () => {
+    serve('/xai/v1/responses', answerWith('Grok here.'));
+    serve('/compat/v1/chat/completions', (_req, res) => json(res, 200, openAiCompletion('Llama here.', 'llama-3')));
+    const grok = await client.responses.create({ model: 'grok', input: 'Who?' });
+    expect(grok.output_text).toBe('Grok here.');
+    expect(sentTo('/xai/v1/responses').at(-1)!.body).toEqual({ model: 'grok-4', input: 'Who?', store: false });
+    const compat = await client.responses.create({ model: 'compat', input: 'Who?' });
+    expect(compat.output_text).toBe('Llama here.');
+    expect(sentTo('/compat/v1/chat/completions').at(-1)!.body).toMatchObject({ model: 'llama-3', messages: [{ role: 'user', content: 'Who?' }] });
+    await expect(client.responses.create({ model: 'compat', input: 'x', tools: [{ type: 'web_search' }] })).rejects.toMatchObject({ status: 400 });
   });
 });

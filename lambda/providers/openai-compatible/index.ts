@@ -16,9 +16,20 @@ export function openAiCompatibleBaseUrl(config: { baseUrl?: string; preset?: str
   return preset;
 }
 
+/**
+ * Presets whose servers serve OpenAI's Responses API (`{baseUrl}/responses`), statelessly as the
+ * gateway uses it: /v1/responses goes to them natively. Every other openai-compatible server
+ * (other presets, a bare baseUrl) gets it translated to chat completions, which they all serve.
+ */
+export const RESPONSES_PRESETS: ReadonlySet<string> = new Set(['xai']);
+
 export const openAiCompatibleProvider = createOpenAiStyleAdapter({
   url: (call, op) => joinUrl(openAiCompatibleBaseUrl(call.provider.config), op),
   headers: (call) => ({ ...(call.apiKey ? { authorization: `Bearer ${call.apiKey}` } : {}), ...call.provider.config.headers }),
   // The field every OpenAI-compatible server knows (vLLM, Ollama, llama.cpp, the hosted presets).
   outputCapField: 'max_tokens',
+  responses: {
+    url: (call) => joinUrl(openAiCompatibleBaseUrl(call.provider.config), 'responses'),
+    serves: (provider) => provider.config.preset !== undefined && RESPONSES_PRESETS.has(provider.config.preset),
+  },
 });

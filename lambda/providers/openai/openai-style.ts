@@ -19,6 +19,7 @@ import {
   type NativeRequest,
   type ProviderAdapter,
   type ProviderCall,
+  type ResolvedProvider,
   UpstreamError,
 } from '../types';
 
@@ -40,9 +41,10 @@ export interface OpenAiStyleEndpoint {
   /**
    * Where the provider takes Responses API calls, when it does: /v1/responses bodies then go there
    * natively (the provider `speaks('responses')`) instead of being translated to chat completions.
-   * `headers` defaults to the endpoint's own.
+   * `headers` defaults to the endpoint's own; `serves` (default: every provider of the type) says
+   * which configured providers of the type have a server that serves the Responses API.
    */
-  responses?: Omit<ResponsesEndpoint, 'headers'> & Partial<Pick<ResponsesEndpoint, 'headers'>>;
+  responses?: Omit<ResponsesEndpoint, 'headers'> & Partial<Pick<ResponsesEndpoint, 'headers'>> & { serves?(provider: ResolvedProvider): boolean };
 }
 
 function upstreamBody<T extends { model: string }>(body: T, call: ProviderCall, endpoint: OpenAiStyleEndpoint): Record<string, unknown> {
@@ -89,7 +91,9 @@ export async function* openAiChunks(body: ReadableStream<Uint8Array>, call: Prov
 export function createOpenAiStyleAdapter(endpoint: OpenAiStyleEndpoint): ProviderAdapter {
   const responses: ResponsesEndpoint | undefined = endpoint.responses && { headers: endpoint.headers, ...endpoint.responses };
   return {
-    ...(responses ? { speaks: (format: string) => format === 'responses' } : {}),
+    ...(responses
+      ? { speaks: (format: string, _model: string, provider: ResolvedProvider) => format === 'responses' && (endpoint.responses?.serves?.(provider) ?? true) }
+      : {}),
     async chat(body: ChatRequest, call: ProviderCall, native?: NativeRequest): Promise<ChatResult> {
       if (native?.format === 'responses' && responses) return responsesChat(body, native, call, responses);
       const payload = upstreamBody(body, call, endpoint);
