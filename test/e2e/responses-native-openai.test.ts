@@ -14,6 +14,7 @@ import { estimateTextTokens } from '../../lambda/core/tokens';
 import { anthropicMessage, anthropicTextEvents, writeAnthropicSse } from '../helpers/anthropic-wire';
 import { type FakeUpstream, type ReceivedRequest, json, openAiCompletion, startFakeUpstream } from '../helpers/fake-upstream';
 import { type TestGateway, startTestGateway } from '../helpers/gateway';
+import { responseResource, streamingEvent } from '../helpers/open-responses-schema';
 import {
   functionCallItem,
   messageItem,
@@ -208,6 +209,9 @@ describe('/v1/responses natively on OpenAI-family targets', () => {
     expect(id).toMatch(/^resp_[0-9a-f]{40}$/);
     const completed = events.at(-1) as OpenAI.Responses.ResponseCompletedEvent;
     expect(completed.type).toBe('response.completed');
+    // What the Open Responses compliance suite checks of a stream: every event, and the final response.
+    for (const e of events) expect(streamingEvent.safeParse(e).error).toBeUndefined();
+    expect(responseResource.safeParse(completed.response).error).toBeUndefined();
     expect(completed.response).toMatchObject({ status: 'completed', store: true, usage: { input_tokens: 120, output_tokens: 30 } });
 
     const record = await settled(response.headers.get('x-request-id'), before);
