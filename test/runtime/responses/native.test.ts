@@ -152,6 +152,14 @@ describe('an upstream Responses answer in canonical form', () => {
     expect(chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('')).toBe('Hello there');
   });
 
+  test('stream: a server that names its events only on the event: line is read the same way', async () => {
+    const events = responseEvents(openAiResponse({ model: 'gpt-4o' }, [messageItem('Hi')], USAGE));
+    const text = events.map((e) => `event: ${e.type}\ndata: ${JSON.stringify({ ...e, type: undefined })}\n\n`).join('');
+    const chunks = await collect(responsesChunks(body(text), call));
+    expect(chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('')).toBe('Hi');
+    expect(chunks.at(-1)!.usage).toMatchObject({ prompt_tokens: 50 });
+  });
+
   test('stream: an event that is not JSON is a malformed answer', async () => {
     await expect(collect(responsesChunks(body('event: response.created\ndata: {oops\n\n'), call))).rejects.toBeInstanceOf(UpstreamError);
   });

@@ -76,6 +76,8 @@ export async function* responsesChunks(body: ReadableStream<Uint8Array>, call: P
     for await (const sse of readSseEvents(body)) {
       if (sse.data === '[DONE]') break;
       const ev = parseEventJson<ResponseStreamEvent>(sse.data, name);
+      // The event's name is its type; a server that puts it only on the `event:` line is read the same way.
+      if (ev && typeof ev === 'object' && typeof ev.type !== 'string' && sse.event) ev.type = sse.event;
       if (!ev || typeof ev.type !== 'string') throw new UpstreamError('malformed', `${name} sent a stream event without a type`, 502, 'malformed_response');
       group.push(ev);
       const chunks = translate(ev);
