@@ -16,21 +16,10 @@ import { readFileSync } from 'node:fs';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { BENCH_MODEL } from './upstream';
+import { BENCH_COMPLETION_CONTENT, BENCH_MODEL, completion } from './upstream';
 
-export const CLIENT_BENCH_CONTENT = 'Hello from the bench upstream.';
+export const CLIENT_BENCH_CONTENT = BENCH_COMPLETION_CONTENT;
 export const CLIENT_BENCH_TOKEN = 'tok ';
-
-const completion = Buffer.from(
-  JSON.stringify({
-    id: 'chatcmpl-bench',
-    object: 'chat.completion',
-    created: 1_700_000_000,
-    model: BENCH_MODEL,
-    choices: [{ index: 0, message: { role: 'assistant', content: CLIENT_BENCH_CONTENT, refusal: null }, finish_reason: 'stop', logprobs: null }],
-    usage: { prompt_tokens: 9, completion_tokens: 7, total_tokens: 16 },
-  }),
-);
 
 const chunkBase = { id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1_700_000_000, model: BENCH_MODEL };
 const sse = (data: unknown) => Buffer.from(`data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`);

@@ -21,13 +21,15 @@ export const BENCH_MODEL = 'gpt-4o-mini';
 /** Content of the first streamed chunk: the TTFB probe checks it arrived before the hold ended. */
 export const FIRST_STREAM_CONTENT = 'Hello';
 
-const completion = Buffer.from(
+/** The fixed JSON chat completion this upstream answers (shared with the upstream-client bench's upstream). */
+export const BENCH_COMPLETION_CONTENT = 'Hello from the bench upstream.';
+export const completion = Buffer.from(
   JSON.stringify({
     id: 'chatcmpl-bench',
     object: 'chat.completion',
     created: 1_700_000_000,
     model: BENCH_MODEL,
-    choices: [{ index: 0, message: { role: 'assistant', content: 'Hello from the bench upstream.', refusal: null }, finish_reason: 'stop', logprobs: null }],
+    choices: [{ index: 0, message: { role: 'assistant', content: BENCH_COMPLETION_CONTENT, refusal: null }, finish_reason: 'stop', logprobs: null }],
     usage: { prompt_tokens: 9, completion_tokens: 7, total_tokens: 16 },
   }),
 );

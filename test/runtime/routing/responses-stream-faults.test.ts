@@ -10,6 +10,7 @@ import { estimateTextTokens } from '../../../lambda/core/tokens';
 import { anthropicMessage } from '../../helpers/anthropic-wire';
 import { type FakeUpstream, startFakeUpstream } from '../../helpers/fake-upstream';
 import { type TestGateway, startTestGateway } from '../../helpers/gateway';
+import { sseData } from '../../helpers/openai-responses-wire';
 import { CapturingLogSink, CountingLimiter } from './harness';
 
 class SettlementLimiter extends CountingLimiter {
@@ -75,21 +76,11 @@ describe('/v1/responses when the upstream stream is cut', () => {
     const settledBefore = limiter.actual.length;
     const res = await gw.post('/v1/responses', { model: 'claude', input: 'greet the world', stream: true }, key);
     expect(res.status).toBe(200);
-    const events = (await res.text())
-      .split('\n\n')
-      .filter(Boolean)
-      .map((block) =>
-        JSON.parse(
-          block
-            .split('\n')
-            .find((l) => l.startsWith('data: '))!
-            .slice(6),
-        ),
-      );
+    const events = sseData(await res.text());
     const types = events.map((e) => e.type);
     expect(types).not.toContain('response.completed');
     expect(types.at(-1)).toBe('response.failed');
-    expect(events.at(-1).response).toMatchObject({ status: 'failed', error: { code } });
+    expect(events.at(-1)?.response).toMatchObject({ status: 'failed', error: { code } });
     expect(
       events
         .filter((e) => e.type === 'response.output_text.delta')
