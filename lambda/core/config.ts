@@ -34,7 +34,19 @@ export interface ProviderConfig {
   readonly deployments?: Readonly<Record<string, string>>;
   /** Extra static headers sent upstream (for example an organisation id). */
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * How /v1/responses reaches this provider: `native` sends the client's Responses body to the
+   * provider's own Responses API; `translate` turns it into a chat completion (every OpenAI-style
+   * server serves those). Only the OpenAI-style types (openai, azure-openai, openai-compatible)
+   * have a Responses API to choose.
+   * @default 'native' for openai, azure-openai and the openai-compatible presets whose servers
+   * serve it (xai); 'translate' for every other openai-compatible server
+   */
+  readonly responsesApi?: 'native' | 'translate';
 }
+
+/** The provider types with an OpenAI-style Responses API that `responsesApi` can choose. */
+export const RESPONSES_API_TYPES: readonly ProviderType[] = ['openai', 'azure-openai', 'openai-compatible'];
 
 export interface RouteTarget {
   readonly provider: string;
@@ -298,6 +310,11 @@ export function validateConfig(input: unknown): GatewayConfig {
       if (typeof p.preset === 'string' && !Object.hasOwn(OPENAI_COMPATIBLE_PRESETS, p.preset))
         problems.push(`${at}.preset '${p.preset}' is not a known preset (${Object.keys(OPENAI_COMPATIBLE_PRESETS).join(', ')}); set baseUrl instead`);
       if (p.preset !== undefined && p.type !== 'openai-compatible') problems.push(`${at}.preset is only for type openai-compatible`);
+      if (p.responsesApi !== undefined) {
+        if (p.responsesApi !== 'native' && p.responsesApi !== 'translate') problems.push(`${at}.responsesApi must be 'native' or 'translate'`);
+        else if (!RESPONSES_API_TYPES.includes(p.type as ProviderType))
+          problems.push(`${at}.responsesApi is only for types ${RESPONSES_API_TYPES.join(', ')} (a ${String(p.type)} provider is always translated)`);
+      }
     }
   }
 

@@ -78,6 +78,14 @@ describe('/v1/responses natively on OpenAI-family targets', () => {
           anthropic: { type: 'anthropic', baseUrl: upstream.url, apiKey: { env: 'ANTHROPIC_KEY' } },
           grok: { type: 'openai-compatible', preset: 'xai', baseUrl: `${upstream.url}/xai/v1`, apiKey: { env: 'OPENAI_KEY' } },
           compat: { type: 'openai-compatible', baseUrl: `${upstream.url}/compat/v1`, apiKey: { env: 'OPENAI_KEY' } },
+          vllm: { type: 'openai-compatible', baseUrl: `${upstream.url}/vllm/v1`, apiKey: { env: 'OPENAI_KEY' }, responsesApi: 'native' },
+          'azure-old': {
+            type: 'azure-openai',
+            baseUrl: `${upstream.url}/old`,
+            apiKey: { env: 'AZURE_KEY' },
+            deployments: { 'gpt-4o': 'legacy-gpt4o' },
+            responsesApi: 'translate',
+          },
         },
         models: {
           gpt: { targets: [{ provider: 'openai', model: 'gpt-4o' }] },
@@ -103,6 +111,8 @@ describe('/v1/responses natively on OpenAI-family targets', () => {
           'gpt-guarded': { targets: [{ provider: 'openai', model: 'gpt-4o' }], guard: 'pii' },
           grok: { targets: [{ provider: 'grok', model: 'grok-4' }] },
           compat: { targets: [{ provider: 'compat', model: 'llama-3' }] },
+          vllm: { targets: [{ provider: 'vllm', model: 'qwen-3' }] },
+          'azure-old': { targets: [{ provider: 'azure-old', model: 'gpt-4o' }] },
           'gpt-cached': { targets: [{ provider: 'openai', model: 'gpt-4o' }], cache: { mode: 'exact' } },
         },
         guards: { pii: { input: { pii: { action: 'redact', types: ['email'] } }, output: { pii: { action: 'redact', types: ['email'] } } } },
@@ -485,5 +495,19 @@ describe('/v1/responses natively on OpenAI-family targets', () => {
     expect(compat.output_text).toBe('Llama here.');
     expect(sentTo('/compat/v1/chat/completions').at(-1)!.body).toMatchObject({ model: 'llama-3', messages: [{ role: 'user', content: 'Who?' }] });
     await expect(client.responses.create({ model: 'compat', input: 'x', tools: [{ type: 'web_search' }] })).rejects.toMatchObject({ status: 400 });
+  });
+
+  test("a provider's responsesApi overrides its type's default: a bare openai-compatible server opted in is native, an Azure resource opted out is translated", async () => {
+    serve('/vllm/v1/responses', answerWith('Qwen here.'));
+    serve('/old/openai/deployments/legacy-gpt4o/chat/completions', (_req, res) => json(res, 200, openAiCompletion('Legacy Azure here.', 'gpt-4o')));
+    const vllm = await client.responses.create({ model: 'vllm', input: 'Who?' });
+    expect(vllm.output_text).toBe('Qwen here.');
+    expect(sentTo('/vllm/v1/responses').at(-1)!.body).toEqual({ model: 'qwen-3', input: 'Who?', store: false });
+    const old = await client.responses.create({ model: 'azure-old', input: 'Who?' });
+    expect(old.output_text).toBe('Legacy Azure here.');
+    expect(sentTo('/old/openai/deployments/legacy-gpt4o/chat/completions').at(-1)!.body).toMatchObject({ messages: [{ role: 'user', content: 'Who?' }] });
+    expect(sentTo('/old/openai/v1/responses')).toEqual([]);
+    // Translated, so a built-in tool has nobody to run it.
+    await expect(client.responses.create({ model: 'azure-old', input: 'x', tools: [{ type: 'web_search' }] })).rejects.toMatchObject({ status: 400 });
   });
 });

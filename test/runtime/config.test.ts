@@ -84,6 +84,12 @@ describe('validateConfig', () => {
       /^providers\.c\.preset 'toString' is not a known preset/,
     ],
     ['preset on another type', { providers: { o: { type: 'openai', preset: 'groq' } } }, /^providers\.o\.preset is only for type openai-compatible/],
+    ['responsesApi not a choice', { providers: { o: { type: 'openai', responsesApi: 'yes' } } }, /^providers\.o\.responsesApi must be 'native' or 'translate'/],
+    [
+      'responsesApi on a type without a Responses API',
+      { providers: { a: { type: 'anthropic', responsesApi: 'native' } } },
+      /^providers\.a\.responsesApi is only for types openai, azure-openai, openai-compatible/,
+    ],
     ['headers not strings', { providers: { o: { type: 'openai', headers: { 'x-n': 1 } } } }, /^providers\.o\.headers must map strings to strings/],
     ['route without targets', { providers: MOCK, models: { m: {} } }, /^models\.m\.targets must be a non-empty list/],
     [

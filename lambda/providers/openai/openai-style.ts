@@ -88,11 +88,18 @@ export async function* openAiChunks(body: ReadableStream<Uint8Array>, call: Prov
   if (!done) throw new UpstreamError('cut', `${call.provider.name} ended the stream without [DONE]`, 502, 'stream_cut');
 }
 
+/** Whether `provider` takes /v1/responses natively: its config's `responsesApi`, else the type's default. */
+function servesResponses(provider: ResolvedProvider, endpoint: OpenAiStyleEndpoint): boolean {
+  const chosen = provider.config.responsesApi;
+  if (chosen) return chosen === 'native';
+  return endpoint.responses?.serves?.(provider) ?? true;
+}
+
 export function createOpenAiStyleAdapter(endpoint: OpenAiStyleEndpoint): ProviderAdapter {
   const responses: ResponsesEndpoint | undefined = endpoint.responses && { headers: endpoint.headers, ...endpoint.responses };
   return {
     ...(responses
-      ? { speaks: (format: string, _model: string, provider: ResolvedProvider) => format === 'responses' && (endpoint.responses?.serves?.(provider) ?? true) }
+      ? { speaks: (format: string, _model: string, provider: ResolvedProvider) => format === 'responses' && servesResponses(provider, endpoint) }
       : {}),
     async chat(body: ChatRequest, call: ProviderCall, native?: NativeRequest): Promise<ChatResult> {
       if (native?.format === 'responses' && responses) return responsesChat(body, native, call, responses);
