@@ -7,9 +7,25 @@ import type { FinishReason } from './openai';
 
 export type AnthropicImageSource = { type: 'base64'; media_type: string; data: string } | { type: 'url'; url: string };
 
+/** A document's source: base64 (PDF), plain text, or ones only Anthropic can read (a URL, an uploaded file, content blocks). */
+export type AnthropicDocumentSource =
+  | { type: 'base64'; media_type: string; data: string }
+  | { type: 'text'; media_type: 'text/plain'; data: string }
+  | { type: 'url'; url: string }
+  | { type: 'file'; file_id: string }
+  | { type: 'content'; content: unknown };
+
 export type AnthropicBlock =
   | { type: 'text'; text: string; [extra: string]: unknown }
   | { type: 'image'; source: AnthropicImageSource; [extra: string]: unknown }
+  | {
+      type: 'document';
+      source: AnthropicDocumentSource;
+      title?: string | null;
+      context?: string | null;
+      citations?: { enabled?: boolean } | null;
+      [extra: string]: unknown;
+    }
   | { type: 'tool_use'; id: string; name: string; input: unknown; [extra: string]: unknown }
   | { type: 'tool_result'; tool_use_id: string; content?: string | AnthropicBlock[]; is_error?: boolean; [extra: string]: unknown }
   | { type: 'thinking'; thinking: string; signature?: string }

@@ -17,6 +17,8 @@ export interface ChatMessage {
 export type ContentPart =
   | { type: 'text'; text: string }
   | { type: 'image_url'; image_url: { url: string; detail?: string } }
+  /** A file sent inline: `file_data` is a base64 data URL (data:application/pdf;base64,…). */
+  | { type: 'file'; file: { filename?: string; file_data?: string; file_id?: string; file_url?: string } }
   | { type: string; [extra: string]: unknown };
 
 export interface ToolCall {

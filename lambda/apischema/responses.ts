@@ -11,6 +11,7 @@ export type JsonObject = Record<string, unknown>;
 export type InputContentPart =
   | { type: 'input_text'; text: string }
   | { type: 'input_image'; image_url?: string | null; file_id?: string | null; detail?: 'low' | 'high' | 'auto' | null }
+  | { type: 'input_file'; filename?: string | null; file_data?: string | null; file_id?: string | null; file_url?: string | null }
   | { type: 'output_text'; text: string; annotations?: unknown[]; logprobs?: unknown[] }
   | { type: 'refusal'; refusal: string };
 

@@ -7,12 +7,26 @@
  * (test/runtime/limits/estimation.test.ts keeps it honest). About a nanosecond per character.
  */
 import type { ChatMessage, ChatRequest } from '../apischema/openai';
+import { type FilePartFile, decodedBytes, inlineFileOf } from './file-parts';
 
 /** <|start|>role<|message|> … <|end|>: what every chat message adds around its content. */
 const PER_MESSAGE_OVERHEAD = 4;
 /** Every reply is primed with <|start|>assistant<|message|>. */
 const REPLY_PRIMING = 3;
 const IMAGE_TOKENS = 765; // OpenAI's figure for a 1024x1024 image at high detail
+/**
+ * A PDF page as the providers bill it: Anthropic sends each page as its text plus an image of it,
+ * "typically 1,500 to 3,000 tokens a page"; OpenAI does the same; Gemini bills 258 a page. The
+ * upper figure is the least a PDF (or a file whose size is not known: a `file_id`) is counted.
+ */
+const FILE_PAGE_TOKENS = 3000;
+/**
+ * Tokens counted per decoded byte of a file. Without parsing the file, its size is all there is:
+ * text (and a text-only PDF page, ~10 KB and ~3,000 tokens) runs at about 0.25–0.3 tokens a byte,
+ * so 0.3 is an upper figure for text documents; a scanned PDF (images, ~100 KB+ a page) is
+ * overcounted, which only holds back more of a limit until the provider's usage settles it.
+ */
+const FILE_TOKENS_PER_BYTE = 0.3;
 
 const WEIGHT_ALNUM = 0.21;
 const WEIGHT_SPACE = 0.03;
@@ -46,10 +60,22 @@ function messageTokens(m: ChatMessage): number {
     for (const part of m.content) {
       if (part.type === 'text' && typeof (part as { text?: unknown }).text === 'string') n += estimateTextTokens((part as { text: string }).text);
       else if (part.type === 'image_url') n += IMAGE_TOKENS;
+      else if (part.type === 'file') n += estimateFileTokens((part as { file?: FilePartFile }).file);
     }
   }
   if (m.tool_calls) n += estimateTextTokens(JSON.stringify(m.tool_calls));
   return n;
+}
+
+/**
+ * A file part's tokens from its decoded size (one pass over the data URL, no decoding): an
+ * image as an image part; anything else at FILE_TOKENS_PER_BYTE, and never less than a PDF page.
+ */
+export function estimateFileTokens(file: FilePartFile | undefined): number {
+  const inline = typeof file?.file_data === 'string' ? inlineFileOf(file.file_data) : undefined;
+  if (!inline) return FILE_PAGE_TOKENS;
+  if (inline.mediaType.startsWith('image/')) return IMAGE_TOKENS;
+  return Math.max(FILE_PAGE_TOKENS, Math.ceil(decodedBytes(inline.base64) * FILE_TOKENS_PER_BYTE));
 }
 
 export function estimatePromptTokens(body: ChatRequest): number {

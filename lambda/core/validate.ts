@@ -1,5 +1,6 @@
 /** Validating client request bodies: enough to give a clear 400 naming the bad field before any upstream call. */
 import { errors } from './errors';
+import { checkFilePart } from './file-parts';
 import type { ChatRequest, EmbeddingsRequest } from '../apischema/openai';
 
 /**
@@ -90,6 +91,7 @@ export function validateChatRequest(body: Record<string, unknown>): ChatRequest 
       c.forEach((part: unknown, j: number) => {
         if (typeof part !== 'object' || part === null || typeof (part as { type?: unknown }).type !== 'string')
           throw errors.badRequest(`'messages[${i}].content[${j}]' must be an object with a 'type'.`, `messages[${i}].content[${j}]`);
+        if ((part as { type: string }).type === 'file') checkFilePart(part as Record<string, unknown>, `messages[${i}].content[${j}]`);
       });
   });
   if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean') throw errors.badRequest("'stream' must be a boolean.", 'stream');

@@ -13,6 +13,7 @@ import {
   UpstreamError,
 } from './types';
 import { clientFault } from '../core/provider';
+import { type FilePartFile, type InlineFile, UPLOADED_FILES_REFUSED, inlineFileOf } from '../core/file-parts';
 
 /** A request the provider cannot express: the client's fault, answered as 400 without fallback-worthy retries. */
 export { clientFault };
@@ -46,6 +47,32 @@ export function imageRef(part: ContentPart): ImageRef {
   if (m) return { kind: 'base64', mediaType: m[1].toLowerCase(), data: m[2] };
   if (/^https?:\/\//i.test(url)) return { kind: 'url', url };
   throw clientFault('image URLs must be base64 data URLs (data:image/png;base64,...) or http(s) URLs');
+}
+
+/** A file part's file: its name (when given), media type and base64 bytes. */
+export interface FileRef extends InlineFile {
+  readonly filename?: string;
+}
+
+/**
+ * A `file` part's inline file (the core checked it; checked again here, as any part a provider
+ * translates). A file given by id is refused: the gateway has no files of its own.
+ */
+export function fileRef(part: ContentPart): FileRef {
+  const f = (part as { file?: FilePartFile }).file;
+  if (typeof f?.file_data !== 'string') throw clientFault(UPLOADED_FILES_REFUSED, 'unsupported_content');
+  const inline = inlineFileOf(f.file_data);
+  if (!inline)
+    throw clientFault("a file part's 'file_data' must be a base64 data URL with the file's media type (data:application/pdf;base64,…)", 'invalid_file');
+  return typeof f.filename === 'string' && f.filename ? { ...inline, filename: f.filename } : inline;
+}
+
+/** The 400 for a file type a provider cannot read, naming the type, the provider and what it takes. */
+export function unsupportedFileType(file: FileRef, provider: string, takes: string) {
+  return clientFault(
+    `file type '${file.mediaType}'${file.filename ? ` ('${file.filename}')` : ''} is not supported by ${provider} models (${takes})`,
+    'unsupported_file_type',
+  );
 }
 
 /** Tool-call arguments from the client (a JSON string) as an object. */

@@ -327,18 +327,48 @@ describe('official @anthropic-ai/sdk client on /v1/messages', () => {
       });
     });
 
-    test('document blocks need an Anthropic target: a clear 400 instead of a silent drop', async () => {
+    test('document blocks: a PDF or plain-text one reaches OpenAI as a file part; one only Anthropic reads (a URL source) is a clear 400, never a silent drop', async () => {
+      openaiUp.handle((_r, res) => json(res, 200, openAiCompletion('read it')));
+      const pdf = Buffer.from('%PDF-1.1 tiny').toString('base64');
+      const out = await client.messages.create({
+        model: 'gpt',
+        max_tokens: 5,
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: pdf }, title: 'tiny.pdf' },
+              { type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'doc' } },
+              { type: 'text', text: 'Summarise.' },
+            ],
+          },
+        ],
+      });
+      expect(out.content[0]).toMatchObject({ type: 'text', text: 'read it' });
+      expect(openaiUp.received.at(-1)!.body.messages).toEqual([
+        {
+          role: 'user',
+          content: [
+            { type: 'file', file: { filename: 'tiny.pdf', file_data: `data:application/pdf;base64,${pdf}` } },
+            { type: 'file', file: { file_data: `data:text/plain;base64,${Buffer.from('doc').toString('base64')}` } },
+            { type: 'text', text: 'Summarise.' },
+          ],
+        },
+      ]);
+
+      const before = openaiUp.received.length;
       const res = await gw.post(
         '/v1/messages',
         {
           model: 'gpt',
           max_tokens: 5,
-          messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'doc' } }] }],
+          messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'url', url: 'https://example.com/a.pdf' } }] }],
         },
         key,
       );
       expect(res.status).toBe(400);
       expect((await res.json()).error.message).toMatch(/document.*Anthropic/);
+      expect(openaiUp.received.length).toBe(before);
     });
   });
 });

@@ -21,10 +21,11 @@ import { estimatePromptTokens, estimateTextTokens } from '../tokens';
 import { callChatRoute, chatAttempt, nativeFor } from '../upstream-call';
 import { pathOf } from '../url-path';
 import { clientFault } from '../provider';
+import { UPLOADED_FILES_REFUSED } from '../file-parts';
 import { DEFAULT_OUTPUT_RESERVATION } from './chat-completions';
 import { asGatewayResponse, nativeResponsesRequest } from './responses/native';
 import { responsesStreamEncoder } from './responses/native-encoder';
-import { builtInItemsOf, builtInToolsOf, inputItemsOf, responsesToCanonical, validateResponsesRequest } from './responses/request';
+import { builtInItemsOf, builtInToolsOf, inputItemsOf, responsesToCanonical, uploadedFilesOf, validateResponsesRequest } from './responses/request';
 import { completedResponse, newId, outputText, responseShell, usageToResponses } from './responses/response';
 import type { InputItem, OutputItem, ResponseObject, ResponsesRequest } from './responses/wire';
 
@@ -71,6 +72,8 @@ interface ResponsesCall extends ChatCall {
   readonly builtIns: string[];
   /** Items of built-in tools the client sent back (only targets that take the Responses API natively can take them). */
   readonly builtInItems: Array<{ at: string; type: string }>;
+  /** Files the client names by `file_id` / `file_url` (only targets that take the Responses API natively can be sent them). */
+  readonly uploadedFiles: Array<{ at: string; field: string }>;
 }
 
 export function responsesEndpoints(s: GatewayServices): Endpoint[] {
@@ -100,8 +103,8 @@ export function responsesEndpoints(s: GatewayServices): Endpoint[] {
     path: '/v1/responses',
     streams: true,
     async parse(raw, ctx) {
-      // Items of built-in tools are for the route to decide (handle): native targets take them.
-      const body = validateResponsesRequest(raw, { builtInItems: 'defer' });
+      // Items of built-in tools and uploaded files are for the route to decide (handle): native targets take them.
+      const body = validateResponsesRequest(raw, { builtInItems: 'defer', uploadedFiles: 'defer' });
       const previousId = typeof body.previous_response_id === 'string' ? body.previous_response_id : null;
       const earlier = previousId ? await stored(ctx.key!, previousId, 'previous_response_id') : undefined;
       const history = earlier ? [...earlier.conversation, ...outputAsInput(earlier.response.output)] : [];
@@ -121,6 +124,7 @@ export function responsesEndpoints(s: GatewayServices): Endpoint[] {
         input,
         builtIns: builtInToolsOf(body),
         builtInItems: builtInItemsOf(body),
+        uploadedFiles: uploadedFilesOf(body),
       };
     },
     async handle(ctx, call) {
@@ -128,7 +132,15 @@ export function responsesEndpoints(s: GatewayServices): Endpoint[] {
       const key = ctx.key!;
       // Built-in tools run only upstream, on targets that take the Responses body natively: every
       // target the route may try must, so a fallback can never quietly drop them.
-      const foreign = builtIns.length || call.builtInItems.length ? ctx.route?.targets.find((t) => !nativeFor(s, t, call.native)) : undefined;
+      const foreign =
+        builtIns.length || call.builtInItems.length || call.uploadedFiles.length ? ctx.route?.targets.find((t) => !nativeFor(s, t, call.native)) : undefined;
+      const file = foreign && call.uploadedFiles[0];
+      if (file)
+        throw errors.badRequest(
+          `'${file.at}.${file.field}': ${UPLOADED_FILES_REFUSED} (only targets that take the Responses API natively may be sent one, and '${foreign.provider.name}' does not).`,
+          `${file.at}.${file.field}`,
+          'unsupported_content',
+        );
       const item = foreign && call.builtInItems[0];
       if (item)
         throw errors.badRequest(

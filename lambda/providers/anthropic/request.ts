@@ -1,12 +1,38 @@
 /** Canonical (OpenAI) chat request → Anthropic Messages request. */
 import type { ChatMessage, ChatRequest, ContentPart } from '../types';
-import { clientFault, conversationOf, forcedToolName, imageRef, partsOf, requireSingleChoice, stopSequences, textOf, toolCallsOf } from '../translate-common';
+import {
+  type FileRef,
+  clientFault,
+  conversationOf,
+  fileRef,
+  forcedToolName,
+  imageRef,
+  partsOf,
+  requireSingleChoice,
+  stopSequences,
+  textOf,
+  toolCallsOf,
+  unsupportedFileType,
+} from '../translate-common';
 import { responseToolChoice, responseToolOf } from '../structured-output';
 import { thinkingBlocksOf, thinkingBudgetOf } from '../reasoning';
 import type { AnthropicBlock, AnthropicMessage, AnthropicRequest, AnthropicToolChoice } from './wire';
 
 /** Anthropic requires max_tokens; used when the client sets none. */
 export const ANTHROPIC_DEFAULT_MAX_TOKENS = 4096;
+
+/**
+ * A file as a document block: a PDF as its base64 source; a text file (text/plain, text/markdown,
+ * text/csv, …) as a plain-text source, the one other source Anthropic reads inline. Its file
+ * name is the document's title.
+ */
+export function documentBlock(file: FileRef): AnthropicBlock {
+  const title = file.filename ? { title: file.filename } : {};
+  if (file.mediaType === 'application/pdf') return { type: 'document', source: { type: 'base64', media_type: file.mediaType, data: file.base64 }, ...title };
+  if (file.mediaType.startsWith('text/'))
+    return { type: 'document', source: { type: 'text', media_type: 'text/plain', data: Buffer.from(file.base64, 'base64').toString('utf8') }, ...title };
+  throw unsupportedFileType(file, 'Anthropic', 'PDF and text files');
+}
 
 function contentBlock(part: ContentPart): AnthropicBlock | undefined {
   if (part.type === 'text') {
@@ -21,6 +47,7 @@ function contentBlock(part: ContentPart): AnthropicBlock | undefined {
       ? { type: 'image', source: { type: 'base64', media_type: ref.mediaType, data: ref.data } }
       : { type: 'image', source: { type: 'url', url: ref.url } };
   }
+  if (part.type === 'file') return documentBlock(fileRef(part));
   throw clientFault(`content part type '${part.type}' is not supported for Anthropic models`, 'unsupported_content');
 }
 

@@ -1,13 +1,75 @@
 /** Canonical (OpenAI) chat request → Bedrock Converse input (types only from the SDK: no runtime import here). */
-import type { ContentBlock, ConverseCommandInput, ImageFormat, Message, Tool, ToolChoice } from '@aws-sdk/client-bedrock-runtime';
+import type { ContentBlock, ConverseCommandInput, DocumentFormat, ImageFormat, Message, Tool, ToolChoice } from '@aws-sdk/client-bedrock-runtime';
 import type { ChatMessage, ChatRequest, ContentPart } from '../types';
 import { type ThinkingBlock, thinkingBlocksOf, thinkingBudgetOf } from '../reasoning';
 import { responseToolChoice, responseToolOf } from '../structured-output';
-import { clientFault, conversationOf, forcedToolName, imageRef, partsOf, requireSingleChoice, stopSequences, textOf, toolCallsOf } from '../translate-common';
+import {
+  type FileRef,
+  clientFault,
+  conversationOf,
+  fileRef,
+  forcedToolName,
+  imageRef,
+  partsOf,
+  requireSingleChoice,
+  stopSequences,
+  textOf,
+  toolCallsOf,
+  unsupportedFileType,
+} from '../translate-common';
 
 const IMAGE_FORMATS: Record<string, ImageFormat> = { 'image/png': 'png', 'image/jpeg': 'jpeg', 'image/jpg': 'jpeg', 'image/gif': 'gif', 'image/webp': 'webp' };
 
-function contentBlock(part: ContentPart): ContentBlock | undefined {
+/** Converse's document formats by media type. */
+const DOCUMENT_FORMATS: Record<string, DocumentFormat> = {
+  'application/pdf': 'pdf',
+  'text/plain': 'txt',
+  'text/csv': 'csv',
+  'text/html': 'html',
+  'text/markdown': 'md',
+  'text/x-markdown': 'md',
+  'application/msword': 'doc',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'docx',
+  'application/vnd.ms-excel': 'xls',
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': 'xlsx',
+};
+
+/** Longest document name kept (Converse's limit is not documented beyond its characters; names are labels). */
+const MAX_DOCUMENT_NAME = 200;
+
+/**
+ * A document name Converse accepts: only ASCII letters and digits, single spaces, hyphens, parentheses and
+ * square brackets. Anything else (the dot of an extension included) becomes a hyphen; a name with
+ * nothing left is 'document'.
+ */
+export function documentName(filename: string | undefined): string {
+  const name = (filename ?? '')
+    .replace(/[^A-Za-z0-9\s()[\]-]+/g, '-')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, MAX_DOCUMENT_NAME)
+    .trim();
+  return /[A-Za-z0-9]/.test(name) ? name : 'document';
+}
+
+/** Converse wants each document of a request named differently: a repeated name gets ' (2)', ' (3)', … */
+function uniqueNames(): (name: string) => string {
+  const seen = new Set<string>();
+  return (name) => {
+    let out = name;
+    for (let n = 2; seen.has(out); n++) out = `${name} (${n})`;
+    seen.add(out);
+    return out;
+  };
+}
+
+function documentBlock(file: FileRef, unique: (name: string) => string): ContentBlock {
+  const format = DOCUMENT_FORMATS[file.mediaType];
+  if (!format) throw unsupportedFileType(file, 'Bedrock', 'pdf, csv, doc, docx, xls, xlsx, html, txt, md');
+  return { document: { format, name: unique(documentName(file.filename)), source: { bytes: new Uint8Array(Buffer.from(file.base64, 'base64')) } } };
+}
+
+function contentBlock(part: ContentPart, unique: (name: string) => string): ContentBlock | undefined {
   if (part.type === 'text') {
     const text = (part as { text?: unknown }).text;
     // Converse rejects blank text blocks.
@@ -26,12 +88,13 @@ function contentBlock(part: ContentPart): ContentBlock | undefined {
     if (!format) throw clientFault(`image type '${ref.mediaType}' is not supported by Bedrock (png, jpeg, gif, webp)`, 'unsupported_image_type');
     return { image: { format, source: { bytes: new Uint8Array(Buffer.from(ref.data, 'base64')) } } };
   }
+  if (part.type === 'file') return documentBlock(fileRef(part), unique);
   throw clientFault(`content part type '${part.type}' is not supported for Bedrock models`, 'unsupported_content');
 }
 
-function blocksOf(content: ChatMessage['content']): ContentBlock[] {
+function blocksOf(content: ChatMessage['content'], unique: (name: string) => string): ContentBlock[] {
   return partsOf(content)
-    .map(contentBlock)
+    .map((p) => contentBlock(p, unique))
     .filter((b): b is ContentBlock => b !== undefined);
 }
 
@@ -54,11 +117,12 @@ function toolChoice(c: ChatRequest['tool_choice']): ToolChoice | undefined {
 export function toConverseInput(body: ChatRequest, modelId: string): ConverseCommandInput {
   requireSingleChoice(body.n, 'Bedrock');
   let hasToolBlocks = false;
+  const unique = uniqueNames();
   // Converse needs alternating turns: consecutive same-role messages (e.g. several tool results) merge.
   const { system, turns } = conversationOf<ContentBlock>(body.messages, 'Bedrock', {
-    user: (m) => blocksOf(m.content),
+    user: (m) => blocksOf(m.content, unique),
     assistant: (m) => {
-      const blocks = [...thinkingBlocksOf(m).map(reasoningBlock), ...blocksOf(m.content)];
+      const blocks = [...thinkingBlocksOf(m).map(reasoningBlock), ...blocksOf(m.content, unique)];
       for (const tc of toolCallsOf(m)) {
         hasToolBlocks = true;
         blocks.push({ toolUse: { toolUseId: tc.id, name: tc.name, input: tc.input as never } });

@@ -1,7 +1,19 @@
 /** Canonical (OpenAI) chat request → Gemini generateContent request. */
 import { thinkingBudgetOf } from '../reasoning';
 import type { ChatMessage, ChatRequest, ContentPart } from '../types';
-import { clientFault, conversationOf, forcedToolName, imageRef, partsOf, stopSequences, textOf, toolCallsOf, toolNamesById } from '../translate-common';
+import {
+  clientFault,
+  conversationOf,
+  fileRef,
+  forcedToolName,
+  imageRef,
+  partsOf,
+  stopSequences,
+  textOf,
+  toolCallsOf,
+  toolNamesById,
+  unsupportedFileType,
+} from '../translate-common';
 import { type GeminiContent, type GeminiPart, type GeminiRequest, signatureFromId } from './wire';
 
 /** JSON Schema keywords Gemini's OpenAPI-subset `parameters` rejects. */
@@ -27,6 +39,9 @@ const MIME_BY_EXTENSION: Record<string, string> = {
   heif: 'image/heif',
 };
 
+/** What Gemini reads inline besides images: PDFs, text of any kind (plain, HTML, CSV, Markdown, code, …), audio and video. */
+const GEMINI_FILE_TYPES = /^(application\/pdf|(text|image|audio|video)\/[\w.+-]+)$/;
+
 function mediaPart(part: ContentPart): GeminiPart | undefined {
   if (part.type === 'text') {
     const text = (part as { text?: unknown }).text;
@@ -38,6 +53,12 @@ function mediaPart(part: ContentPart): GeminiPart | undefined {
     // Gemini reads the URL itself (fileData); the gateway never fetches client URLs.
     const ext = /\.([a-z0-9]+)(?:[?#]|$)/i.exec(new URL(ref.url).pathname)?.[1]?.toLowerCase() ?? '';
     return { fileData: { mimeType: MIME_BY_EXTENSION[ext] ?? 'image/jpeg', fileUri: ref.url } };
+  }
+  if (part.type === 'file') {
+    // inlineData carries no name: the file name is not sent.
+    const file = fileRef(part);
+    if (!GEMINI_FILE_TYPES.test(file.mediaType)) throw unsupportedFileType(file, 'Gemini', 'PDF, text, image, audio and video files');
+    return { inlineData: { mimeType: file.mediaType, data: file.base64 } };
   }
   throw clientFault(`content part type '${part.type}' is not supported for Gemini models`, 'unsupported_content');
 }

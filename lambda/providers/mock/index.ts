@@ -13,12 +13,14 @@ import { estimatePromptTokens, estimateTextTokens } from '../../core/tokens';
 import { MOCK_EMBEDDING_DIMENSIONS, lexicalEmbedding } from './embedding';
 import { valueForSchema } from './schema-value';
 import { responseToolOf } from '../structured-output';
-import { encodeEmbedding } from '../translate-common';
+import { encodeEmbedding, fileRef } from '../translate-common';
+import { decodedBytes } from '../../core/file-parts';
 import {
   type ChatCompletion,
   type ChatCompletionChunk,
   type ChatRequest,
   type ChatResult,
+  type ContentPart,
   type EmbeddingsRequest,
   type EmbeddingsResponse,
   type ProviderAdapter,
@@ -26,12 +28,20 @@ import {
   UpstreamError,
 } from '../types';
 
+/** How the mock shows a part other than text in its answer: a file by its name, type and size (so a client sees the file arrived). */
+function partLabel(p: ContentPart): string {
+  if (p.type === 'text') return (p as { text: string }).text;
+  if (p.type !== 'file') return `[${p.type}]`;
+  const f = fileRef(p);
+  return `[read file ${f.filename ?? '(unnamed)'}: ${f.mediaType}, ${decodedBytes(f.base64)} bytes]`;
+}
+
 function lastUserText(body: ChatRequest): string {
   for (let i = body.messages.length - 1; i >= 0; i--) {
     const m = body.messages[i];
     if (m.role !== 'user') continue;
     if (typeof m.content === 'string') return m.content;
-    if (Array.isArray(m.content)) return m.content.map((p) => (p.type === 'text' ? (p as { text: string }).text : `[${p.type}]`)).join(' ');
+    if (Array.isArray(m.content)) return m.content.map(partLabel).join(' ');
   }
   return '';
 }

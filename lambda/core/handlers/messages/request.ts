@@ -9,6 +9,7 @@ import type { AnthropicBlock, AnthropicRequest, AnthropicToolChoice } from '../.
 import type { ChatMessage, ChatRequest, ContentPart, ToolCall } from '../../../apischema/openai';
 import type { NativeMessagesRequest } from '../../provider';
 import { isObject } from '../../is-object';
+import { inlineFileOf } from '../../file-parts';
 
 /** Clear 400s for the fields every target needs, before any upstream call. */
 export function validateMessagesRequest(body: Record<string, unknown>): AnthropicRequest {
@@ -54,6 +55,25 @@ function textFromBlocks(content: string | AnthropicBlock[] | undefined): string 
   return (content ?? []).map((b) => (b.type === 'text' ? b.text : '')).join('');
 }
 
+/**
+ * A document block as canonical parts, when the canonical format can carry it: a base64 source (a
+ * PDF) or a plain-text source becomes a file part (the text as a text/plain file), titled by its
+ * file name, after its `context` as text. Other sources (a URL, an uploaded file, content blocks)
+ * cited documents (the canonical answer has no citations) and base64 the gateway cannot read need
+ * an Anthropic target (which gets the block as sent): undefined.
+ */
+function documentParts(block: Extract<AnthropicBlock, { type: 'document' }>): ContentPart[] | undefined {
+  const s = block.source;
+  if (block.citations?.enabled === true || !isObject(s)) return undefined;
+  let fileData: string;
+  if (s.type === 'base64' && typeof s.media_type === 'string' && typeof s.data === 'string') fileData = `data:${s.media_type};base64,${s.data}`;
+  else if (s.type === 'text' && typeof s.data === 'string') fileData = `data:text/plain;base64,${Buffer.from(s.data, 'utf8').toString('base64')}`;
+  else return undefined;
+  if (!inlineFileOf(fileData)) return undefined;
+  const file = { ...(typeof block.title === 'string' && block.title ? { filename: block.title } : {}), file_data: fileData };
+  return [...(typeof block.context === 'string' && block.context ? [{ type: 'text', text: block.context }] : []), { type: 'file', file }];
+}
+
 /** Anthropic blocks that the canonical format cannot carry: only Anthropic targets can serve them. */
 const ANTHROPIC_ONLY = new Set([
   'document',
@@ -86,6 +106,8 @@ function userMessages(content: string | AnthropicBlock[], at: string, out: ChatM
       });
     } else if (b.type === 'text') parts.push({ type: 'text', text: b.text });
     else if (b.type === 'image') parts.push(imagePart(b as Extract<AnthropicBlock, { type: 'image' }>, bat));
+    else if (b.type === 'document')
+      parts.push(...(documentParts(b as Extract<AnthropicBlock, { type: 'document' }>) ?? [{ type: 'anthropic_only', block_type: b.type }]));
     else if (ANTHROPIC_ONLY.has(b.type)) parts.push({ type: 'anthropic_only', block_type: b.type });
     else throw errors.badRequest(`${bat}.type: unknown content block type '${b.type}'`, bat);
   });

@@ -10,6 +10,7 @@ import type { ChatMessage, ChatRequest, ContentPart, ToolCall, ToolDefinition } 
 import type { FunctionTool, InputContentPart, InputItem, MessageItem, ReasoningItem, ResponsesRequest, TextFormat, ToolChoice } from './wire';
 import { thinkingBlocksFromEncrypted } from './reasoning-carry';
 import { isObject } from '../../is-object';
+import { UPLOADED_FILES_REFUSED, checkFileData } from '../../file-parts';
 
 /** Built-in (hosted) tools: OpenAI runs them itself; the gateway does not emulate them. */
 export const BUILT_IN_TOOL_TYPES: ReadonlySet<string> = new Set([
@@ -61,7 +62,32 @@ function optionalNumber(body: Record<string, unknown>, field: string, min: numbe
     throw errors.badRequest(`'${field}' must be ${integer ? 'an integer' : 'a number'} between ${min} and ${max}.`, field);
 }
 
-function checkContentPart(p: unknown, at: string, role: string): void {
+/** What the validation leaves to the endpoint, which knows the route: parts and items only native targets can take. */
+interface Deferred {
+  readonly builtInItems: 'refuse' | 'defer';
+  readonly uploadedFiles: 'refuse' | 'defer';
+}
+
+/** An input_file part: the file itself in `file_data` (a base64 data URL); a `file_id` / `file_url` only for native routes. */
+function checkFilePart(p: Record<string, unknown>, at: string, role: string, deferred: Deferred): void {
+  if (role === 'tool')
+    throw errors.badRequest(
+      `'${at}': files in a function_call_output are not supported by this gateway; send the file in a user message.`,
+      `${at}.type`,
+      'unsupported_content',
+    );
+  if (role !== 'user') throw errors.badRequest(`'${at}': files may only be sent in user messages.`, at);
+  if (p.filename !== undefined && p.filename !== null && typeof p.filename !== 'string')
+    throw errors.badRequest(`'${at}.filename' must be a string.`, `${at}.filename`);
+  if (p.file_data === undefined || p.file_data === null) {
+    const field = typeof p.file_id === 'string' ? 'file_id' : typeof p.file_url === 'string' ? 'file_url' : undefined;
+    if (field && deferred.uploadedFiles === 'defer') return;
+    if (field) throw errors.badRequest(`'${at}.${field}': ${UPLOADED_FILES_REFUSED}`, `${at}.${field}`, 'unsupported_content');
+  }
+  checkFileData(p.file_data, `${at}.file_data`);
+}
+
+function checkContentPart(p: unknown, at: string, role: string, deferred: Deferred): void {
   if (!isObject(p) || typeof p.type !== 'string') throw errors.badRequest(`'${at}' must be an object with a 'type'.`, at);
   switch (p.type) {
     case 'input_text':
@@ -78,9 +104,11 @@ function checkContentPart(p: unknown, at: string, role: string): void {
           `${at}.image_url`,
           'unsupported_content',
         );
-      if (role !== 'user') throw errors.badRequest(`'${at}': images may only be sent in user messages.`, at);
+      if (role !== 'user' && role !== 'tool') throw errors.badRequest(`'${at}': images may only be sent in user messages.`, at);
       return;
     case 'input_file':
+      checkFilePart(p, at, role, deferred);
+      return;
     case 'input_audio':
     case 'input_video':
       throw errors.badRequest(`'${at}': content type '${p.type}' is not supported by this gateway.`, `${at}.type`, 'unsupported_content');
@@ -89,7 +117,7 @@ function checkContentPart(p: unknown, at: string, role: string): void {
   }
 }
 
-function checkItem(item: unknown, at: string, builtInItems: 'refuse' | 'defer'): void {
+function checkItem(item: unknown, at: string, deferred: Deferred): void {
   if (!isObject(item)) throw errors.badRequest(`'${at}' must be an object.`, at);
   const type = item.type ?? (typeof item.role === 'string' ? 'message' : undefined);
   switch (type) {
@@ -98,7 +126,7 @@ function checkItem(item: unknown, at: string, builtInItems: 'refuse' | 'defer'):
         throw errors.badRequest(`'${at}.role' must be one of ${[...MESSAGE_ROLES].join(', ')}.`, `${at}.role`);
       if (typeof item.content === 'string') return;
       if (!Array.isArray(item.content)) throw errors.badRequest(`'${at}.content' must be a string or a list of content parts.`, `${at}.content`);
-      for (const [j, p] of item.content.entries()) checkContentPart(p, `${at}.content[${j}]`, item.role as string);
+      for (const [j, p] of item.content.entries()) checkContentPart(p, `${at}.content[${j}]`, item.role as string, deferred);
       return;
     }
     case 'function_call':
@@ -109,7 +137,7 @@ function checkItem(item: unknown, at: string, builtInItems: 'refuse' | 'defer'):
       if (typeof item.call_id !== 'string') throw errors.badRequest(`'${at}.call_id' must be a string.`, `${at}.call_id`);
       if (typeof item.output === 'string') return;
       if (!Array.isArray(item.output)) throw errors.badRequest(`'${at}.output' must be a string or a list of content parts.`, `${at}.output`);
-      for (const [j, p] of item.output.entries()) checkContentPart(p, `${at}.output[${j}]`, 'user');
+      for (const [j, p] of item.output.entries()) checkContentPart(p, `${at}.output[${j}]`, 'tool', deferred);
       return;
     case 'reasoning':
       if (item.summary !== undefined && !Array.isArray(item.summary)) throw errors.badRequest(`'${at}.summary' must be a list.`, `${at}.summary`);
@@ -122,7 +150,7 @@ function checkItem(item: unknown, at: string, builtInItems: 'refuse' | 'defer'):
       );
     default:
       if (typeof type === 'string' && BUILT_IN_ITEM_TYPES.has(type)) {
-        if (builtInItems === 'defer') return;
+        if (deferred.builtInItems === 'defer') return;
         throw errors.badRequest(`'${at}': '${type}' items come from built-in tools, which this gateway does not run.`, `${at}.type`, 'unsupported_item');
       }
       throw errors.badRequest(`'${at}': unknown item type '${String(type)}'.`, `${at}.type`, 'unsupported_item');
@@ -169,16 +197,20 @@ function checkTextFormat(text: unknown): void {
 
 /**
  * Clear 400s for everything the translation relies on, before any upstream call. Items of built-in
- * tools (`web_search_call`, …) are refused, unless `builtInItems: 'defer'`: the endpoint then
- * decides once the route is known (only targets that take the Responses API natively can take them).
+ * tools (`web_search_call`, …) and files given by `file_id` / `file_url` are refused, unless
+ * `builtInItems` / `uploadedFiles: 'defer'`: the endpoint then decides once the route is known (only
+ * targets that take the Responses API natively can take them).
  */
-export function validateResponsesRequest(body: Record<string, unknown>, opts: { builtInItems?: 'refuse' | 'defer' } = {}): ResponsesRequest {
-  const builtInItems = opts.builtInItems ?? 'refuse';
+export function validateResponsesRequest(
+  body: Record<string, unknown>,
+  opts: { builtInItems?: 'refuse' | 'defer'; uploadedFiles?: 'refuse' | 'defer' } = {},
+): ResponsesRequest {
+  const deferred: Deferred = { builtInItems: opts.builtInItems ?? 'refuse', uploadedFiles: opts.uploadedFiles ?? 'refuse' };
   if (typeof body.model !== 'string' || !body.model.trim()) throw errors.badRequest("'model' is required and must be a string.", 'model');
   const input = body.input;
   if (input !== undefined && typeof input !== 'string') {
     if (!Array.isArray(input)) throw errors.badRequest("'input' must be a string or a list of items.", 'input');
-    for (const [i, item] of input.entries()) checkItem(item, `input[${i}]`, builtInItems);
+    for (const [i, item] of input.entries()) checkItem(item, `input[${i}]`, deferred);
   }
   if (input === undefined && typeof body.previous_response_id !== 'string') throw errors.badRequest("'input' is required.", 'input');
   if (body.instructions !== undefined && body.instructions !== null && typeof body.instructions !== 'string')
@@ -227,6 +259,19 @@ export function builtInItemsOf(req: ResponsesRequest): Array<{ at: string; type:
   return req.input.flatMap((item, i) => (BUILT_IN_ITEM_TYPES.has(item.type as string) ? [{ at: `input[${i}]`, type: item.type as string }] : []));
 }
 
+/** The input_file parts of a request that name a file by `file_id` / `file_url` (where, and which), once validated with `uploadedFiles: 'defer'`. */
+export function uploadedFilesOf(req: ResponsesRequest): Array<{ at: string; field: 'file_id' | 'file_url' }> {
+  if (!Array.isArray(req.input)) return [];
+  return req.input.flatMap((item, i) => {
+    if ((item.type ?? 'message') !== 'message' || !Array.isArray((item as MessageItem).content)) return [];
+    return ((item as MessageItem).content as InputContentPart[]).flatMap((p, j) =>
+      p.type === 'input_file' && typeof p.file_data !== 'string'
+        ? [{ at: `input[${i}].content[${j}]`, field: typeof p.file_id === 'string' ? ('file_id' as const) : ('file_url' as const) }]
+        : [],
+    );
+  });
+}
+
 /** The built-in tools a request asks for (only OpenAI targets can run them). */
 export function builtInToolsOf(req: ResponsesRequest): string[] {
   const found = new Set<string>();
@@ -244,6 +289,16 @@ function contentParts(content: MessageItem['content']): ContentPart[] {
         return { type: 'image_url', image_url: { url: p.image_url as string, ...(p.detail ? { detail: p.detail } : {}) } };
       case 'refusal':
         return { type: 'text', text: p.refusal };
+      case 'input_file': {
+        // A file_id / file_url part reaches here only for a route of native targets (they are sent the client's own body).
+        const ref =
+          typeof p.file_data === 'string'
+            ? { file_data: p.file_data }
+            : typeof p.file_id === 'string'
+              ? { file_id: p.file_id }
+              : { file_url: p.file_url ?? '' };
+        return { type: 'file', file: { ...(typeof p.filename === 'string' ? { filename: p.filename } : {}), ...ref } };
+      }
       default:
         return { type: 'text', text: p.text };
     }
