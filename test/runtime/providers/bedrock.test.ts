@@ -9,6 +9,7 @@ import { json, type FakeUpstream } from '../../helpers/fake-upstream';
 import type { TestGateway } from '../../helpers/gateway';
 import { readChatStream, startOpenAiHarness } from '../../helpers/openai-harness';
 import { awsError, converseAnswer, startFakeBedrock, textFrames, writeEventStream } from '../../helpers/bedrock-wire';
+import { FIXTURE_PDF_BASE64, FIXTURE_PDF_URL } from '../../helpers/files';
 
 const SECRET = 'bedrock-test-secret-access-key-0123456789';
 const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
@@ -140,6 +141,37 @@ describe('bedrock provider', () => {
     );
     expect(res.status).toBe(400);
     expect((await res.json()).error.message).toMatch(/base64 data URL/);
+    expect(upstream.received.length).toBe(before);
+  });
+
+  test('files: a document block with the format of its media type, a name Converse accepts and the bytes; other types a 400 naming them', async () => {
+    upstream.handle((_r, res) => json(res, 200, converseAnswer([{ text: 'A fixture.' }])));
+    await client.chat.completions.create({
+      model: 'claude',
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'Title?' },
+            { type: 'file', file: { filename: 'openresponses-fixture.pdf', file_data: FIXTURE_PDF_URL } },
+            { type: 'file', file: { filename: 'notes.txt', file_data: `data:text/plain;base64,${Buffer.from('n').toString('base64')}` } },
+          ],
+        },
+      ],
+    });
+    expect(upstream.received.at(-1)!.body.messages[0].content).toEqual([
+      { text: 'Title?' },
+      { document: { format: 'pdf', name: 'openresponses-fixture-pdf', source: { bytes: FIXTURE_PDF_BASE64 } } },
+      { document: { format: 'txt', name: 'notes-txt', source: { bytes: Buffer.from('n').toString('base64') } } },
+    ]);
+
+    const before = upstream.received.length;
+    await expect(
+      client.chat.completions.create({
+        model: 'claude',
+        messages: [{ role: 'user', content: [{ type: 'file', file: { file_data: 'data:application/zip;base64,UEsDBA==' } }] }],
+      }),
+    ).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/'application\/zip'.*Bedrock/) });
     expect(upstream.received.length).toBe(before);
   });
 

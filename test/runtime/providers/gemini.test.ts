@@ -4,6 +4,7 @@ import type { ServerResponse } from 'node:http';
 import { json, type FakeUpstream } from '../../helpers/fake-upstream';
 import type { TestGateway } from '../../helpers/gateway';
 import { startOpenAiHarness } from '../../helpers/openai-harness';
+import { FIXTURE_PDF_BASE64, FIXTURE_PDF_URL } from '../../helpers/files';
 
 const PROVIDER_KEY = 'AIzaSyFakeProviderKey0123456789abcdef';
 const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
@@ -177,6 +178,35 @@ describe('gemini provider', () => {
       { inlineData: { mimeType: 'image/png', data: PNG } },
       { fileData: { mimeType: 'image/webp', fileUri: 'https://example.com/a/photo.webp?x=1' } },
     ]);
+  });
+
+  test('files: a PDF goes as inlineData with its media type; a type Gemini cannot read is a 400 naming it, nothing sent', async () => {
+    upstream.handle((_r, res) => json(res, 200, geminiAnswer([{ text: 'A fixture.' }])));
+    await client.chat.completions.create({
+      model: 'flash',
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'Title?' },
+            { type: 'file', file: { filename: 'openresponses-fixture.pdf', file_data: FIXTURE_PDF_URL } },
+          ],
+        },
+      ],
+    });
+    expect(upstream.received.at(-1)!.body.contents[0].parts).toEqual([
+      { text: 'Title?' },
+      { inlineData: { mimeType: 'application/pdf', data: FIXTURE_PDF_BASE64 } },
+    ]);
+
+    const before = upstream.received.length;
+    await expect(
+      client.chat.completions.create({
+        model: 'flash',
+        messages: [{ role: 'user', content: [{ type: 'file', file: { filename: 'old.doc', file_data: 'data:application/msword;base64,0M8R4A==' } }] }],
+      }),
+    ).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/'application\/msword'.*Gemini/) });
+    expect(upstream.received.length).toBe(before);
   });
 
   test('finish reasons: SAFETY → content_filter, MAX_TOKENS → length, blocked prompt → content_filter', async () => {
