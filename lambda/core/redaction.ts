@@ -19,6 +19,7 @@
  * Redaction is best effort by nature; 'metadata' is the policy that logs no content at all.
  */
 
+import { inlineFileOf } from './file-parts';
 import { PII_TYPES, type PiiType } from './pii-types';
 
 export { PII_TYPES, type PiiType };
@@ -715,9 +716,15 @@ export const MAX_LOGGED_DEPTH = 64;
 
 export const DEPTH_MARKER = `[nested deeper than ${MAX_LOGGED_DEPTH} levels]`;
 
-/** Redact every string in a JSON value (objects, arrays, nested message contents); returns a new value. */
+/**
+ * Redact every string in a JSON value (objects, arrays, nested message contents); returns a new value.
+ * A base64 data URL (an image or a file sent with a prompt) is kept as it is, outside the budget:
+ * its payload holds only base64 characters, in which no pattern finds personal data or a secret
+ * (they are encoded), so scanning it would only spend the budget, leaving the rest of the record
+ * (the answer's text) unexamined markers, and mangle bytes a pattern happened to match.
+ */
 export function redactValue(value: unknown, redact: (text: string) => string = redactText, budget = new RedactionBudget(), depth = 0): unknown {
-  if (typeof value === 'string') return budget.apply(value, redact);
+  if (typeof value === 'string') return inlineFileOf(value) ? value : budget.apply(value, redact);
   if (value === null || typeof value !== 'object') return value;
   if (depth >= MAX_LOGGED_DEPTH) return DEPTH_MARKER;
   if (Array.isArray(value)) return value.map((v) => redactValue(v, redact, budget, depth + 1));

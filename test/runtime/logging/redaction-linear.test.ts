@@ -79,4 +79,13 @@ describe('12.1: the work per record is capped', () => {
     const out = redactValue({ a: 'x@example.com', b: 'y'.repeat(30), c: 'short' }, redactText, budget);
     expect(out).toEqual({ a: '[REDACTED:email]', b: overBudgetMarker(30), c: overBudgetMarker(5) });
   });
+
+  test('a base64 data URL (an image, a file) is logged as sent and spends none of the budget, so the text after it is still examined', () => {
+    const file = `data:application/pdf;base64,${'QUFB'.repeat(1_500_000)}`;
+    const budget = new RedactionBudget(1000);
+    const out = redactValue({ file: { file_data: file }, answer: 'mail x@example.com' }, redactText, budget);
+    expect(out).toEqual({ file: { file_data: file }, answer: 'mail [REDACTED:email]' });
+    // Text dressed as a data URL is not base64, so it is scanned as any string.
+    expect(redactValue('data:text/plain;base64,x@example.com', redactText)).toBe('data:text/plain;base64,[REDACTED:email]');
+  });
 });
