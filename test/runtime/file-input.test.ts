@@ -65,7 +65,9 @@ describe('file input through the gateway', () => {
             ],
           },
           'mock-model': { targets: [{ provider: 'mock', model: 'mock-model' }] },
+          'compat-guarded': { targets: [{ provider: 'compat', model: 'llama-3' }], guard: 'pii' },
         },
+        guards: { pii: { input: { pii: { action: 'redact', types: ['email'] } } } },
       },
       { env: KEYS, overrides: { logSink: logs } },
     );
@@ -128,6 +130,25 @@ describe('file input through the gateway', () => {
         client.chat.completions.create({ model: 'compat', messages: [{ role: 'user', content: [{ type: 'file', file: { file_id: 'file-abc' } }] }] }),
       ).rejects.toMatchObject({ status: 400, error: { param: 'messages[0].content[0].file.file_id' } });
       expect(upstream.received.length).toBe(before);
+    });
+
+    test('the prompt guard checks the text beside a file and leaves the file as sent', async () => {
+      await client.chat.completions.create({
+        model: 'compat-guarded',
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'Send it to ann@example.com.' },
+              { type: 'file', file: { filename: 'a.pdf', file_data: FIXTURE_PDF_URL } },
+            ],
+          },
+        ],
+      });
+      expect(sentTo('/openai/chat/completions').at(-1)!.body.messages[0].content).toEqual([
+        { type: 'text', text: 'Send it to [REDACTED:email].' },
+        { type: 'file', file: { filename: 'a.pdf', file_data: FIXTURE_PDF_URL } },
+      ]);
     });
 
     test('the body limit still applies: a file that takes the body past 10 MB is a 413', async () => {
