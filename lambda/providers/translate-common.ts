@@ -235,3 +235,19 @@ export function forcedToolName(choice: { function?: { name?: unknown } }): strin
     throw clientFault("'tool_choice' must be 'none', 'auto', 'required' or { type: 'function', function: { name } }", 'invalid_tool_choice');
   return name;
 }
+
+/**
+ * The tools a conversation's history has called, for a request that declares none. Anthropic and
+ * Bedrock Converse refuse tool_use/tool_result blocks unless tools are defined, yet a follow-up
+ * that only returns a tool's output rightly names no tools (a Responses call with
+ * previous_response_id and a function_call_output, say). The calls already happened, so each is
+ * declared by name with a schema that accepts any input.
+ */
+export function toolsCalledIn(messages: readonly ChatMessage[]): string[] {
+  const names = new Set<string>();
+  for (const m of messages) if (m.role === 'assistant') for (const tc of toolCallsOf(m)) names.add(tc.name);
+  return [...names];
+}
+
+/** The description of a tool declared only because the history called it. */
+export const EARLIER_TOOL_DESCRIPTION = 'Called earlier in this conversation; not offered for this turn.';

@@ -381,7 +381,8 @@ const FIXTURE_DOCUMENT = {
  * A fake Anthropic that answers as Claude would: a tool call when tools are offered (the forced
  * one when tool_choice names it), the weather after a tool result, text otherwise, streamed when
  * asked. It answers 400, as a model that cannot see them would fail, when the file-input prompt
- * comes without the PDF as a document block, or the code-word question without the earlier turn.
+ * comes without the PDF as a document block, or the code-word question without the earlier turn;
+ * and, as Anthropic's API does, when tool blocks arrive without tools defined.
  */
 function anthropicLike(req: ReceivedRequest, res: ServerResponse) {
   const body = req.body;
@@ -390,6 +391,9 @@ function anthropicLike(req: ReceivedRequest, res: ServerResponse) {
   const text = last.map((b) => b.text ?? '').join(' ');
   const refuse = (message: string) => json(res, 400, { type: 'error', error: { type: 'invalid_request_error', message } });
   const say = (answer: string) => json(res, 200, anthropicMessage([{ type: 'text', text: answer }]));
+  // As Anthropic's API does: tool blocks in the conversation need tools defined.
+  const hasToolBlocks = messages.some((m) => blocksOf(m).some((b) => b.type === 'tool_use' || b.type === 'tool_result'));
+  if (hasToolBlocks && !body.tools?.length) return refuse('Requests which include `tool_use` or `tool_result` blocks must define tools.');
   if (last.some((b) => b.type === 'tool_result')) return say('It is 64 degrees and clear in San Francisco.');
   if (body.tools?.length) {
     const name = body.tool_choice?.type === 'tool' ? body.tool_choice.name : 'get_weather';

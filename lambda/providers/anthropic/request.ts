@@ -11,7 +11,9 @@ import {
   requireSingleChoice,
   stopSequences,
   textOf,
+  EARLIER_TOOL_DESCRIPTION,
   toolCallsOf,
+  toolsCalledIn,
   unsupportedFileType,
 } from '../translate-common';
 import { responseToolChoice, responseToolOf } from '../structured-output';
@@ -114,6 +116,13 @@ export function toAnthropicRequest(body: ChatRequest, model: string): AnthropicR
   }
   const choice = toolChoice(body);
   if (choice && out.tools) out.tool_choice = choice;
+  if (!out.tools) {
+    const earlier = toolsCalledIn(body.messages);
+    if (earlier.length) {
+      out.tools = earlier.map((name) => ({ name, description: EARLIER_TOOL_DESCRIPTION, input_schema: { type: 'object' } }));
+      out.tool_choice = { type: 'none' };
+    }
+  }
   // response_format: the JSON answer travels as one more tool the model must call (structured-output.ts).
   const responseTool = responseToolOf(body);
   if (responseTool) {

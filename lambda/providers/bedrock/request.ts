@@ -14,7 +14,9 @@ import {
   requireSingleChoice,
   stopSequences,
   textOf,
+  EARLIER_TOOL_DESCRIPTION,
   toolCallsOf,
+  toolsCalledIn,
   unsupportedFileType,
 } from '../translate-common';
 
@@ -174,6 +176,14 @@ export function toConverseInput(body: ChatRequest, modelId: string): ConverseCom
     }));
     const choice = body.tool_choice === 'none' ? undefined : toolChoice(body.tool_choice);
     input.toolConfig = { tools, ...(choice ? { toolChoice: choice } : {}) };
+  }
+  // Converse refuses tool blocks without a toolConfig, and has no "none" choice to offer them with.
+  if (!input.toolConfig && hasToolBlocks) {
+    const earlier = toolsCalledIn(body.messages);
+    if (earlier.length)
+      input.toolConfig = {
+        tools: earlier.map((name) => ({ toolSpec: { name, description: EARLIER_TOOL_DESCRIPTION, inputSchema: { json: { type: 'object' } as never } } })),
+      };
   }
   // response_format: the JSON answer travels as one more tool the model must call (structured-output.ts).
   // Converse honours a forced tool choice for Anthropic and Mistral models; others answer 400.

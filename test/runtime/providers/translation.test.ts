@@ -225,6 +225,32 @@ describe('canonical → Anthropic request', () => {
     expect(call).toThrow(/arguments of tool call 'f'/);
   });
 
+  test('a follow-up that only returns a tool output declares the tools the history called: Anthropic with tool_choice none, Converse in a toolConfig', () => {
+    const messages = [
+      { role: 'user' as const, content: 'Weather in SF?' },
+      {
+        role: 'assistant' as const,
+        content: null,
+        tool_calls: [{ id: 'call_1', type: 'function' as const, function: { name: 'get_weather', arguments: '{"location":"SF"}' } }],
+      },
+      { role: 'tool' as const, tool_call_id: 'call_1', content: '64 degrees and clear' },
+    ];
+    const anthropic = toAnthropicRequest({ model: 'x', messages }, 'm');
+    expect(anthropic.tools).toEqual([{ name: 'get_weather', description: expect.any(String), input_schema: { type: 'object' } }]);
+    expect(anthropic.tool_choice).toEqual({ type: 'none' });
+    const converse = toConverseInput({ model: 'x', messages }, 'm');
+    expect(converse.toolConfig).toEqual({
+      tools: [{ toolSpec: { name: 'get_weather', description: expect.any(String), inputSchema: { json: { type: 'object' } } } }],
+    });
+    // A request that declares its own tools keeps them as they are.
+    const tools = [{ type: 'function' as const, function: { name: 'get_time', parameters: { type: 'object', properties: {} } } }];
+    expect(toAnthropicRequest({ model: 'x', messages, tools }, 'm').tools?.map((t) => t.name)).toEqual(['get_time']);
+    expect(toConverseInput({ model: 'x', messages, tools }, 'm').toolConfig?.tools?.map((t) => t.toolSpec?.name)).toEqual(['get_time']);
+    // No tool blocks in the history: nothing is declared.
+    expect(toAnthropicRequest({ model: 'x', messages: [messages[0]] }, 'm').tools).toBeUndefined();
+    expect(toConverseInput({ model: 'x', messages: [messages[0]] }, 'm').toolConfig).toBeUndefined();
+  });
+
   test('n > 1 is a 400 for providers that answer once per call', () => {
     expect(() => toAnthropicRequest({ model: 'x', n: 2, messages: [{ role: 'user', content: 'hi' }] }, 'm')).toThrow(/n > 1 is not supported by Anthropic/);
     expect(() => toConverseInput({ model: 'x', n: 3, messages: [{ role: 'user', content: 'hi' }] }, 'm')).toThrow(/n > 1 is not supported by Bedrock/);
