@@ -93,8 +93,17 @@ export interface ChatCompletionChunk {
     logprobs?: unknown;
   }>;
   usage?: Usage | null;
+  /**
+   * The gateway's own, never sent to a client: the server tool calls the upstream has completed so
+   * far in this stream (`<kind>_requests`, cumulative), so a stream cut before its usage chunk is
+   * still charged for them. A usage chunk's `server_tool_use`, when there is one, supersedes it.
+   */
+  server_tool_use?: ServerToolUse;
   [extra: string]: unknown;
 }
+
+/** Server-side tool calls by kind, as `<kind>_requests` counts (Anthropic's `web_search_requests`, extended: core/pricing.ts SERVER_TOOLS). */
+export type ServerToolUse = Readonly<Record<string, number>>;
 
 export interface EmbeddingsRequest {
   model: string;

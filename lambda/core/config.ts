@@ -139,7 +139,24 @@ export interface ModelPrice {
   readonly cacheRead?: number;
   /** USD per million prompt tokens written to the provider's prompt cache (Anthropic, Bedrock). @default - the input price */
   readonly cacheWrite?: number;
+  /**
+   * USD per web search call run by the provider's built-in tool (OpenAI's `web_search` and a
+   * reasoning model's `web_search_preview`, xAI's `web_search`, Anthropic's web search).
+   * @default - the provider's list price: OpenAI $0.01, xAI $0.005, Anthropic $0.01; none for other providers (Azure OpenAI's search is billed by Bing grounding)
+   */
+  readonly webSearchCall?: number;
+  /**
+   * USD per `web_search_preview` call by a non-reasoning model (OpenAI bills those at their own rate).
+   * @default - OpenAI's list price, $0.025; none for other providers
+   */
+  readonly webSearchPreviewCall?: number;
+  /** USD per `file_search` call. @default - the provider's list price: OpenAI $0.0025, xAI $0.0025; none for other providers */
+  readonly fileSearchCall?: number;
 }
+
+/** The per-call price fields of a ModelPrice (server-side tool calls), validated like token prices. */
+export const PER_CALL_PRICES: readonly string[] = ['webSearchCall', 'webSearchPreviewCall', 'fileSearchCall'];
+const OPTIONAL_PRICES: readonly string[] = ['cacheRead', 'cacheWrite', ...PER_CALL_PRICES];
 
 export interface GatewayConfig {
   readonly providers: Readonly<Record<string, ProviderConfig>>;
@@ -347,8 +364,13 @@ export function validateConfig(input: unknown): GatewayConfig {
         const price = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
         if (!isObject(p) || !price(p.input) || !price(p.output)) problems.push(`pricing.${name} must be { "input": USD_PER_MTOK, "output": USD_PER_MTOK }`);
         else
-          for (const optional of ['cacheRead', 'cacheWrite'])
-            if (p[optional] !== undefined && !price(p[optional])) problems.push(`pricing.${name}.${optional} must be a price in USD per million tokens (≥ 0)`);
+          for (const [field, v] of Object.entries(p)) {
+            if (field === 'input' || field === 'output') continue;
+            if (!OPTIONAL_PRICES.includes(field))
+              problems.push(`pricing.${name}.${field} is not a known price (${['input', 'output', ...OPTIONAL_PRICES].join(', ')})`);
+            else if (!price(v))
+              problems.push(`pricing.${name}.${field} must be a price in ${PER_CALL_PRICES.includes(field) ? 'USD per call' : 'USD per million tokens'} (≥ 0)`);
+          }
       }
   }
 

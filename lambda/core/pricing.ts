@@ -6,7 +6,7 @@
  * an Azure deployment name, or a negotiated price). Unknown models cost null: recorded as unknown,
  * never guessed, and they do not draw on USD budgets (set a price in config for such models).
  */
-import type { ModelPrice } from './config';
+import type { ModelPrice, ProviderConfig, ProviderType } from './config';
 import type { Usage } from '../apischema/openai';
 import { bedrockFoundationModel } from '../contract/bedrock-model-ids';
 
@@ -19,6 +19,66 @@ const round = (usd: number) => Number(usd.toFixed(6));
 
 /** Anthropic's web search server tool: USD per search, billed on top of tokens (usage.server_tool_use). */
 export const ANTHROPIC_WEB_SEARCH_USD = 0.01;
+
+/**
+ * Server-side tool calls, the one notion behind every per-call fee: a provider runs the tool for
+ * the model and bills each call on top of the tokens. A canonical usage carries them as
+ * `server_tool_use.<kind>_requests` (Anthropic's own field, `web_search_requests`, extended to
+ * the other kinds); what each kind is billed as (BilledUsage) and its per-call override in config
+ * (ModelPrice) are named here.
+ * - web_search: a web search (Anthropic's server tool; OpenAI's and xAI's `web_search_call` items
+ *   with a `search` action, and OpenAI's `web_search_preview` on a reasoning model).
+ * - web_search_preview: OpenAI's `web_search_preview` on a non-reasoning model, billed at its own rate.
+ * - file_search: a `file_search_call` (OpenAI, xAI collections search).
+ * Code interpreter is not here: OpenAI bills it per container session, which an answer does not
+ * report (a container is reused across calls), so it stays unpriced rather than guessed.
+ */
+export const SERVER_TOOLS = {
+  web_search: { billed: 'webSearches', price: 'webSearchCall' },
+  web_search_preview: { billed: 'webSearchPreviews', price: 'webSearchPreviewCall' },
+  file_search: { billed: 'fileSearches', price: 'fileSearchCall' },
+} as const satisfies Record<string, { billed: keyof BilledUsage; price: keyof ModelPrice }>;
+export type ServerToolKind = keyof typeof SERVER_TOOLS;
+const SERVER_TOOL_KINDS = Object.keys(SERVER_TOOLS) as ServerToolKind[];
+
+/** Who bills a provider's built-in tools, for the default per-call prices. */
+export type ToolBiller = 'openai' | 'xai' | 'anthropic';
+
+/**
+ * Default USD per server tool call, by who bills it (public list prices, standard tier):
+ * - OpenAI (developers.openai.com/api/docs/pricing, "Built-in tools", read 2026-12): web search
+ *   $10 / 1k calls (`web_search`, and `web_search_preview` on reasoning models);
+ *   `web_search_preview` on non-reasoning models $25 / 1k; file search $2.50 / 1k calls. The web
+ *   search guide: only `search` actions incur a tool call cost, not `open_page` / `find_in_page`.
+ * - xAI (docs.x.ai/developers/pricing, "Tool Invocation Costs"): web search $5 / 1k calls,
+ *   collections search (`file_search`) $2.50 / 1k; only successful calls are billed
+ *   (docs.x.ai/developers/tools/tool-usage-details).
+ * - Anthropic (platform.claude.com web search tool docs): $10 / 1k searches.
+ * Azure OpenAI has none: its web search runs on Grounding with Bing, billed by Bing's own meter
+ * (learn.microsoft.com …/openai/how-to/web-search); price it in config (`webSearchCall`).
+ */
+export const TOOL_CALL_USD: Readonly<Record<ToolBiller, Readonly<Partial<Record<ServerToolKind, number>>>>> = {
+  openai: { web_search: 0.01, web_search_preview: 0.025, file_search: 0.0025 },
+  xai: { web_search: 0.005, file_search: 0.0025 },
+  anthropic: { web_search: ANTHROPIC_WEB_SEARCH_USD },
+};
+
+/** Who bills a configured provider's built-in tools; undefined when no list price is known (set one in config). */
+export function toolBillerOf(p: ProviderConfig | undefined): ToolBiller | undefined {
+  if (!p) return undefined;
+  if (p.type === 'openai') return 'openai';
+  if (p.type === 'anthropic' || p.type === 'bedrock') return 'anthropic';
+  if (p.type === 'openai-compatible' && (p.preset === 'xai' || hostOf(p.baseUrl) === 'api.x.ai')) return 'xai';
+  return undefined;
+}
+
+function hostOf(url: string | undefined): string | undefined {
+  try {
+    return url ? new URL(url).hostname : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export const DEFAULT_PRICES: Readonly<Record<string, ModelPrice>> = {
   // OpenAI (Azure OpenAI bills the same list prices for the same models)
@@ -136,8 +196,30 @@ export class PriceTable {
   /** provider/model → resolved price: the prefix scan runs once per model, not once per request. */
   private readonly memo = new Map<string, ModelPrice | null>();
 
-  constructor(overrides: Readonly<Record<string, ModelPrice>> = {}) {
+  /** Provider name → who bills its built-in tools. */
+  private readonly billers: ReadonlyMap<string, ToolBiller>;
+  private readonly configured: ReadonlySet<string>;
+
+  /**
+   * `providers`: the config's, for who bills each one's built-in tools (their default per-call
+   * prices). A provider the table was not told of is taken to be of the type it is named after.
+   */
+  constructor(overrides: Readonly<Record<string, ModelPrice>> = {}, providers: Readonly<Record<string, ProviderConfig>> = {}) {
     this.prices = new Map(Object.entries({ ...DEFAULT_PRICES, ...overrides }));
+    this.configured = new Set(Object.keys(providers));
+    this.billers = new Map(Object.entries(providers).flatMap(([name, p]) => (toolBillerOf(p) ? [[name, toolBillerOf(p)!] as const] : [])));
+  }
+
+  /** USD per `kind` call on `provider`'s `model`: the config's price, else the provider's list price; undefined when neither is known. */
+  toolCallPrice(provider: string, model: string, kind: ServerToolKind): number | undefined {
+    const own = this.priceFor(provider, model)?.[SERVER_TOOLS[kind].price];
+    if (own !== undefined) return own;
+    const biller = this.billers.has(provider)
+      ? this.billers.get(provider)
+      : this.configured.has(provider)
+        ? undefined
+        : toolBillerOf({ type: provider as ProviderType });
+    return biller ? TOOL_CALL_USD[biller][kind] : undefined;
   }
 
   /**
@@ -173,6 +255,8 @@ export class PriceTable {
   /**
    * USD for a usage. `prompt_tokens` includes any cached tokens (as OpenAI counts them); those read
    * from or written to the prompt cache are priced at the cache's prices when known, else as input.
+   * Server tool calls add their per-call price (toolCallPrice); a kind with no known price adds
+   * nothing (the tokens are still priced), as code interpreter sessions do.
    */
   cost(provider: string, model: string, usage: BilledUsage): number | null {
     const price = this.priceFor(provider, model);
@@ -186,8 +270,12 @@ export class PriceTable {
         write * (price.cacheWrite ?? price.input) +
         usage.completion_tokens * price.output) /
       1_000_000;
-    const searchesUsd = Math.max(0, usage.webSearches ?? 0) * ANTHROPIC_WEB_SEARCH_USD;
-    return Number((tokensUsd + searchesUsd).toFixed(8));
+    let toolsUsd = 0;
+    for (const kind of SERVER_TOOL_KINDS) {
+      const calls = Math.max(0, usage[SERVER_TOOLS[kind].billed] ?? 0);
+      if (calls) toolsUsd += calls * (this.toolCallPrice(provider, model, kind) ?? 0);
+    }
+    return Number((tokensUsd + toolsUsd).toFixed(8));
   }
 }
 
@@ -199,20 +287,29 @@ export interface BilledUsage {
   readonly cacheReadTokens?: number;
   /** Prompt tokens written to the provider's prompt cache (included in prompt_tokens). */
   readonly cacheWriteTokens?: number;
-  /** Anthropic web searches run by the server tool. */
+  /** Web searches run by the provider's server tool (SERVER_TOOLS.web_search). */
   readonly webSearches?: number;
+  /** OpenAI `web_search_preview` calls by a non-reasoning model (SERVER_TOOLS.web_search_preview). */
+  readonly webSearchPreviews?: number;
+  /** File search calls (SERVER_TOOLS.file_search). */
+  readonly fileSearches?: number;
 }
 
-/** The cache and server-tool parts of a canonical usage (OpenAI's `prompt_tokens_details.cached_tokens`; the Anthropic fields the translators keep). */
-export function billedExtrasOf(u: Usage | undefined | null): Pick<BilledUsage, 'cacheReadTokens' | 'cacheWriteTokens' | 'webSearches'> {
+type BilledExtras = Pick<BilledUsage, 'cacheReadTokens' | 'cacheWriteTokens' | 'webSearches' | 'webSearchPreviews' | 'fileSearches'>;
+
+/**
+ * The cache and server-tool parts of a canonical usage: OpenAI's `prompt_tokens_details.cached_tokens`,
+ * the Anthropic cache writes the translators keep, and `server_tool_use.<kind>_requests` (SERVER_TOOLS).
+ */
+export function billedExtrasOf(u: Usage | undefined | null): BilledExtras {
   if (!u) return {};
   const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined);
   const details = u.prompt_tokens_details as { cached_tokens?: unknown } | undefined;
-  const server = (u as { server_tool_use?: { web_search_requests?: unknown } }).server_tool_use;
-  const extras = {
+  const server = (u as { server_tool_use?: Record<string, unknown> | null }).server_tool_use;
+  const extras: Record<string, number | undefined> = {
     cacheReadTokens: n(details?.cached_tokens),
     cacheWriteTokens: n((u as { cache_creation_input_tokens?: unknown }).cache_creation_input_tokens),
-    webSearches: n(server?.web_search_requests),
   };
+  for (const kind of SERVER_TOOL_KINDS) extras[SERVER_TOOLS[kind].billed] = n(server?.[`${kind}_requests`]);
   return Object.fromEntries(Object.entries(extras).filter(([, v]) => v !== undefined));
 }

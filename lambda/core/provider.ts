@@ -9,7 +9,7 @@
  * body beside the canonical one, and the provider's own answer comes back beside its canonical view.
  */
 import type { AnthropicRequest, AnthropicResponse, AnthropicStreamEvent } from '../apischema/anthropic';
-import type { ChatCompletion, ChatCompletionChunk, ChatRequest, EmbeddingsRequest, EmbeddingsResponse } from '../apischema/openai';
+import type { ChatCompletion, ChatCompletionChunk, ChatRequest, EmbeddingsRequest, EmbeddingsResponse, ServerToolUse } from '../apischema/openai';
 import type { ResponseObject, ResponseStreamEvent, ResponsesRequest } from '../apischema/responses';
 import type { ProviderConfig, ProviderType } from './config';
 
@@ -109,6 +109,12 @@ export class UpstreamError extends Error {
     super(message);
     this.name = 'UpstreamError';
   }
+
+  /**
+   * Server tool calls (web searches, …) the attempt had completed when it failed: the provider
+   * bills those whatever became of the answer, so a failed attempt is charged for them.
+   */
+  serverToolUse?: ServerToolUse;
 }
 
 /** A request the target cannot serve as asked: the client's 400, answered at once (never a fallback). */

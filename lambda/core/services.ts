@@ -100,7 +100,7 @@ export function createServices(deps: GatewayDeps) {
     metrics: deps.metrics,
     maxBodyBytes: settings.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     catalog,
-    prices: new PriceTable(deps.config.pricing),
+    prices: new PriceTable(deps.config.pricing, deps.config.providers),
     /** The config's prompt guard policies, compiled once (patterns were validated with the config). */
     guardPolicies: compilePolicies(deps.config.guards),
     verifier,

@@ -13,7 +13,7 @@ import { encodeSseData } from './sse';
 import type { PeekedStream } from './stream';
 import { upstreamToGatewayError } from './upstream-errors';
 import { estimateTextTokens } from './tokens';
-import type { ChatCompletionChunk, Usage } from '../apischema/openai';
+import type { ChatCompletionChunk, ServerToolUse, Usage } from '../apischema/openai';
 import { UpstreamError } from './provider';
 
 export interface StreamEncoder {
@@ -31,6 +31,11 @@ export function openAiSseEncoder(clientWantsUsage: boolean): Omit<StreamEncoder,
   return {
     contentType: 'text/event-stream; charset=utf-8',
     chunk(chunk) {
+      if (chunk.server_tool_use) {
+        const { server_tool_use: _tally, ...rest } = chunk;
+        if (rest.choices.length === 0 && !rest.usage) return [];
+        chunk = rest;
+      }
       if (!clientWantsUsage && chunk.usage) {
         if (chunk.choices.length === 0) return [];
         chunk = { ...chunk, usage: undefined };
@@ -84,6 +89,11 @@ function closeQuietly(controller: ReadableStreamDefaultController<Uint8Array>): 
   }
 }
 
+/** A usage with the stream's running tally of server tool calls when it reports none of its own. */
+function withToolCalls(usage: Usage, tally: ServerToolUse | undefined): Usage {
+  return tally && !usage.server_tool_use ? { ...usage, server_tool_use: tally } : usage;
+}
+
 export function streamToClient(o: StreamToClientOptions): Response {
   const { services: s, ctx, target, peeked, encoder } = o;
   // The response ends at the stream's last byte (or when the client leaves), not when it is returned.
@@ -93,6 +103,8 @@ export function streamToClient(o: StreamToClientOptions): Response {
   /** Tool-call fragments delivered, estimated as text once at the end (per-fragment rounding would inflate it). */
   const deliveredToolCalls: string[] = [];
   let usageSeen: Usage | undefined;
+  /** Server tool calls the upstream completed so far (a chunk's running tally), for a stream cut before its usage. */
+  let toolsSeen: ServerToolUse | undefined;
   const collected: string[] = [];
   const idleMs = target.timeouts.idleMs ?? DEFAULT_STREAM_IDLE_MS;
   const maxDurationMs = s.config.settings?.streamMaxDurationMs ?? DEFAULT_STREAM_MAX_DURATION_MS;
@@ -104,8 +116,14 @@ export function streamToClient(o: StreamToClientOptions): Response {
     if (ended) return;
     ended = true;
     const text = collected.join('');
-    if (usageSeen) deliver(s, ctx, target, usageSeen.prompt_tokens, usageSeen.completion_tokens, text, usageSeen);
-    else deliver(s, ctx, target, o.promptEstimate, estimateTextTokens(text + deliveredToolCalls.join('')), text);
+    if (usageSeen) deliver(s, ctx, target, usageSeen.prompt_tokens, usageSeen.completion_tokens, text, withToolCalls(usageSeen, toolsSeen));
+    else {
+      const completion = estimateTextTokens(text + deliveredToolCalls.join(''));
+      const billed = toolsSeen
+        ? { prompt_tokens: o.promptEstimate, completion_tokens: completion, total_tokens: o.promptEstimate + completion, server_tool_use: toolsSeen }
+        : undefined;
+      deliver(s, ctx, target, o.promptEstimate, completion, text, billed);
+    }
     await ctx.end({ status, errorCode });
   };
 
@@ -146,6 +164,7 @@ export function streamToClient(o: StreamToClientOptions): Response {
             return;
           }
           if (chunk.usage) usageSeen = chunk.usage;
+          if (chunk.server_tool_use) toolsSeen = chunk.server_tool_use;
           for (const c of chunk.choices) {
             if (typeof c.delta?.content === 'string') {
               collected.push(c.delta.content);

@@ -11,6 +11,7 @@ import type { GatewayServices } from './services';
 import type { ProviderRegistry } from './provider';
 import { type PeekedStream, peekFirstContent } from './stream';
 import { providerMayBill, upstreamToGatewayError } from './upstream-errors';
+import { billedExtrasOf } from './pricing';
 import type { ChatCompletion, ChatRequest } from '../apischema/openai';
 import { type NativeAnswer, type NativeRequest, type ProviderAdapter, type ProviderCall, UpstreamError } from './provider';
 import { scrubbingAdapter } from './upstream-scrub';
@@ -77,16 +78,20 @@ export async function providerCall(
  * A failed attempt the provider may still bill (it received the request: a timeout, the client
  * leaving, a cut answer) is charged at its best estimate when the request holds a reservation: the
  * prompt, plus the reserved output cap for a JSON call (a stream attempt fails before any content,
- * so it delivered none).
+ * so it delivered none). Server tool calls the attempt completed before failing are charged
+ * whatever the failure: the provider ran them.
  */
 function chargeUnserved(s: GatewayServices, ctx: RequestContext, target: ResolvedTarget, err: UpstreamError): void {
   const call = ctx.call;
-  if (!ctx.reservation || !call || !providerMayBill(err)) return;
-  const prompt = call.promptTokens;
-  const completion = ctx.stream ? 0 : call.outputTokens;
+  if (!ctx.reservation || !call) return;
+  const mayBill = providerMayBill(err);
+  if (!mayBill && !err.serverToolUse) return;
+  const prompt = mayBill ? call.promptTokens : 0;
+  const completion = mayBill && !ctx.stream ? call.outputTokens : 0;
+  const tools = billedExtrasOf(err.serverToolUse && { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, server_tool_use: err.serverToolUse });
   ctx.unserved.promptTokens += prompt;
   ctx.unserved.completionTokens += completion;
-  ctx.unserved.costUsd += s.prices.cost(target.provider.name, target.model, { prompt_tokens: prompt, completion_tokens: completion }) ?? 0;
+  ctx.unserved.costUsd += s.prices.cost(target.provider.name, target.model, { prompt_tokens: prompt, completion_tokens: completion, ...tools }) ?? 0;
 }
 
 /**

@@ -36,7 +36,9 @@ export function scrubUpstreamFailure(err: unknown, secret?: string): unknown {
     const message = scrubSecret(err.message, secret).slice(0, MAX_UPSTREAM_MESSAGE_CHARS);
     const code = err.upstreamCode === undefined ? undefined : scrubSecret(err.upstreamCode, secret).slice(0, MAX_UPSTREAM_CODE_CHARS);
     if (message === err.message && code === err.upstreamCode) return err;
-    return new UpstreamError(err.kind, message, err.status, code, err.retryAfterMs);
+    const scrubbed = new UpstreamError(err.kind, message, err.status, code, err.retryAfterMs);
+    if (err.serverToolUse) scrubbed.serverToolUse = err.serverToolUse;
+    return scrubbed;
   }
   if (err instanceof Error) {
     err.message = scrubSecret(err.message, secret);

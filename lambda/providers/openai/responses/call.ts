@@ -11,6 +11,7 @@ import { type ChatRequest, type ChatResult, type NativeResponsesRequest, type Pr
 import { ResponsesAnswer } from './answer';
 import { completionFromResponse } from './canonical';
 import { responsesChunks } from './stream';
+import { serverToolUseOf, webSearchKindOf } from './tool-calls';
 
 /** Where and how a provider takes Responses calls; from config only. */
 export interface ResponsesEndpoint {
@@ -37,9 +38,13 @@ export function responsesBody(body: ChatRequest, native: NativeResponsesRequest,
 export async function responsesChat(body: ChatRequest, native: NativeResponsesRequest, call: ProviderCall, endpoint: ResponsesEndpoint): Promise<ChatResult> {
   const res = await postUpstream(call, endpoint.url(call), endpoint.headers(call), responsesBody(body, native, call, endpoint));
   const answer = new ResponsesAnswer();
-  if (body.stream) return { stream: true, chunks: responsesChunks(streamBody(res, call), call, answer), native: answer };
+  if (body.stream) return { stream: true, chunks: responsesChunks(streamBody(res, call), call, answer, native.body.tools), native: answer };
   const json = await readUpstreamJson<ResponseObject>(res, call);
   if (!json || typeof json !== 'object' || !Array.isArray(json.output))
     throw new UpstreamError('malformed', `${call.provider.name} returned JSON that is not a response object`, 502, 'malformed_response');
-  return { stream: false, response: answer.noteResponse(completionFromResponse(json, call.provider.name), json), native: answer };
+  const completion = completionFromResponse(json, call.provider.name);
+  // The built-in tool calls the provider bills per call, beside the tokens (tool-calls.ts).
+  const tools = serverToolUseOf(json.output, webSearchKindOf(json, native.body.tools));
+  if (tools && completion.usage) completion.usage.server_tool_use = tools;
+  return { stream: false, response: answer.noteResponse(completion, json), native: answer };
 }

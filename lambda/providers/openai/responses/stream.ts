@@ -11,20 +11,35 @@ import { chunkBuilder, parseEventJson } from '../../translate-common';
 import { type ChatCompletionChunk, type ProviderCall, UpstreamError } from '../../types';
 import type { ResponsesAnswer } from './answer';
 import { canonicalUsage, failedResponseError, finishOf } from './canonical';
+import { ToolCallTally, maxToolUse, serverToolUseOf, webSearchKindOf } from './tool-calls';
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
-/** Pure translation state machine: one Responses event in, zero or more canonical chunks out. */
-export function responsesStreamTranslator(fallbackModel: string, provider: string) {
+/**
+ * Pure translation state machine: one Responses event in, zero or more canonical chunks out.
+ * `requestTools`: the tools the request declared, for the kind its web search calls are billed as
+ * when the upstream's response objects do not echo them. Each billed built-in tool call whose item
+ * is done yields a chunk carrying the running tally (`server_tool_use`), so a stream cut later is
+ * still charged for it; the final usage carries the whole answer's.
+ */
+export function responsesStreamTranslator(fallbackModel: string, provider: string, requestTools?: unknown) {
   let build = chunkBuilder('resp_pending', fallbackModel);
   /** output_index of a function_call item → its canonical tool_calls index. */
   const toolIndex = new Map<number, number>();
+  /** The latest response object the upstream sent: its tools and reasoning tell the web search kind. */
+  let latest: ResponseObject | undefined;
+  const tally = new ToolCallTally();
   return (ev: ResponseStreamEvent): ChatCompletionChunk[] => {
+    if (ev.response && typeof ev.response === 'object') latest = ev.response as ResponseObject;
     switch (ev.type) {
       case 'response.created': {
         const r = ev.response as ResponseObject | undefined;
         build = chunkBuilder(str(r?.id) || 'resp_pending', str(r?.model) || fallbackModel, r?.created_at);
         return [build.delta({ role: 'assistant', content: '' })];
+      }
+      case 'response.output_item.done': {
+        if (!tally.add(ev.item, webSearchKindOf(latest, requestTools))) return [];
+        return [{ ...build.delta({}), choices: [], server_tool_use: tally.use() }];
       }
       case 'response.output_item.added': {
         const item = ev.item as OutputItem | undefined;
@@ -49,7 +64,11 @@ export function responsesStreamTranslator(fallbackModel: string, provider: strin
       case 'response.incomplete': {
         const r = ev.response as ResponseObject;
         const usage = canonicalUsage(r.usage);
-        return [build.delta({}, finishOf(r)), ...(usage ? [build.usage(usage)] : [])];
+        // The final output counts every call; the tally, those whose items were done (a server may send either without the other).
+        const tools = maxToolUse(serverToolUseOf(r.output, webSearchKindOf(r, requestTools)), tally.use());
+        if (usage && tools) usage.server_tool_use = tools;
+        const finish = build.delta({}, finishOf(r));
+        return [tools ? { ...finish, server_tool_use: tools } : finish, ...(usage ? [build.usage(usage)] : [])];
       }
       case 'response.failed':
         throw failedResponseError(ev.response as ResponseObject | undefined, provider);
@@ -67,11 +86,18 @@ export function responsesStreamTranslator(fallbackModel: string, provider: strin
 const TERMINAL = new Set(['response.completed', 'response.incomplete']);
 
 /** Canonical chunks from a Responses SSE body; `answer`, on a native call, is told which events produced which chunk. */
-export async function* responsesChunks(body: ReadableStream<Uint8Array>, call: ProviderCall, answer?: ResponsesAnswer): AsyncGenerator<ChatCompletionChunk> {
+export async function* responsesChunks(
+  body: ReadableStream<Uint8Array>,
+  call: ProviderCall,
+  answer?: ResponsesAnswer,
+  requestTools?: unknown,
+): AsyncGenerator<ChatCompletionChunk> {
   const name = call.provider.name;
-  const translate = responsesStreamTranslator(call.model, name);
+  const translate = responsesStreamTranslator(call.model, name, requestTools);
   let group: ResponseStreamEvent[] = [];
   let ended = false;
+  /** The running tally of billed tool calls, which a failure carries (the provider bills them regardless). */
+  let tally: ChatCompletionChunk['server_tool_use'];
   try {
     for await (const sse of readSseEvents(body)) {
       if (sse.data === '[DONE]') break;
@@ -81,6 +107,7 @@ export async function* responsesChunks(body: ReadableStream<Uint8Array>, call: P
       if (!ev || typeof ev.type !== 'string') throw new UpstreamError('malformed', `${name} sent a stream event without a type`, 502, 'malformed_response');
       group.push(ev);
       const chunks = translate(ev);
+      for (const c of chunks) tally = c.server_tool_use ?? tally;
       if (chunks.length) {
         answer?.noteEvents(chunks[0], group);
         group = [];
@@ -92,7 +119,12 @@ export async function* responsesChunks(body: ReadableStream<Uint8Array>, call: P
       }
     }
   } catch (err) {
-    throw err instanceof UpstreamError ? err : fetchFailure(err, call.signal, name);
+    throw withToolUse(err instanceof UpstreamError ? err : fetchFailure(err, call.signal, name), tally);
   }
-  if (!ended) throw new UpstreamError('cut', `${name} ended the stream without response.completed`, 502, 'stream_cut');
+  if (!ended) throw withToolUse(new UpstreamError('cut', `${name} ended the stream without response.completed`, 502, 'stream_cut'), tally);
+}
+
+function withToolUse(err: UpstreamError, tally: ChatCompletionChunk['server_tool_use']): UpstreamError {
+  if (tally) err.serverToolUse = tally;
+  return err;
 }
