@@ -80,7 +80,11 @@ export interface NativeResponsesAnswer {
   readonly format: 'responses';
   /** The upstream's response object behind this completion. */
   response(of: ChatCompletion): ResponseObject | undefined;
-  /** The upstream's stream events that produced this chunk (the chunk that opened a group of them), sequence numbers as it sent them. */
+  /**
+   * The upstream's stream events behind this chunk (on the first chunk they produced), sequence
+   * numbers as it sent them. Every event is behind a chunk as soon as it arrives: one with no
+   * canonical meaning (an item's end, a built-in tool's progress) has an empty chunk of its own.
+   */
   events(of: ChatCompletionChunk): readonly ResponseStreamEvent[] | undefined;
 }
 

@@ -3,7 +3,10 @@
  * the Responses format itself, its own events are relayed as it sent them (built-in tool events,
  * annotations and all), with the gateway's response id (and chain and storage flag) in every
  * response object and the gateway's own sequence numbers, so the client sees one consistent
- * stream. The final response.completed (or response.incomplete) is held until the response is
+ * stream. Each event leaves as soon as it arrives (the provider notes every event on a chunk, an
+ * empty one when it has no canonical meaning), except what must wait: the events before the
+ * stream's first content, which the router holds so another target can still serve (stream.ts,
+ * peekFirstContent), and the terminal event. The final response.completed (or response.incomplete) is held until the response is
  * stored, as the translated encoder does; a failure ends with response.failed carrying what was
  * delivered. A stream without native events (another target served it, a stage rewrote it, or a
  * cache hit) is encoded from its canonical chunks (encoder.ts).
@@ -45,7 +48,7 @@ export function responsesStreamEncoder(o: ResponsesEncoderOptions, native: Nativ
       const events = native?.events(chunk);
       mode ??= events ? 'native' : 'translated';
       if (mode === 'translated') return translated.chunk(chunk);
-      // A chunk after the first of its group has no events of its own: its group's events went out with the first.
+      // A chunk after the first an event produced (the usage after the finish) has none of its own.
       return (events ?? []).flatMap(relay);
     },
     async done(): Promise<Uint8Array[]> {

@@ -26,7 +26,7 @@ export class ResponsesAnswer implements NativeResponsesAnswer {
     return completion;
   }
 
-  /** The upstream's `events` (since the last group) produced `chunk` and the chunks right after it. */
+  /** The upstream's `events` produced `chunk` (and the chunks right after it), or ride on it when they produced none. */
   noteEvents(chunk: ChatCompletionChunk, events: readonly ResponseStreamEvent[]): void {
     this.eventGroups.set(chunk, events);
   }

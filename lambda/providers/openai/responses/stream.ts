@@ -1,7 +1,7 @@
 /**
  * A Responses-format SSE stream (OpenAI's semantic events) → canonical chunks, translated as
- * events arrive; on a native call the events behind each chunk are noted (answer.ts) so
- * /v1/responses can relay them. `response.failed`, an `error` event, or a stream that ends before
+ * events arrive; on a native call each event is noted on a chunk of its own (answer.ts), so
+ * /v1/responses relays it as soon as it arrives. `response.failed`, an `error` event, or a stream that ends before
  * `response.completed` / `response.incomplete` throws, so a cut stream never looks complete.
  */
 import { readSseEvents } from '../../../core/sse';
@@ -94,8 +94,14 @@ export async function* responsesChunks(
 ): AsyncGenerator<ChatCompletionChunk> {
   const name = call.provider.name;
   const translate = responsesStreamTranslator(call.model, name, requestTools);
-  let group: ResponseStreamEvent[] = [];
   let ended = false;
+  /** The latest chunk's id, creation time and model, for the carriers of events that have no canonical meaning. */
+  let header: Pick<ChatCompletionChunk, 'id' | 'object' | 'created' | 'model'> = {
+    id: 'resp_pending',
+    object: 'chat.completion.chunk',
+    created: Math.floor(Date.now() / 1000),
+    model: call.model,
+  };
   /** The running tally of billed tool calls, which a failure carries (the provider bills them regardless). */
   let tally: ChatCompletionChunk['server_tool_use'];
   try {
@@ -105,14 +111,20 @@ export async function* responsesChunks(
       // The event's name is its type; a server that puts it only on the `event:` line is read the same way.
       if (ev && typeof ev === 'object' && typeof ev.type !== 'string' && sse.event) ev.type = sse.event;
       if (!ev || typeof ev.type !== 'string') throw new UpstreamError('malformed', `${name} sent a stream event without a type`, 502, 'malformed_response');
-      group.push(ev);
       const chunks = translate(ev);
       for (const c of chunks) tally = c.server_tool_use ?? tally;
       if (chunks.length) {
-        answer?.noteEvents(chunks[0], group);
-        group = [];
-        yield* chunks;
+        const { id, object, created, model } = chunks[0];
+        header = { id, object, created, model };
       }
+      if (answer) {
+        // Each event leaves as it arrives, on the chunk it produced, or on an empty chunk of its own
+        // when it has no canonical meaning (an item's end, a built-in tool's progress, in_progress):
+        // riding on the next chunk, it would wait as long as the upstream does, and a cut would lose it.
+        if (!chunks.length) chunks.push({ ...header, choices: [] });
+        answer.noteEvents(chunks[0], [ev]);
+      }
+      yield* chunks;
       if (TERMINAL.has(ev.type)) {
         ended = true;
         break;
