@@ -65,6 +65,10 @@ describe('native /v1/responses streams relay each upstream event as it arrives',
               { provider: 'azure', model: 'gpt-4o' },
             ],
           },
+          'gpt-guarded': { targets: [{ provider: 'openai', model: 'gpt-4o' }], guard: 'out' },
+        },
+        guards: {
+          out: { output: { deny: [{ id: 'fish', pattern: 'swordfish' }], pii: { action: 'redact', types: ['email'] } } },
         },
         pricing: { 'gpt-4o': { input: 2.5, output: 10 } },
         settings: { cooldown: { failures: 0 } },
@@ -184,5 +188,41 @@ describe('native /v1/responses streams relay each upstream event as it arrives',
     const record = await settled(res.headers.get('x-request-id'), before);
     expect(record).toMatchObject({ status: 502, error_code: 'upstream_network', stream: true, provider: 'openai' });
     expect(record.completion_tokens).toBe(estimateTextTokens('Here is the answer.'));
+  });
+
+  test("an output guard still holds the text in its window: the events without text pass it, the client gets the guard's text", async () => {
+    const search = webSearchItem('contact');
+    handler = (req, res) => {
+      const response = openAiResponse(req.body, [search, messageItem('Mail bob.smith@example.com today.')], USAGE);
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end(
+        responseEvents(response)
+          .map((e, i) => sseEvent(e, i))
+          .join(''),
+      );
+    };
+    const stream = await client.responses.create({ model: 'gpt-guarded', input: 'Who?', tools: [{ type: 'web_search' }], stream: true });
+    const events: OpenAI.Responses.ResponseStreamEvent[] = [];
+    for await (const ev of stream) events.push(ev);
+    const text = events.flatMap((e) => (e.type === 'response.output_text.delta' ? [e.delta] : [])).join('');
+    expect(text).toBe('Mail [REDACTED:email] today.');
+    expect(JSON.stringify(events)).not.toContain('bob.smith');
+    expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i));
+    expect(events.at(-1)).toMatchObject({ type: 'response.completed', response: { status: 'completed' } });
+
+    handler = (req, res) => {
+      const response = openAiResponse(req.body, [search, messageItem('The code is sword fish, no: swordfish.')], USAGE);
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end(
+        responseEvents(response)
+          .map((e, i) => sseEvent(e, i))
+          .join(''),
+      );
+    };
+    const res = await gw.post('/v1/responses', { model: 'gpt-guarded', input: 'Code?', tools: [{ type: 'web_search' }], stream: true }, key);
+    const body = await res.text();
+    expect(body).toContain('guardrail_blocked');
+    expect(body).not.toContain('response.completed');
+    expect(body).not.toContain('swordfish');
   });
 });
