@@ -36,7 +36,7 @@ export interface FunctionCallOutputItem {
   type: 'function_call_output';
   id?: string;
   call_id: string;
-  output: string | Array<{ type: 'input_text'; text: string } | { type: 'input_image'; image_url?: string | null }>;
+  output: string | Array<Extract<InputContentPart, { type: 'input_text' | 'input_image' | 'input_file' }>>;
   status?: string;
 }
 

@@ -28,6 +28,9 @@ export interface FilePartFile {
 export const UPLOADED_FILES_REFUSED =
   "uploaded or remote files ('file_id', 'file_url') are not available through this gateway; send the file's content as 'file_data', a base64 data URL such as data:application/pdf;base64,…";
 
+export const UPLOADED_IMAGES_REFUSED =
+  "uploaded files ('file_id') are not available through this gateway; send the image itself as 'image_url', a base64 data URL such as data:image/png;base64,… (or an http(s) URL)";
+
 const MEDIA_TYPE = /^[a-z0-9][\w.+-]*\/[\w.+-]+$/;
 /** Standard base64 (what Buffer, btoa and every SDK produce), padded. One pass, no backtracking. */
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;

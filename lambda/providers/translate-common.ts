@@ -13,7 +13,7 @@ import {
   UpstreamError,
 } from './types';
 import { clientFault } from '../core/provider';
-import { type FilePartFile, type InlineFile, UPLOADED_FILES_REFUSED, inlineFileOf } from '../core/file-parts';
+import { type FilePartFile, type InlineFile, UPLOADED_FILES_REFUSED, UPLOADED_IMAGES_REFUSED, inlineFileOf } from '../core/file-parts';
 
 /** A request the provider cannot express: the client's fault, answered as 400 without fallback-worthy retries. */
 export { clientFault };
@@ -41,12 +41,32 @@ export type ImageRef = { kind: 'base64'; mediaType: string; data: string } | { k
  * provider does with a URL is its own choice (the gateway itself never fetches client URLs).
  */
 export function imageRef(part: ContentPart): ImageRef {
-  const url = (part as { image_url?: { url?: unknown } }).image_url?.url;
-  if (typeof url !== 'string') throw clientFault("an image_url part needs 'image_url.url'");
+  const image = (part as { image_url?: { url?: unknown; file_id?: unknown } }).image_url;
+  const url = image?.url;
+  if (typeof url !== 'string') {
+    // An uploaded image (a Responses input_image by file_id, deferred for native routes) reaches a
+    // translating provider only from a stored conversation sent on to another route.
+    if (typeof image?.file_id === 'string') throw clientFault(UPLOADED_IMAGES_REFUSED, 'unsupported_content');
+    throw clientFault("an image_url part needs 'image_url.url'");
+  }
   const m = /^data:([\w.+-]+\/[\w.+-]+)(?:;[^,;]*)*;base64,(.*)$/s.exec(url);
   if (m) return { kind: 'base64', mediaType: m[1].toLowerCase(), data: m[2] };
   if (/^https?:\/\//i.test(url)) return { kind: 'url', url };
   throw clientFault('image URLs must be base64 data URLs (data:image/png;base64,...) or http(s) URLs');
+}
+
+/**
+ * A tool message's content translated by `translate`, a 400 saying which tool result it was in: the
+ * call id is what a client wrote in every format (tool_call_id, tool_use_id, call_id).
+ */
+export function inToolResult<T>(m: ChatMessage, translate: () => T): T {
+  try {
+    return translate();
+  } catch (err) {
+    if (err instanceof UpstreamError && err.status === 400)
+      throw clientFault(`in the tool result for call '${String(m.tool_call_id ?? '')}': ${err.message}`, err.upstreamCode);
+    throw err;
+  }
 }
 
 /** A file part's file: its name (when given), media type and base64 bytes. */

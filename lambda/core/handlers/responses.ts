@@ -21,7 +21,7 @@ import { estimatePromptTokens, estimateTextTokens } from '../tokens';
 import { callChatRoute, chatAttempt, nativeFor } from '../upstream-call';
 import { pathOf } from '../url-path';
 import { clientFault } from '../provider';
-import { UPLOADED_FILES_REFUSED } from '../file-parts';
+import { UPLOADED_FILES_REFUSED, UPLOADED_IMAGES_REFUSED } from '../file-parts';
 import { DEFAULT_OUTPUT_RESERVATION } from './chat-completions';
 import { asGatewayResponse, nativeResponsesRequest } from './responses/native';
 import { responsesStreamEncoder } from './responses/native-encoder';
@@ -73,7 +73,7 @@ interface ResponsesCall extends ChatCall {
   /** Items of built-in tools the client sent back (only targets that take the Responses API natively can take them). */
   readonly builtInItems: Array<{ at: string; type: string }>;
   /** Files the client names by `file_id` / `file_url` (only targets that take the Responses API natively can be sent them). */
-  readonly uploadedFiles: Array<{ at: string; field: string }>;
+  readonly uploadedFiles: Array<{ at: string; field: string; image?: true }>;
 }
 
 export function responsesEndpoints(s: GatewayServices): Endpoint[] {
@@ -137,7 +137,7 @@ export function responsesEndpoints(s: GatewayServices): Endpoint[] {
       const file = foreign && call.uploadedFiles[0];
       if (file)
         throw errors.badRequest(
-          `'${file.at}.${file.field}': ${UPLOADED_FILES_REFUSED} (only targets that take the Responses API natively may be sent one, and '${foreign.provider.name}' does not).`,
+          `'${file.at}.${file.field}': ${file.image ? UPLOADED_IMAGES_REFUSED : UPLOADED_FILES_REFUSED} (only targets that take the Responses API natively may be sent one, and '${foreign.provider.name}' does not).`,
           `${file.at}.${file.field}`,
           'unsupported_content',
         );

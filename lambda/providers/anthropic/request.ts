@@ -7,6 +7,7 @@ import {
   fileRef,
   forcedToolName,
   imageRef,
+  inToolResult,
   partsOf,
   requireSingleChoice,
   stopSequences,
@@ -23,17 +24,21 @@ import type { AnthropicBlock, AnthropicMessage, AnthropicRequest, AnthropicToolC
 /** Anthropic requires max_tokens; used when the client sets none. */
 export const ANTHROPIC_DEFAULT_MAX_TOKENS = 4096;
 
+/** The image types Anthropic reads. */
+const IMAGE_TYPES = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp']);
+
 /**
  * A file as a document block: a PDF as its base64 source; a text file (text/plain, text/markdown,
  * text/csv, …) as a plain-text source, the one other source Anthropic reads inline. Its file
- * name is the document's title.
+ * name is the document's title. An image sent as a file is an image block (a block has no name).
  */
 export function documentBlock(file: FileRef): AnthropicBlock {
   const title = file.filename ? { title: file.filename } : {};
   if (file.mediaType === 'application/pdf') return { type: 'document', source: { type: 'base64', media_type: file.mediaType, data: file.base64 }, ...title };
   if (file.mediaType.startsWith('text/'))
     return { type: 'document', source: { type: 'text', media_type: 'text/plain', data: Buffer.from(file.base64, 'base64').toString('utf8') }, ...title };
-  throw unsupportedFileType(file, 'Anthropic', 'PDF and text files');
+  if (IMAGE_TYPES.has(file.mediaType)) return { type: 'image', source: { type: 'base64', media_type: file.mediaType, data: file.base64 } };
+  throw unsupportedFileType(file, 'Anthropic', 'PDF, text and jpeg, png, gif or webp image files');
 }
 
 function contentBlock(part: ContentPart): AnthropicBlock | undefined {
@@ -82,8 +87,9 @@ export function toAnthropicRequest(body: ChatRequest, model: string): AnthropicR
   const { system, turns } = conversationOf<AnthropicBlock>(body.messages, 'Anthropic', {
     user: (m) => blocksOf(m.content),
     assistant: assistantBlocks,
+    // A tool_result holds text, image and document blocks: files and images go in as they would in a user turn.
     tool: (m) => {
-      const parts = blocksOf(m.content);
+      const parts = inToolResult(m, () => blocksOf(m.content));
       const content = parts.every((b) => b.type === 'text') ? textOf(m.content) : parts;
       return [{ type: 'tool_result', tool_use_id: String(m.tool_call_id ?? ''), content }];
     },

@@ -1,5 +1,14 @@
 /** Canonical (OpenAI) chat request → Bedrock Converse input (types only from the SDK: no runtime import here). */
-import type { ContentBlock, ConverseCommandInput, DocumentFormat, ImageFormat, Message, Tool, ToolChoice } from '@aws-sdk/client-bedrock-runtime';
+import type {
+  ContentBlock,
+  ConverseCommandInput,
+  DocumentFormat,
+  ImageFormat,
+  Message,
+  Tool,
+  ToolChoice,
+  ToolResultContentBlock,
+} from '@aws-sdk/client-bedrock-runtime';
 import type { ChatMessage, ChatRequest, ContentPart } from '../types';
 import { type ThinkingBlock, thinkingBlocksOf, thinkingBudgetOf } from '../reasoning';
 import { responseToolChoice, responseToolOf } from '../structured-output';
@@ -10,6 +19,7 @@ import {
   fileRef,
   forcedToolName,
   imageRef,
+  inToolResult,
   partsOf,
   requireSingleChoice,
   stopSequences,
@@ -65,10 +75,14 @@ function uniqueNames(): (name: string) => string {
   };
 }
 
+/** A file as a document block, or an image block when it is an image Converse reads (an image block has no name). */
 function documentBlock(file: FileRef, unique: (name: string) => string): ContentBlock {
+  const bytes = new Uint8Array(Buffer.from(file.base64, 'base64'));
+  const image = IMAGE_FORMATS[file.mediaType];
+  if (image) return { image: { format: image, source: { bytes } } };
   const format = DOCUMENT_FORMATS[file.mediaType];
-  if (!format) throw unsupportedFileType(file, 'Bedrock', 'pdf, csv, doc, docx, xls, xlsx, html, txt, md');
-  return { document: { format, name: unique(documentName(file.filename)), source: { bytes: new Uint8Array(Buffer.from(file.base64, 'base64')) } } };
+  if (!format) throw unsupportedFileType(file, 'Bedrock', 'pdf, csv, doc, docx, xls, xlsx, html, txt, md documents and png, jpeg, gif, webp images');
+  return { document: { format, name: unique(documentName(file.filename)), source: { bytes } } };
 }
 
 function contentBlock(part: ContentPart, unique: (name: string) => string): ContentBlock | undefined {
@@ -98,6 +112,20 @@ function blocksOf(content: ChatMessage['content'], unique: (name: string) => str
   return partsOf(content)
     .map((p) => contentBlock(p, unique))
     .filter((b): b is ContentBlock => b !== undefined);
+}
+
+/**
+ * A tool message's content as a toolResult's: text, image and document blocks as in a user turn
+ * (all text: one text block, as the text was sent; nothing: one blank, since Converse wants content).
+ */
+function toolResultContent(m: ChatMessage, unique: (name: string) => string): ToolResultContentBlock[] {
+  const blocks = inToolResult(m, () => blocksOf(m.content, unique));
+  if (blocks.every((b) => b.text !== undefined)) return [{ text: textOf(m.content) || ' ' }];
+  return blocks.map((b): ToolResultContentBlock => {
+    if (b.image) return { image: b.image };
+    if (b.document) return { document: b.document };
+    return { text: b.text! };
+  });
 }
 
 /** Thinking blocks carried back on an assistant turn, as Converse's reasoningContent blocks (first, as Claude requires). */
@@ -133,8 +161,7 @@ export function toConverseInput(body: ChatRequest, modelId: string): ConverseCom
     },
     tool: (m) => {
       hasToolBlocks = true;
-      const text = textOf(m.content);
-      return [{ toolResult: { toolUseId: String(m.tool_call_id ?? ''), content: [{ text: text || ' ' }] } }];
+      return [{ toolResult: { toolUseId: String(m.tool_call_id ?? ''), content: toolResultContent(m, unique) } }];
     },
   });
   const input: ConverseCommandInput = { modelId, messages: turns.map((t): Message => ({ role: t.role, content: t.blocks })) };

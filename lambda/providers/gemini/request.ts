@@ -7,6 +7,7 @@ import {
   fileRef,
   forcedToolName,
   imageRef,
+  inToolResult,
   partsOf,
   stopSequences,
   textOf,
@@ -14,7 +15,7 @@ import {
   toolNamesById,
   unsupportedFileType,
 } from '../translate-common';
-import { type GeminiContent, type GeminiPart, type GeminiRequest, signatureFromId } from './wire';
+import { type GeminiContent, type GeminiFunctionResponsePart, type GeminiPart, type GeminiRequest, signatureFromId } from './wire';
 
 /** JSON Schema keywords Gemini's OpenAPI-subset `parameters` rejects. */
 const UNSUPPORTED_SCHEMA_KEYS = new Set(['$schema', '$id', '$comment', 'additionalProperties', 'strict']);
@@ -42,6 +43,14 @@ const MIME_BY_EXTENSION: Record<string, string> = {
 /** What Gemini reads inline besides images: PDFs, text of any kind (plain, HTML, CSV, Markdown, code, …), audio and video. */
 const GEMINI_FILE_TYPES = /^(application\/pdf|(text|image|audio|video)\/[\w.+-]+)$/;
 
+/** A file part's inline file, checked against what Gemini reads. */
+function inlineFile(part: ContentPart): { inlineData: { mimeType: string; data: string } } {
+  // inlineData carries no name: the file name is not sent.
+  const file = fileRef(part);
+  if (!GEMINI_FILE_TYPES.test(file.mediaType)) throw unsupportedFileType(file, 'Gemini', 'PDF, text, image, audio and video files');
+  return { inlineData: { mimeType: file.mediaType, data: file.base64 } };
+}
+
 function mediaPart(part: ContentPart): GeminiPart | undefined {
   if (part.type === 'text') {
     const text = (part as { text?: unknown }).text;
@@ -54,13 +63,26 @@ function mediaPart(part: ContentPart): GeminiPart | undefined {
     const ext = /\.([a-z0-9]+)(?:[?#]|$)/i.exec(new URL(ref.url).pathname)?.[1]?.toLowerCase() ?? '';
     return { fileData: { mimeType: MIME_BY_EXTENSION[ext] ?? 'image/jpeg', fileUri: ref.url } };
   }
-  if (part.type === 'file') {
-    // inlineData carries no name: the file name is not sent.
-    const file = fileRef(part);
-    if (!GEMINI_FILE_TYPES.test(file.mediaType)) throw unsupportedFileType(file, 'Gemini', 'PDF, text, image, audio and video files');
-    return { inlineData: { mimeType: file.mediaType, data: file.base64 } };
-  }
+  if (part.type === 'file') return inlineFile(part);
   throw clientFault(`content part type '${part.type}' is not supported for Gemini models`, 'unsupported_content');
+}
+
+/**
+ * The media of a tool message: a functionResponse's `parts` (FunctionResponsePart), which carry
+ * inline bytes only, so an image by URL is refused rather than fetched or dropped.
+ */
+function responseMedia(part: ContentPart): GeminiFunctionResponsePart {
+  if (part.type === 'image_url') {
+    const ref = imageRef(part);
+    if (ref.kind === 'url')
+      throw clientFault(
+        'Gemini takes images in a tool result as bytes only: send the image as a base64 data URL (the gateway does not fetch image URLs)',
+        'unsupported_image_url',
+      );
+    return { inlineData: { mimeType: ref.mediaType, data: ref.data } };
+  }
+  if (part.type === 'file') return inlineFile(part);
+  throw clientFault(`content part type '${part.type}' is not supported in a tool result for Gemini models`, 'unsupported_content');
 }
 
 function mediaParts(content: ChatMessage['content']): GeminiPart[] {
@@ -81,7 +103,13 @@ function toolResponse(m: ChatMessage, names: Map<string, string>): GeminiPart {
   } catch {
     /* plain text result */
   }
-  return { functionResponse: { name, response } };
+  // The text is the JSON response; images and files travel beside it in the response's own parts.
+  const media = inToolResult(m, () =>
+    partsOf(m.content)
+      .filter((p) => p.type !== 'text')
+      .map(responseMedia),
+  );
+  return { functionResponse: { name, response, ...(media.length ? { parts: media } : {}) } };
 }
 
 function toolConfig(c: ChatRequest['tool_choice']): GeminiRequest['toolConfig'] {

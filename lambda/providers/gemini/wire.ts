@@ -4,7 +4,10 @@ export type GeminiPart =
   | { inlineData: { mimeType: string; data: string } }
   | { fileData: { mimeType: string; fileUri: string } }
   | { functionCall: { name: string; args?: Record<string, unknown>; id?: string }; thoughtSignature?: string }
-  | { functionResponse: { name: string; response: Record<string, unknown>; id?: string } };
+  | { functionResponse: { name: string; response: Record<string, unknown>; id?: string; parts?: GeminiFunctionResponsePart[] } };
+
+/** Media a function's response carries beside its JSON (FunctionResponsePart: read by Gemini 3 models). */
+export type GeminiFunctionResponsePart = { inlineData: { mimeType: string; data: string } };
 
 export interface GeminiContent {
   role: 'user' | 'model';

@@ -5,7 +5,7 @@
  */
 import { GatewayError } from '../../../lambda/core/errors';
 import { decodedBytes, inlineFileOf } from '../../../lambda/core/file-parts';
-import { messagesToCanonical, validateMessagesRequest } from '../../../lambda/core/handlers/messages/request';
+import { anthropicOnlyBlocks, messagesToCanonical, validateMessagesRequest } from '../../../lambda/core/handlers/messages/request';
 import { inputItemsOf, responsesToCanonical, uploadedFilesOf, validateResponsesRequest } from '../../../lambda/core/handlers/responses/request';
 import { estimateFileTokens, estimatePromptTokens } from '../../../lambda/core/tokens';
 import { validateChatRequest } from '../../../lambda/core/validate';
@@ -127,12 +127,13 @@ describe('Responses input_file → canonical file part', () => {
     ]);
   });
 
-  test('a file outside a user message, in a function_call_output, without data, or not a data URL is a 400', () => {
+  test('a file outside a user message or a function_call_output, without data, or not a data URL is a 400', () => {
     const v = (body: Record<string, unknown>) => thrown(() => validateResponsesRequest({ model: 'm', ...body }));
     expect(v({ input: input({ type: 'input_file', file_data: PDF_URL }, 'system') })).toMatchObject({ status: 400, param: 'input[0].content[1]' });
-    expect(v({ input: [{ type: 'function_call_output', call_id: 'c', output: [{ type: 'input_file', file_data: PDF_URL }] }] })).toMatchObject({
+    expect(v({ input: [{ type: 'function_call_output', call_id: 'c', output: [{ type: 'input_file', file_data: 'JVBERi0=' }] }] })).toMatchObject({
       status: 400,
-      code: 'unsupported_content',
+      code: 'invalid_file',
+      param: 'input[0].output[0].file_data',
     });
     expect(v({ input: input({ type: 'input_file', filename: 'x.pdf' }) })).toMatchObject({ status: 400, param: 'input[0].content[1].file_data' });
     expect(v({ input: input({ type: 'input_file', file_data: 'JVBERi0=' }) })).toMatchObject({ status: 400, code: 'invalid_file' });
@@ -232,5 +233,105 @@ describe('canonical file part → each provider', () => {
     if (out.stream) throw new Error('expected JSON');
     expect(out.response.choices[0].message.content).toContain(`[read file fixture.pdf: application/pdf, ${decodedBytes(FIXTURE_PDF_BASE64)} bytes]`);
     expect(out.response.usage!.prompt_tokens).toBeGreaterThan(3000);
+  });
+});
+
+describe('files and images in tool outputs, step by step', () => {
+  const PNG_URL = 'data:image/png;base64,iVBORw0KGgo=';
+  const toolChat = (...parts: ContentPart[]): ChatRequest => ({
+    model: 'm',
+    messages: [
+      { role: 'user', content: 'Go.' },
+      { role: 'assistant', content: null, tool_calls: [{ id: 'call_9', type: 'function', function: { name: 'fetch_doc', arguments: '{}' } }] },
+      { role: 'tool', tool_call_id: 'call_9', content: parts },
+    ],
+  });
+
+  test('Responses: a function_call_output lists text, an image (with its detail) and a file as tool message parts; ids are found for the route', () => {
+    const req = validateResponsesRequest(
+      {
+        model: 'm',
+        input: [
+          {
+            type: 'function_call_output',
+            call_id: 'c',
+            output: [
+              { type: 'input_text', text: 'Here.' },
+              { type: 'input_image', image_url: PNG_URL, detail: 'low' },
+              { type: 'input_file', filename: 'a.pdf', file_data: PDF_URL },
+              { type: 'input_file', file_id: 'file-2' },
+            ],
+          },
+          { role: 'user', content: [{ type: 'input_image', file_id: 'file-img' }] },
+        ],
+      },
+      { uploadedFiles: 'defer' },
+    );
+    expect(responsesToCanonical(req, inputItemsOf(req)).messages).toEqual([
+      {
+        role: 'tool',
+        tool_call_id: 'c',
+        content: [
+          { type: 'text', text: 'Here.' },
+          { type: 'image_url', image_url: { url: PNG_URL, detail: 'low' } },
+          filePart(PDF_URL, 'a.pdf'),
+          { type: 'file', file: { file_id: 'file-2' } },
+        ],
+      },
+      { role: 'user', content: [{ type: 'image_url', image_url: { file_id: 'file-img' } }] },
+    ]);
+    expect(uploadedFilesOf(req)).toEqual([
+      { at: 'input[0].output[3]', field: 'file_id' },
+      { at: 'input[1].content[0]', field: 'file_id', image: true },
+    ]);
+  });
+
+  test('Responses: an image by file_id, not deferred, is refused as before', () => {
+    expect(thrown(() => validateResponsesRequest({ model: 'm', input: [{ role: 'user', content: [{ type: 'input_image', file_id: 'f' }] }] }))).toMatchObject({
+      status: 400,
+      param: 'input[0].content[0].image_url',
+    });
+  });
+
+  test('an image by file_id that reaches a translating provider (a stored conversation sent on) is a 400 saying why', () => {
+    const byId = chatWith({ type: 'image_url', image_url: { file_id: 'file-img' } });
+    for (const translate of [() => toAnthropicRequest(byId, 'c'), () => toConverseInput(byId, 'c'), () => toGeminiRequest(byId)])
+      expect(thrown(translate)).toMatchObject({ status: 400, message: expect.stringMatching(/'file_id'.*not available through this gateway.*image_url/) });
+  });
+
+  test('/v1/messages: a tool_result keeps its blocks in order; an error result leads with "Error:"; blocks only Anthropic can carry are marked', () => {
+    const canonical = (content: unknown[], extra: Record<string, unknown> = {}) => {
+      const req = messagesToCanonical(
+        validateMessagesRequest({
+          model: 'm',
+          max_tokens: 10,
+          messages: [
+            { role: 'assistant', content: [{ type: 'tool_use', id: 't1', name: 'f', input: {} }] },
+            { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content, ...extra }] },
+          ],
+        }),
+      );
+      return req;
+    };
+    const doc = { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: FIXTURE_PDF_BASE64 }, title: 'a.pdf' };
+    expect(canonical([doc, { type: 'text', text: 'the doc' }], { is_error: true }).messages[1].content).toEqual([
+      { type: 'text', text: 'Error:' },
+      filePart(PDF_URL, 'a.pdf'),
+      { type: 'text', text: 'the doc' },
+    ]);
+    expect(canonical([{ type: 'text', text: 'failed' }], { is_error: true }).messages[1].content).toBe('Error: failed');
+    const searched = canonical([{ type: 'search_result', source: 'https://x', title: 't', content: [] }]);
+    expect(anthropicOnlyBlocks(searched)).toEqual(['search_result']);
+    expect(thrown(() => canonical([{ type: 'hologram' }]))).toMatchObject({ status: 400, param: 'messages.1.content.0.content.0.type' });
+  });
+
+  test('Anthropic and Bedrock: a tool result of text only stays one text; Gemini: a file type it cannot read is a 400 naming the call', () => {
+    const twoTexts = toolChat({ type: 'text', text: 'a' }, { type: 'text', text: 'b' });
+    expect(toAnthropicRequest(twoTexts, 'c').messages[2].content).toEqual([{ type: 'tool_result', tool_use_id: 'call_9', content: 'ab' }]);
+    expect(toConverseInput(twoTexts, 'c').messages![2].content).toEqual([{ toolResult: { toolUseId: 'call_9', content: [{ text: 'ab' }] } }]);
+    expect(toConverseInput(toolChat(), 'c').messages![2].content).toEqual([{ toolResult: { toolUseId: 'call_9', content: [{ text: ' ' }] } }]);
+    const err = thrown(() => toGeminiRequest(toolChat(filePart('data:application/msword;base64,0M8R4A==', 'old.doc'))));
+    expect(err).toMatchObject({ status: 400, upstreamCode: 'unsupported_file_type' });
+    expect(err.message).toMatch(/^in the tool result for call 'call_9': file type 'application\/msword' \('old.doc'\).*Gemini/);
   });
 });

@@ -50,11 +50,6 @@ function imagePart(block: Extract<AnthropicBlock, { type: 'image' }>, at: string
   throw errors.badRequest(`${at}.source: must be a base64 or url image source`, at);
 }
 
-function textFromBlocks(content: string | AnthropicBlock[] | undefined): string {
-  if (typeof content === 'string') return content;
-  return (content ?? []).map((b) => (b.type === 'text' ? b.text : '')).join('');
-}
-
 /**
  * A document block as canonical parts, when the canonical format can carry it: a base64 source (a
  * PDF) or a plain-text source becomes a file part (the text as a text/plain file), titled by its
@@ -85,6 +80,30 @@ const ANTHROPIC_ONLY = new Set([
   'mcp_tool_result',
 ]);
 
+/**
+ * A tool_result's content as a tool message's: text, images and documents in their order (a
+ * document as a file part where the canonical format can carry it); all text, one string. An
+ * error result says so in its text. Blocks the canonical format cannot carry need an Anthropic target.
+ */
+function toolResultContent(tr: Extract<AnthropicBlock, { type: 'tool_result' }>, at: string): string | ContentPart[] {
+  const error = tr.is_error ? 'Error: ' : '';
+  if (typeof tr.content === 'string' || tr.content === undefined) return `${error}${tr.content ?? ''}`;
+  const parts: ContentPart[] = [];
+  tr.content.forEach((b, k) => {
+    const bat = `${at}.content.${k}`;
+    if (b.type === 'text') parts.push({ type: 'text', text: b.text });
+    else if (b.type === 'image') parts.push(imagePart(b as Extract<AnthropicBlock, { type: 'image' }>, bat));
+    else if (b.type === 'document')
+      parts.push(...(documentParts(b as Extract<AnthropicBlock, { type: 'document' }>) ?? [{ type: 'anthropic_only', block_type: b.type }]));
+    else if (ANTHROPIC_ONLY.has(b.type)) parts.push({ type: 'anthropic_only', block_type: b.type });
+    else throw errors.badRequest(`${bat}.type: content block type '${b.type}' is not supported in a tool_result`, `${bat}.type`);
+  });
+  if (parts.every((p) => p.type === 'text')) return error + parts.map((p) => (p as { text: string }).text).join('');
+  if (!error) return parts;
+  const first = parts[0] as { type: string; text?: string };
+  return first.type === 'text' ? [{ type: 'text', text: error + first.text }, ...parts.slice(1)] : [{ type: 'text', text: error.trim() }, ...parts];
+}
+
 function userMessages(content: string | AnthropicBlock[], at: string, out: ChatMessage[]): void {
   if (typeof content === 'string') return void out.push({ role: 'user', content });
   const parts: ContentPart[] = [];
@@ -93,17 +112,7 @@ function userMessages(content: string | AnthropicBlock[], at: string, out: ChatM
     if (b.type === 'tool_result') {
       // OpenAI puts each tool result in its own message, ahead of the user's text.
       const tr = b as Extract<AnthropicBlock, { type: 'tool_result' }>;
-      const images = Array.isArray(tr.content) ? tr.content.filter((x) => x.type === 'image') : [];
-      const text = textFromBlocks(tr.content);
-      out.push({
-        role: 'tool',
-        tool_call_id: tr.tool_use_id,
-        content: images.length
-          ? [{ type: 'text', text }, ...images.map((x, k) => imagePart(x as Extract<AnthropicBlock, { type: 'image' }>, `${bat}.content.${k}`))]
-          : tr.is_error
-            ? `Error: ${text}`
-            : text,
-      });
+      out.push({ role: 'tool', tool_call_id: tr.tool_use_id, content: toolResultContent(tr, bat) });
     } else if (b.type === 'text') parts.push({ type: 'text', text: b.text });
     else if (b.type === 'image') parts.push(imagePart(b as Extract<AnthropicBlock, { type: 'image' }>, bat));
     else if (b.type === 'document')

@@ -68,15 +68,12 @@ interface Deferred {
   readonly uploadedFiles: 'refuse' | 'defer';
 }
 
-/** An input_file part: the file itself in `file_data` (a base64 data URL); a `file_id` / `file_url` only for native routes. */
+/**
+ * An input_file part (in a user message or a function_call_output): the file itself in `file_data`
+ * (a base64 data URL); a `file_id` / `file_url` only for native routes.
+ */
 function checkFilePart(p: Record<string, unknown>, at: string, role: string, deferred: Deferred): void {
-  if (role === 'tool')
-    throw errors.badRequest(
-      `'${at}': files in a function_call_output are not supported by this gateway; send the file in a user message.`,
-      `${at}.type`,
-      'unsupported_content',
-    );
-  if (role !== 'user') throw errors.badRequest(`'${at}': files may only be sent in user messages.`, at);
+  if (role !== 'user' && role !== 'tool') throw errors.badRequest(`'${at}': files may only be sent in user messages and function_call_output items.`, at);
   if (p.filename !== undefined && p.filename !== null && typeof p.filename !== 'string')
     throw errors.badRequest(`'${at}.filename' must be a string.`, `${at}.filename`);
   if (p.file_data === undefined || p.file_data === null) {
@@ -98,6 +95,10 @@ function checkContentPart(p: unknown, at: string, role: string, deferred: Deferr
       if (typeof p.refusal !== 'string') throw errors.badRequest(`'${at}.refusal' must be a string.`, `${at}.refusal`);
       return;
     case 'input_image':
+      if (typeof p.image_url !== 'string' && typeof p.file_id === 'string' && deferred.uploadedFiles === 'defer') {
+        if (role !== 'user' && role !== 'tool') throw errors.badRequest(`'${at}': images may only be sent in user messages.`, at);
+        return;
+      }
       if (typeof p.image_url !== 'string')
         throw errors.badRequest(
           `'${at}.image_url' must be an http(s) URL or a base64 data URL (uploaded files, 'file_id', are not available through this gateway).`,
@@ -259,16 +260,27 @@ export function builtInItemsOf(req: ResponsesRequest): Array<{ at: string; type:
   return req.input.flatMap((item, i) => (BUILT_IN_ITEM_TYPES.has(item.type as string) ? [{ at: `input[${i}]`, type: item.type as string }] : []));
 }
 
-/** The input_file parts of a request that name a file by `file_id` / `file_url` (where, and which), once validated with `uploadedFiles: 'defer'`. */
-export function uploadedFilesOf(req: ResponsesRequest): Array<{ at: string; field: 'file_id' | 'file_url' }> {
+/** The field naming an uploaded file, for an input_file or input_image part that gives one instead of its content. */
+function uploadedFieldOf(p: InputContentPart): 'file_id' | 'file_url' | undefined {
+  if (p.type === 'input_file' && typeof p.file_data !== 'string') return typeof p.file_id === 'string' ? 'file_id' : 'file_url';
+  if (p.type === 'input_image' && typeof p.image_url !== 'string' && typeof p.file_id === 'string') return 'file_id';
+  return undefined;
+}
+
+/**
+ * The input_file and input_image parts of a request, in messages and function_call_output items,
+ * that name a file by `file_id` / `file_url` (where, and which), once validated with `uploadedFiles: 'defer'`.
+ */
+export function uploadedFilesOf(req: ResponsesRequest): Array<{ at: string; field: 'file_id' | 'file_url'; image?: true }> {
   if (!Array.isArray(req.input)) return [];
   return req.input.flatMap((item, i) => {
-    if ((item.type ?? 'message') !== 'message' || !Array.isArray((item as MessageItem).content)) return [];
-    return ((item as MessageItem).content as InputContentPart[]).flatMap((p, j) =>
-      p.type === 'input_file' && typeof p.file_data !== 'string'
-        ? [{ at: `input[${i}].content[${j}]`, field: typeof p.file_id === 'string' ? ('file_id' as const) : ('file_url' as const) }]
-        : [],
-    );
+    const [parts, list] =
+      item.type === 'function_call_output' ? [item.output, 'output'] : (item.type ?? 'message') === 'message' ? [(item as MessageItem).content, 'content'] : [];
+    if (!Array.isArray(parts)) return [];
+    return (parts as InputContentPart[]).flatMap((p, j) => {
+      const field = uploadedFieldOf(p);
+      return field ? [{ at: `input[${i}].${list}[${j}]`, field, ...(p.type === 'input_image' ? { image: true as const } : {}) }] : [];
+    });
   });
 }
 
@@ -285,8 +297,11 @@ function contentParts(content: MessageItem['content']): ContentPart[] {
   if (typeof content === 'string') return [{ type: 'text', text: content }];
   return content.map((p: InputContentPart): ContentPart => {
     switch (p.type) {
-      case 'input_image':
-        return { type: 'image_url', image_url: { url: p.image_url as string, ...(p.detail ? { detail: p.detail } : {}) } };
+      case 'input_image': {
+        // An image by file_id reaches here only for a route of native targets (they are sent the client's own body).
+        const ref = typeof p.image_url === 'string' ? { url: p.image_url } : { file_id: p.file_id };
+        return { type: 'image_url', image_url: { ...ref, ...(p.detail ? { detail: p.detail } : {}) } as { url: string } };
+      }
       case 'refusal':
         return { type: 'text', text: p.refusal };
       case 'input_file': {
@@ -310,13 +325,10 @@ function compactContent(parts: ContentPart[]): string | ContentPart[] {
   return parts.every((p) => p.type === 'text') ? parts.map((p) => (p as { text: string }).text).join('') : parts;
 }
 
+/** A function's output as a tool message's content: text, images and files as in a user message. */
 function toolOutputContent(output: Extract<InputItem, { type: 'function_call_output' }>['output']): string | ContentPart[] {
   if (typeof output === 'string') return output;
-  return compactContent(
-    output.map(
-      (p): ContentPart => (p.type === 'input_image' ? { type: 'image_url', image_url: { url: String(p.image_url) } } : { type: 'text', text: p.text }),
-    ),
-  );
+  return compactContent(contentParts(output));
 }
 
 /**
