@@ -6,9 +6,9 @@
  * stream. Each event leaves as soon as it arrives (the provider notes every event on a chunk, an
  * empty one when it has no canonical meaning), except what must wait: the events before the
  * stream's first content, which the router holds so another target can still serve (stream.ts,
- * peekFirstContent), and the terminal event. The final response.completed (or response.incomplete) is held until the response is
- * stored, as the translated encoder does; a failure ends with response.failed carrying what was
- * delivered. A stream without native events (another target served it, a stage rewrote it, or a
+ * peekFirstContent), and the final response.completed (or response.incomplete), held until the
+ * response is stored, as the translated encoder does. A failure ends with response.failed carrying
+ * what was delivered. A stream without native events (another target served it, a stage rewrote it, or a
  * cache hit) is encoded from its canonical chunks (encoder.ts).
  */
 import type { GatewayError } from '../../errors';
