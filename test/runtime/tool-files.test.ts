@@ -353,5 +353,19 @@ describe('files and images in tool outputs', () => {
       await expect(openai.responses.create({ model: 'flash', input })).rejects.toMatchObject({ status: 400, error: { param: 'input[0].content[1].file_id' } });
       expect(sentCount()).toBe(before);
     });
+
+    test('an image by id in the stored conversation: a later turn on another route is a 400 naming previous_response_id, nothing sent', async () => {
+      const first = await openai.responses.create({ model: 'gpt', input });
+      const before = sentCount();
+      for (const model of ['compat', 'claude'])
+        await expect(openai.responses.create({ model, previous_response_id: first.id, input: 'And now?' })).rejects.toMatchObject({
+          status: 400,
+          error: { param: 'previous_response_id', code: 'unsupported_content' },
+          message: expect.stringMatching(/conversation of 'previous_response_id' holds 'conversation\[0\]\.content\[1\]\.file_id'.*image/),
+        });
+      expect(sentCount()).toBe(before);
+      await openai.responses.create({ model: 'gpt', previous_response_id: first.id, input: 'And now?' });
+      expect(sentTo('/openai/responses').at(-1)!.body.input[0].content[1]).toEqual({ type: 'input_image', file_id: 'file-img1', detail: 'auto' });
+    });
   });
 });

@@ -25,7 +25,16 @@ import { UPLOADED_FILES_REFUSED, UPLOADED_IMAGES_REFUSED } from '../file-parts';
 import { DEFAULT_OUTPUT_RESERVATION } from './chat-completions';
 import { asGatewayResponse, nativeResponsesRequest } from './responses/native';
 import { responsesStreamEncoder } from './responses/native-encoder';
-import { builtInItemsOf, builtInToolsOf, inputItemsOf, responsesToCanonical, uploadedFilesOf, validateResponsesRequest } from './responses/request';
+import {
+  type UploadedFileRef,
+  builtInItemsOf,
+  builtInToolsOf,
+  inputItemsOf,
+  responsesToCanonical,
+  uploadedFilesIn,
+  uploadedFilesOf,
+  validateResponsesRequest,
+} from './responses/request';
 import { completedResponse, newId, outputText, responseShell, usageToResponses } from './responses/response';
 import type { InputItem, OutputItem, ResponseObject, ResponsesRequest } from './responses/wire';
 
@@ -73,7 +82,9 @@ interface ResponsesCall extends ChatCall {
   /** Items of built-in tools the client sent back (only targets that take the Responses API natively can take them). */
   readonly builtInItems: Array<{ at: string; type: string }>;
   /** Files the client names by `file_id` / `file_url` (only targets that take the Responses API natively can be sent them). */
-  readonly uploadedFiles: Array<{ at: string; field: string; image?: true }>;
+  readonly uploadedFiles: UploadedFileRef[];
+  /** The same, in the stored conversation previous_response_id rebuilds (an earlier turn may have had an all-native route). */
+  readonly uploadedFilesEarlier: UploadedFileRef[];
 }
 
 export function responsesEndpoints(s: GatewayServices): Endpoint[] {
@@ -125,6 +136,7 @@ export function responsesEndpoints(s: GatewayServices): Endpoint[] {
         builtIns: builtInToolsOf(body),
         builtInItems: builtInItemsOf(body),
         uploadedFiles: uploadedFilesOf(body),
+        uploadedFilesEarlier: uploadedFilesIn(history, 'conversation'),
       };
     },
     async handle(ctx, call) {
@@ -133,14 +145,19 @@ export function responsesEndpoints(s: GatewayServices): Endpoint[] {
       // Built-in tools run only upstream, on targets that take the Responses body natively: every
       // target the route may try must, so a fallback can never quietly drop them.
       const foreign =
-        builtIns.length || call.builtInItems.length || call.uploadedFiles.length ? ctx.route?.targets.find((t) => !nativeFor(s, t, call.native)) : undefined;
-      const file = foreign && call.uploadedFiles[0];
-      if (file)
+        builtIns.length || call.builtInItems.length || call.uploadedFiles.length || call.uploadedFilesEarlier.length
+          ? ctx.route?.targets.find((t) => !nativeFor(s, t, call.native))
+          : undefined;
+      const file = foreign && (call.uploadedFiles[0] ?? call.uploadedFilesEarlier[0]);
+      if (file) {
+        const where = `${file.at}.${file.field}`;
+        const earlier = !call.uploadedFiles.length;
         throw errors.badRequest(
-          `'${file.at}.${file.field}': ${file.image ? UPLOADED_IMAGES_REFUSED : UPLOADED_FILES_REFUSED} (only targets that take the Responses API natively may be sent one, and '${foreign.provider.name}' does not).`,
-          `${file.at}.${file.field}`,
+          `${earlier ? `the conversation of 'previous_response_id' holds '${where}'` : `'${where}'`}: ${file.image ? UPLOADED_IMAGES_REFUSED : UPLOADED_FILES_REFUSED} (only targets that take the Responses API natively may be sent one, and '${foreign.provider.name}' does not).`,
+          earlier ? 'previous_response_id' : where,
           'unsupported_content',
         );
+      }
       const item = foreign && call.builtInItems[0];
       if (item)
         throw errors.badRequest(

@@ -267,19 +267,30 @@ function uploadedFieldOf(p: InputContentPart): 'file_id' | 'file_url' | undefine
   return undefined;
 }
 
+/** An input_file or input_image part that names a file by id (or URL): where, which field, and whether it is an image. */
+export interface UploadedFileRef {
+  readonly at: string;
+  readonly field: 'file_id' | 'file_url';
+  readonly image?: true;
+}
+
 /**
  * The input_file and input_image parts of a request, in messages and function_call_output items,
  * that name a file by `file_id` / `file_url` (where, and which), once validated with `uploadedFiles: 'defer'`.
  */
-export function uploadedFilesOf(req: ResponsesRequest): Array<{ at: string; field: 'file_id' | 'file_url'; image?: true }> {
-  if (!Array.isArray(req.input)) return [];
-  return req.input.flatMap((item, i) => {
-    const [parts, list] =
+export function uploadedFilesOf(req: ResponsesRequest): UploadedFileRef[] {
+  return Array.isArray(req.input) ? uploadedFilesIn(req.input, 'input') : [];
+}
+
+/** The same, in a list of items named `list` (a request's `input`, or a stored conversation). */
+export function uploadedFilesIn(items: readonly InputItem[], list: string): UploadedFileRef[] {
+  return items.flatMap((item, i) => {
+    const [parts, key] =
       item.type === 'function_call_output' ? [item.output, 'output'] : (item.type ?? 'message') === 'message' ? [(item as MessageItem).content, 'content'] : [];
     if (!Array.isArray(parts)) return [];
     return (parts as InputContentPart[]).flatMap((p, j) => {
       const field = uploadedFieldOf(p);
-      return field ? [{ at: `input[${i}].${list}[${j}]`, field, ...(p.type === 'input_image' ? { image: true as const } : {}) }] : [];
+      return field ? [{ at: `${list}[${i}].${key}[${j}]`, field, ...(p.type === 'input_image' ? { image: true as const } : {}) }] : [];
     });
   });
 }
