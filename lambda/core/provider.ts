@@ -71,7 +71,11 @@ export interface NativeMessagesAnswer {
   readonly format: 'messages';
   /** The upstream's message behind this completion. */
   message(of: ChatCompletion): AnthropicResponse | undefined;
-  /** The upstream's events that produced this chunk (the chunk that opened a group of them). */
+  /**
+   * The upstream's events behind this chunk (on the first chunk they produced). Every event is
+   * behind a chunk as soon as it arrives: one with no canonical meaning (a block's end, a ping) has
+   * an empty chunk of its own.
+   */
   events(of: ChatCompletionChunk): readonly AnthropicStreamEvent[] | undefined;
 }
 

@@ -138,6 +138,36 @@ export function chunkBuilder(id: string, model: string, created = Math.floor(Dat
   };
 }
 
+/**
+ * On a native call, notes each upstream event on a chunk as soon as it is read (the answer's
+ * `noteEvents`), so the endpoint relays it at once: on the first chunk it produced, or on an empty
+ * chunk of its own (no choices, no usage, so limits, pricing, guard, cache and log see nothing new)
+ * when it has no canonical meaning (an item's or block's end, a tool's progress, a ping). Riding on
+ * the next chunk instead, it would wait as long as the upstream does, and a cut would lose it.
+ * Returns the chunks to yield for the event. `pendingId` names the carriers before the first chunk.
+ */
+export function nativeEventCarrier<E>(
+  answer: { noteEvents(chunk: ChatCompletionChunk, events: readonly E[]): void },
+  pendingId: string,
+  model: string,
+): (event: E, chunks: ChatCompletionChunk[]) => ChatCompletionChunk[] {
+  /** The latest chunk's id, creation time and model, for the carriers. */
+  let header: Pick<ChatCompletionChunk, 'id' | 'object' | 'created' | 'model'> = {
+    id: pendingId,
+    object: 'chat.completion.chunk',
+    created: Math.floor(Date.now() / 1000),
+    model,
+  };
+  return (event, chunks) => {
+    if (chunks.length) {
+      const { id, object, created, model } = chunks[0];
+      header = { id, object, created, model };
+    } else chunks = [{ ...header, choices: [] }];
+    answer.noteEvents(chunks[0], [event]);
+    return chunks;
+  };
+}
+
 /** JSON from an upstream stream event, or a 'malformed' failure naming the provider. */
 export function parseEventJson<T>(data: string, providerName: string): T {
   try {

@@ -26,7 +26,7 @@ export class MessagesAnswer implements NativeMessagesAnswer {
     return completion;
   }
 
-  /** The upstream's `events` (since the last group) produced `chunk` and the chunks right after it. */
+  /** The upstream's `events` produced `chunk` (and the chunks right after it), or ride on it when they produced none. */
   noteEvents(chunk: ChatCompletionChunk, events: readonly AnthropicStreamEvent[]): void {
     this.eventGroups.set(chunk, events);
   }

@@ -1,12 +1,13 @@
 /**
- * Anthropic Messages SSE → canonical chunks, translated as events arrive. On a native call the
- * events behind each chunk are noted (native-answer.ts) so /v1/messages can replay them.
+ * Anthropic Messages SSE → canonical chunks, translated as events arrive. On a native call each
+ * event is noted on a chunk as soon as it is read (native-answer.ts), so /v1/messages relays it as
+ * it arrives: a block's end or a ping does not wait for the next text (nor get lost on a cut).
  * An `error` event or a stream without `message_stop` throws, so a cut stream never looks complete.
  */
 import { readSseEvents } from '../../core/sse';
 import { fetchFailure } from '../http-errors';
 import { type ChatCompletionChunk, type ProviderCall, UpstreamError } from '../types';
-import { chunkBuilder, parseEventJson } from '../translate-common';
+import { chunkBuilder, nativeEventCarrier, parseEventJson } from '../translate-common';
 import type { MessagesAnswer } from './native-answer';
 import { type AnthropicStreamEvent, type AnthropicUsage, finishReasonFromAnthropic, canonicalUsageOf } from './wire';
 
@@ -64,7 +65,7 @@ export function anthropicStreamTranslator(fallbackModel: string) {
 /**
  * Canonical chunks from a source of Anthropic events (SSE from the Messages API, or Bedrock's
  * InvokeModelWithResponseStream). `mapError` turns a transport failure into an UpstreamError;
- * `answer`, on a native call, is told which events produced which chunk.
+ * `answer`, on a native call, is told which event produced (or rides on) which chunk.
  */
 export async function* anthropicEventChunks(
   events: AsyncIterable<AnthropicStreamEvent>,
@@ -74,7 +75,7 @@ export async function* anthropicEventChunks(
 ): AsyncGenerator<ChatCompletionChunk> {
   const translate = anthropicStreamTranslator(call.model);
   const name = call.provider.name;
-  let native: AnthropicStreamEvent[] = [];
+  const carry = answer && nativeEventCarrier(answer, 'msg_pending', call.model);
   let stopped = false;
   try {
     for await (const ev of events) {
@@ -88,12 +89,8 @@ export async function* anthropicEventChunks(
         stopped = true;
         break;
       }
-      if (ev.type !== 'ping') native.push(ev);
       const chunks = translate(ev);
-      if (!chunks.length) continue;
-      answer?.noteEvents(chunks[0], native);
-      native = [];
-      yield* chunks;
+      yield* carry ? carry(ev, chunks) : chunks;
     }
   } catch (err) {
     throw err instanceof UpstreamError ? err : mapError(err);

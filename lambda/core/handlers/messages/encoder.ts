@@ -1,9 +1,11 @@
 /**
  * The Anthropic Messages SSE encoder for the shared stream driver. Canonical chunks become
  * message_start, content_block_start/delta/stop (text_delta, input_json_delta), message_delta
- * (stop_reason + usage) and message_stop. When the upstream spoke the Messages format itself, the
- * events it sent behind each chunk are replayed as they came. A failed stream ends with `event: error` and no
- * message_stop.
+ * (stop_reason + usage) and message_stop. When the upstream spoke the Messages format itself, its
+ * events are relayed as it sent them, each as soon as it arrives (the provider notes every event on
+ * a chunk, an empty one when it has no canonical meaning), except the events before the stream's
+ * first content, which the router holds so another target can still serve (stream.ts,
+ * peekFirstContent). A failed stream ends with `event: error` and no message_stop.
  */
 import { errorBody } from '../../errors';
 import { encodeSseEvent } from '../../sse';

@@ -7,7 +7,7 @@
 import { readSseEvents } from '../../../core/sse';
 import type { OutputItem, ResponseObject, ResponseStreamEvent } from '../../../apischema/responses';
 import { fetchFailure } from '../../http-errors';
-import { chunkBuilder, parseEventJson } from '../../translate-common';
+import { chunkBuilder, nativeEventCarrier, parseEventJson } from '../../translate-common';
 import { type ChatCompletionChunk, type ProviderCall, UpstreamError } from '../../types';
 import type { ResponsesAnswer } from './answer';
 import { canonicalUsage, failedResponseError, finishOf } from './canonical';
@@ -95,13 +95,7 @@ export async function* responsesChunks(
   const name = call.provider.name;
   const translate = responsesStreamTranslator(call.model, name, requestTools);
   let ended = false;
-  /** The latest chunk's id, creation time and model, for the carriers of events that have no canonical meaning. */
-  let header: Pick<ChatCompletionChunk, 'id' | 'object' | 'created' | 'model'> = {
-    id: 'resp_pending',
-    object: 'chat.completion.chunk',
-    created: Math.floor(Date.now() / 1000),
-    model: call.model,
-  };
+  const carry = answer && nativeEventCarrier(answer, 'resp_pending', call.model);
   /** The running tally of billed tool calls, which a failure carries (the provider bills them regardless). */
   let tally: ChatCompletionChunk['server_tool_use'];
   try {
@@ -113,18 +107,8 @@ export async function* responsesChunks(
       if (!ev || typeof ev.type !== 'string') throw new UpstreamError('malformed', `${name} sent a stream event without a type`, 502, 'malformed_response');
       const chunks = translate(ev);
       for (const c of chunks) tally = c.server_tool_use ?? tally;
-      if (chunks.length) {
-        const { id, object, created, model } = chunks[0];
-        header = { id, object, created, model };
-      }
-      if (answer) {
-        // Each event leaves as it arrives, on the chunk it produced, or on an empty chunk of its own
-        // when it has no canonical meaning (an item's end, a built-in tool's progress, in_progress):
-        // riding on the next chunk, it would wait as long as the upstream does, and a cut would lose it.
-        if (!chunks.length) chunks.push({ ...header, choices: [] });
-        answer.noteEvents(chunks[0], [ev]);
-      }
-      yield* chunks;
+      // Each event leaves as it arrives (an item's end, a built-in tool's progress, in_progress too).
+      yield* carry ? carry(ev, chunks) : chunks;
       if (TERMINAL.has(ev.type)) {
         ended = true;
         break;
