@@ -11,21 +11,12 @@
  */
 import Anthropic from '@anthropic-ai/sdk';
 import type { ServerResponse } from 'node:http';
-import type { ActualUsage, Reservation } from '../../lambda/core/ports';
 import { estimateTextTokens } from '../../lambda/core/tokens';
 import { anthropicTextEvents } from '../helpers/anthropic-wire';
 import { type BedrockStreamFrame, encodeFrame, startFakeBedrock } from '../helpers/bedrock-wire';
 import { type FakeUpstream, type ReceivedRequest, startFakeUpstream } from '../helpers/fake-upstream';
 import { type TestGateway, startTestGateway } from '../helpers/gateway';
-import { CapturingLogSink, CountingLimiter } from '../runtime/routing/harness';
-
-class SettlementLimiter extends CountingLimiter {
-  readonly actual: ActualUsage[] = [];
-  override async settle(r: Reservation, actual: ActualUsage): Promise<void> {
-    this.actual.push(actual);
-    await super.settle(r, actual);
-  }
-}
+import { CapturingLogSink, SettlementLimiter, expectSettled } from '../runtime/routing/harness';
 
 const ANTHROPIC_KEY = 'sk-ant-api03-relay-provider-key-0123456789';
 const CLAUDE_ON_BEDROCK = 'anthropic.claude-sonnet-4-5-20250929-v1:0';
@@ -105,14 +96,7 @@ describe('native /v1/messages streams relay each upstream event as it arrives', 
     await upstream.close();
   });
 
-  /** The log record of a call, after checking the limiter settled exactly its tokens and cost. */
-  async function settled(requestId: string | null, before: number) {
-    const record = await logs.record(requestId!);
-    expect(limiter.actual.slice(before)).toEqual([{ tokens: record.prompt_tokens! + record.completion_tokens!, costUsd: record.cost_usd }]);
-    expect(limiter.open.size).toBe(0);
-    expect(limiter.violations).toEqual([]);
-    return record;
-  }
+  const settled = (requestId: string | null, before: number) => expectSettled(limiter, logs, requestId, before);
 
   test("a pause after a text block: the block's end reaches the SDK while the upstream waits, then the rest", async () => {
     const answer = textAnswer();

@@ -9,7 +9,6 @@
  */
 import type { ServerResponse } from 'node:http';
 import OpenAI from 'openai';
-import type { ActualUsage, Reservation } from '../../lambda/core/ports';
 import { estimateTextTokens } from '../../lambda/core/tokens';
 import { anthropicMessage, anthropicTextEvents, writeAnthropicSse } from '../helpers/anthropic-wire';
 import { type FakeUpstream, type ReceivedRequest, json, openAiCompletion, startFakeUpstream } from '../helpers/fake-upstream';
@@ -25,15 +24,7 @@ import {
   webSearchItem,
   writeResponsesSse,
 } from '../helpers/openai-responses-wire';
-import { CapturingLogSink, CountingLimiter, attemptsOf } from '../runtime/routing/harness';
-
-class SettlementLimiter extends CountingLimiter {
-  readonly actual: ActualUsage[] = [];
-  override async settle(r: Reservation, actual: ActualUsage): Promise<void> {
-    this.actual.push(actual);
-    await super.settle(r, actual);
-  }
-}
+import { CapturingLogSink, attemptsOf, SettlementLimiter, expectSettled } from '../runtime/routing/harness';
 
 const OPENAI_KEY = 'sk-openai-real-provider-key-0123456789';
 const AZURE_KEY = 'azure-real-provider-key-0123456789abcdef';
@@ -135,14 +126,7 @@ describe('/v1/responses natively on OpenAI-family targets', () => {
     await upstream.close();
   });
 
-  /** The log record of a call the client made, and the reservation it settled. */
-  async function settled(requestId: string | null, before: number) {
-    const record = await logs.record(requestId!);
-    expect(limiter.actual.slice(before)).toEqual([{ tokens: record.prompt_tokens! + record.completion_tokens!, costUsd: record.cost_usd }]);
-    expect(limiter.open.size).toBe(0);
-    expect(limiter.violations).toEqual([]);
-    return record;
-  }
+  const settled = (requestId: string | null, before: number) => expectSettled(limiter, logs, requestId, before);
 
   test('JSON: the client body goes to {baseUrl}/responses with the model rewritten and store: false; the answer comes back under the gateway id', async () => {
     const before = limiter.actual.length;

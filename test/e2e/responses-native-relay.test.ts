@@ -10,20 +10,11 @@
  */
 import type { ServerResponse } from 'node:http';
 import OpenAI from 'openai';
-import type { ActualUsage, Reservation } from '../../lambda/core/ports';
 import { estimateTextTokens } from '../../lambda/core/tokens';
 import { type FakeUpstream, type ReceivedRequest, startFakeUpstream } from '../helpers/fake-upstream';
 import { type TestGateway, startTestGateway } from '../helpers/gateway';
 import { messageItem, openAiResponse, reasoningItem, responseEvents, sseData, sseEvent, webSearchItem } from '../helpers/openai-responses-wire';
-import { CapturingLogSink, CountingLimiter } from '../runtime/routing/harness';
-
-class SettlementLimiter extends CountingLimiter {
-  readonly actual: ActualUsage[] = [];
-  override async settle(r: Reservation, actual: ActualUsage): Promise<void> {
-    this.actual.push(actual);
-    await super.settle(r, actual);
-  }
-}
+import { CapturingLogSink, SettlementLimiter, expectSettled } from '../runtime/routing/harness';
 
 const OPENAI_KEY = 'sk-openai-real-provider-key-0123456789';
 const USAGE = { input: 100, output: 40 };
@@ -83,14 +74,7 @@ describe('native /v1/responses streams relay each upstream event as it arrives',
     await upstream.close();
   });
 
-  /** The log record of a call, after checking the limiter settled exactly its tokens and cost. */
-  async function settled(requestId: string | null, before: number) {
-    const record = await logs.record(requestId!);
-    expect(limiter.actual.slice(before)).toEqual([{ tokens: record.prompt_tokens! + record.completion_tokens!, costUsd: record.cost_usd }]);
-    expect(limiter.open.size).toBe(0);
-    expect(limiter.violations).toEqual([]);
-    return record;
-  }
+  const settled = (requestId: string | null, before: number) => expectSettled(limiter, logs, requestId, before);
 
   /**
    * The upstream streams `events` up to and including the first that `pauseAfter` picks, waits for

@@ -8,19 +8,10 @@
  */
 import type { ServerResponse } from 'node:http';
 import OpenAI from 'openai';
-import type { ActualUsage, Reservation } from '../../lambda/core/ports';
 import { type FakeUpstream, type ReceivedRequest, json, startFakeUpstream } from '../helpers/fake-upstream';
 import { type TestGateway, startTestGateway } from '../helpers/gateway';
 import { messageItem, openAiResponse, responseEvents, sseData, sseEvent, upstreamId, webSearchItem, writeResponsesSse } from '../helpers/openai-responses-wire';
-import { CapturingLogSink, CountingLimiter } from '../runtime/routing/harness';
-
-class SettlementLimiter extends CountingLimiter {
-  readonly actual: ActualUsage[] = [];
-  override async settle(r: Reservation, actual: ActualUsage): Promise<void> {
-    this.actual.push(actual);
-    await super.settle(r, actual);
-  }
-}
+import { CapturingLogSink, SettlementLimiter, expectSettled } from '../runtime/routing/harness';
 
 const OPENAI_KEY = 'sk-openai-real-provider-key-0123456789';
 const USAGE = { input: 1_000, output: 200 };
@@ -85,14 +76,7 @@ describe('built-in tool fees on native /v1/responses', () => {
     await upstream.close();
   });
 
-  /** The log record of a call, after checking the limiter settled exactly its tokens and cost. */
-  async function settled(requestId: string | null, before: number) {
-    const record = await logs.record(requestId!);
-    expect(limiter.actual.slice(before)).toEqual([{ tokens: record.prompt_tokens! + record.completion_tokens!, costUsd: record.cost_usd }]);
-    expect(limiter.open.size).toBe(0);
-    expect(limiter.violations).toEqual([]);
-    return record;
-  }
+  const settled = (requestId: string | null, before: number) => expectSettled(limiter, logs, requestId, before);
 
   test('JSON: two searches at $0.01 each on top of the tokens; the page opened is free', async () => {
     const before = limiter.actual.length;

@@ -213,3 +213,24 @@ export async function readSseData(res: Response): Promise<string[]> {
     )
     .filter(Boolean);
 }
+
+/** A counting limiter that also keeps what each reservation settled to. */
+export class SettlementLimiter extends CountingLimiter {
+  readonly actual: ActualUsage[] = [];
+  override async settle(r: Reservation, actual: ActualUsage): Promise<void> {
+    this.actual.push(actual);
+    await super.settle(r, actual);
+  }
+}
+
+/**
+ * The log record of a call, after checking that the limiter settled exactly its tokens and cost
+ * (the one settlement since `before`) and that no reservation is left open or was misused.
+ */
+export async function expectSettled(limiter: SettlementLimiter, logs: CapturingLogSink, requestId: string | null, before: number): Promise<RequestLogRecord> {
+  const record = await logs.record(requestId!);
+  expect(limiter.actual.slice(before)).toEqual([{ tokens: record.prompt_tokens! + record.completion_tokens!, costUsd: record.cost_usd }]);
+  expect(limiter.open.size).toBe(0);
+  expect(limiter.violations).toEqual([]);
+  return record;
+}

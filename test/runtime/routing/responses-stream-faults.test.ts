@@ -5,21 +5,12 @@
  * plus the delivered text), exactly once.
  */
 import type { ServerResponse } from 'node:http';
-import type { ActualUsage, Reservation } from '../../../lambda/core/ports';
 import { estimateTextTokens } from '../../../lambda/core/tokens';
 import { anthropicMessage } from '../../helpers/anthropic-wire';
 import { type FakeUpstream, startFakeUpstream } from '../../helpers/fake-upstream';
 import { type TestGateway, startTestGateway } from '../../helpers/gateway';
 import { sseData } from '../../helpers/openai-responses-wire';
-import { CapturingLogSink, CountingLimiter } from './harness';
-
-class SettlementLimiter extends CountingLimiter {
-  readonly actual: ActualUsage[] = [];
-  override async settle(r: Reservation, actual: ActualUsage): Promise<void> {
-    this.actual.push(actual);
-    await super.settle(r, actual);
-  }
-}
+import { CapturingLogSink, SettlementLimiter } from './harness';
 
 const START = [
   { type: 'message_start', message: { ...anthropicMessage([]), stop_reason: null, usage: { input_tokens: 10, output_tokens: 1 } } },
