@@ -185,8 +185,12 @@ export function createKeepAliveFetch(options: KeepAliveFetchOptions = {}): KeepA
     return new Promise<Response>((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
       const send = () => {
-        /** Whether any byte of an answer came: after one, the upstream had the request, so it is never sent again. */
-        let answered = false;
+        /**
+         * What the connection had read when it took this request: any byte past it is an answer
+         * begun, and then the upstream had the request, so it is never sent again. (Counted, not
+         * listened for: a 'data' listener on the socket for every request costs more.)
+         */
+        let readBefore: number | undefined;
         const req = (secure ? httpsRequest : httpRequest)(
           {
             ...target,
@@ -207,7 +211,9 @@ export function createKeepAliveFetch(options: KeepAliveFetchOptions = {}): KeepA
             resolve(response);
           },
         );
-        req.once('socket', (socket) => socket.once('data', () => (answered = true)));
+        req.once('socket', (socket) => {
+          readBefore = socket.bytesRead;
+        });
         // Aborting destroys the request, and with it a response body still streaming.
         const onAbort = () => req.destroy(signal!.reason instanceof Error ? signal!.reason : new Error('aborted'));
         if (signal) {
@@ -219,6 +225,7 @@ export function createKeepAliveFetch(options: KeepAliveFetchOptions = {}): KeepA
           // A pooled connection closed under the request before any answer: the upstream had closed
           // it (idle), so it never took the request. Sent again; the dead socket has left the pool,
           // so this ends at the latest on a new connection, where a failure is final.
+          const answered = readBefore === undefined || (req.socket?.bytesRead ?? 0) > readBefore;
           if (!answered && req.reusedSocket && STALE_CONNECTION_CODES.has(err.code ?? '')) return send();
           reject(Object.assign(new TypeError('fetch failed'), { cause: err }));
         });

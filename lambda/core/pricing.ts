@@ -40,6 +40,8 @@ export const SERVER_TOOLS = {
 } as const satisfies Record<string, { billed: keyof BilledUsage; price: keyof ModelPrice }>;
 export type ServerToolKind = keyof typeof SERVER_TOOLS;
 const SERVER_TOOL_KINDS = Object.keys(SERVER_TOOLS) as ServerToolKind[];
+/** Each kind's count in a canonical usage's `server_tool_use` (`web_search_requests`, …). */
+const SERVER_TOOL_USAGE_FIELDS = Object.fromEntries(SERVER_TOOL_KINDS.map((k) => [k, `${k}_requests`])) as Record<ServerToolKind, string>;
 
 /** Who bills a provider's built-in tools, for the default per-call prices. */
 export type ToolBiller = 'openai' | 'xai' | 'anthropic';
@@ -302,14 +304,22 @@ type BilledExtras = Pick<BilledUsage, 'cacheReadTokens' | 'cacheWriteTokens' | '
  * the Anthropic cache writes the translators keep, and `server_tool_use.<kind>_requests` (SERVER_TOOLS).
  */
 export function billedExtrasOf(u: Usage | undefined | null): BilledExtras {
-  if (!u) return {};
-  const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined);
-  const details = u.prompt_tokens_details as { cached_tokens?: unknown } | undefined;
+  // Runs for every priced answer: plain property writes, no intermediate objects or key strings.
+  const extras: Record<string, number> = {};
+  if (!u) return extras;
+  const cacheRead = positive((u.prompt_tokens_details as { cached_tokens?: unknown } | undefined)?.cached_tokens);
+  if (cacheRead !== undefined) extras.cacheReadTokens = cacheRead;
+  const cacheWrite = positive((u as { cache_creation_input_tokens?: unknown }).cache_creation_input_tokens);
+  if (cacheWrite !== undefined) extras.cacheWriteTokens = cacheWrite;
   const server = (u as { server_tool_use?: Record<string, unknown> | null }).server_tool_use;
-  const extras: Record<string, number | undefined> = {
-    cacheReadTokens: n(details?.cached_tokens),
-    cacheWriteTokens: n((u as { cache_creation_input_tokens?: unknown }).cache_creation_input_tokens),
-  };
-  for (const kind of SERVER_TOOL_KINDS) extras[SERVER_TOOLS[kind].billed] = n(server?.[`${kind}_requests`]);
-  return Object.fromEntries(Object.entries(extras).filter(([, v]) => v !== undefined));
+  if (server)
+    for (const kind of SERVER_TOOL_KINDS) {
+      const calls = positive(server[SERVER_TOOL_USAGE_FIELDS[kind]]);
+      if (calls !== undefined) extras[SERVER_TOOLS[kind].billed] = calls;
+    }
+  return extras;
+}
+
+function positive(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined;
 }
