@@ -13,8 +13,8 @@
  * that is not valid HTTP (the parser's HPE_ codes, or a status or reason phrase a Response cannot
  * hold) fails the same way, never as an exception thrown from a socket event.
  *
- * Pooled connections the upstream may have closed: an idle connection is closed after
- * `idleTimeoutMs` (sooner when the upstream's Keep-Alive header announces a shorter timeout), and a
+ * Pooled connections the upstream may have closed: an idle connection is closed within
+ * `idleTimeoutMs` of its last use, and a
  * request that meets a pooled connection closed under it (reset or ended before any answer: the
  * upstream closed it while it sat idle, e.g. while a Lambda environment was frozen) is sent again on
  * another connection. Only then: a request that fails on a new connection, or after any byte of an
@@ -163,11 +163,8 @@ export interface KeepAliveFetch {
 
 export function createKeepAliveFetch(options: KeepAliveFetchOptions = {}): KeepAliveFetch {
   const maxSockets = options.maxSockets ?? 256;
-  // `timeout` is the pooled socket's idle timeout (the agent closes a free socket when it fires, and
-  // takes a shorter one from the upstream's Keep-Alive hint); on a socket in use it only emits an
-  // unheard 'timeout' event: a slow answer is the core's attempt timers' business.
-  const agentOptions = { keepAlive: true, maxSockets, timeout: options.idleTimeoutMs ?? 4000 };
-  const agents = { http: new HttpAgent(agentOptions), https: new HttpsAgent(agentOptions) };
+  const agents = { http: new HttpAgent({ keepAlive: true, maxSockets }), https: new HttpsAgent({ keepAlive: true, maxSockets }) };
+  const stopSweeping = sweepIdleSockets([agents.http, agents.https], options.idleTimeoutMs ?? 4000);
   const fallback = options.fallback ?? globalThis.fetch;
 
   const keepAliveFetch = ((input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
@@ -238,8 +235,32 @@ export function createKeepAliveFetch(options: KeepAliveFetchOptions = {}): KeepA
   return {
     fetch: keepAliveFetch,
     close() {
+      stopSweeping();
       agents.http.destroy();
       agents.https.destroy();
     },
   };
+}
+
+/**
+ * Closes pooled connections left unused for `idleMs`, so requests stay off connections the
+ * upstream is about to close on its own idle timer. A sweep every `idleMs / 2` closes a free
+ * connection that was already free at the previous sweep with no byte moved since: idle for at least
+ * half and at most all of `idleMs`. (A per-socket timer, the agent's `timeout`, would instead be
+ * re-armed on every read and write of every request.) Returns the function that stops the sweeps.
+ */
+function sweepIdleSockets(agents: readonly HttpAgent[], idleMs: number): () => void {
+  const seenFree = new WeakMap<object, number>();
+  const sweep = () => {
+    for (const agent of agents)
+      for (const free of Object.values(agent.freeSockets))
+        for (const socket of free ?? []) {
+          const moved = socket.bytesRead + socket.bytesWritten;
+          if (seenFree.get(socket) === moved) socket.destroy();
+          else seenFree.set(socket, moved);
+        }
+  };
+  const timer = setInterval(sweep, Math.max(1, Math.floor(idleMs / 2)));
+  timer.unref();
+  return () => clearInterval(timer);
 }

@@ -3,7 +3,7 @@ import { errors } from '../errors';
 import { modelAllowed } from '../keys';
 import type { StageFactory } from './stage';
 
-export const authorizeModelStage: StageFactory = (s) => async (ctx, next) => {
+export const authorizeModelStage: StageFactory = (s) => (ctx, next) => {
   const call = ctx.call;
   if (!call) return next();
   // Authorized before it is resolved: a scoped key gets the same 403 for names it may not call,

@@ -13,7 +13,7 @@ import { guardChatOutput } from '../guard/apply';
 import { guardPeekedStream } from '../guard/stream';
 import type { StageFactory } from './stage';
 
-export const outputGuardStage: StageFactory = () => async (ctx, next) => {
+export const outputGuardStage: StageFactory = () => (ctx, next) => {
   const guard = ctx.guardSet;
   if (!guard?.active('output') || ctx.call?.kind !== 'chat') return next();
   ctx.filterAnswer({

@@ -9,6 +9,11 @@ import type { GatewayServices } from '../services';
 
 export type Next = () => Promise<Response>;
 
+/**
+ * A stage with nothing to await may be a plain function returning `next()`, and may throw before
+ * it returns (each async wrapper costs the request a promise and its ticks): the caller is always an
+ * async stage (the log stage is outermost), which turns the throw into its rejection.
+ */
 export type Stage = (ctx: RequestContext, next: Next) => Promise<Response>;
 
 /** A stage is built once per gateway from the gateway's services. */
