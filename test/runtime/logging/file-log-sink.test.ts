@@ -37,12 +37,14 @@ test('a record that cannot be written reaches the fallback, and later writes sti
     (record, reason) => fallen.push({ record, reason }),
   );
   writeFileSync(logs, 'not a folder'); // the partition folder cannot be created (works as root too, unlike chmod)
-  await sink.write(sampleRecord('lost?'));
+  sink.write(sampleRecord('lost?'));
+  await sink.flush(); // a turn's records are written when the turn ends
   expect(errors).toHaveLength(1);
   expect(fallen.map((f) => f.record)).toEqual([sampleRecord('lost?')]);
   expect(fallen[0].reason).toMatch(/writing the log file failed/);
   rmSync(logs);
-  await sink.write(sampleRecord('next'));
+  sink.write(sampleRecord('next'));
+  await sink.flush();
   expect(readLogRecords(logs).map((r) => r.request_id)).toEqual(['next']);
   await sink.close();
 });
@@ -57,7 +59,8 @@ test('a log file deleted while the gateway runs is recreated within a second, an
   let now = 0;
   const logs = join(dir, 'logs');
   const sink = new FileLogSink(logs, undefined, undefined, () => now);
-  await sink.write(sampleRecord('first'));
+  sink.write(sampleRecord('first'));
+  await sink.flush();
   const part = join(logs, 'dt=2026-11-24');
   const [file] = readdirSync(part);
   const openFds = () =>
@@ -71,7 +74,8 @@ test('a log file deleted while the gateway runs is recreated within a second, an
   expect(openFds()).toBe(1); // reused across batches, not reopened per batch
   rmSync(join(part, file));
   now += 1000;
-  await sink.write(sampleRecord('after-delete'));
+  sink.write(sampleRecord('after-delete'));
+  await sink.flush();
   expect(readLogRecords(logs).map((r) => r.request_id)).toEqual(['after-delete']);
   await sink.close();
   expect(openFds()).toBe(0);

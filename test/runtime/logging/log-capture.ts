@@ -38,6 +38,7 @@ export class AwaitableFileSink implements LogSink {
   /** The first record (already written or still to come) matching `match`, once it is on disk. */
   async waitFor(match: (r: RequestLogRecord) => boolean): Promise<RequestLogRecord> {
     const record = this.written.find(match) ?? (await new Promise<RequestLogRecord>((resolve) => this.waiters.push({ match, resolve })));
+    await this.inner.flush(); // the sink writes a turn's records when the turn ends
     return this.readBack(record.request_id);
   }
 
