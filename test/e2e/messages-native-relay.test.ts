@@ -16,6 +16,7 @@ import { anthropicTextEvents } from '../helpers/anthropic-wire';
 import { type BedrockStreamFrame, encodeFrame, startFakeBedrock } from '../helpers/bedrock-wire';
 import { type FakeUpstream, type ReceivedRequest, startFakeUpstream } from '../helpers/fake-upstream';
 import { type TestGateway, startTestGateway } from '../helpers/gateway';
+import { signal } from '../helpers/signal';
 import { CapturingLogSink, SettlementLimiter, expectSettled } from '../runtime/routing/harness';
 
 const ANTHROPIC_KEY = 'sk-ant-api03-relay-provider-key-0123456789';
@@ -23,15 +24,6 @@ const CLAUDE_ON_BEDROCK = 'anthropic.claude-sonnet-4-5-20250929-v1:0';
 
 type Json = Record<string, any>;
 type Handler = (req: ReceivedRequest, res: ServerResponse) => unknown;
-
-/** A promise and the function that settles it: the test's signal to the fake upstream. */
-function signal(): { promise: Promise<void>; release: () => void } {
-  let release!: () => void;
-  const promise = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  return { promise, release };
-}
 
 /** Named-event SSE, as Anthropic writes it. */
 const sse = (events: Json[]) => events.map((e) => `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`).join('');

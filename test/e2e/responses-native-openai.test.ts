@@ -22,7 +22,7 @@ import {
   sseData,
   sseEvent,
   webSearchItem,
-  writeResponsesSse,
+  writeResponsesAnswer,
 } from '../helpers/openai-responses-wire';
 import { CapturingLogSink, attemptsOf, SettlementLimiter, expectSettled } from '../runtime/routing/harness';
 
@@ -40,8 +40,7 @@ const answerWith =
   (text: string, extra: unknown[] = []): Handler =>
   (req, res) => {
     const response = openAiResponse(req.body, [...(extra as Record<string, unknown>[]), messageItem(text)], USAGE);
-    if (req.body.stream) writeResponsesSse(res, responseEvents(response));
-    else json(res, 200, response);
+    writeResponsesAnswer(req, res, response);
   };
 
 describe('/v1/responses natively on OpenAI-family targets', () => {
@@ -257,8 +256,7 @@ describe('/v1/responses natively on OpenAI-family targets', () => {
     const cite = { type: 'url_citation', start_index: 0, end_index: 5, url: 'https://example.org/news', title: 'News' };
     serve('/v1/responses', (req, res) => {
       const response = openAiResponse(req.body, [search, messageItem('News: all quiet.', [cite])], USAGE);
-      if (req.body.stream) writeResponsesSse(res, responseEvents(response));
-      else json(res, 200, response);
+      writeResponsesAnswer(req, res, response);
     });
     const stream = await client.responses.create({ model: 'gpt-or-azure', input: 'Any news?', tools: [{ type: 'web_search' }], stream: true });
     const types: string[] = [];

@@ -13,6 +13,7 @@ import OpenAI from 'openai';
 import { estimateTextTokens } from '../../lambda/core/tokens';
 import { type FakeUpstream, type ReceivedRequest, startFakeUpstream } from '../helpers/fake-upstream';
 import { type TestGateway, startTestGateway } from '../helpers/gateway';
+import { signal } from '../helpers/signal';
 import { messageItem, openAiResponse, reasoningItem, responseEvents, sseData, sseEvent, webSearchItem } from '../helpers/openai-responses-wire';
 import { CapturingLogSink, SettlementLimiter, expectSettled } from '../runtime/routing/harness';
 
@@ -21,15 +22,6 @@ const USAGE = { input: 100, output: 40 };
 
 type Json = Record<string, any>;
 type Handler = (req: ReceivedRequest, res: ServerResponse) => unknown;
-
-/** A promise and the function that settles it: the test's signal to the fake upstream. */
-function signal(): { promise: Promise<void>; release: () => void } {
-  let release!: () => void;
-  const promise = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  return { promise, release };
-}
 
 describe('native /v1/responses streams relay each upstream event as it arrives', () => {
   let upstream: FakeUpstream;

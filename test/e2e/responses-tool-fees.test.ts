@@ -8,9 +8,18 @@
  */
 import type { ServerResponse } from 'node:http';
 import OpenAI from 'openai';
-import { type FakeUpstream, type ReceivedRequest, json, startFakeUpstream } from '../helpers/fake-upstream';
+import { type FakeUpstream, type ReceivedRequest, startFakeUpstream } from '../helpers/fake-upstream';
 import { type TestGateway, startTestGateway } from '../helpers/gateway';
-import { messageItem, openAiResponse, responseEvents, sseData, sseEvent, upstreamId, webSearchItem, writeResponsesSse } from '../helpers/openai-responses-wire';
+import {
+  messageItem,
+  openAiResponse,
+  responseEvents,
+  sseData,
+  sseEvent,
+  upstreamId,
+  webSearchItem,
+  writeResponsesAnswer,
+} from '../helpers/openai-responses-wire';
 import { CapturingLogSink, SettlementLimiter, expectSettled } from '../runtime/routing/harness';
 
 const OPENAI_KEY = 'sk-openai-real-provider-key-0123456789';
@@ -31,8 +40,7 @@ type Handler = (req: ReceivedRequest, res: ServerResponse) => unknown;
 /** Two searches and a page opened, then the answer: JSON or streamed as the request asked. */
 const searchingAnswer: Handler = (req, res) => {
   const response = openAiResponse(req.body, [webSearchItem('gateway news'), openPage(), webSearchItem('more news'), messageItem('All quiet.')], USAGE);
-  if (req.body.stream) writeResponsesSse(res, responseEvents(response));
-  else json(res, 200, response);
+  writeResponsesAnswer(req, res, response);
 };
 
 describe('built-in tool fees on native /v1/responses', () => {

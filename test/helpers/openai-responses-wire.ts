@@ -7,6 +7,7 @@
  * summary parts), output_item.done, and at the end response.completed.
  */
 import type { ServerResponse } from 'node:http';
+import { json } from './fake-upstream';
 
 type Json = Record<string, any>;
 
@@ -148,6 +149,12 @@ export const sseEvent = (e: Json, sequence_number: number) => `event: ${e.type}\
 export function writeResponsesSse(res: ServerResponse, events: Json[]): void {
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8' });
   res.end(events.map(sseEvent).join(''));
+}
+
+/** Answers `response` as the request asked: its events streamed, or the object as JSON. */
+export function writeResponsesAnswer(req: { readonly body: Json }, res: ServerResponse, response: Json): void {
+  if (req.body.stream) writeResponsesSse(res, responseEvents(response));
+  else json(res, 200, response);
 }
 
 /** Parse an SSE body into its events' data. */
